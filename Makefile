@@ -1,0 +1,50 @@
+# infusync — the two commands of the README, and the developer's others.
+# Needs only Python 3.11+ and make: everything else is installed into .venv.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export INFUSYNC_INSTANCE_PATH ?= $(CURDIR)/instance
+
+.PHONY: run test lint typecheck install install-test migrate seed serve clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+migrate: install
+	$(BIN)/infusync db upgrade
+
+seed: migrate
+	$(BIN)/infusync seed-demo
+
+## make run: install, migrate the embedded SQLite database, load the demo agency, serve.
+run: seed
+	@echo "infusync on http://$(HOST):$(PORT) — API docs at http://$(HOST):$(PORT)/api/docs"
+	$(BIN)/infusync serve --host $(HOST) --port $(PORT)
+
+lint: install-test
+	$(BIN)/ruff check .
+
+typecheck: install-test
+	$(BIN)/mypy sync offline_store schemas server
+
+## make test: install the test extras, run ruff and the whole suite (SQLite and PostgreSQL).
+test: lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""The wire contract: marshmallow schemas for the REST API and the sync mutations."""

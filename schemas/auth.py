@@ -1,0 +1,23 @@
+"""Login and its answer."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from schemas.base import BaseSchema
+from schemas.users import UserBriefSchema
+
+
+class LoginSchema(BaseSchema):
+    """Staff credentials."""
+
+    email = fields.String(required=True, validate=validate.Length(min=3, max=254))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class LoginResultSchema(BaseSchema):
+    """A bearer token, shown once, with its hard expiry."""
+
+    token = fields.String(dump_only=True)
+    expires_at = fields.AwareDateTime(dump_only=True)
+    user = fields.Nested(UserBriefSchema, dump_only=True)

@@ -1,0 +1,68 @@
+"""Visits on the wire."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from schemas.base import BaseSchema
+
+VISIT_STATUSES = ("scheduled", "in_progress", "completed", "missed", "cancelled")
+
+
+def _window_in_order(data: dict[str, Any]) -> None:
+    start, end = data.get("scheduled_start"), data.get("scheduled_end")
+    if start and end and end <= start:
+        raise ValidationError("The visit must end after it starts.", "scheduled_end")
+
+
+class VisitSchema(BaseSchema):
+    """A visit as the coordinator schedules it."""
+
+    id = fields.UUID(dump_only=True)
+    patient_id = fields.UUID(required=True)
+    order_id = fields.UUID(allow_none=True, load_default=None)
+    nurse_id = fields.UUID(allow_none=True, load_default=None)
+    service_location_id = fields.UUID(required=True)
+    scheduled_start = fields.AwareDateTime(required=True)
+    scheduled_end = fields.AwareDateTime(required=True)
+    status = fields.String(dump_only=True)
+    cancel_reason = fields.String(dump_only=True)
+    version = fields.Integer(dump_only=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+    updated_at = fields.AwareDateTime(dump_only=True)
+
+    @validates_schema
+    def _window(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        _window_in_order(data)
+
+
+class VisitUpdateSchema(BaseSchema):
+    """Reassign, reschedule or cancel; ``version`` (or If-Match) names the version edited."""
+
+    nurse_id = fields.UUID(allow_none=True)
+    service_location_id = fields.UUID()
+    scheduled_start = fields.AwareDateTime()
+    scheduled_end = fields.AwareDateTime()
+    status = fields.String(
+        validate=validate.OneOf(("cancelled",), error="Only 'cancelled' may be set here.")
+    )
+    cancel_reason = fields.String(validate=validate.Length(min=1, max=400))
+    version = fields.Integer(validate=validate.Range(min=1))
+
+    @validates_schema
+    def _window(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        _window_in_order(data)
+        if data.get("status") == "cancelled" and not data.get("cancel_reason"):
+            raise ValidationError("Say why the visit is cancelled.", "cancel_reason")
+
+
+class VisitQuerySchema(BaseSchema):
+    """Filters for the visit list."""
+
+    nurse_id = fields.UUID()
+    patient_id = fields.UUID()
+    status = fields.String(validate=validate.OneOf(VISIT_STATUSES))
+    from_ = fields.AwareDateTime(data_key="from")
+    to = fields.AwareDateTime()

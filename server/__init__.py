@@ -1,0 +1,85 @@
+"""infusync's Flask application: ``create_app`` builds it from small ``register_*`` steps."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from server import clock, config, keys
+from server.config import ConfigError
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from the environment, then ``overrides`` (tests pass a mapping)."""
+    settings = config.from_environment()
+    settings.update(overrides or {})
+    instance_path = settings.get("INFUSYNC_INSTANCE_PATH") or os.path.join(os.getcwd(), "instance")
+    app = Flask(__name__, instance_path=str(Path(instance_path).resolve()))
+    app.config.update(settings)
+    register_logging(app)
+    register_configuration(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_configuration(app: Flask) -> None:
+    """Resolve the database URL and key material, or refuse to start."""
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        if config.is_production(app.config):
+            raise ConfigError("production needs INFUSYNC_DATABASE_URL")
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            f"sqlite:///{Path(app.instance_path) / 'infusync.sqlite3'}"
+        )
+    keys.load_keys(app.config, app.instance_path)
+
+
+def register_logging(app: Flask) -> None:
+    """Structured logs without patient data."""
+    from server import logs
+
+    logs.init_app(app)
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the database, migrations, the API and the clock."""
+    from server.database import configure_engine
+    from server.extensions import api, db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    api.init_app(app)
+    clock.init_app(app, app.config.get("INFUSYNC_CLOCK"))
+    with app.app_context():
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+
+def register_blueprints(app: Flask) -> None:
+    """Health probes and the /api/v1 resources."""
+    from server import api as api_package
+    from server import health
+    from server.extensions import api
+
+    app.register_blueprint(health.blueprint)
+    api_package.register(api)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """One JSON error shape for everything."""
+    from server import errors
+
+    errors.register_errorhandlers(app)
+
+
+def register_commands(app: Flask) -> None:
+    """CLI commands beside the code they serve."""
+    from server.cli import commands
+
+    commands.init_app(app)

@@ -1,0 +1,18 @@
+"""The REST API under /api/v1: one module per resource, registered in ``register``."""
+
+from __future__ import annotations
+
+from flask_smorest import Api
+
+from server.api import auth, orders, patients, pumps, users, visits
+
+BLUEPRINTS = (auth.blp, users.blp, patients.blp, orders.blp, pumps.blp, visits.blp)
+
+
+def register(api: Api) -> None:
+    """Register every resource blueprint on the smorest Api."""
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Staff token"}
+    )
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")

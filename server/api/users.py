@@ -1,0 +1,26 @@
+"""Staff accounts (admin only)."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from schemas.users import UserCreateSchema, UserQuerySchema, UserSchema
+from server.api.resource import Resource, register_crud
+from server.models import Role
+from server.services import users
+
+blp = Blueprint("users", __name__, url_prefix="/users", description="Staff accounts (admin)")
+
+register_crud(blp, Resource(
+    noun="user",
+    schema=UserCreateSchema,
+    update_schema=UserSchema,
+    query_schema=UserQuerySchema,
+    create=users.create_user,
+    list=users.list_users,
+    get=users.get_user,
+    update=users.update_user,
+    readers=(Role.ADMIN,),
+    writers=(Role.ADMIN,),
+    versioned_patch=False,
+))

@@ -1,0 +1,1 @@
+"""Command line: ``infusync`` (a Flask CLI group bound to ``server.create_app``)."""

@@ -1,0 +1,13 @@
+"""Registering the command groups on the app (``infusync --help`` lists them)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from server.cli import serve, users
+
+
+def init_app(app: Flask) -> None:
+    """Add every infusync command to ``app.cli``."""
+    app.cli.add_command(users.group)
+    app.cli.add_command(serve.serve)

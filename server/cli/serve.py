@@ -1,0 +1,33 @@
+"""``infusync serve``: the production web server (gunicorn) in front of the app."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+
+import click
+
+
+def default_workers() -> int:
+    """gunicorn's rule of thumb, capped: 2 x cores + 1, at most 9."""
+    return min(2 * multiprocessing.cpu_count() + 1, 9)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=None, type=int, help="Default: 2 x cores + 1 (max 9).")
+@click.option("--timeout", default=60, show_default=True, type=int)
+def serve(host: str, port: int, workers: int | None, timeout: int) -> None:
+    """Serve the API with gunicorn (never starts the scheduler: see 'infusync scheduler')."""
+    args = [
+        sys.executable, "-m", "gunicorn",
+        "--bind", f"{host}:{port}",
+        "--workers", str(workers or default_workers()),
+        "--timeout", str(timeout),
+        "--access-logfile", "-",
+        "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
+        "server:create_app()",
+    ]
+    os.execv(sys.executable, args)  # noqa: S606 - replaces this process with gunicorn

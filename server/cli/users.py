@@ -1,0 +1,46 @@
+"""``infusync users``: create staff accounts from the shell (the first admin, say)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import with_appcontext
+from marshmallow import ValidationError
+
+from schemas.users import ROLES, UserCreateSchema
+from server import audit, clock
+from server.errors import AppError
+from server.extensions import db
+from server.services import users
+from server.services.records import Access
+
+group = click.Group("users", help="Manage staff accounts.")
+
+
+@group.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--competency", "competencies", multiple=True, help="Nurse competency (repeat).")
+@click.option("--npi", default=None, help="Physician's NPI.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def create(email: str, name: str, role: str, competencies: tuple[str, ...], npi: str | None,
+           password_stdin: bool) -> None:
+    """Create a staff account; the password is read from stdin or prompted for."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    payload = {"email": email, "name": name, "role": role, "password": password,
+               "competencies": list(competencies), "npi": npi}
+    try:
+        data = UserCreateSchema().load(payload)
+        user = users.create_user(db.session, data,
+                                 Access(audit.Actor(None, "cli"), clock.now(), None))
+    except ValidationError as exc:
+        raise click.ClickException(f"invalid: {exc.messages}") from exc
+    except AppError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"created {user.role.value} {user.email} ({user.id})")

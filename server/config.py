@@ -1,0 +1,85 @@
+"""The one place that reads configuration: ``INFUSYNC_*`` environment variables.
+
+Everything else receives a plain mapping. Production refuses to start without its secrets;
+development generates missing key material into the instance folder (see ``keys.py``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+ENV_PREFIX = "INFUSYNC_"
+
+
+class ConfigError(RuntimeError):
+    """Configuration that cannot run (raised at start-up, never at request time)."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One ``INFUSYNC_*`` variable: its Flask config name, parser and default."""
+
+    env: str
+    key: str
+    parse: Any = str
+    default: Any = None
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("ENV", "INFUSYNC_ENV", str, "development"),
+    Setting("DATABASE_URL", "SQLALCHEMY_DATABASE_URI"),
+    Setting("SECRET_KEY", "SECRET_KEY"),
+    Setting("SECRET_KEY_FILE", "INFUSYNC_SECRET_KEY_FILE"),
+    Setting("DATA_KEY_FILE", "INFUSYNC_DATA_KEY_FILE"),
+    Setting("INSTANCE_PATH", "INFUSYNC_INSTANCE_PATH"),
+    Setting("TOKEN_IDLE_MINUTES", "TOKEN_IDLE_MINUTES", int, 15),
+    Setting("TOKEN_MAX_HOURS", "TOKEN_MAX_HOURS", int, 12),
+    Setting("LOGIN_MAX_FAILURES_PER_ACCOUNT", "LOGIN_MAX_FAILURES_PER_ACCOUNT", int, 5),
+    Setting("LOGIN_MAX_FAILURES_PER_ADDRESS", "LOGIN_MAX_FAILURES_PER_ADDRESS", int, 20),
+    Setting("LOGIN_FAILURE_WINDOW_MINUTES", "LOGIN_FAILURE_WINDOW_MINUTES", int, 15),
+    Setting("MAX_BODY_BYTES", "MAX_CONTENT_LENGTH", int, 2 * 1024 * 1024),
+    Setting("SQLITE_BUSY_TIMEOUT_MS", "SQLITE_BUSY_TIMEOUT_MS", int, 15000),
+    Setting("LOG_LEVEL", "LOG_LEVEL", str, "INFO"),
+    Setting("TRUST_PROXY", "TRUST_PROXY", _bool, False),
+)
+
+DEFAULTS: dict[str, Any] = {
+    "API_TITLE": "infusync",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api",
+    "OPENAPI_JSON_PATH": "v1/openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "docs",
+    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+    "OPENAPI_REDOC_PATH": "redoc",
+    "OPENAPI_REDOC_URL": "https://cdn.jsdelivr.net/npm/redoc/bundles/redoc.standalone.js",
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+}
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Return the Flask config values set by ``INFUSYNC_*`` variables (and the defaults)."""
+    environ = os.environ if environ is None else environ
+    config: dict[str, Any] = dict(DEFAULTS)
+    for setting in SETTINGS:
+        raw = environ.get(ENV_PREFIX + setting.env)
+        if raw is not None and raw != "":
+            try:
+                config[setting.key] = setting.parse(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{ENV_PREFIX}{setting.env}: {exc}") from exc
+        elif setting.default is not None:
+            config[setting.key] = setting.default
+    return config
+
+
+def is_production(config: Mapping[str, Any]) -> bool:
+    """True when the deployment declared itself production."""
+    return str(config.get("INFUSYNC_ENV", "development")).lower() == "production"

@@ -1,0 +1,58 @@
+"""Alembic environment, run through Flask-Migrate (``infusync db ...``).
+
+Logging is left to the app (no fileConfig: it would silence the app's loggers). SQLite
+needs batch mode to alter tables; types are compared so autogenerate sees type changes.
+"""
+
+import logging
+
+from alembic import context
+from flask import current_app
+
+logger = logging.getLogger("alembic.env")
+config = context.config
+target_db = current_app.extensions["migrate"].db
+
+
+def process_revision_directives(_context, _revision, directives):
+    """Write no empty revision when autogenerate finds nothing to do."""
+    if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
+        directives[:] = []
+        logger.info("No changes in schema detected.")
+
+
+def render_item(type_, obj, autogen_context):
+    """Render app column types as plain SQLAlchemy ones: migrations must not import the app."""
+    if type_ == "type" and hasattr(obj, "impl") and obj.__class__.__name__ == "UTCDateTime":
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def run_migrations_offline():
+    """Emit SQL to stdout (``infusync db upgrade --sql``)."""
+    context.configure(
+        url=target_db.engine.url.render_as_string(hide_password=False),
+        target_metadata=target_db.metadata,
+        literal_binds=True,
+        render_as_batch=True,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online():
+    """Migrate the app's database over the app's engine."""
+    conf_args = dict(current_app.extensions["migrate"].configure_args)
+    conf_args.setdefault("process_revision_directives", process_revision_directives)
+    conf_args.update(render_as_batch=True, compare_type=True, render_item=render_item)
+    with target_db.engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

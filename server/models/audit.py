@@ -1,0 +1,35 @@
+"""The append-only audit trail of who touched which patient's data."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.models.base import Base, UUIDPrimaryKey, utcnow
+
+
+class AuditEvent(UUIDPrimaryKey, Base):
+    """One access or change. Rows are only ever inserted (see ``server.audit``)."""
+
+    __tablename__ = "audit_events"
+
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_user_id: Mapped[uuid.UUID | None]
+    actor_device_id: Mapped[uuid.UUID | None]
+    action: Mapped[str] = mapped_column(String(40))
+    entity_type: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[uuid.UUID | None]
+    patient_id: Mapped[uuid.UUID | None]
+    outcome: Mapped[str] = mapped_column(String(20))
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (
+        Index("ix_audit_events_patient_at", "patient_id", "at"),
+        Index("ix_audit_events_actor_at", "actor_user_id", "at"),
+    )

@@ -1,0 +1,41 @@
+"""The ambulatory infusion pump registry."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.models.base import Base, Timestamps, UUIDPrimaryKey, str_enum
+
+
+class PumpStatus(StrEnum):
+    """Whether a pump may infuse; ``recalled`` and ``out_of_service`` never may."""
+
+    IN_SERVICE = "in_service"
+    MAINTENANCE_DUE = "maintenance_due"
+    OUT_OF_SERVICE = "out_of_service"
+    RECALLED = "recalled"
+
+
+class Pump(UUIDPrimaryKey, Timestamps, Base):
+    """One pump, identified by its serial and UDI device identifier."""
+
+    __tablename__ = "pumps"
+
+    serial: Mapped[str] = mapped_column(String(60), unique=True)
+    manufacturer: Mapped[str] = mapped_column(String(100))
+    model: Mapped[str] = mapped_column(String(100))
+    udi_di: Mapped[str | None] = mapped_column(String(60))
+    status: Mapped[PumpStatus] = mapped_column(
+        str_enum(PumpStatus, "pump_status"), default=PumpStatus.IN_SERVICE
+    )
+    patient_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("patients.id"), index=True)
+    last_pm_on: Mapped[date | None]
+    next_pm_due_on: Mapped[date | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}

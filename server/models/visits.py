@@ -1,0 +1,50 @@
+"""Visits: a nurse at a patient's location in a scheduled window."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.models.base import Base, Timestamps, UUIDPrimaryKey, str_enum
+from server.models.patients import Patient, ServiceLocation
+
+
+class VisitStatus(StrEnum):
+    """Where a visit stands; the server alone moves it (check-in, check-out, jobs)."""
+
+    SCHEDULED = "scheduled"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+class Visit(UUIDPrimaryKey, Timestamps, Base):
+    """A scheduled visit. ``version`` rises on every change (optimistic concurrency, sync)."""
+
+    __tablename__ = "visits"
+
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"))
+    order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("therapy_orders.id"))
+    nurse_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    service_location_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service_locations.id"))
+    scheduled_start: Mapped[datetime]
+    scheduled_end: Mapped[datetime]
+    status: Mapped[VisitStatus] = mapped_column(
+        str_enum(VisitStatus, "visit_status"), default=VisitStatus.SCHEDULED
+    )
+    cancel_reason: Mapped[str | None] = mapped_column(String(400))
+    version: Mapped[int] = mapped_column(default=1)
+
+    patient: Mapped[Patient] = relationship()
+    service_location: Mapped[ServiceLocation] = relationship()
+
+    __table_args__ = (
+        Index("ix_visits_nurse_start", "nurse_id", "scheduled_start"),
+        Index("ix_visits_patient_start", "patient_id", "scheduled_start"),
+    )
+    __mapper_args__ = {"version_id_col": version}

@@ -1,0 +1,75 @@
+"""Therapy orders."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from schemas.orders import OrderSchema
+from server import audit
+from server.errors import Invalid
+from server.models import FrequencyKind, OrderStatus, Role, TherapyOrder
+from server.services import changes
+from server.services.records import Access, Page, get_one, list_page
+from server.services.references import require_patient, require_user
+
+
+def _dump(order: TherapyOrder) -> Any:
+    return OrderSchema().dump(order)
+
+
+def _enums(data: dict[str, Any]) -> dict[str, Any]:
+    data = dict(data)
+    if "frequency_kind" in data:
+        data["frequency_kind"] = FrequencyKind(data["frequency_kind"])
+    if "status" in data:
+        data["status"] = OrderStatus(data["status"])
+    return data
+
+
+def create_order(session: Session, data: dict[str, Any], access: Access) -> TherapyOrder:
+    """Enter a physician's order for a patient."""
+    require_patient(session, data["patient_id"])
+    require_user(session, data["physician_id"], Role.PHYSICIAN, "physician_id")
+    order = TherapyOrder(**_enums(data))
+    session.add(order)
+    audit.record(session, access.actor, "create", "therapy_orders", at=access.now,
+                 entity_id=order.id, patient_id=order.patient_id)
+    changes.commit(session, "This order conflicts with a stored one.", order, _dump)
+    return order
+
+
+def list_orders(session: Session, filters: dict[str, Any], access: Access, page: int,
+                size: int) -> Page:
+    """Orders in the user's scope, newest start first."""
+    stmt = select(TherapyOrder).order_by(TherapyOrder.start_date.desc(), TherapyOrder.id)
+    if "patient_id" in filters:
+        stmt = stmt.where(TherapyOrder.patient_id == filters["patient_id"])
+    if "status" in filters:
+        stmt = stmt.where(TherapyOrder.status == OrderStatus(filters["status"]))
+    return list_page(session, stmt, access, "therapy_orders", page, size, lambda o: o.patient_id)
+
+
+def get_order(session: Session, order_id: uuid.UUID, access: Access) -> TherapyOrder:
+    """One order in the user's scope."""
+    return get_one(session, TherapyOrder, order_id, access, lambda o: o.patient_id)
+
+
+def update_order(session: Session, order_id: uuid.UUID, data: dict[str, Any],
+                 expected_version: int | None, access: Access) -> TherapyOrder:
+    """Change an order (dose, rate, dates, status such as discontinued)."""
+    order = get_one(session, TherapyOrder, order_id, access, lambda o: o.patient_id, "update")
+    changes.check_version(order, expected_version, _dump)
+    if "physician_id" in data:
+        require_user(session, data["physician_id"], Role.PHYSICIAN, "physician_id")
+    changes.assign(order, _enums(data))
+    if order.end_date and order.end_date < order.start_date:
+        raise Invalid("The end date is before the start date.", {"end_date": ["Before start."]})
+    audit.record(session, access.actor, "update", "therapy_orders", at=access.now,
+                 entity_id=order.id, patient_id=order.patient_id,
+                 details={"fields": sorted(data)})
+    changes.commit(session, "This order conflicts with a stored one.", order, _dump)
+    return order

@@ -1,0 +1,53 @@
+"""Object-level authorization: which patients, visits, orders and pumps a user may see.
+
+Each function returns a SQL condition to add to a query, or ``None`` when the user's role
+sees the whole agency. Routes also check the role first (``server.api.guards``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, Select, false, select
+
+from server.models import Patient, Pump, Role, TherapyOrder, User, Visit, VisitStatus
+
+AGENCY_WIDE = frozenset({Role.ADMIN, Role.COORDINATOR, Role.QC})
+
+
+def _nurse_patient_ids(user: User) -> Select[tuple[object]]:
+    return select(Visit.patient_id).where(
+        Visit.nurse_id == user.id, Visit.status != VisitStatus.CANCELLED
+    )
+
+
+def _physician_patient_ids(user: User) -> Select[tuple[object]]:
+    ordered = select(TherapyOrder.patient_id).where(TherapyOrder.physician_id == user.id)
+    primary = select(Patient.id).where(Patient.primary_physician_id == user.id)
+    return select(primary.union(ordered).subquery().c[0])
+
+
+def patient_condition(user: User, column: ColumnElement[object]) -> ColumnElement[bool] | None:
+    """Condition that ``column`` (a patient id) belongs to a patient ``user`` may see."""
+    if user.role in AGENCY_WIDE:
+        return None
+    if user.role is Role.NURSE:
+        return column.in_(_nurse_patient_ids(user))
+    if user.role is Role.PHYSICIAN:
+        return column.in_(_physician_patient_ids(user))
+    return false()
+
+
+def visit_condition(user: User) -> ColumnElement[bool] | None:
+    """Nurses see the visits assigned to them; physicians their patients' visits."""
+    if user.role is Role.NURSE:
+        return Visit.nurse_id == user.id
+    return patient_condition(user, Visit.patient_id)  # type: ignore[arg-type]
+
+
+def order_condition(user: User) -> ColumnElement[bool] | None:
+    """Orders of the patients the user may see."""
+    return patient_condition(user, TherapyOrder.patient_id)  # type: ignore[arg-type]
+
+
+def pump_condition(user: User) -> ColumnElement[bool] | None:
+    """Pumps assigned to patients the user may see (all pumps for agency-wide roles)."""
+    return patient_condition(user, Pump.patient_id)  # type: ignore[arg-type]

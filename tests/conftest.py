@@ -1,0 +1,182 @@
+"""Fixtures shared by every tier: a migrated database per backend, the app, its clients.
+
+Every database test runs on SQLite, and on PostgreSQL when a server answers (CI requires
+it). Each run migrates its own fresh database once; each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from flask_migrate import upgrade
+
+from server import create_app
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+TEST_PASSWORD = "correct horse battery staple"
+
+
+class FakeClock:
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> datetime:
+        """Move time forward by ``timedelta(**delta)``."""
+        self.current += timedelta(**delta)
+        return self.current
+
+
+def _base_config(tmp: Path, url: str) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "INFUSYNC_INSTANCE_PATH": str(tmp),
+        "SECRET_KEY": secrets.token_hex(16),
+        "INFUSYNC_DATA_KEY": secrets.token_bytes(32),
+    }
+
+
+def migrate_database(url: str, tmp: Path) -> None:
+    """Build the schema the way production does: through the Alembic migrations."""
+    app = create_app(_base_config(tmp, url))
+    with app.app_context():
+        upgrade()
+        app.extensions["sqlalchemy"].engine.dispose()
+
+
+def _postgres_admin_url() -> str | None:
+    url = os.environ.get("INFUSYNC_TEST_DATABASE_URL", DEFAULT_PG)
+    try:
+        engine = sa.create_engine(url)
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+        engine.dispose()
+    except sa.exc.OperationalError:
+        return None
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this run, dropped afterwards."""
+    admin_url = _postgres_admin_url()
+    if admin_url is None:
+        message = "PostgreSQL does not answer (set INFUSYNC_TEST_DATABASE_URL or start it)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{message}; CI requires the PostgreSQL half of the suite")
+        pytest.skip(message)
+    name = f"infusync_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate_database(url, tmp_path_factory.mktemp("pg-migrate"))
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that each test copies (faster than migrating per test)."""
+    folder = tmp_path_factory.mktemp("sqlite-template")
+    path = folder / "template.sqlite3"
+    migrate_database(f"sqlite:///{path}", folder)
+    return path
+
+
+def _truncate_all(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        tables = connection.execute(sa.text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'alembic_version'"
+        )).scalars().all()
+        if tables:
+            names = ", ".join(f'"{table}"' for table in tables)
+            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty, migrated database on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "infusync.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    _truncate_all(url)
+    yield url
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The app's clock; starts at a fixed Monday morning."""
+    return FakeClock(datetime(2026, 11, 23, 13, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[Flask]:
+    """The application on a fresh database, with a controllable clock."""
+    config = _base_config(tmp_path, database_url)
+    config["INFUSYNC_CLOCK"] = clock
+    app = create_app(config)
+    yield app
+    with app.app_context():
+        app.extensions["sqlalchemy"].engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """A CLI runner for the app's commands."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def agency(app: Flask, clock: FakeClock) -> Any:
+    """A small agency (see ``tests.factories.build_agency``)."""
+    from tests.factories import build_agency
+
+    return build_agency(app, clock())
+
+
+@pytest.fixture
+def as_user(client: FlaskClient, agency: Any) -> Any:
+    """``as_user("nurse_a")`` → Authorization headers for that member of the agency."""
+    from tests.factories import login
+
+    cache: dict[str, dict[str, str]] = {}
+
+    def headers(who: str) -> dict[str, str]:
+        if who not in cache:
+            cache[who] = login(client, who)
+        return cache[who]
+
+    return headers
