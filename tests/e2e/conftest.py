@@ -1,0 +1,89 @@
+"""A real ``infusync serve`` (gunicorn) process on a free loopback port."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    """A running server and a tiny JSON client for it."""
+
+    def __init__(self, base: str, env: dict[str, str]) -> None:
+        self.base = base
+        self.env = env
+
+    def request(self, method: str, path: str, body: Any = None,
+                token: str | None = None) -> tuple[int, Any]:
+        """Send one request; return the status and the decoded JSON body (or None)."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                raw = response.read()
+                return response.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as error:
+            raw = error.read()
+            return error.code, json.loads(raw) if raw else None
+
+    def cli(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        """Run the ``infusync`` command against the same database."""
+        return subprocess.run([str(BIN / "infusync"), *args], input=stdin, env=self.env,
+                              capture_output=True, text=True, timeout=120, check=False)
+
+
+def _wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("infusync serve exited early")
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("infusync serve did not come up in 30 s")
+
+
+@pytest.fixture
+def served(database_url: str, tmp_path: Path) -> Iterator[Server]:
+    """``infusync serve`` with two workers on an empty, migrated database."""
+    port = free_port()
+    env = {**os.environ, "INFUSYNC_DATABASE_URL": database_url,
+           "INFUSYNC_INSTANCE_PATH": str(tmp_path)}
+    log = (tmp_path / "serve.log").open("wb")
+    process = subprocess.Popen(
+        [str(BIN / "infusync"), "serve", "--port", str(port), "--workers", "2"],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base, process)
+        yield Server(base, env)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()

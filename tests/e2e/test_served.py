@@ -1,0 +1,58 @@
+"""End to end through a real gunicorn process: CLI-created staff, login, scoped reads."""
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "a long enough e2e password"
+
+
+def _create_user(served, email, role, *extra):
+    result = served.cli("users", "create", "--email", email, "--name", email.split("@")[0],
+                        "--role", role, "--password-stdin", *extra, stdin=PASSWORD + "\n")
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split("(")[-1].rstrip(")\n")
+
+
+def _login(served, email):
+    status, body = served.request("POST", "/api/v1/auth/login",
+                                  {"email": email, "password": PASSWORD})
+    assert status == 200, body
+    return body["token"]
+
+
+def test_coordinator_schedules_and_only_the_assigned_nurse_sees_it(served):
+    assert served.request("GET", "/readyz")[0] == 200
+    _create_user(served, "coord@e2e.test", "coordinator")
+    nurse_id = _create_user(served, "nina@e2e.test", "nurse", "--competency", "picc-care")
+    _create_user(served, "other@e2e.test", "nurse")
+    coordinator = _login(served, "coord@e2e.test")
+
+    status, patient = served.request("POST", "/api/v1/patients", {
+        "mrn": "E2E-1", "first_name": "Pat", "last_name": "Example",
+        "birth_date": "1970-01-02",
+        "locations": [{"kind": "home", "address": "9 Oak Rd", "latitude": 40.0,
+                       "longitude": -75.0}],
+    }, coordinator)
+    assert status == 201, patient
+    status, visit = served.request("POST", "/api/v1/visits", {
+        "patient_id": patient["id"], "nurse_id": nurse_id,
+        "service_location_id": patient["locations"][0]["id"],
+        "scheduled_start": "2026-11-24T14:00:00+00:00",
+        "scheduled_end": "2026-11-24T15:00:00+00:00",
+    }, coordinator)
+    assert status == 201, visit
+
+    nurse = _login(served, "nina@e2e.test")
+    status, visits = served.request("GET", "/api/v1/visits", token=nurse)
+    assert status == 200
+    assert [v["id"] for v in visits] == [visit["id"]]
+
+    other = _login(served, "other@e2e.test")
+    status, body = served.request("GET", f"/api/v1/patients/{patient['id']}", token=other)
+    assert status == 404
+    assert "Example" not in str(body)
+
+    status, body = served.request("POST", "/api/v1/patients", {"mrn": "x"}, nurse)
+    assert status == 403
+    assert body["error"]["code"] == "forbidden"

@@ -1,0 +1,72 @@
+"""Configuration: read from INFUSYNC_* once; production refuses to start without secrets."""
+
+import base64
+import os
+import stat
+
+import pytest
+
+from server import create_app
+from server.config import ConfigError, from_environment
+
+
+def test_environment_variables_map_to_flask_config():
+    config = from_environment({
+        "INFUSYNC_DATABASE_URL": "postgresql+psycopg://db/agency",
+        "INFUSYNC_TOKEN_IDLE_MINUTES": "20",
+        "INFUSYNC_ENV": "production",
+    })
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://db/agency"
+    assert config["TOKEN_IDLE_MINUTES"] == 20
+    assert config["TOKEN_MAX_HOURS"] == 12
+    assert config["INFUSYNC_ENV"] == "production"
+
+
+def test_a_malformed_number_names_the_variable():
+    with pytest.raises(ConfigError, match="INFUSYNC_TOKEN_IDLE_MINUTES"):
+        from_environment({"INFUSYNC_TOKEN_IDLE_MINUTES": "soon"})
+
+
+def test_development_generates_keys_once_owner_only(tmp_path):
+    overrides = {"INFUSYNC_INSTANCE_PATH": str(tmp_path),
+                 "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite3"}
+    first = create_app(overrides)
+    key_file = tmp_path / "keys" / "data_key"
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(tmp_path / "keys" / "secret_key").st_mode) == 0o600
+    second = create_app(overrides)
+    assert first.config["INFUSYNC_DATA_KEY"] == second.config["INFUSYNC_DATA_KEY"]
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    assert len(first.config["INFUSYNC_DATA_KEY"]) == 32
+
+
+def test_production_refuses_to_start_without_keys(tmp_path):
+    with pytest.raises(ConfigError, match=r"INFUSYNC_SECRET_KEY_FILE|INFUSYNC_DATA_KEY_FILE"):
+        create_app({"INFUSYNC_ENV": "production", "INFUSYNC_INSTANCE_PATH": str(tmp_path),
+                    "SQLALCHEMY_DATABASE_URI": "sqlite:///:memory:"})
+    assert not (tmp_path / "keys").exists()
+
+
+def test_production_refuses_to_start_without_a_database_url(tmp_path):
+    with pytest.raises(ConfigError, match="INFUSYNC_DATABASE_URL"):
+        create_app({"INFUSYNC_ENV": "production", "INFUSYNC_INSTANCE_PATH": str(tmp_path)})
+
+
+def test_production_starts_with_key_files(tmp_path):
+    key = tmp_path / "data.key"
+    key.write_text(base64.urlsafe_b64encode(os.urandom(32)).decode())
+    app = create_app({
+        "INFUSYNC_ENV": "production", "INFUSYNC_INSTANCE_PATH": str(tmp_path),
+        "SQLALCHEMY_DATABASE_URI": "sqlite:///:memory:", "SECRET_KEY": "s" * 64,
+        "INFUSYNC_DATA_KEY_FILE": str(key),
+    })
+    assert app.config["INFUSYNC_DATA_KEY"] == base64.urlsafe_b64decode(key.read_text() + "==")
+
+
+def test_a_short_key_file_is_refused(tmp_path):
+    key = tmp_path / "data.key"
+    key.write_text("c2hvcnQ")
+    with pytest.raises(ConfigError, match="at least 32"):
+        create_app({"INFUSYNC_ENV": "production", "INFUSYNC_INSTANCE_PATH": str(tmp_path),
+                    "SQLALCHEMY_DATABASE_URI": "sqlite:///:memory:", "SECRET_KEY": "s" * 64,
+                    "INFUSYNC_DATA_KEY_FILE": str(key)})
