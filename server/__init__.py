@@ -64,10 +64,11 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Health probes and the /api/v1 resources."""
     from server import api as api_package
-    from server import health
+    from server import docs_assets, health
     from server.extensions import api
 
     app.register_blueprint(health.blueprint)
+    docs_assets.init_app(app)
     api_package.register(api)
 
 

@@ -26,4 +26,10 @@ def test_openapi_document_and_docs_page(client):
     assert spec["openapi"].startswith("3.")
     assert "/api/v1/visits/{entity_id}" in spec["paths"]
     assert "bearerAuth" in spec["components"]["securitySchemes"]
-    assert client.get("/api/docs").status_code == 200
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    assert b"/api/docs/assets/swagger-ui-bundle.js" in page.data
+    asset = client.get("/api/docs/assets/swagger-ui-bundle.js")
+    assert asset.status_code == 200
+    assert len(asset.data) > 100_000
+    asset.close()
