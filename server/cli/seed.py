@@ -1,0 +1,367 @@
+"""``infusync seed-demo``: a deterministic demo agency to try infusync out on.
+
+The same seed and fixed ``uuid5`` ids mean a fresh database gets the same records on every
+run; a database that already holds the demo (the admin's fixed id) is left untouched.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from schemas.users import npi_is_valid
+from server import clock, config
+from server import demo_data as demo
+from server.extensions import db
+from server.models import (
+    AccessDeviceType,
+    AuditEvent,
+    FrequencyKind,
+    LocationKind,
+    OrderStatus,
+    Patient,
+    Pump,
+    PumpStatus,
+    Role,
+    ServiceLocation,
+    TherapyOrder,
+    User,
+    Visit,
+    VisitStatus,
+)
+from server.passwords import hash_password
+
+NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, demo.EMAIL_DOMAIN)
+SEED = 20261123
+DAYS_BACK = 7
+DAYS_AHEAD = 7
+TRAVEL = timedelta(minutes=30)
+
+
+def demo_id(kind: str, key: object) -> uuid.UUID:
+    """The fixed id of one demo record, so reruns on a fresh database make the same ids."""
+    return uuid.uuid5(NAMESPACE, f"{kind}:{key}")
+
+
+@dataclass
+class Case:
+    """One demo patient, the therapy she is on, where she is seen and when the dose is due."""
+
+    patient: Patient
+    therapy: demo.Therapy
+    home: ServiceLocation
+    work: ServiceLocation | None
+    first_dose: time
+    order: TherapyOrder
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo() -> None:
+    """Load the demo agency: staff, 60 fictional patients, orders, pumps and visits.
+
+    Visits cover two weeks in the agency's local time: the 7 days before today and the 7
+    days starting today ("today" from the app's clock). Past visits are completed, later
+    ones scheduled. Running it again on a seeded database changes nothing.
+    """
+    if config.is_production(current_app.config):
+        raise click.ClickException("refusing to load demo accounts (shared password) "
+                                   "into a production deployment")
+    session = db.session()
+    if _already_loaded(session):
+        click.echo("demo data already loaded")
+    else:
+        counts = _load(session, clock.now())
+        click.echo("demo data loaded: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+    _echo_logins()
+
+
+def _already_loaded(session: Session) -> bool:
+    """The admin's fixed id marks a seeded database."""
+    return session.get(User, demo_id("user", demo.ADMIN_EMAIL)) is not None
+
+
+def _load(session: Session, now: datetime) -> dict[str, int]:
+    """Build the whole agency in memory and store it in one transaction."""
+    rng = random.Random(SEED)  # noqa: S311 - reproducible demo data, not security
+    today = now.astimezone(demo.TIMEZONE).date()
+    staff = _build_staff(rng)
+    physicians = [user for user in staff if user.role is Role.PHYSICIAN]
+    cases = _build_cases(rng, physicians, today)
+    pumps = _build_pumps(rng, cases, today)
+    visits = _build_visits(cases, [user for user in staff if user.role is Role.NURSE], today, now)
+    counts = {"staff accounts": len(staff), "patients": len(cases), "orders": len(cases),
+              "pumps": len(pumps), "visits": len(visits)}
+    audit = AuditEvent(id=demo_id("audit", "seed"), at=now, actor_user_id=None, action="seed",
+                       entity_type="demo", outcome="ok", details=counts)
+    # Foreign keys without a relationship() do not order the flush: flush parents first.
+    batches: list[Sequence[object]] = [staff, [case.patient for case in cases],
+                                       [*(case.order for case in cases), *pumps],
+                                       [*visits, audit]]
+    try:
+        for batch in batches:
+            session.add_all(batch)
+            session.flush()
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise click.ClickException("demo records clash with existing data (same e-mail, MRN "
+                                   "or pump serial); use an empty database") from exc
+    return counts
+
+
+def _echo_logins() -> None:
+    """Print the demo accounts and their shared password, never any patient data."""
+    click.echo(f"Log in at {demo.LOGIN_URL} with one of these accounts:")
+    for member in demo.STAFF:
+        click.echo(f"  {member.email:<36} {member.role.value}")
+    click.echo(f"Password for every demo account: {demo.DEMO_PASSWORD}")
+    click.echo("WARNING: for demo only. This password is published; never load demo data "
+               "into a database that holds real patients.")
+
+
+def _build_staff(rng: random.Random) -> list[User]:
+    """Every demo account, sharing one password hash (scrypt is slow on purpose)."""
+    password_hash = hash_password(demo.DEMO_PASSWORD)
+    return [
+        User(id=demo_id("user", member.email), email=member.email, name=member.name,
+             role=member.role, password_hash=password_hash,
+             competencies=list(member.competencies),
+             npi=_demo_npi(rng) if member.role is Role.PHYSICIAN else None)
+        for member in demo.STAFF
+    ]
+
+
+def _demo_npi(rng: random.Random) -> str:
+    """A random NPI with a correct check digit (exactly one of ten digits passes)."""
+    body = "1" + "".join(rng.choice("0123456789") for _ in range(8))
+    return next(body + digit for digit in "0123456789" if npi_is_valid(body + digit))
+
+
+def _build_cases(rng: random.Random, physicians: list[User], today: date) -> list[Case]:
+    """The 60 patients, each on one therapy from ``THERAPIES``, physicians in turn."""
+    therapies = [therapy for therapy in demo.THERAPIES for _ in range(therapy.patients)]
+    rng.shuffle(therapies)
+    return [_build_case(rng, index, therapy, physicians[index % len(physicians)], today)
+            for index, therapy in enumerate(therapies, start=1)]
+
+
+def _build_case(rng: random.Random, index: int, therapy: demo.Therapy, physician: User,
+                today: date) -> Case:
+    """One fictional patient with her home (every third also a workplace) and her order."""
+    patient_id = demo_id("patient", index)
+    home = _location(rng, patient_id, LocationKind.HOME, demo.HOME_SPREAD_DEGREES,
+                     _home_address(rng))
+    work = None
+    if index % 3 == 0:
+        work = _location(rng, patient_id, LocationKind.WORK, demo.WORK_SPREAD_DEGREES,
+                         _work_address(rng))
+    patient = Patient(
+        id=patient_id, mrn=f"DEMO-{index:04d}",
+        first_name=rng.choice(demo.PATIENT_FIRST_NAMES),
+        last_name=rng.choice(demo.PATIENT_LAST_NAMES),
+        birth_date=today - timedelta(days=rng.randint(18 * 365, 90 * 365)),
+        phone=f"(614) 555-01{rng.randint(0, 99):02d}",
+        allergies=rng.sample(demo.ALLERGIES, k=rng.choice((0, 0, 1, 2))),
+        primary_physician_id=physician.id, referral_source=rng.choice(demo.REFERRAL_SOURCES),
+        locations=[home] if work is None else [home, work], **_access(rng, therapy, today),
+    )
+    first_dose = time(rng.choice(therapy.first_dose_hours), rng.choice((0, 30)))
+    order = _build_order(rng, index, therapy, patient_id, physician.id, today)
+    return Case(patient, therapy, home, work, first_dose, order)
+
+
+def _location(rng: random.Random, patient_id: uuid.UUID, kind: LocationKind,
+              spread: tuple[float, float], address: str) -> ServiceLocation:
+    """A place around the metro centre; EVV accepts check-ins within 150 m of it."""
+    return ServiceLocation(
+        id=demo_id("location", f"{patient_id}:{kind.value}"), patient_id=patient_id, kind=kind,
+        address=address, evv_radius_m=150,
+        latitude=round(demo.METRO_CENTER[0] + rng.uniform(-spread[0], spread[0]), 5),
+        longitude=round(demo.METRO_CENTER[1] + rng.uniform(-spread[1], spread[1]), 5),
+    )
+
+
+def _home_address(rng: random.Random) -> str:
+    street = f"{rng.choice(demo.STREETS)} {rng.choice(demo.STREET_SUFFIXES)}"
+    return f"{rng.randint(100, 9999)} {street}, {demo.CITY} {rng.choice(demo.ZIP_CODES)}"
+
+
+def _work_address(rng: random.Random) -> str:
+    street = f"{rng.choice(demo.STREETS)} {rng.choice(demo.STREET_SUFFIXES)}"
+    return f"{rng.choice(demo.EMPLOYERS)}, {rng.randint(10, 400)} {street}, {demo.CITY} 43215"
+
+
+def _access(rng: random.Random, therapy: demo.Therapy, today: date) -> dict[str, object]:
+    """The vascular access device the therapy runs through; ports sit for months."""
+    kind = rng.choice(therapy.access_types)
+    age_days = rng.randint(60, 700) if kind is AccessDeviceType.PORT else rng.randint(2, 45)
+    external = None
+    if kind in (AccessDeviceType.PICC, AccessDeviceType.MIDLINE):
+        external = Decimal(f"{rng.uniform(0.5, 4.0):.1f}")
+    return {"access_type": kind, "access_placed_on": today - timedelta(days=age_days),
+            "access_side": rng.choice(("left", "right")), "access_external_length_cm": external}
+
+
+def _build_order(rng: random.Random, index: int, therapy: demo.Therapy,
+                 patient_id: uuid.UUID, physician_id: uuid.UUID, today: date) -> TherapyOrder:
+    """The patient's order; an antibiotic course that has ended is ``completed``."""
+    start = today - timedelta(days=rng.randint(1, 30))
+    end = None
+    if therapy.course_days is not None:
+        end = start + timedelta(days=rng.randint(*therapy.course_days) - 1)
+    finished = end is not None and end < today
+    return TherapyOrder(
+        id=demo_id("order", index), patient_id=patient_id, physician_id=physician_id,
+        medication=therapy.medication, dose=Decimal(therapy.dose), dose_unit=therapy.dose_unit,
+        route="IV", rate_ml_h=_decimal(therapy.rate_ml_h), volume_ml=_decimal(therapy.volume_ml),
+        frequency_kind=therapy.frequency_kind, frequency_interval=therapy.frequency_interval,
+        start_date=start, end_date=end, pump_required=therapy.pump_required,
+        required_competency=therapy.required_competency,
+        status=OrderStatus.COMPLETED if finished else OrderStatus.ACTIVE,
+    )
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _build_pumps(rng: random.Random, cases: list[Case], today: date) -> list[Pump]:
+    """The fleet: pumps on the patients whose active orders need one, the rest on the shelf."""
+    wearers = [case.patient.id for case in cases
+               if case.order.pump_required and case.order.status is OrderStatus.ACTIVE]
+    states = _shelf_states(rng, len(wearers))
+    return [_pump(rng, index, wearers[index] if index < len(wearers) else None,
+                  states.get(index, "ok"), today) for index in range(demo.PUMP_COUNT)]
+
+
+def _shelf_states(rng: random.Random, worn: int) -> dict[int, str]:
+    """Which shelf pumps are recalled (exactly one), broken or due for maintenance."""
+    states = (["recalled"] + ["overdue"] * demo.PUMPS_PM_OVERDUE
+              + ["due_soon"] * demo.PUMPS_PM_DUE_THIS_WEEK
+              + ["broken"] * demo.PUMPS_OUT_OF_SERVICE)
+    picked = rng.sample(range(worn, demo.PUMP_COUNT), len(states))
+    return dict(zip(picked, states, strict=True))
+
+
+PUMP_STATUS_OF_STATE = {"recalled": PumpStatus.RECALLED, "broken": PumpStatus.OUT_OF_SERVICE,
+                        "overdue": PumpStatus.MAINTENANCE_DUE,
+                        "due_soon": PumpStatus.MAINTENANCE_DUE}
+
+
+def _pump(rng: random.Random, index: int, patient_id: uuid.UUID | None, state: str,
+          today: date) -> Pump:
+    """One pump; preventive maintenance is yearly, so the last one was a year before due."""
+    next_pm = today + timedelta(days=rng.randint(30, 330))
+    if state == "overdue":
+        next_pm = today - timedelta(days=rng.randint(1, 20))
+    elif state == "due_soon":
+        next_pm = today + timedelta(days=rng.randint(1, 6))
+    model = demo.PUMP_MODELS[index % len(demo.PUMP_MODELS)]
+    return Pump(
+        id=demo_id("pump", index), serial=f"DEMO-{model.serial_prefix}-{index + 1:04d}",
+        manufacturer=model.manufacturer, model=model.model, udi_di=model.udi_di,
+        status=PUMP_STATUS_OF_STATE.get(state, PumpStatus.IN_SERVICE), patient_id=patient_id,
+        last_pm_on=next_pm - timedelta(days=365), next_pm_due_on=next_pm,
+    )
+
+
+def _build_visits(cases: list[Case], nurses: list[User], today: date,
+                  now: datetime) -> list[Visit]:
+    """One visit per dose due in the two-week window, by a nurse qualified for the order."""
+    window_start = datetime.combine(today - timedelta(days=DAYS_BACK), time(), demo.TIMEZONE)
+    window_end = datetime.combine(today + timedelta(days=DAYS_AHEAD), time(), demo.TIMEZONE)
+    nurse_of = _assign_nurses(cases, nurses)
+    visits = []
+    for case in cases:
+        for local_start in _dose_starts(case, window_start, window_end):
+            start = local_start.astimezone(UTC)
+            visits.append(Visit(
+                id=demo_id("visit", f"{case.order.id}:{local_start:%Y%m%dT%H%M}"),
+                patient_id=case.patient.id, order_id=case.order.id,
+                nurse_id=nurse_of[case.order.id], scheduled_start=start,
+                scheduled_end=start + timedelta(minutes=case.therapy.visit_minutes),
+                service_location_id=_visit_location(case, local_start).id,
+            ))
+    _space_out(visits)
+    for visit in visits:
+        past = visit.scheduled_end <= now
+        visit.status = VisitStatus.COMPLETED if past else VisitStatus.SCHEDULED
+    return visits
+
+
+def _assign_nurses(cases: list[Case], nurses: list[User]) -> dict[uuid.UUID, uuid.UUID]:
+    """Give each order one nurse (continuity of care), balancing doses per day.
+
+    Orders needing a competency go first, so the nurses who hold it are not already full.
+    """
+    load = dict.fromkeys((nurse.id for nurse in nurses), 0.0)
+    nurse_of: dict[uuid.UUID, uuid.UUID] = {}
+    for case in sorted(cases, key=lambda c: (c.order.required_competency is None,
+                                             c.patient.mrn)):
+        needed = case.order.required_competency
+        qualified = [n for n in nurses if needed is None or needed in n.competencies]
+        nurse = min(qualified, key=lambda n: (load[n.id], n.email))
+        nurse_of[case.order.id] = nurse.id
+        load[nurse.id] += timedelta(days=1) / _dose_interval(case.order)
+    return nurse_of
+
+
+def _dose_interval(order: TherapyOrder) -> timedelta:
+    """Time between doses; daily and weekly step in local calendar days."""
+    if order.frequency_kind is FrequencyKind.EVERY_N_HOURS:
+        return timedelta(hours=order.frequency_interval)
+    if order.frequency_kind is FrequencyKind.WEEKLY:
+        return timedelta(weeks=order.frequency_interval)
+    if order.frequency_kind is FrequencyKind.EVERY_N_DAYS:
+        return timedelta(days=order.frequency_interval)
+    return timedelta(days=1)
+
+
+def _dose_starts(case: Case, window_start: datetime, window_end: datetime) -> list[datetime]:
+    """Local start times of the order's doses inside the window and the order's dates.
+
+    Arithmetic on times of one zone is wall-clock, so an 08:00 dose stays at 08:00 over DST.
+    """
+    order, step = case.order, _dose_interval(case.order)
+    first = datetime.combine(order.start_date, case.first_dose, demo.TIMEZONE)
+    starts = []
+    at, count = first, 0
+    while at < window_end and (order.end_date is None or at.date() <= order.end_date):
+        if at >= window_start:
+            starts.append(at)
+        count += 1
+        at = first + count * step
+    return starts
+
+
+def _visit_location(case: Case, local_start: datetime) -> ServiceLocation:
+    """Short weekday daytime visits happen at work for patients who gave a workplace."""
+    at_work = (case.work is not None and local_start.weekday() < 5
+               and 9 <= local_start.hour < 17 and case.therapy.visit_minutes <= 60)
+    return case.work if at_work and case.work is not None else case.home
+
+
+def _space_out(visits: list[Visit]) -> None:
+    """Shift each nurse's visits so none overlaps the previous one plus travel time."""
+    by_nurse: dict[uuid.UUID | None, list[Visit]] = {}
+    for visit in visits:
+        by_nurse.setdefault(visit.nurse_id, []).append(visit)
+    for route in by_nurse.values():
+        route.sort(key=lambda v: (v.scheduled_start, str(v.id)))
+        for previous, visit in itertools.pairwise(route):
+            delay = previous.scheduled_end + TRAVEL - visit.scheduled_start
+            if delay > timedelta(0):
+                visit.scheduled_start += delay
+                visit.scheduled_end += delay
