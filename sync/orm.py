@@ -1,4 +1,4 @@
-"""Declarative base, constraint naming and the column types every model shares."""
+"""Declarative base, constraint naming and column types shared by `sync` and `server`."""
 
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 from server.models.audit import AuditEvent
 from server.models.base import Base
+from server.models.devices import Device, DeviceCommand, DeviceStatus, EnrollmentCode
+from server.models.documentation import VisitEvent, VitalSign
 from server.models.orders import FrequencyKind, OrderStatus, TherapyOrder
 from server.models.patients import (
     AccessDeviceType,
@@ -11,15 +13,29 @@ from server.models.patients import (
     ServiceLocation,
 )
 from server.models.pumps import Pump, PumpStatus
+from server.models.review import ReviewItem, ReviewStatus, Severity
+from server.models.server_keys import KeyPurpose, ServerKey
 from server.models.users import AuthToken, LoginFailure, Role, User
-from server.models.visits import Visit, VisitStatus
+from server.models.visits import Visit, VisitAssignment, VisitStatus
+from sync.batches import SyncBatch
+from sync.feed import FeedEntry, FeedHead
+from sync.ledger import InboxEntry, LedgerEntry
 
 __all__ = [
     "AccessDeviceType",
     "AuditEvent",
     "AuthToken",
     "Base",
+    "Device",
+    "DeviceCommand",
+    "DeviceStatus",
+    "EnrollmentCode",
+    "FeedEntry",
+    "FeedHead",
     "FrequencyKind",
+    "InboxEntry",
+    "KeyPurpose",
+    "LedgerEntry",
     "LocationKind",
     "LoginFailure",
     "OrderStatus",
@@ -27,10 +43,18 @@ __all__ = [
     "PatientStatus",
     "Pump",
     "PumpStatus",
+    "ReviewItem",
+    "ReviewStatus",
     "Role",
+    "ServerKey",
     "ServiceLocation",
+    "Severity",
+    "SyncBatch",
     "TherapyOrder",
     "User",
     "Visit",
+    "VisitAssignment",
+    "VisitEvent",
     "VisitStatus",
+    "VitalSign",
 ]

@@ -38,6 +38,8 @@ class Visit(UUIDPrimaryKey, Timestamps, Base):
         str_enum(VisitStatus, "visit_status"), default=VisitStatus.SCHEDULED
     )
     cancel_reason: Mapped[str | None] = mapped_column(String(400))
+    checked_in_at: Mapped[datetime | None]
+    checked_out_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(default=1)
 
     patient: Mapped[Patient] = relationship()
@@ -48,3 +50,17 @@ class Visit(UUIDPrimaryKey, Timestamps, Base):
         Index("ix_visits_patient_start", "patient_id", "scheduled_start"),
     )
     __mapper_args__ = {"version_id_col": version}
+
+
+class VisitAssignment(UUIDPrimaryKey, Base):
+    """Who was assigned a visit and when: documentation from a nurse who *was* assigned
+    is a conflict for review, from one who never was, a refusal."""
+
+    __tablename__ = "visit_assignments"
+
+    visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("visits.id"))
+    nurse_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    assigned_at: Mapped[datetime]
+    unassigned_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_visit_assignments_visit_nurse", "visit_id", "nurse_id"),)

@@ -1,0 +1,120 @@
+"""Fan-out at write time: every change to synced data lands in the affected nurses' feeds.
+
+A SQLAlchemy ``after_flush`` hook, so no service can forget it: whatever changes a visit,
+patient, location, order, pump, nurse profile or device command — API, sync, jobs — writes
+the feed entries in the same transaction. It also keeps the visit assignment history.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import has_app_context
+from sqlalchemy import Connection, event, inspect, insert, select, update
+from sqlalchemy.orm import Session
+
+from server.models import (
+    Device,
+    DeviceCommand,
+    Patient,
+    Pump,
+    Role,
+    ServiceLocation,
+    TherapyOrder,
+    User,
+    Visit,
+    VisitAssignment,
+    VisitStatus,
+)
+from server.models.base import utcnow
+from sync import feed
+
+# A patient change reaches nurses with a visit from this far back onwards (see pull scope).
+LOOKBACK = timedelta(days=7)
+
+
+def _now() -> datetime:
+    if has_app_context():
+        from server import clock
+
+        return clock.now()
+    return utcnow()
+
+
+def _history(obj: Any, name: str) -> tuple[list[Any], list[Any]]:
+    """(new values, old values) of an attribute changed in this flush."""
+    history = inspect(obj).attrs[name].history
+    return list(history.added or ()), list(history.deleted or ())
+
+
+def nurses_of_patient(connection: Connection, patient_id: uuid.UUID,
+                      now: datetime) -> set[uuid.UUID]:
+    """Nurses whose current scope may hold this patient (recent or future visits)."""
+    rows = connection.execute(
+        select(Visit.nurse_id).distinct().where(
+            Visit.patient_id == patient_id, Visit.nurse_id.is_not(None),
+            Visit.status != VisitStatus.CANCELLED, Visit.scheduled_start >= now - LOOKBACK)
+    ).scalars()
+    return {nurse for nurse in rows if nurse is not None}
+
+
+def _visit_changes(connection: Connection, visit: Visit, now: datetime) -> Iterator[feed.Change]:
+    added, removed = _history(visit, "nurse_id")
+    for old in removed:
+        if old is not None:
+            connection.execute(update(VisitAssignment).where(
+                VisitAssignment.visit_id == visit.id, VisitAssignment.nurse_id == old,
+                VisitAssignment.unassigned_at.is_(None)).values(unassigned_at=now))
+            yield old, "visit", visit.id
+    for new in added:
+        if new is not None:
+            connection.execute(insert(VisitAssignment).values(
+                id=uuid.uuid4(), visit_id=visit.id, nurse_id=new, assigned_at=now))
+    if visit.nurse_id is not None:
+        yield visit.nurse_id, "visit", visit.id
+
+
+def _changes_for(connection: Connection, obj: Any, now: datetime) -> Iterator[feed.Change]:
+    if isinstance(obj, Visit):
+        yield from _visit_changes(connection, obj, now)
+    elif isinstance(obj, Patient | ServiceLocation | TherapyOrder):
+        kind = {Patient: "patient", ServiceLocation: "service_location",
+                TherapyOrder: "order"}[type(obj)]
+        patient_id = obj.id if isinstance(obj, Patient) else obj.patient_id
+        for nurse in nurses_of_patient(connection, patient_id, now):
+            yield nurse, kind, obj.id
+    elif isinstance(obj, Pump):
+        added, removed = _history(obj, "patient_id")
+        for patient_id in {obj.patient_id, *added, *removed} - {None}:
+            for nurse in nurses_of_patient(connection, patient_id, now):
+                yield nurse, "pump", obj.id
+    elif isinstance(obj, User) and obj.role is Role.NURSE:
+        yield obj.id, "profile", obj.id
+    elif isinstance(obj, DeviceCommand):
+        owner = connection.execute(select(Device.user_id).where(Device.id == obj.device_id))
+        yield owner.scalar_one(), "device_command", obj.id
+
+
+def _touched(session: Session) -> Iterable[Any]:
+    yield from session.new
+    yield from (obj for obj in session.dirty if session.is_modified(obj))
+    yield from session.deleted
+
+
+def after_flush(session: Session, _context: Any) -> None:
+    """Write feed entries for everything this flush changed."""
+    connection = session.connection()
+    now = _now()
+    changes = [change for obj in _touched(session)
+               for change in _changes_for(connection, obj, now)]
+    if changes:
+        feed.append(connection, changes, now)
+
+
+def init_app() -> None:
+    """Install the hook once per process (it applies to every SQLAlchemy session)."""
+    if not event.contains(Session, "after_flush", after_flush):
+        event.listen(Session, "after_flush", after_flush)

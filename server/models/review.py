@@ -1,0 +1,55 @@
+"""The review queue: every doubt about synced data, in front of a person."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.models.base import Base, UUIDPrimaryKey, str_enum, utcnow
+
+
+class Severity(StrEnum):
+    """How urgently a person must look."""
+
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class ReviewStatus(StrEnum):
+    """Open until a coordinator or QC nurse (or the system, for a healed gap) resolves it."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class ReviewItem(UUIDPrimaryKey, Base):
+    """Something a person must look at, pointing at what it is about."""
+
+    __tablename__ = "review_items"
+
+    kind: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[Severity] = mapped_column(str_enum(Severity, "severity"))
+    status: Mapped[ReviewStatus] = mapped_column(
+        str_enum(ReviewStatus, "review_status"), default=ReviewStatus.OPEN
+    )
+    summary: Mapped[str] = mapped_column(String(300))
+    patient_id: Mapped[uuid.UUID | None]
+    visit_id: Mapped[uuid.UUID | None]
+    device_id: Mapped[uuid.UUID | None]
+    mutation_id: Mapped[uuid.UUID | None]
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[uuid.UUID | None]
+    resolution: Mapped[str | None] = mapped_column(String(1000))
+
+    __table_args__ = (
+        Index("ix_review_items_status_severity", "status", "severity"),
+        Index("ix_review_items_device_kind", "device_id", "kind"),
+    )

@@ -1,0 +1,115 @@
+"""The per-nurse change feed: written with each change, read by ``(nurse, position)``.
+
+Positions are handed out under the nurse's head row lock (``UPDATE … RETURNING``), held to
+commit: a later position can never commit before an earlier one, so a reader that has seen
+position N has seen everything up to N, and never skips a row that commits late.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, String, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from sync.orm import Base
+
+Change = tuple[uuid.UUID, str, uuid.UUID]
+"""(nurse id, entity type, entity id): 'this entity changed; tell this nurse's devices'."""
+
+
+class FeedHead(Base):
+    """A nurse's last handed-out position and how far the feed has been compacted."""
+
+    __tablename__ = "sync_feed_heads"
+
+    nurse_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    position: Mapped[int] = mapped_column(default=0)
+    compacted_through: Mapped[int] = mapped_column(default=0)
+
+
+class FeedEntry(Base):
+    """'Entity X changed' at position N of a nurse's feed. What it is now is read at pull."""
+
+    __tablename__ = "sync_feed"
+
+    nurse_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    entity_type: Mapped[str] = mapped_column(String(30))
+    entity_id: Mapped[uuid.UUID]
+    created_at: Mapped[datetime]
+
+
+def _ensure_head(connection: Connection, nurse_id: uuid.UUID) -> None:
+    dialect = connection.dialect.name
+    maker = pg_insert if dialect == "postgresql" else sqlite_insert
+    connection.execute(
+        maker(FeedHead).values(nurse_id=nurse_id, position=0, compacted_through=0)
+        .on_conflict_do_nothing(index_elements=["nurse_id"])
+    )
+
+
+def _reserve(connection: Connection, nurse_id: uuid.UUID, count: int) -> int:
+    """Take ``count`` positions for ``nurse_id``; returns the last. Locks the head row."""
+    _ensure_head(connection, nurse_id)
+    last = connection.execute(
+        update(FeedHead).where(FeedHead.nurse_id == nurse_id)
+        .values(position=FeedHead.position + count).returning(FeedHead.position)
+    ).scalar_one()
+    return int(last)
+
+
+def append(connection: Connection, changes: Iterable[Change], now: datetime) -> int:
+    """Write ``changes`` to the feeds, nurse by nurse in id order (no lock cycles)."""
+    by_nurse: dict[uuid.UUID, list[tuple[str, uuid.UUID]]] = {}
+    for nurse_id, entity_type, entity_id in changes:
+        items = by_nurse.setdefault(nurse_id, [])
+        if (entity_type, entity_id) not in items:
+            items.append((entity_type, entity_id))
+    rows: list[dict[str, object]] = []
+    for nurse_id in sorted(by_nurse, key=str):
+        items = by_nurse[nurse_id]
+        last = _reserve(connection, nurse_id, len(items))
+        first = last - len(items) + 1
+        rows.extend(
+            {"nurse_id": nurse_id, "position": first + offset, "entity_type": kind,
+             "entity_id": entity_id, "created_at": now}
+            for offset, (kind, entity_id) in enumerate(items)
+        )
+    if rows:
+        connection.execute(insert(FeedEntry), rows)
+    return len(rows)
+
+
+def head(session: Session, nurse_id: uuid.UUID) -> FeedHead | None:
+    """The nurse's head row (None before her first change)."""
+    return session.get(FeedHead, nurse_id)
+
+
+def read(session: Session, nurse_id: uuid.UUID, after: int, limit: int) -> Sequence[FeedEntry]:
+    """Entries after position ``after``, oldest first, at most ``limit``."""
+    return session.scalars(
+        select(FeedEntry).where(FeedEntry.nurse_id == nurse_id, FeedEntry.position > after)
+        .order_by(FeedEntry.position).limit(limit)
+    ).all()
+
+
+def compact(session: Session, before: datetime) -> int:
+    """Delete entries older than ``before``; cursors older than what is left get 410."""
+    cutoff = (
+        select(FeedEntry.nurse_id, func.max(FeedEntry.position).label("through"))
+        .where(FeedEntry.created_at < before).group_by(FeedEntry.nurse_id)
+    ).subquery()
+    marks = session.execute(select(cutoff.c.nurse_id, cutoff.c.through)).all()
+    removed = 0
+    for nurse_id, through in marks:
+        session.execute(update(FeedHead).where(FeedHead.nurse_id == nurse_id)
+                        .values(compacted_through=through))
+        result = session.execute(delete(FeedEntry).where(
+            FeedEntry.nurse_id == nurse_id, FeedEntry.position <= through))
+        removed += int(getattr(result, "rowcount", 0) or 0)
+    return removed

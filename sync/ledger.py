@@ -1,0 +1,112 @@
+"""The idempotency ledger and the inbox: every mutation applied once, nothing ever lost.
+
+The ledger row's primary key is the mutation id, so "apply exactly once" rests on the
+database's unique constraint, never on check-then-insert. The inbox keeps every distinct
+mutation that opened, verbatim and encrypted, whatever became of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from sync import at_rest
+from sync.orm import Base, UUIDPrimaryKey, str_enum
+
+
+class Outcome(StrEnum):
+    """What became of a mutation; ``duplicate`` is only ever said, never stored."""
+
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    CONFLICT = "conflict"
+    REJECTED = "rejected"
+
+
+class InboxEntry(UUIDPrimaryKey, Base):
+    """One mutation as the device sent it (encrypted), and what became of it."""
+
+    __tablename__ = "sync_inbox"
+
+    mutation_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    device_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    batch_id: Mapped[uuid.UUID]
+    received_at: Mapped[datetime]
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    outcome: Mapped[Outcome | None] = mapped_column(str_enum(Outcome, "inbox_outcome"))
+    reasons: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class LedgerEntry(Base):
+    """The idempotency record of one applied (or refused) mutation id."""
+
+    __tablename__ = "sync_ledger"
+
+    mutation_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    device_id: Mapped[uuid.UUID]
+    seq: Mapped[int]
+    batch_id: Mapped[uuid.UUID]
+    type: Mapped[str] = mapped_column(String(40))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    inbox_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sync_inbox.id"))
+    outcome: Mapped[Outcome | None] = mapped_column(str_enum(Outcome, "ledger_outcome"))
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    received_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("device_id", "seq", name="uq_sync_ledger_device_seq"),
+    )
+
+
+def content_hash(device_id: uuid.UUID, mutation: dict[str, Any]) -> str:
+    """SHA-256 of the mutation in canonical JSON, bound to the device that sent it."""
+    canonical = json.dumps([str(device_id), mutation], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def keep(session: Session, data_key: bytes, *, device_id: uuid.UUID, batch_id: uuid.UUID,
+         mutation_id: uuid.UUID | None, raw: Any, now: datetime) -> InboxEntry:
+    """Store what the device sent, encrypted and bound to the entry's id."""
+    entry = InboxEntry(id=uuid.uuid4(), mutation_id=mutation_id, device_id=device_id,
+                       batch_id=batch_id, received_at=now, payload=b"")
+    plaintext = json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode()
+    entry.payload = at_rest.encrypt(data_key, plaintext, b"inbox\x00" + entry.id.bytes)
+    session.add(entry)
+    return entry
+
+
+def read_payload(entry: InboxEntry, data_key: bytes) -> Any:
+    """The mutation exactly as the device sent it (for review and replay)."""
+    return json.loads(at_rest.decrypt(data_key, entry.payload, b"inbox\x00" + entry.id.bytes))
+
+
+def claim(session: Session, entry: LedgerEntry) -> LedgerEntry | None:
+    """Insert ``entry``; on a clash return the row that holds its id or seq, else None."""
+    try:
+        with session.begin_nested():
+            session.add(entry)
+            session.flush([entry])
+    except IntegrityError:
+        existing = session.get(LedgerEntry, entry.mutation_id)
+        if existing is None:
+            existing = session.scalars(select(LedgerEntry).where(
+                LedgerEntry.device_id == entry.device_id, LedgerEntry.seq == entry.seq)).one()
+        return existing
+    return None
+
+
+def settle(ledger: LedgerEntry, inbox: InboxEntry, outcome: Outcome,
+           result: dict[str, Any]) -> None:
+    """Record the outcome on both the ledger and the inbox entry."""
+    ledger.outcome = outcome
+    ledger.result = result
+    inbox.outcome = outcome
+    inbox.reasons = result.get("errors", {})
