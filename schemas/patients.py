@@ -19,7 +19,9 @@ class ServiceLocationSchema(BaseSchema):
     address = trimmed(400, required=True)
     latitude = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
     longitude = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
-    evv_radius_m = fields.Integer(load_default=150, validate=validate.Range(min=10, max=5000))
+    evv_radius_m = fields.Integer(
+        strict=True, load_default=150, validate=validate.Range(min=10, max=5000)
+    )
 
 
 class VascularAccessSchema(BaseSchema):
@@ -34,6 +36,7 @@ class VascularAccessSchema(BaseSchema):
     )
     external_length_cm = Quantity(
         allow_none=True,
+        places=1,
         validate=validate.Range(min=0, max=100),
         attribute="access_external_length_cm",
     )
@@ -83,7 +86,7 @@ class PatientUpdateSchema(PatientSchema):
 
     locations = fields.List(fields.Nested(lambda: LocationPatchSchema()))
     status = fields.String(validate=validate.OneOf(PATIENT_STATUSES))
-    version = fields.Integer(load_only=True, validate=validate.Range(min=1))
+    version = fields.Integer(strict=True, load_only=True, validate=validate.Range(min=1))
 
 
 class LocationPatchSchema(ServiceLocationSchema):
@@ -94,7 +97,7 @@ class LocationPatchSchema(ServiceLocationSchema):
     address = trimmed(400)
     latitude = fields.Float(validate=validate.Range(min=-90, max=90))
     longitude = fields.Float(validate=validate.Range(min=-180, max=180))
-    evv_radius_m = fields.Integer(validate=validate.Range(min=10, max=5000))
+    evv_radius_m = fields.Integer(strict=True, validate=validate.Range(min=10, max=5000))
 
 
 class PatientQuerySchema(BaseSchema):

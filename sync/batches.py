@@ -56,7 +56,7 @@ def claim(session: Session, batch: SyncBatch) -> None:
     try:
         with session.begin_nested():
             session.add(batch)
-            session.flush([batch])
+            session.flush()
     except IntegrityError:
         stored = session.scalars(select(SyncBatch).where(
             SyncBatch.device_id == batch.device_id, SyncBatch.batch_id == batch.batch_id)

@@ -93,7 +93,7 @@ def claim(session: Session, entry: LedgerEntry) -> LedgerEntry | None:
     try:
         with session.begin_nested():
             session.add(entry)
-            session.flush([entry])
+            session.flush()
     except IntegrityError:
         existing = session.get(LedgerEntry, entry.mutation_id)
         if existing is None:

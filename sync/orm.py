@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, Uuid
+from sqlalchemy import DateTime, MetaData, TypeDecorator, Uuid, event
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.orm import registry as orm_registry
@@ -58,6 +58,12 @@ class UUIDPrimaryKey:
     """Mixin: a random UUID primary key, known before the row is flushed."""
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+
+
+@event.listens_for(UUIDPrimaryKey, "init", propagate=True)
+def _assign_id(_target: Any, _args: Any, kwargs: dict[str, Any]) -> None:
+    """Give new objects their id at construction: audit events and feeds name it at once."""
+    kwargs.setdefault("id", uuid.uuid4())
 
 
 class Timestamps:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from server.api import auth, orders, patients, pumps, users, visits
+from server.api import auth, devices, orders, patients, pumps, sync, users, visits
 
-BLUEPRINTS = (auth.blp, users.blp, patients.blp, orders.blp, pumps.blp, visits.blp)
+BLUEPRINTS = (auth.blp, users.blp, patients.blp, orders.blp, pumps.blp, visits.blp,
+              devices.blp, sync.blp)
 
 
 def register(api: Api) -> None:
     """Register every resource blueprint on the smorest Api."""
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Staff token"}
+    )
+    api.spec.components.security_scheme(
+        "deviceToken", {"type": "http", "scheme": "bearer", "description": "Device token"}
     )
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")

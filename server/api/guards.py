@@ -46,7 +46,8 @@ def bearer_token() -> str:
 
 def request_actor(user_id: uuid.UUID | None = None) -> Actor:
     """The actor for audit events of this request."""
-    return Actor(user_id, request.remote_addr, request.headers.get("X-Request-Id"))
+    request_id = request.headers.get("X-Request-Id")
+    return Actor(user_id, request.remote_addr, request_id[:64] if request_id else None)
 
 
 def current_user() -> User:

@@ -83,5 +83,8 @@ class ServiceLocation(UUIDPrimaryKey, Base):
     latitude: Mapped[float]
     longitude: Mapped[float]
     evv_radius_m: Mapped[int] = mapped_column(default=150)
+    version: Mapped[int] = mapped_column(default=1)
 
     patient: Mapped[Patient] = relationship(back_populates="locations")
+
+    __mapper_args__ = {"version_id_col": version}

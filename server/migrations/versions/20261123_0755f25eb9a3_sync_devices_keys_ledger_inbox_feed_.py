@@ -1,8 +1,8 @@
 """sync: devices, keys, ledger, inbox, feed, review items, documentation
 
-Revision ID: ca7e167d0f50
+Revision ID: 0755f25eb9a3
 Revises: 4243228521b5
-Create Date: 2026-11-23 04:24:07.723044
+Create Date: 2026-11-23 04:33:38.203193
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'ca7e167d0f50'
+revision = '0755f25eb9a3'
 down_revision = '4243228521b5'
 branch_labels = None
 depends_on = None
@@ -216,6 +216,9 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_vital_signs_patient_id'), ['patient_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_vital_signs_visit_id'), ['visit_id'], unique=False)
 
+    with op.batch_alter_table('service_locations', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('version', sa.Integer(), nullable=False, server_default='1'))
+
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.add_column(sa.Column('checked_in_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('checked_out_at', sa.DateTime(timezone=True), nullable=True))
@@ -228,6 +231,9 @@ def downgrade():
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.drop_column('checked_out_at')
         batch_op.drop_column('checked_in_at')
+
+    with op.batch_alter_table('service_locations', schema=None) as batch_op:
+        batch_op.drop_column('version')
 
     with op.batch_alter_table('vital_signs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_vital_signs_visit_id'))

@@ -1,0 +1,94 @@
+"""Device enrollment and management on the wire."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from schemas.base import BaseSchema, trimmed
+
+DEVICE_STATUSES = ("active", "retired", "revoked")
+
+
+class EnrollmentCodeSchema(BaseSchema):
+    """A one-time code, shown once; valid 15 minutes."""
+
+    code = fields.String(dump_only=True)
+    expires_at = fields.AwareDateTime(dump_only=True)
+
+
+class EnrollSchema(BaseSchema):
+    """What a device sends to enroll."""
+
+    code = fields.String(required=True, validate=validate.Length(min=4, max=40))
+    name = trimmed(100, required=True)
+    platform = trimmed(40, required=True)
+    app_version = trimmed(40, required=True)
+    signing_key = fields.String(
+        required=True, validate=validate.Length(equal=43),
+        metadata={"description": "Raw 32-byte Ed25519 public key, base64url, no padding"},
+    )
+
+
+class HpkeKeySchema(BaseSchema):
+    """A server HPKE key devices seal pushes to."""
+
+    key_id = fields.String()
+    public_key = fields.String()
+    suite = fields.String()
+    current = fields.Boolean()
+
+
+class SigningKeySchema(BaseSchema):
+    """The key that signs pull responses."""
+
+    key_id = fields.String()
+    public_key = fields.String()
+
+
+class ServerKeysSchema(BaseSchema):
+    """The server's public keys."""
+
+    hpke_keys = fields.List(fields.Nested(HpkeKeySchema))
+    signing_key = fields.Nested(SigningKeySchema)
+
+
+class PolicySchema(BaseSchema):
+    """Limits the device must respect."""
+
+    max_offline_hours = fields.Integer()
+    max_batch_mutations = fields.Integer()
+    max_body_bytes = fields.Integer()
+
+
+class EnrollmentSchema(BaseSchema):
+    """The answer to an enrollment: identity, token (shown once), keys and policy."""
+
+    device_id = fields.UUID(dump_only=True)
+    token = fields.String(dump_only=True)
+    server = fields.Nested(ServerKeysSchema, dump_only=True)
+    policy = fields.Nested(PolicySchema, dump_only=True)
+
+
+class DeviceSchema(BaseSchema):
+    """A device as coordinators see it."""
+
+    id = fields.UUID(dump_only=True)
+    user_id = fields.UUID(dump_only=True)
+    name = fields.String(dump_only=True)
+    platform = fields.String(dump_only=True)
+    app_version = fields.String(dump_only=True)
+    status = fields.String(dump_only=True)
+    enrolled_at = fields.AwareDateTime(dump_only=True)
+    last_seen_at = fields.AwareDateTime(dump_only=True)
+    last_push_at = fields.AwareDateTime(dump_only=True)
+    last_pull_at = fields.AwareDateTime(dump_only=True)
+    retired_at = fields.AwareDateTime(dump_only=True)
+    revoked_at = fields.AwareDateTime(dump_only=True)
+    wipe_delivered_at = fields.AwareDateTime(dump_only=True)
+
+
+class DeviceQuerySchema(BaseSchema):
+    """Filters for the device list."""
+
+    user_id = fields.UUID()
+    status = fields.String(validate=validate.OneOf(DEVICE_STATUSES))

@@ -1,0 +1,90 @@
+"""The sync protocol's messages: push envelope, batch plaintext, results, pull."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from schemas.base import BaseSchema
+
+ID_PATTERN = r"^[A-Za-z0-9._~-]{1,128}$"
+OUTCOMES = ("applied", "duplicate", "conflict", "rejected")
+
+
+class PushSchema(BaseSchema):
+    """The outer push body: routing in the clear, the batch sealed, the whole signed."""
+
+    protocol = fields.Integer(required=True, validate=validate.Equal(1))
+    device_id = fields.UUID(required=True)
+    batch_id = fields.UUID(required=True)
+    key_id = fields.String(required=True, validate=validate.Regexp(ID_PATTERN))
+    sealed = fields.String(required=True, validate=validate.Length(min=64))
+    signature = fields.String(required=True, validate=validate.Length(equal=86))
+
+
+class MutationSchema(BaseSchema):
+    """One mutation inside a batch; ``data`` is checked by the schema of its ``type``."""
+
+    id = fields.UUID(required=True)
+    seq = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    type = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    entity_id = fields.UUID(required=True)
+    visit_id = fields.UUID(required=True, allow_none=True)
+    base_version = fields.Integer(required=True, allow_none=True, strict=True)
+    occurred_at = fields.AwareDateTime(required=True)
+    data = fields.Dict(required=True)
+
+
+class BatchSchema(BaseSchema):
+    """The sealed plaintext. Mutations are validated one by one (see MutationSchema)."""
+
+    schema_version = fields.Integer(required=True, validate=validate.Equal(1))
+    device_clock = fields.AwareDateTime(required=True)
+    app_version = fields.String(required=True, validate=validate.Length(max=40))
+    mutations = fields.List(fields.Raw(), required=True)
+
+
+class ResultSchema(BaseSchema):
+    """What became of one mutation."""
+
+    id = fields.Raw(dump_only=True)
+    status = fields.String(dump_only=True, validate=validate.OneOf(OUTCOMES))
+    outcome = fields.String(
+        dump_only=True, metadata={"description": "For duplicates: the original outcome"})
+    version = fields.Integer(dump_only=True)
+    review_item_id = fields.String(dump_only=True, metadata={"format": "uuid"})
+    errors = fields.Dict(dump_only=True)
+
+
+class PushResultSchema(BaseSchema):
+    """The answer to a push: one result per mutation, in the order sent."""
+
+    batch_id = fields.String(dump_only=True, metadata={"format": "uuid"})
+    results = fields.List(fields.Nested(ResultSchema), dump_only=True)
+    server_time = fields.String(dump_only=True, metadata={"format": "date-time"})
+
+
+class PullQuerySchema(BaseSchema):
+    """Where to continue, and how many changes at most."""
+
+    cursor = fields.String(load_default="", validate=validate.Length(max=2000))
+    limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=2000))
+
+
+class ChangeSchema(BaseSchema):
+    """One change to the device's copy of its scope."""
+
+    type = fields.String(dump_only=True)
+    id = fields.UUID(dump_only=True)
+    op = fields.String(dump_only=True, validate=validate.OneOf(("upsert", "remove")))
+    version = fields.Integer(dump_only=True, allow_none=True)
+    data = fields.Dict(dump_only=True, allow_none=True)
+
+
+class PullSchema(BaseSchema):
+    """A page of changes; pull again with ``cursor`` while ``has_more``."""
+
+    changes = fields.List(fields.Nested(ChangeSchema), dump_only=True)
+    cursor = fields.String(dump_only=True)
+    has_more = fields.Boolean(dump_only=True)
+    snapshot = fields.Boolean(dump_only=True)
+    server_time = fields.AwareDateTime(dump_only=True)

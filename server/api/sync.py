@@ -1,0 +1,79 @@
+"""The sync endpoints devices call: push (sealed batches) and pull (signed changes)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from typing import Any
+
+from flask import Response, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from schemas.sync import PullQuerySchema, PullSchema, PushResultSchema, PushSchema
+from server import clock
+from server.api import sync_settings
+from server.api.guards import bearer_token, request_actor
+from server.extensions import db
+from server.services import devices, server_keys
+from server.services.pull import pull
+from server.services.push import push
+from sync import envelope
+
+blp = Blueprint("sync", __name__, url_prefix="/sync", description="Device sync (protocol v1)")
+
+GZIP_MIN_BYTES = 1024
+
+
+@blp.before_request
+def _limit_body() -> None:
+    """Pushes may be larger than other requests, up to the policy's max_body_bytes."""
+    request.max_content_length = sync_settings.policy().max_body_bytes
+
+
+@blp.route("/push")
+class Push(MethodView):
+    """Deliver a sealed, signed batch of mutations."""
+
+    @blp.doc(security=[{"deviceToken": []}])
+    @blp.arguments(PushSchema, error_status_code=400)
+    @blp.response(200, PushResultSchema)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Apply a batch exactly once; the same batch again returns the same response."""
+        return push(db.session, bearer_token(), body, request_actor(), clock.now(),
+                    sync_settings.push_settings())
+
+
+def _signed(payload: dict[str, Any]) -> Response:
+    """The JSON body, signed over its exact bytes, gzipped when the client accepts it."""
+    body = json.dumps(payload, separators=(",", ":"), default=str).encode()
+    key_id, key = server_keys.signing_key(db.session, sync_settings.data_key())
+    response = Response(body, mimetype="application/json")
+    response.headers["Infusync-Signature"] = envelope.pull_signature_header(
+        key_id, envelope.sign_pull(key, body))
+    response.vary.add("Accept-Encoding")
+    if len(body) >= GZIP_MIN_BYTES and "gzip" in request.accept_encodings:
+        response.set_data(gzip.compress(body, compresslevel=5))
+        response.headers["Content-Encoding"] = "gzip"
+    return response
+
+
+@blp.route("/pull")
+class Pull(MethodView):
+    """Fetch the changes to this device's scope since its cursor."""
+
+    @blp.doc(security=[{"deviceToken": []}])
+    @blp.arguments(PullQuerySchema, location="query")
+    @blp.alt_response(200, schema=PullSchema, description="Signed: see Infusync-Signature")
+    def get(self, query: dict[str, Any]) -> Response:
+        """Pull a page; repeat with the returned cursor while has_more."""
+        now = clock.now()
+        device = devices.authenticate(db.session, bearer_token(), now, pulling=True)
+        actor = request_actor(device.user_id)
+        actor.device_id = device.id
+        server_keys.ensure_keys(db.session, sync_settings.data_key(), now)
+        page = pull(db.session, device, query["cursor"], query["limit"], now,
+                    sync_settings.cursor_key(), actor)
+        return _signed({"changes": page.changes, "cursor": page.cursor,
+                        "has_more": page.has_more, "snapshot": page.snapshot,
+                        "server_time": now.isoformat()})

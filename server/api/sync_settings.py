@@ -1,0 +1,36 @@
+"""Sync settings read from the app's configuration, for the device and sync views."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+
+from server.services.devices import SyncPolicy
+from server.services.push import PushSettings
+
+
+def policy() -> SyncPolicy:
+    """The limits devices are told and held to."""
+    cfg = current_app.config
+    return SyncPolicy(max_offline_hours=cfg["SYNC_MAX_OFFLINE_HOURS"],
+                      max_batch_mutations=cfg["SYNC_MAX_BATCH_MUTATIONS"],
+                      max_body_bytes=cfg["SYNC_MAX_BODY_BYTES"])
+
+
+def data_key() -> bytes:
+    """The key that encrypts stored sync payloads and server private keys."""
+    key: bytes = current_app.config["INFUSYNC_DATA_KEY"]
+    return key
+
+
+def cursor_key() -> bytes:
+    """The key that authenticates pull cursors (derived from the secret key)."""
+    return ("infusync-cursor:" + current_app.config["SECRET_KEY"]).encode()
+
+
+def push_settings() -> PushSettings:
+    """Everything the push service needs from configuration."""
+    return PushSettings(data_key=data_key(), policy=policy(),
+                        max_clock_skew=timedelta(
+                            minutes=current_app.config["SYNC_CLOCK_SKEW_MINUTES"]))

@@ -1,0 +1,64 @@
+"""What a handler is given about one mutation, and what it answers."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from server.models import Device
+from sync.ledger import Outcome
+
+
+@dataclass
+class MutationContext:
+    """One validated mutation from one device, with the session to apply it in."""
+
+    session: Session
+    device: Device
+    mutation: dict[str, Any]
+    data: dict[str, Any]
+    raw_data: dict[str, Any]
+    now: datetime
+    flags: list[str] = field(default_factory=list)
+
+    @property
+    def nurse_id(self) -> uuid.UUID:
+        """The nurse the device belongs to."""
+        return self.device.user_id
+
+    @property
+    def mutation_id(self) -> uuid.UUID:
+        """The mutation's id (its idempotency key)."""
+        mutation_id: uuid.UUID = self.mutation["id"]
+        return mutation_id
+
+
+@dataclass
+class Result:
+    """The outcome of one mutation, as reported back to the device."""
+
+    outcome: Outcome
+    version: int | None = None
+    review_item_id: uuid.UUID | None = None
+    errors: dict[str, Any] = field(default_factory=dict)
+    patient_id: uuid.UUID | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON-ready result fields (without the mutation id)."""
+        result: dict[str, Any] = {"status": self.outcome.value}
+        if self.version is not None:
+            result["version"] = self.version
+        if self.review_item_id is not None:
+            result["review_item_id"] = str(self.review_item_id)
+        if self.errors:
+            result["errors"] = self.errors
+        return result
+
+
+def rejected(field_name: str, message: str, patient_id: uuid.UUID | None = None) -> Result:
+    """A refusal naming the field and the reason."""
+    return Result(Outcome.REJECTED, errors={field_name: [message]}, patient_id=patient_id)

@@ -1,0 +1,171 @@
+"""Device enrollment, device tokens, and retiring or revoking devices."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from server import audit
+from server.errors import AppError, Conflict, Forbidden, Invalid, Unauthorized
+from server.models import Device, DeviceCommand, DeviceStatus, EnrollmentCode, Role, User
+from server.services import server_keys
+from server.services.records import Access, Page, get_one, list_page
+from server.services.references import require_user
+from server.tokens import new_token, token_hash
+from sync.envelope import EnvelopeError, ed25519_public_key_from_b64u
+
+# Unambiguous when read aloud or typed on a phone: no 0/O, 1/I/L.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 12
+
+
+@dataclass(frozen=True)
+class SyncPolicy:
+    """The limits a device is told at enrollment and the server enforces."""
+
+    max_offline_hours: int
+    max_batch_mutations: int
+    max_body_bytes: int
+
+    def as_dict(self) -> dict[str, int]:
+        """The policy as sent to devices."""
+        return {"max_offline_hours": self.max_offline_hours,
+                "max_batch_mutations": self.max_batch_mutations,
+                "max_body_bytes": self.max_body_bytes}
+
+
+class DeviceRevoked(AppError):
+    """A lost or stolen device: everything refused, and it is told to wipe itself."""
+
+    status = 403
+    code = "device_revoked"
+
+
+class DeviceRetired(AppError):
+    """A retired device may push what it holds but pulls nothing more."""
+
+    status = 403
+    code = "device_retired"
+
+
+def _normalise(code: str) -> str:
+    return code.replace("-", "").replace(" ", "").upper()
+
+
+def issue_code(session: Session, nurse_id: uuid.UUID, access: Access,
+               lifetime: timedelta) -> tuple[str, datetime]:
+    """A one-time enrollment code for an active nurse (shown once, stored hashed)."""
+    require_user(session, nurse_id, Role.NURSE, "user_id")
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    expires_at = access.now + lifetime
+    session.add(EnrollmentCode(user_id=nurse_id, code_hash=token_hash(raw),
+                               created_by=access.actor.user_id, created_at=access.now,
+                               expires_at=expires_at))
+    audit.record(session, access.actor, "issue_enrollment_code", "users", at=access.now,
+                 entity_id=nurse_id)
+    session.commit()
+    return "-".join(raw[i:i + 4] for i in range(0, CODE_LENGTH, 4)), expires_at
+
+
+def _redeem(session: Session, code: str, now: datetime) -> EnrollmentCode:
+    """Mark the code used in one statement, so two devices cannot both redeem it."""
+    hashed = token_hash(_normalise(code))
+    used = session.execute(
+        update(EnrollmentCode)
+        .where(EnrollmentCode.code_hash == hashed, EnrollmentCode.used_at.is_(None),
+               EnrollmentCode.expires_at > now)
+        .values(used_at=now).returning(EnrollmentCode.id)
+    ).scalar_one_or_none()
+    if used is None:
+        session.rollback()
+        raise Unauthorized("This enrollment code is unknown, used or expired; ask your "
+                           "coordinator for a new one.", code="invalid_enrollment_code")
+    return session.get_one(EnrollmentCode, used)
+
+
+def enroll(session: Session, data: dict[str, Any], actor: audit.Actor, now: datetime,
+           data_key: bytes, policy: SyncPolicy) -> dict[str, Any]:
+    """Register a device for the code's nurse; returns its token (shown once) and keys."""
+    try:
+        ed25519_public_key_from_b64u(data["signing_key"])
+    except EnvelopeError as exc:
+        raise Invalid("signing_key must be a raw 32-byte Ed25519 key, base64url.",
+                      {"signing_key": ["Not an Ed25519 public key."]}) from exc
+    code = _redeem(session, data["code"], now)
+    if not session.get_one(User, code.user_id).active:
+        session.rollback()
+        raise Forbidden("The nurse's account is disabled.")
+    token = new_token()
+    device = Device(user_id=code.user_id, name=data["name"], platform=data["platform"],
+                    app_version=data["app_version"], signing_key=data["signing_key"],
+                    token_hash=token_hash(token), enrolled_at=now, last_seen_at=now)
+    session.add(device)
+    session.flush()
+    code.device_id = device.id
+    audit.record(session, audit.Actor(code.user_id, actor.remote_addr, actor.request_id,
+                                      device.id), "enroll", "devices", at=now,
+                 entity_id=device.id)
+    session.commit()
+    server_keys.ensure_keys(session, data_key, now)
+    return {"device_id": device.id, "token": token,
+            "server": server_keys.public_keys(session, now), "policy": policy.as_dict()}
+
+
+def authenticate(session: Session, token: str, now: datetime, *, pulling: bool) -> Device:
+    """The device a token belongs to, refusing revoked (and, to pull, retired) devices."""
+    device = session.scalar(select(Device).where(Device.token_hash == token_hash(token)))
+    if device is None:
+        raise Unauthorized("Unknown device token; enroll the device again.")
+    if device.status is DeviceStatus.REVOKED:
+        _note_wipe_delivered(session, device, now)
+        raise DeviceRevoked("This device was revoked. Its data must be wiped.",
+                            {"command": {"type": "wipe"}})
+    if pulling and device.status is DeviceStatus.RETIRED:
+        raise DeviceRetired("This device was retired: push what it holds, then stop.")
+    return device
+
+
+def _note_wipe_delivered(session: Session, device: Device, now: datetime) -> None:
+    """Record that a revoked device was told to wipe (IT wants to know it reached it)."""
+    if device.wipe_delivered_at is not None:
+        return
+    device.wipe_delivered_at = now
+    for command in session.scalars(select(DeviceCommand).where(
+            DeviceCommand.device_id == device.id, DeviceCommand.delivered_at.is_(None))):
+        command.delivered_at = now
+    session.commit()
+
+
+def list_devices(session: Session, filters: dict[str, Any], access: Access, page: int,
+                 size: int) -> Page:
+    """Enrolled devices, newest first."""
+    stmt = select(Device).order_by(Device.enrolled_at.desc(), Device.id)
+    if "user_id" in filters:
+        stmt = stmt.where(Device.user_id == filters["user_id"])
+    if "status" in filters:
+        stmt = stmt.where(Device.status == DeviceStatus(filters["status"]))
+    return list_page(session, stmt, access, "devices", page, size, lambda _d: None)
+
+
+def change_status(session: Session, device_id: uuid.UUID, status: DeviceStatus,
+                  access: Access) -> Device:
+    """Retire or revoke a device; revoking also queues its wipe command."""
+    device = get_one(session, Device, device_id, access, lambda _d: None, action="update")
+    if device.status is DeviceStatus.REVOKED:
+        raise Conflict("This device is already revoked.", code="device_revoked")
+    device.status = status
+    if status is DeviceStatus.RETIRED:
+        device.retired_at = access.now
+    else:
+        device.revoked_at = access.now
+        session.add(DeviceCommand(device_id=device.id, kind="wipe", created_at=access.now))
+    audit.record(session, access.actor, status.value, "devices", at=access.now,
+                 entity_id=device.id)
+    session.commit()
+    return device

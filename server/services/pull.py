@@ -1,0 +1,163 @@
+"""Pull: a page of changes for one device, from its nurse's feed or a fresh snapshot.
+
+Cost follows the nurse's changes: a delta reads her feed by ``(nurse, position)`` and the
+visits that entered or left her window since the cursor's time; a snapshot walks her scope
+by keyset. Neither touches anything proportional to the size of the agency.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server import audit
+from server.errors import AppError
+from server.models import Device, DeviceCommand, Patient, User, Visit
+from server.services.sync_scope import (
+    AHEAD,
+    BACK,
+    CHILD_MODELS,
+    ChangeList,
+    Scope,
+    resolve,
+    upsert,
+)
+from sync import cursor as cursors
+from sync import feed
+
+SNAPSHOT_RANKS = ("profile", "patient", "service_location", "order", "pump", "visit",
+                  "device_command")
+
+
+class CursorExpired(AppError):
+    """The feed behind this cursor was compacted: push the outbox, then pull from scratch."""
+
+    status = 410
+    code = "cursor_expired"
+
+
+class InvalidCursor(AppError):
+    """A cursor this server did not issue for this nurse."""
+
+    status = 400
+    code = "invalid_cursor"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One pull response before signing."""
+
+    changes: list[dict[str, Any]]
+    cursor: str
+    has_more: bool
+    snapshot: bool
+
+
+def _decode(text: str, key: bytes, nurse_id: uuid.UUID) -> cursors.Cursor:
+    try:
+        cursor = cursors.decode(text, key)
+    except cursors.InvalidCursor as exc:
+        raise InvalidCursor(f"This cursor is not valid: {exc}.") from exc
+    if cursor.nurse_id != str(nurse_id):
+        raise InvalidCursor("This cursor belongs to another nurse's feed.")
+    return cursor
+
+
+def _snapshot_keys(session: Session, scope: Scope, rank: int, after: str | None,
+                   limit: int) -> list[Any]:
+    """Up to ``limit`` entities of one snapshot rank with ids after ``after``."""
+    kind = SNAPSHOT_RANKS[rank]
+    stmt: Any
+    if kind == "profile":
+        stmt = select(User).where(User.id == scope.nurse_id)
+    elif kind == "patient":
+        stmt = select(Patient).where(Patient.id.in_(scope.patient_ids()))
+    elif kind == "visit":
+        stmt = scope.visits()
+    elif kind == "device_command":
+        stmt = select(DeviceCommand).where(DeviceCommand.device_id == scope.device_id,
+                                           DeviceCommand.delivered_at.is_(None))
+    else:
+        model = dict(CHILD_MODELS)[kind]
+        stmt = select(model).where(model.patient_id.in_(scope.patient_ids()))
+    entity = stmt.column_descriptions[0]["entity"]
+    if after is not None:
+        stmt = stmt.where(entity.id > uuid.UUID(after))
+    return list(session.scalars(stmt.order_by(entity.id).limit(limit)))
+
+
+def _snapshot_page(session: Session, scope: Scope, start: cursors.Cursor, limit: int,
+                   key: bytes) -> Page:
+    rank, after_text = start.snapshot_after or (0, "")
+    after: str | None = after_text or None
+    out, count = ChangeList(), 0
+    while rank < len(SNAPSHOT_RANKS) and count < limit:
+        budget = limit - count
+        rows = _snapshot_keys(session, scope, rank, after, budget)
+        for row in rows:
+            out.add(upsert(SNAPSHOT_RANKS[rank], row))
+        count += len(rows)
+        if len(rows) == budget:  # this rank may hold more: continue it next page
+            after = str(rows[-1].id)
+            break
+        rank, after = rank + 1, None
+    done = rank >= len(SNAPSHOT_RANKS)
+    next_cursor = cursors.Cursor(start.nurse_id, start.position, start.window_at,
+                                 None if done else (rank, after or ""))
+    has_more = not done or bool(feed.read(session, scope.nurse_id, start.position, 1))
+    return Page(out.items(), cursors.encode(next_cursor, key), has_more, snapshot=True)
+
+
+def _window_mentions(session: Session, scope: Scope, since: datetime) -> list[Any]:
+    """Her visits that entered or left the window since ``since`` (time passing, no write)."""
+    if scope.at <= since:
+        return []
+    entering = (Visit.scheduled_start >= since + AHEAD) & (Visit.scheduled_start < scope.at + AHEAD)
+    leaving = (Visit.scheduled_start >= since - BACK) & (Visit.scheduled_start < scope.at - BACK)
+    return [("visit", visit_id) for visit_id in session.scalars(
+        select(Visit.id).where(Visit.nurse_id == scope.nurse_id, entering | leaving))]
+
+
+def _delta_page(session: Session, scope: Scope, start: cursors.Cursor, limit: int,
+                key: bytes) -> Page:
+    head = feed.head(session, scope.nurse_id)
+    if head is not None and start.position < head.compacted_through:
+        raise CursorExpired("Changes since this cursor were compacted; push your outbox, "
+                            "then pull without a cursor for a fresh snapshot.")
+    entries = feed.read(session, scope.nurse_id, start.position, limit + 1)
+    page, has_more = entries[:limit], len(entries) > limit
+    mentions = _window_mentions(session, scope, start.window_at)
+    mentions += [(e.entity_type, e.entity_id) for e in page]
+    out = ChangeList()
+    resolve(session, scope, mentions, out)
+    position = page[-1].position if page else start.position
+    next_cursor = cursors.Cursor(start.nurse_id, position, scope.at)
+    return Page(out.items(), cursors.encode(next_cursor, key), has_more, snapshot=False)
+
+
+def pull(session: Session, device: Device, cursor_text: str, limit: int, now: datetime,
+         key: bytes, actor: audit.Actor) -> Page:
+    """The next page for ``device``: a snapshot from an empty cursor, else its feed."""
+    nurse_id = device.user_id
+    if cursor_text:
+        start = _decode(cursor_text, key, nurse_id)
+    else:
+        head = feed.head(session, nurse_id)
+        start = cursors.Cursor(str(nurse_id), head.position if head else 0, now, (0, ""))
+    if start.snapshot_after is not None:
+        scope = Scope(nurse_id, device.id, start.window_at)
+        page = _snapshot_page(session, scope, start, limit, key)
+    else:
+        page = _delta_page(session, Scope(nurse_id, device.id, now), start, limit, key)
+    device.last_pull_at = device.last_seen_at = now
+    patients = sorted({c["id"] for c in page.changes
+                       if c["type"] == "patient" and c["op"] == "upsert"})
+    audit.record(session, actor, "sync.pull", "devices", at=now, entity_id=device.id,
+                 details={"changes": len(page.changes), "patient_ids": patients})
+    session.commit()
+    return page

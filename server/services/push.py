@@ -1,0 +1,129 @@
+"""Applying a pushed batch: check, open, then apply each mutation exactly once.
+
+Order of checks (docs/protocol.md): token ↔ device, device state, signature, key, envelope.
+Anything refused before the envelope opens stores nothing but an audit event. Once open,
+every mutation is kept in the inbox, whatever becomes of it, and the whole batch commits as
+one transaction with its stored response, so a retry gets the same answer.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy.orm import Session
+
+from schemas.sync import BatchSchema
+from server import audit
+from server.errors import AppError, Conflict, Invalid, Unauthorized
+from server.models import Device
+from server.services import devices, server_keys
+from server.services.apply import apply_mutations
+from sync import batches, envelope
+
+
+@dataclass(frozen=True)
+class PushSettings:
+    """What the push needs from configuration."""
+
+    data_key: bytes
+    policy: devices.SyncPolicy
+    max_clock_skew: timedelta
+
+
+class TooLarge(AppError):
+    """More mutations than the policy allows in one batch."""
+
+    status = 413
+    code = "too_many_mutations"
+
+
+def _refuse(session: Session, device: Device, actor: audit.Actor, now: datetime, why: str,
+            error: AppError) -> AppError:
+    """Audit a refused push (nothing else is stored) and return the error to raise."""
+    audit.record(session, actor, "sync.push", "devices", at=now, entity_id=device.id,
+                 outcome="refused", details={"reason": why})
+    session.commit()
+    return error
+
+
+def _open(session: Session, device: Device, body: dict[str, Any], actor: audit.Actor,
+          now: datetime, data_key: bytes) -> bytes:
+    """Verify the signature, find the key, open the envelope (in that order)."""
+    device_id, batch_id = str(body["device_id"]), str(body["batch_id"])
+    try:
+        envelope.verify_push(envelope.ed25519_public_key_from_b64u(device.signing_key),
+                             body["signature"], device_id, batch_id, body["key_id"],
+                             body["sealed"])
+    except envelope.EnvelopeError:
+        raise _refuse(session, device, actor, now, "bad_signature", Invalid(
+            "The push signature does not verify with this device's key.",
+            code="bad_signature")) from None
+    key = next((k for k in server_keys.usable_hpke_keys(session, now)
+                if k.key_id == body["key_id"]), None)
+    if key is None:
+        keys = server_keys.public_keys(session, now)
+        raise _refuse(session, device, actor, now, "unknown_key", Conflict(
+            "Seal to one of the current server keys.", {"hpke_keys": keys["hpke_keys"]},
+            code="unknown_key"))
+    try:
+        return envelope.open_sealed(body["sealed"], server_keys.hpke_private_key(key, data_key),
+                                    device_id, batch_id)
+    except envelope.EnvelopeError:
+        raise _refuse(session, device, actor, now, "envelope_does_not_open", Invalid(
+            "The sealed batch does not open for this device, batch and key.",
+            code="envelope_does_not_open")) from None
+
+
+def _parse(plaintext: bytes, max_mutations: int) -> dict[str, Any]:
+    """The batch plaintext, validated; 422 when it is not a batch, 413 when too large."""
+    try:
+        batch: dict[str, Any] = BatchSchema().load(json.loads(plaintext))
+    except (ValueError, ValidationError) as exc:
+        details = exc.messages if isinstance(exc, ValidationError) else {}
+        raise Invalid("The opened batch is not a valid batch.", details,  # type: ignore[arg-type]
+                      code="invalid_batch") from exc
+    if len(batch["mutations"]) > max_mutations:
+        raise TooLarge(f"At most {max_mutations} mutations per batch; split it.",
+                       {"max_batch_mutations": max_mutations})
+    return batch
+
+
+def push(session: Session, token: str, body: dict[str, Any], actor: audit.Actor,
+         now: datetime, settings: PushSettings) -> dict[str, Any]:
+    """Apply one pushed batch and return the response (stored for retries)."""
+    device = devices.authenticate(session, token, now, pulling=False)
+    if body["device_id"] != device.id:
+        raise Unauthorized("This token belongs to another device.", code="device_mismatch")
+    actor = audit.Actor(device.user_id, actor.remote_addr, actor.request_id, device.id)
+    plaintext = _open(session, device, body, actor, now, settings.data_key)
+    batch = _parse(plaintext, settings.policy.max_batch_mutations)
+    skew = (batch["device_clock"] - now).total_seconds()
+    record = batches.SyncBatch(
+        device_id=device.id, batch_id=body["batch_id"],
+        plaintext_hash=batches.plaintext_hash(plaintext), received_at=now,
+        device_clock=json.loads(plaintext).get("device_clock"), clock_skew_s=skew,
+        clock_flagged=abs(skew) > settings.max_clock_skew.total_seconds(),
+        mutation_count=len(batch["mutations"]),
+    )
+    try:
+        batches.claim(session, record)
+    except batches.BatchReplayed as replay:
+        session.rollback()
+        return replay.response
+    except batches.BatchIdReused:
+        session.rollback()
+        raise Conflict("This batch id was already used for a different batch.",
+                       code="batch_id_reused") from None
+    results = apply_mutations(session, device, record, batch["mutations"], actor, now,
+                              settings.data_key)
+    device.last_push_at = device.last_seen_at = now
+    response = {"batch_id": str(record.batch_id), "results": results,
+                "server_time": now.isoformat()}
+    record.response = response
+    session.commit()
+    return response
+

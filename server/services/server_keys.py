@@ -1,0 +1,120 @@
+"""The server's HPKE and signing keys: created on first use, rotated by ``infusync keys``.
+
+Private keys are stored encrypted under the data key, bound to their ``key_id``. A rotated
+HPKE key keeps opening pushes until ``retire_after`` (at least ``max_offline_hours`` later):
+a nurse offline for days must still be able to deliver what she sealed to the old key.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.models import KeyPurpose, ServerKey
+from sync import at_rest
+from sync.envelope import SUITE_NAME, b64u_encode
+
+
+def _raw_private(key: X25519PrivateKey | Ed25519PrivateKey) -> bytes:
+    return key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+
+
+def _new_key(purpose: KeyPurpose, data_key: bytes, now: datetime,
+             key_id: str | None = None) -> ServerKey:
+    private: X25519PrivateKey | Ed25519PrivateKey = (
+        X25519PrivateKey.generate() if purpose is KeyPurpose.HPKE else Ed25519PrivateKey.generate()
+    )
+    key_id = key_id or f"{purpose.value}-{now:%Y%m%d}-{secrets.token_hex(3)}"
+    public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return ServerKey(
+        key_id=key_id, purpose=purpose, public_key=b64u_encode(public), created_at=now,
+        private_key_sealed=at_rest.encrypt(data_key, _raw_private(private), key_id.encode()),
+        current=True,
+    )
+
+
+def _current(session: Session, purpose: KeyPurpose) -> ServerKey | None:
+    return session.scalars(
+        select(ServerKey).where(ServerKey.purpose == purpose, ServerKey.current.is_(True))
+        .order_by(ServerKey.created_at.desc())
+    ).first()
+
+
+def ensure_keys(session: Session, data_key: bytes, now: datetime) -> None:
+    """Create the first HPKE and signing keys if there are none yet (idempotent).
+
+    The first keys have fixed ids, so two workers racing here clash on the primary key
+    instead of creating two current keys.
+    """
+    for purpose in KeyPurpose:
+        if _current(session, purpose) is None:
+            try:
+                with session.begin_nested():
+                    session.add(_new_key(purpose, data_key, now, f"{purpose.value}-initial"))
+            except IntegrityError:
+                continue
+    session.commit()
+
+
+def usable_hpke_keys(session: Session, now: datetime) -> list[ServerKey]:
+    """HPKE keys that still open pushes: the current one and those not yet retired."""
+    return list(session.scalars(
+        select(ServerKey).where(
+            ServerKey.purpose == KeyPurpose.HPKE,
+            or_(ServerKey.current.is_(True), ServerKey.retire_after > now),
+        ).order_by(ServerKey.created_at)
+    ))
+
+
+def hpke_private_key(key: ServerKey, data_key: bytes) -> X25519PrivateKey:
+    """Decrypt an HPKE private key."""
+    raw = at_rest.decrypt(data_key, key.private_key_sealed, key.key_id.encode())
+    return X25519PrivateKey.from_private_bytes(raw)
+
+
+def signing_key(session: Session, data_key: bytes) -> tuple[str, Ed25519PrivateKey]:
+    """The current pull-signing key and its id."""
+    key = _current(session, KeyPurpose.SIGNING)
+    if key is None:
+        raise LookupError("no signing key: call ensure_keys first")
+    raw = at_rest.decrypt(data_key, key.private_key_sealed, key.key_id.encode())
+    return key.key_id, Ed25519PrivateKey.from_private_bytes(raw)
+
+
+def public_keys(session: Session, now: datetime) -> dict[str, object]:
+    """What devices are told: usable HPKE keys (the current one marked) and the signing key."""
+    signing = _current(session, KeyPurpose.SIGNING)
+    return {
+        "hpke_keys": [
+            {"key_id": k.key_id, "public_key": k.public_key, "suite": SUITE_NAME,
+             "current": k.current}
+            for k in usable_hpke_keys(session, now)
+        ],
+        "signing_key": {"key_id": signing.key_id, "public_key": signing.public_key}
+        if signing else None,
+    }
+
+
+def rotate_hpke(session: Session, data_key: bytes, now: datetime,
+                grace: timedelta) -> ServerKey:
+    """Add a new current HPKE key; the old one opens pushes until ``now + grace``."""
+    for old in session.scalars(select(ServerKey).where(
+            ServerKey.purpose == KeyPurpose.HPKE, ServerKey.current.is_(True))):
+        old.current = False
+        old.retire_after = now + grace
+    key = _new_key(KeyPurpose.HPKE, data_key, now)
+    session.add(key)
+    session.commit()
+    return key

@@ -1,0 +1,150 @@
+"""A nurse's sync scope, and turning feed entries into the changes her device applies.
+
+Scope: her visits from 7 days back to 14 days ahead (not cancelled); the patients of those
+visits with their service locations, orders and pumps; her own profile; commands for this
+device. Whatever a feed entry names is checked against the scope *now*: in scope it goes out
+as an upsert with its current data, out of scope as a remove — never as data she may not see.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from schemas.orders import OrderSchema
+from schemas.patients import PatientSchema, ServiceLocationSchema
+from schemas.pumps import PumpSchema
+from schemas.users import UserBriefSchema
+from schemas.visits import VisitSchema
+from server.models import (
+    DeviceCommand,
+    Patient,
+    Pump,
+    ServiceLocation,
+    TherapyOrder,
+    User,
+    Visit,
+    VisitStatus,
+)
+
+BACK = timedelta(days=7)
+AHEAD = timedelta(days=14)
+CHILD_MODELS: tuple[tuple[str, Any], ...] = (
+    ("service_location", ServiceLocation), ("order", TherapyOrder), ("pump", Pump),
+)
+DUMPERS: dict[str, Any] = {
+    "visit": VisitSchema(), "patient": PatientSchema(exclude=("locations",)),
+    "service_location": ServiceLocationSchema(), "order": OrderSchema(), "pump": PumpSchema(),
+    "profile": UserBriefSchema(),
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose scope, for which device, at which moment."""
+
+    nurse_id: uuid.UUID
+    device_id: uuid.UUID
+    at: datetime
+
+    def visits(self) -> Select[tuple[Visit]]:
+        """Her visits inside the window."""
+        return select(Visit).where(
+            Visit.nurse_id == self.nurse_id, Visit.status != VisitStatus.CANCELLED,
+            Visit.scheduled_start >= self.at - BACK, Visit.scheduled_start < self.at + AHEAD)
+
+    def patient_ids(self) -> Select[tuple[uuid.UUID]]:
+        """Ids of the patients of her visits inside the window."""
+        return self.visits().with_only_columns(Visit.patient_id).distinct()
+
+
+def upsert(kind: str, entity: Any) -> dict[str, Any]:
+    """An upsert change carrying the entity's current data."""
+    if kind == "device_command":
+        data = {"type": entity.kind, "created_at": entity.created_at.isoformat()}
+        return {"type": kind, "id": str(entity.id), "op": "upsert", "version": 1, "data": data}
+    return {"type": kind, "id": str(entity.id), "op": "upsert",
+            "version": getattr(entity, "version", 1), "data": DUMPERS[kind].dump(entity)}
+
+
+def remove(kind: str, entity_id: uuid.UUID) -> dict[str, Any]:
+    """A remove change: the device purges the record."""
+    return {"type": kind, "id": str(entity_id), "op": "remove", "version": None, "data": None}
+
+
+class ChangeList:
+    """Changes of one page, each entity once, in the order of its last mention."""
+
+    def __init__(self) -> None:
+        self._changes: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def add(self, change: dict[str, Any]) -> None:
+        """Add or move ``change`` to the end."""
+        key = (change["type"], change["id"])
+        self._changes.pop(key, None)
+        self._changes[key] = change
+
+    def items(self) -> list[dict[str, Any]]:
+        """The changes, in order."""
+        return list(self._changes.values())
+
+
+def _by_id(session: Session, model: Any, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    return {row.id: row for row in session.scalars(select(model).where(model.id.in_(wanted)))}
+
+
+def _patients_in_scope(session: Session, scope: Scope, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    if not ids:
+        return set()
+    return set(session.scalars(scope.patient_ids().where(Visit.patient_id.in_(ids))))
+
+
+def add_patient_closure(session: Session, scope: Scope, patient_ids: set[uuid.UUID],
+                        out: ChangeList) -> None:
+    """Upsert in-scope patients with their locations, orders and pumps; remove the rest."""
+    inside = _patients_in_scope(session, scope, patient_ids)
+    for patient in _by_id(session, Patient, inside).values():
+        out.add(upsert("patient", patient))
+    for kind, model in CHILD_MODELS:
+        for child in session.scalars(select(model).where(model.patient_id.in_(patient_ids))):
+            out.add(upsert(kind, child) if child.patient_id in inside else remove(kind, child.id))
+    for patient_id in sorted(patient_ids - inside, key=str):
+        out.add(remove("patient", patient_id))
+
+
+def resolve(session: Session, scope: Scope, mentions: list[tuple[str, uuid.UUID]],
+            out: ChangeList) -> None:
+    """Turn feed mentions ``(type, id)`` into upserts and removes for this device."""
+    by_type: dict[str, set[uuid.UUID]] = {}
+    for kind, entity_id in mentions:
+        by_type.setdefault(kind, set()).add(entity_id)
+    patients = set(by_type.get("patient", set()))
+    visits = _by_id(session, Visit, by_type.get("visit", set()))
+    in_window = set(session.scalars(scope.visits().with_only_columns(Visit.id).where(
+        Visit.id.in_(visits)))) if visits else set()
+    for visit_id in by_type.get("visit", set()):
+        visit = visits.get(visit_id)
+        out.add(upsert("visit", visit) if visit_id in in_window else remove("visit", visit_id))
+        if visit is not None:
+            patients.add(visit.patient_id)
+    for kind, model in CHILD_MODELS:
+        for child in _by_id(session, model, by_type.get(kind, set())).values():
+            if child.patient_id is not None:
+                patients.add(child.patient_id)
+            elif kind == "pump":
+                out.add(remove(kind, child.id))
+    add_patient_closure(session, scope, patients, out)
+    if scope.nurse_id in by_type.get("profile", set()):
+        out.add(upsert("profile", session.get_one(User, scope.nurse_id)))
+    for command in _by_id(session, DeviceCommand, by_type.get("device_command", set())).values():
+        if command.device_id == scope.device_id:
+            out.add(upsert("device_command", command))

@@ -1,0 +1,99 @@
+"""A minimal device for driving the sync API through the Flask test client."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from flask.testing import FlaskClient
+
+from sync import envelope
+
+
+class TestDevice:
+    """Enrolls, seals and signs batches, verifies pulls — the protocol, nothing more."""
+
+    __test__ = False  # not a test class
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+        self.key = Ed25519PrivateKey.generate()
+        self.seq = 0
+        self.enrollment: dict[str, Any] = {}
+
+    @property
+    def device_id(self) -> str:
+        return str(self.enrollment["device_id"])
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.enrollment['token']}"}
+
+    def enroll(self, code: str) -> Any:
+        public = self.key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        response = self.client.post("/api/v1/devices/enroll", json={
+            "code": code, "name": "Test phone", "platform": "android", "app_version": "1.0.0",
+            "signing_key": envelope.b64u_encode(public)})
+        if response.status_code == 201:
+            self.enrollment = response.get_json()
+        return response
+
+    def mutation(self, kind: str, visit_id: Any, data: dict[str, Any],
+                 entity_id: Any = None, base_version: int | None = None) -> dict[str, Any]:
+        self.seq += 1
+        return {"id": str(uuid.uuid4()), "seq": self.seq, "type": kind,
+                "entity_id": str(entity_id or visit_id), "visit_id": str(visit_id),
+                "base_version": base_version, "occurred_at": "2026-11-23T09:05:00-05:00",
+                "data": data}
+
+    def plaintext(self, mutations: list[dict[str, Any]], clock: datetime | None = None) -> bytes:
+        return json.dumps({
+            "schema_version": 1,
+            "device_clock": (clock or datetime(2026, 11, 23, 13, 0, tzinfo=UTC)).isoformat(),
+            "app_version": "1.0.0", "mutations": mutations}).encode()
+
+    def body(self, plaintext: bytes, batch_id: str | None = None,
+             key_id: str | None = None) -> dict[str, Any]:
+        batch_id = batch_id or str(uuid.uuid4())
+        hpke = next(k for k in self.enrollment["server"]["hpke_keys"] if k["current"])
+        key_id = key_id or hpke["key_id"]
+        public = envelope.x25519_public_key_from_b64u(hpke["public_key"])
+        sealed = envelope.seal(plaintext, public, self.device_id, batch_id)
+        signature = envelope.sign_push(self.key, self.device_id, batch_id, key_id, sealed)
+        return {"protocol": 1, "device_id": self.device_id, "batch_id": batch_id,
+                "key_id": key_id, "sealed": sealed, "signature": signature}
+
+    def push(self, mutations: list[dict[str, Any]], **kwargs: Any) -> Any:
+        return self.client.post("/api/v1/sync/push", headers=self.headers,
+                                json=self.body(self.plaintext(mutations), **kwargs))
+
+    def pull(self, cursor: str = "", limit: int = 500) -> Any:
+        response = self.client.get("/api/v1/sync/pull", headers=self.headers,
+                                   query_string={"cursor": cursor, "limit": limit})
+        if response.status_code == 200:
+            key_id, sig = envelope.parse_pull_signature_header(
+                response.headers["Infusync-Signature"])
+            signing = self.enrollment["server"]["signing_key"]
+            assert key_id == signing["key_id"]
+            envelope.verify_pull(envelope.ed25519_public_key_from_b64u(signing["public_key"]),
+                                 response.data, sig)
+        return response
+
+    def pull_all(self, cursor: str = "") -> tuple[dict[tuple[str, str], Any], str]:
+        """Pull until has_more is false; returns {(type, id): data} and the final cursor."""
+        held: dict[tuple[str, str], Any] = {}
+        while True:
+            page = self.pull(cursor).get_json()
+            for change in page["changes"]:
+                key = (change["type"], change["id"])
+                if change["op"] == "upsert":
+                    held[key] = change["data"]
+                else:
+                    held.pop(key, None)
+            cursor = page["cursor"]
+            if not page["has_more"]:
+                return held, cursor
