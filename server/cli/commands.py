@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import Flask
 
-from server.cli import seed, serve, users
+from server.cli import seed, serve, sync_admin, users
 
 
 def init_app(app: Flask) -> None:
     """Add every infusync command to ``app.cli``."""
     app.cli.add_command(users.group)
     app.cli.add_command(serve.serve)
+    app.cli.add_command(sync_admin.keys)
+    app.cli.add_command(sync_admin.devices_group)
     app.cli.add_command(seed.seed_demo)

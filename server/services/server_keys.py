@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -93,7 +94,7 @@ def signing_key(session: Session, data_key: bytes) -> tuple[str, Ed25519PrivateK
     return key.key_id, Ed25519PrivateKey.from_private_bytes(raw)
 
 
-def public_keys(session: Session, now: datetime) -> dict[str, object]:
+def public_keys(session: Session, now: datetime) -> dict[str, Any]:
     """What devices are told: usable HPKE keys (the current one marked) and the signing key."""
     signing = _current(session, KeyPurpose.SIGNING)
     return {

@@ -1,0 +1,64 @@
+"""``infusync keys`` and ``infusync devices``: the sync administration an IT team scripts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import func, select
+
+from server import audit, clock
+from server.errors import AppError
+from server.extensions import db
+from server.models import User
+from server.services import devices, server_keys
+from server.services.records import Access
+
+keys = click.Group("keys", help="Manage the server's sync keys.")
+devices_group = click.Group("devices", help="Enroll and manage nurses' devices.")
+
+
+@keys.command("rotate")
+@with_appcontext
+def rotate() -> None:
+    """Add a new current HPKE key; the old one opens pushes for max_offline_hours more."""
+    data_key = current_app.config["INFUSYNC_DATA_KEY"]
+    now = clock.now()
+    server_keys.ensure_keys(db.session, data_key, now)
+    grace = timedelta(hours=current_app.config["SYNC_MAX_OFFLINE_HOURS"])
+    key = server_keys.rotate_hpke(db.session, data_key, now, grace)
+    click.echo(f"current HPKE key: {key.key_id}; previous keys retire after "
+               f"{(now + grace).isoformat()}")
+
+
+@keys.command("list")
+@with_appcontext
+def list_keys() -> None:
+    """Show the public keys devices are given."""
+    now = clock.now()
+    server_keys.ensure_keys(db.session, current_app.config["INFUSYNC_DATA_KEY"], now)
+    public = server_keys.public_keys(db.session, now)
+    for key in public["hpke_keys"]:
+        marker = " (current)" if key["current"] else ""
+        click.echo(f"hpke    {key['key_id']}{marker}")
+    click.echo(f"signing {public['signing_key']['key_id']}")
+
+
+@devices_group.command("enrollment-code")
+@click.option("--email", required=True, help="The nurse's email.")
+@with_appcontext
+def enrollment_code(email: str) -> None:
+    """Print a one-time enrollment code for a nurse (valid 15 minutes)."""
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+    if user is None:
+        raise click.ClickException(f"no user with email {email}")
+    lifetime = timedelta(minutes=current_app.config["ENROLLMENT_CODE_MINUTES"])
+    try:
+        code, expires_at = devices.issue_code(
+            db.session, user.id, Access(audit.Actor(None, "cli"), clock.now(), None), lifetime)
+    except AppError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(code)
+    click.echo(f"expires {expires_at.isoformat()}", err=True)
