@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import has_app_context
-from sqlalchemy import Connection, event, inspect, insert, select, update
+from sqlalchemy import Connection, event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from server.models import (

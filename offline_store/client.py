@@ -1,0 +1,131 @@
+"""The sync client: enrol once, then ``sync()`` = push the whole outbox, then pull to the end."""
+
+from __future__ import annotations
+
+import urllib.parse
+from dataclasses import dataclass
+from importlib import metadata
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from offline_store.api import ServerApi, decoded_body, error_of, json_of
+from offline_store.clock import Clock, system_clock, utc_rfc3339
+from offline_store.errors import (
+    AlreadyEnrolled,
+    EnrollmentRefused,
+    InsecureServerUrl,
+    ServerError,
+)
+from offline_store.identity import (
+    Identity,
+    is_enrolled,
+    load_identity,
+    parse_enrollment,
+    save_identity,
+)
+from offline_store.pull import (
+    DEFAULT_PAGE_SIZE,
+    CursorExpired,
+    PullReport,
+    pull_changes,
+    restart_from_snapshot,
+)
+from offline_store.push import PushReport, push_outbox
+from offline_store.store import Store
+from offline_store.transport import Transport, UrllibTransport
+from sync import envelope
+
+PLATFORM = "python"
+_LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def installed_version() -> str:
+    """The app version reported to the server: the installed infusync package's."""
+    try:
+        return metadata.version("infusync")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def check_server_url(url: str, *, allow_http: bool = False) -> str:
+    """Normalise a server URL; plain HTTP only to loopback unless explicitly allowed."""
+    parts = urllib.parse.urlsplit(url.strip())
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise InsecureServerUrl(f"not an http(s) server URL: {url!r}")
+    if parts.scheme == "http" and parts.hostname not in _LOOPBACK and not allow_http:
+        raise InsecureServerUrl(
+            "refusing plain HTTP to a non-loopback server (the device token would travel "
+            "in clear); use https:// or allow HTTP explicitly")
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What a full sync did."""
+
+    push: PushReport
+    pull: PullReport
+    synced_at: str
+
+
+class SyncClient:
+    """Talks protocol v1 for one store; every dependency (transport, clock) is injectable."""
+
+    def __init__(self, store: Store, transport: Transport | None = None, *,
+                 clock: Clock = system_clock, app_version: str | None = None,
+                 page_size: int = DEFAULT_PAGE_SIZE) -> None:
+        self.store = store
+        self.transport = transport if transport is not None else UrllibTransport()
+        self.clock = clock
+        self.app_version = app_version or installed_version()
+        self.page_size = page_size
+
+    def enroll(self, server_url: str, code: str, name: str, *,
+               allow_http: bool = False) -> Identity:
+        """Enrol with a one-time code; the device's signing key never leaves the device."""
+        if is_enrolled(self.store):
+            raise AlreadyEnrolled("this store is already enrolled; wipe it to enrol again")
+        server_url = check_server_url(server_url, allow_http=allow_http)
+        signing_key = Ed25519PrivateKey.generate()
+        response = ServerApi(self.transport, server_url).enroll({
+            "code": code, "name": name, "platform": PLATFORM, "app_version": self.app_version,
+            "signing_key": envelope.ed25519_public_key_to_b64u(signing_key.public_key()),
+        })
+        if response.status != 201:
+            error = error_of(response)
+            raise error.to_exception(EnrollmentRefused if error.status < 500 else ServerError)
+        identity = parse_enrollment(json_of(decoded_body(response)), server_url, signing_key)
+        save_identity(self.store, identity)
+        return identity
+
+    def _session(self) -> tuple[Identity, ServerApi]:
+        """The enrolled identity and an API bound to its server and token."""
+        identity = load_identity(self.store)
+        return identity, ServerApi(self.transport, identity.server_url, identity.token)
+
+    def push(self) -> PushReport:
+        """Push every pending mutation; a failure leaves the open batch to be resent as is."""
+        identity, api = self._session()
+        return push_outbox(self.store, api, identity, app_version=self.app_version,
+                           clock=self.clock)
+
+    def pull(self) -> PullReport:
+        """Pull to the end; an expired cursor pushes the outbox, then restarts a snapshot."""
+        identity, api = self._session()
+        try:
+            report = pull_changes(self.store, api, identity, page_size=self.page_size)
+        except CursorExpired:
+            self.push()
+            restart_from_snapshot(self.store)
+            report = pull_changes(self.store, api, identity, page_size=self.page_size)
+        if not report.retired:
+            self.store.set_value("sync_state", "retired", None)
+        return report
+
+    def sync(self) -> SyncReport:
+        """Push everything, then pull everything, then record the time of this sync."""
+        pushed = self.push()
+        pulled = self.pull()
+        synced_at = utc_rfc3339(self.clock())
+        self.store.set_value("sync_state", "last_sync_at", synced_at)
+        return SyncReport(pushed, pulled, synced_at)

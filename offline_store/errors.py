@@ -1,0 +1,80 @@
+"""Exceptions named by outcome, so the CLI (and a UI) can map each to one clear message."""
+
+from __future__ import annotations
+
+
+class OfflineStoreError(Exception):
+    """Base of every failure the device side reports to its user."""
+
+
+class WrongPin(OfflineStoreError):
+    """The PIN does not unwrap the data key; nothing was decrypted."""
+
+
+class StoreNotFound(OfflineStoreError):
+    """No store exists at the path (never created, or wiped)."""
+
+
+class StoreExists(OfflineStoreError):
+    """A store already exists where a new one was to be created."""
+
+
+class StoreCorrupt(OfflineStoreError):
+    """A sealed value does not open: tampered, moved to another row, or damaged."""
+
+
+class NotEnrolled(OfflineStoreError):
+    """The store has no device identity yet; run ``enroll`` first."""
+
+
+class AlreadyEnrolled(OfflineStoreError):
+    """The store already belongs to an enrolled device."""
+
+
+class UnknownVisit(OfflineStoreError):
+    """The visit is not on this device (not assigned, or not pulled yet)."""
+
+
+class InsecureServerUrl(OfflineStoreError):
+    """A plain-HTTP server URL outside loopback was given without explicit permission."""
+
+
+class TransportError(OfflineStoreError):
+    """No HTTP response arrived (connection refused, dropped, timed out)."""
+
+
+class ServerError(OfflineStoreError):
+    """The server answered with an error the client cannot resolve by itself."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"server answered {status} {code}: {message}")
+        self.status = status
+        self.code = code
+
+
+class EnrollmentRefused(ServerError):
+    """The server refused the enrolment code (unknown, used or expired)."""
+
+
+class Unauthorized(ServerError):
+    """The server does not know the device token; the device must be enrolled again."""
+
+
+class PushRefused(ServerError):
+    """The server could not open or verify a batch (422); the batch is kept as it was."""
+
+
+class BatchTooLarge(ServerError):
+    """A batch of one mutation is still too large for the server (413)."""
+
+
+class DeviceWiped(OfflineStoreError):
+    """The server revoked this device or sent a wipe command; the store is destroyed."""
+
+
+class BadPullSignature(OfflineStoreError):
+    """A pull response is not signed by the enrolled server key; nothing was applied."""
+
+
+class ProtocolViolation(OfflineStoreError):
+    """A signed or expected response does not have the shape protocol v1 defines."""

@@ -1,0 +1,94 @@
+"""Pulling changes: verify each page's signature over its exact bytes, then apply it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from offline_store.api import ServerApi, decoded_body, error_of, json_of, raise_unauthorized
+from offline_store.changes import Page, apply_page, parse_page
+from offline_store.device_commands import obey_revocation
+from offline_store.errors import BadPullSignature, ProtocolViolation, ServerError
+from offline_store.identity import Identity
+from offline_store.store import Store
+from offline_store.transport import Response
+from sync import envelope
+
+DEFAULT_PAGE_SIZE = 200
+SIGNATURE_HEADER = "Infusync-Signature"
+
+
+class CursorExpired(ServerError):
+    """The cursor is no use any more: 410 ``cursor_expired`` (feed compacted) or 400
+    ``invalid_cursor`` (issued for another nurse's feed). Both end in a fresh snapshot."""
+
+
+@dataclass
+class PullReport:
+    """What one pull achieved."""
+
+    pages: int = 0
+    upserts: int = 0
+    removals: int = 0
+    purged: int = 0
+    snapshot: bool = False
+    retired: bool = False
+
+
+def verified_page(response: Response, identity: Identity) -> Page:
+    """The page, only if the enrolled server key signed these exact (decoded) bytes."""
+    header = response.header(SIGNATURE_HEADER)
+    if header is None:
+        raise BadPullSignature("the pull response is not signed")
+    try:
+        key_id, sig = envelope.parse_pull_signature_header(header)
+        if key_id != identity.server_signing_key_id:
+            raise BadPullSignature(f"the pull response is signed by unknown key {key_id!r}")
+        body = decoded_body(response)
+        envelope.verify_pull(identity.server_signing_key, body, sig)
+    except (envelope.BadSignature, ProtocolViolation) as exc:
+        raise BadPullSignature(f"the pull response is refused: {exc}") from exc
+    return parse_page(json_of(body))
+
+
+def pull_changes(store: Store, api: ServerApi, identity: Identity, *,
+                 page_size: int = DEFAULT_PAGE_SIZE) -> PullReport:
+    """Pull and apply pages until the server has no more; each page commits with its cursor."""
+    report = PullReport()
+    while True:
+        cursor = store.get_value("sync_state", "cursor")
+        response = api.pull(cursor, page_size)
+        if response.status != 200:
+            _raise_unless_retired(store, response)
+            report.retired = True
+            return report
+        page = verified_page(response, identity)
+        applied = apply_page(store, page, from_empty_cursor=cursor is None)
+        report.pages += 1
+        report.upserts += applied.upserts
+        report.removals += applied.removals
+        report.purged += applied.purged
+        report.snapshot = report.snapshot or page.snapshot
+        if not page.has_more:
+            return report
+        if page.cursor == cursor:
+            raise ProtocolViolation("the server says has_more but does not move the cursor")
+
+
+def _raise_unless_retired(store: Store, response: Response) -> None:
+    """Handle a pull error: return only when the device is retired (pulling stops)."""
+    error = error_of(response)
+    raise_unauthorized(error)
+    if error.status == 403 and error.code == "device_retired":
+        store.set_value("sync_state", "retired", True)
+        return
+    obey_revocation(store, error)
+    if (error.status, error.code) in ((410, "cursor_expired"), (400, "invalid_cursor")):
+        raise error.to_exception(CursorExpired)
+    raise error.to_exception()
+
+
+def restart_from_snapshot(store: Store) -> None:
+    """Forget the cursor so the next pull starts a full snapshot."""
+    with store.transaction():
+        store.set_value("sync_state", "cursor", None)
+        store.set_value("sync_state", "snapshot_in_progress", None)

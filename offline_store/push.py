@@ -1,0 +1,108 @@
+"""Pushing the outbox: seal, sign and send each persisted batch until the server answers it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from offline_store.api import (
+    PROTOCOL_VERSION,
+    ApiError,
+    ServerApi,
+    decoded_body,
+    error_of,
+    json_of,
+    raise_unauthorized,
+)
+from offline_store.clock import Clock
+from offline_store.device_commands import obey_revocation
+from offline_store.errors import BatchTooLarge, ProtocolViolation, PushRefused, ServerError
+from offline_store.identity import Identity, parse_hpke_keys, save_hpke_keys
+from offline_store.outbox import Batch, Outbox, Result
+from offline_store.store import Store
+from sync import envelope
+
+# A server that answers unknown_key twice for keys it just published is broken; stop.
+MAX_KEY_REFRESHES = 2
+
+
+@dataclass
+class PushReport:
+    """What one push achieved, for the CLI and for tests."""
+
+    batches: int = 0
+    results: list[Result] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        """How many results have that status."""
+        return sum(1 for result in self.results if result.status == status)
+
+
+def push_body(identity: Identity, batch: Batch) -> dict[str, Any]:
+    """Seal the batch to the current server key and sign it; sealing is fresh each time."""
+    key = identity.current_hpke_key()
+    sealed = envelope.seal(batch.plaintext, key.load(), identity.device_id, batch.id)
+    signature = envelope.sign_push(
+        identity.signing_key, identity.device_id, batch.id, key.key_id, sealed)
+    return {"protocol": PROTOCOL_VERSION, "device_id": identity.device_id,
+            "batch_id": batch.id, "key_id": key.key_id, "sealed": sealed,
+            "signature": signature}
+
+
+def push_outbox(store: Store, api: ServerApi, identity: Identity, *, app_version: str,
+                clock: Clock) -> PushReport:
+    """Send every pending mutation, one persisted batch at a time, at most the policy size."""
+    outbox, report = Outbox(store), PushReport()
+    limit = identity.policy.max_batch_mutations
+    while True:
+        batch = outbox.next_batch(max_mutations=limit, app_version=app_version, now=clock(),
+                                  max_body_bytes=identity.policy.max_body_bytes)
+        if batch is None:
+            return report
+        answer = _send(store, api, identity, batch)
+        if answer is None:  # 413: the server read nothing; re-form smaller batches
+            outbox.abandon_batch(batch)
+            limit = max(1, len(batch.mutation_ids) // 2)
+            continue
+        report.batches += 1
+        report.results += outbox.record_response(batch, answer, clock())
+
+
+def _send(store: Store, api: ServerApi, identity: Identity,
+          batch: Batch) -> list[dict[str, Any]] | None:
+    """Send one batch; its results, or None when it must be split. Raises otherwise."""
+    for _ in range(MAX_KEY_REFRESHES + 1):
+        response = api.push(push_body(identity, batch))
+        if response.status == 200:
+            return _results(json_of(decoded_body(response)), batch)
+        error = error_of(response)
+        if error.status == 409 and error.code == "unknown_key":
+            keys = parse_hpke_keys(error.details.get("hpke_keys"))
+            save_hpke_keys(store, keys)
+            identity = replace(identity, hpke_keys=keys)
+            continue
+        if error.status == 413:
+            if len(batch.mutation_ids) > 1:
+                return None
+            raise error.to_exception(BatchTooLarge)
+        _raise_for(store, error)
+    raise ServerError(409, "unknown_key", "the server refuses every key it publishes")
+
+
+def _raise_for(store: Store, error: ApiError) -> None:
+    """Map a push error to its outcome; the batch stays persisted for the next attempt."""
+    raise_unauthorized(error)
+    obey_revocation(store, error)
+    if error.status == 422:
+        raise error.to_exception(PushRefused)
+    raise error.to_exception()
+
+
+def _results(body: Any, batch: Batch) -> list[dict[str, Any]]:
+    """The results of a 200 answer, which must be the answer to this very batch."""
+    if not isinstance(body, dict) or body.get("batch_id") != batch.id:
+        raise ProtocolViolation("the push response does not answer the batch sent")
+    results = body.get("results")
+    if not isinstance(results, list):
+        raise ProtocolViolation("the push response has no results list")
+    return results

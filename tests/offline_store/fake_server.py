@@ -1,0 +1,216 @@
+"""An in-process stand-in for the server's device endpoints, and a transport that loses things.
+
+It implements just enough of protocol v1 to drive the client: enrolment, push (signature,
+envelope, idempotent batches compared by plaintext, per-mutation results) and pull (scripted
+pages, signed). Integration tests against the real server replace it once that exists.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import urllib.parse
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from offline_store.errors import TransportError
+from offline_store.transport import Response, Transport
+from sync import envelope
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response as the server would send it."""
+    return Response(status, json.dumps(body).encode(), headers or {})
+
+
+def error_response(status: int, code: str, details: dict[str, Any] | None = None) -> Response:
+    """The server's one error shape."""
+    error = {"code": code, "message": code, "details": details or {}}
+    return json_response(status, {"error": error})
+
+
+@dataclass
+class Device:
+    """A device the fake server enrolled."""
+
+    device_id: str
+    signing_key: str
+    revoked: bool = False
+    retired: bool = False
+
+
+@dataclass
+class FakeServer:
+    """Implements ``Transport`` by answering requests itself, recording what it received."""
+
+    max_batch_mutations: int = 50
+    max_body_bytes: int = 1_000_000
+    gzip_pulls: bool = False
+    hpke_keys: dict[str, X25519PrivateKey] = field(default_factory=dict)
+    signing_key: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
+    signing_key_id: str = "sig-1"
+    codes: set[str] = field(default_factory=set)
+    devices: dict[str, Device] = field(default_factory=dict)
+    batches: dict[str, tuple[bytes, dict[str, Any]]] = field(default_factory=dict)
+    applied: dict[str, dict[str, Any]] = field(default_factory=dict)
+    verdicts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pages: dict[str | None, dict[str, Any]] = field(default_factory=dict)
+    expired_cursors: set[str] = field(default_factory=set)
+    queued: list[tuple[str, Response]] = field(default_factory=list)
+    requests: list[tuple[str, str, bytes | None]] = field(default_factory=list)
+    pushed: list[tuple[str, bytes]] = field(default_factory=list)
+    pulled_cursors: list[str | None] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.hpke_keys:
+            self.hpke_keys["hpke-1"] = X25519PrivateKey.generate()
+
+    def issue_code(self) -> str:
+        """A one-time enrolment code."""
+        code = uuid.uuid4().hex[:8]
+        self.codes.add(code)
+        return code
+
+    def rotate_hpke_key(self, *, drop_old: bool) -> str:
+        """Add a new current HPKE key (optionally forgetting the others); return its id."""
+        key_id = f"hpke-{len(self.hpke_keys) + 1}"
+        if drop_old:
+            self.hpke_keys.clear()
+        self.hpke_keys[key_id] = X25519PrivateKey.generate()
+        return key_id
+
+    def published_keys(self) -> list[dict[str, Any]]:
+        """The HPKE keys as devices see them, the newest marked current."""
+        ids = list(self.hpke_keys)
+        return [{"key_id": key_id, "suite": envelope.SUITE_NAME, "current": key_id == ids[-1],
+                 "public_key": envelope.x25519_public_key_to_b64u(
+                     self.hpke_keys[key_id].public_key())} for key_id in ids]
+
+    def fail_next(self, path_suffix: str, response: Response) -> None:
+        """Answer the next request whose path ends with ``path_suffix`` with ``response``."""
+        self.queued.append((path_suffix, response))
+
+    def request(self, method: str, url: str, headers: Mapping[str, str],
+                body: bytes | None) -> Response:
+        """Route one request like the real server would."""
+        parts = urllib.parse.urlsplit(url)
+        self.requests.append((method, parts.path, body))
+        for index, (suffix, queued) in enumerate(self.queued):
+            if parts.path.endswith(suffix):
+                del self.queued[index]
+                return queued
+        if parts.path == "/api/v1/devices/enroll":
+            return self._enroll(json.loads(body or b"{}"))
+        device = self.devices.get(headers.get("Authorization", "").removeprefix("Bearer "))
+        if device is None:
+            return error_response(401, "unauthorized")
+        if device.revoked:
+            return error_response(403, "device_revoked", {"command": {"type": "wipe"}})
+        if parts.path == "/api/v1/sync/push":
+            return self._push(device, body or b"")
+        query = dict(urllib.parse.parse_qsl(parts.query))
+        return self._pull(device, query.get("cursor"))
+
+    def _enroll(self, body: dict[str, Any]) -> Response:
+        if body.get("code") not in self.codes:
+            return error_response(404, "unknown_code")
+        self.codes.discard(body["code"])
+        token, device_id = uuid.uuid4().hex, str(uuid.uuid4())
+        self.devices[token] = Device(device_id, body["signing_key"])
+        return json_response(201, {
+            "device_id": device_id, "token": token,
+            "server": {"hpke_keys": self.published_keys(), "signing_key": {
+                "key_id": self.signing_key_id,
+                "public_key": envelope.ed25519_public_key_to_b64u(self.signing_key.public_key()),
+            }},
+            "policy": {"max_offline_hours": 72, "max_batch_mutations": self.max_batch_mutations,
+                       "max_body_bytes": self.max_body_bytes},
+        })
+
+    def _push(self, device: Device, raw: bytes) -> Response:
+        if len(raw) > self.max_body_bytes:
+            return error_response(413, "too_large")
+        body = json.loads(raw)
+        batch_id, key_id, sealed = body["batch_id"], body["key_id"], body["sealed"]
+        try:
+            envelope.verify_push(envelope.ed25519_public_key_from_b64u(device.signing_key),
+                                 body["signature"], device.device_id, batch_id, key_id, sealed)
+        except envelope.BadSignature:
+            return error_response(422, "bad_signature")
+        if key_id not in self.hpke_keys:
+            return error_response(409, "unknown_key", {"hpke_keys": self.published_keys()})
+        try:
+            plaintext = envelope.open_sealed(sealed, self.hpke_keys[key_id], device.device_id,
+                                             batch_id)
+        except envelope.EnvelopeDoesNotOpen:
+            return error_response(422, "envelope_does_not_open")
+        self.pushed.append((batch_id, plaintext))
+        if batch_id in self.batches:
+            first, answer = self.batches[batch_id]
+            if first != plaintext:
+                return error_response(422, "batch_mismatch")
+            return json_response(200, answer)
+        mutations = json.loads(plaintext)["mutations"]
+        if len(mutations) > self.max_batch_mutations:
+            return error_response(413, "too_many_mutations")
+        answer = {"batch_id": batch_id, "results": [self._apply(m) for m in mutations],
+                  "server_time": "2026-11-23T13:00:00Z"}
+        self.batches[batch_id] = (plaintext, answer)
+        return json_response(200, answer)
+
+    def _apply(self, mutation: dict[str, Any]) -> dict[str, Any]:
+        if mutation["id"] in self.applied:
+            return {"id": mutation["id"], "status": "duplicate"}
+        verdict = self.verdicts.get(mutation["type"])
+        if verdict is not None:
+            return {"id": mutation["id"], **verdict}
+        self.applied[mutation["id"]] = mutation
+        return {"id": mutation["id"], "status": "applied", "version": 1}
+
+    def _pull(self, device: Device, cursor: str | None) -> Response:
+        self.pulled_cursors.append(cursor)
+        if device.retired:
+            return error_response(403, "device_retired")
+        if cursor in self.expired_cursors:
+            return error_response(410, "cursor_expired")
+        # Past the scripted pages the feed is quiet: no changes, the cursor stays put.
+        quiet = {"changes": [], "cursor": cursor or "c0", "has_more": False, "snapshot": False}
+        page = {**self.pages.get(cursor, quiet), "server_time": "2026-11-23T13:00:00Z"}
+        return self.signed(json.dumps(page).encode())
+
+    def signed(self, body: bytes, *, key_id: str | None = None) -> Response:
+        """A 200 pull response carrying ``body`` and its signature header."""
+        sig = envelope.sign_pull(self.signing_key, body)
+        headers = {"Infusync-Signature": envelope.pull_signature_header(
+            key_id or self.signing_key_id, sig), "Content-Type": "application/json"}
+        if self.gzip_pulls:
+            headers["Content-Encoding"] = "gzip"
+            body = gzip.compress(body)
+        return Response(200, body, headers)
+
+
+@dataclass
+class FaultyTransport:
+    """Wraps a transport and injects one scripted fault per request, then behaves."""
+
+    inner: Transport
+    faults: list[str] = field(default_factory=list)
+
+    def request(self, method: str, url: str, headers: Mapping[str, str],
+                body: bytes | None) -> Response:
+        """``lose_request``: never arrives; ``lose_response``: arrives, answer lost;
+        ``deliver_twice``: the network duplicates the request."""
+        fault = self.faults.pop(0) if self.faults else "ok"
+        if fault == "lose_request":
+            raise TransportError("connection reset before the request arrived")
+        response = self.inner.request(method, url, headers, body)
+        if fault == "lose_response":
+            raise TransportError("connection reset before the response arrived")
+        if fault == "deliver_twice":
+            response = self.inner.request(method, url, headers, body)
+        return response
