@@ -13,4 +13,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(serve.serve)
     app.cli.add_command(sync_admin.keys)
     app.cli.add_command(sync_admin.devices_group)
+    app.cli.add_command(sync_admin.sync_group)
     app.cli.add_command(seed.seed_demo)

@@ -15,6 +15,7 @@ from server.extensions import db
 from server.models import User
 from server.services import devices, server_keys
 from server.services.records import Access
+from sync import feed
 
 keys = click.Group("keys", help="Manage the server's sync keys.")
 devices_group = click.Group("devices", help="Enroll and manage nurses' devices.")
@@ -62,3 +63,17 @@ def enrollment_code(email: str) -> None:
         raise click.ClickException(exc.message) from exc
     click.echo(code)
     click.echo(f"expires {expires_at.isoformat()}", err=True)
+
+
+sync_group = click.Group("sync", help="Sync housekeeping.")
+
+
+@sync_group.command("compact")
+@with_appcontext
+def compact() -> None:
+    """Drop feed entries older than the retention window (never below max_offline_hours)."""
+    cfg = current_app.config
+    hours = max(cfg["SYNC_FEED_RETENTION_HOURS"], cfg["SYNC_MAX_OFFLINE_HOURS"])
+    removed = feed.compact(db.session, clock.now() - timedelta(hours=hours))
+    db.session.commit()
+    click.echo(f"removed {removed} feed entries older than {hours} h")

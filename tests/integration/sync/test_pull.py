@@ -154,3 +154,18 @@ def test_direct_database_change_without_fanout_is_not_seen(app, enroll, agency):
                            .values(phone="555-0142"))
         db.session.commit()
     assert device.pull(cursor).get_json()["changes"] == []
+
+
+def test_compact_command_keeps_the_retention_window(app, runner, client, enroll, agency,
+                                                     as_user, clock):
+    device = enroll("nurse_a")
+    _, cursor = device.pull_all()
+    client.patch(f"/api/v1/patients/{agency['patient_a']}", headers=as_user("coordinator"),
+                 json={"phone": "555-0100"})
+    result = runner.invoke(args=["sync", "compact"])
+    assert result.exit_code == 0, result.output
+    assert "removed 0 feed entries older than 336 h" in result.output
+    clock.advance(hours=337)
+    result = runner.invoke(args=["sync", "compact"])
+    assert "removed 0" not in result.output
+    assert device.pull(cursor).status_code == 410
