@@ -36,8 +36,10 @@ run: seed
 	@echo "infusync on http://$(HOST):$(PORT) — API docs at http://$(HOST):$(PORT)/api/docs"
 	$(BIN)/infusync serve --host $(HOST) --port $(PORT)
 
+## lint: ruff everywhere; mypy --strict on the protocol packages (sync, offline_store).
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/mypy sync offline_store
 
 typecheck: install-test
 	$(BIN)/mypy sync offline_store schemas server
