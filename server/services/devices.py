@@ -128,6 +128,10 @@ def authenticate(session: Session, token: str, now: datetime, *, pulling: bool) 
                             {"command": {"type": "wipe"}})
     if pulling and device.status is DeviceStatus.RETIRED:
         raise DeviceRetired("This device was retired: push what it holds, then stop.")
+    if pulling and not device.user.active:
+        # Like a retired device: what she documented still arrives, nothing new goes out.
+        raise DeviceRetired("This nurse's account is disabled: push what the device holds, "
+                            "then stop.", code="account_disabled")
     return device
 
 
