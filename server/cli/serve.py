@@ -7,6 +7,7 @@ import os
 import sys
 
 import click
+import gunicorn
 
 
 def default_workers() -> int:
@@ -30,4 +31,7 @@ def serve(host: str, port: int, workers: int | None, timeout: int) -> None:
         "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
         "server:create_app()",
     ]
+    if gunicorn.version_info >= (27, 0):
+        # gunicorn 27's control socket sits at one per-user path: two servers would share it.
+        args.insert(-1, "--no-control-socket")
     os.execv(sys.executable, args)  # noqa: S606 - replaces this process with gunicorn
