@@ -21,13 +21,17 @@ class OrderSchema(BaseSchema):
     patient_id = fields.UUID(required=True)
     physician_id = fields.UUID(required=True)
     medication = trimmed(200, required=True)
-    dose = Quantity(required=True, validate=validate.Range(min=0, min_inclusive=False))
+    # The bounds and places are the column's (Numeric(12, 3)): past them PostgreSQL fails.
+    dose = Quantity(required=True, places=3, validate=validate.Range(
+        min=0, max=10**9, min_inclusive=False, max_inclusive=False))
     dose_unit = trimmed(20, required=True)
     route = fields.String(load_default="IV", validate=validate.OneOf(ROUTES))
-    rate_ml_h = Quantity(allow_none=True, validate=validate.Range(min=0, max=1000))
-    volume_ml = Quantity(allow_none=True, validate=validate.Range(min=0, max=10000))
+    rate_ml_h = Quantity(allow_none=True, places=2, validate=validate.Range(min=0, max=1000))
+    volume_ml = Quantity(allow_none=True, places=1, validate=validate.Range(min=0, max=10000))
     frequency_kind = fields.String(required=True, validate=validate.OneOf(FREQUENCY_KINDS))
-    frequency_interval = fields.Integer(load_default=1, validate=validate.Range(min=1, max=366))
+    frequency_interval = fields.Integer(
+        strict=True, load_default=1, validate=validate.Range(min=1, max=366)
+    )
     start_date = fields.Date(required=True)
     end_date = fields.Date(allow_none=True)
     pump_required = fields.Boolean(load_default=False)
@@ -48,7 +52,7 @@ class OrderUpdateSchema(OrderSchema):
 
     patient_id = fields.UUID(dump_only=True)
     status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
-    version = fields.Integer(load_only=True, validate=validate.Range(min=1))
+    version = fields.Integer(strict=True, load_only=True, validate=validate.Range(min=1))
 
 
 class OrderQuerySchema(BaseSchema):

@@ -29,7 +29,7 @@ class PumpUpdateSchema(PumpSchema):
     """A PATCH: assign to a patient (or null to return it), change status or dates."""
 
     status = fields.String(validate=validate.OneOf(PUMP_STATUSES))
-    version = fields.Integer(load_only=True, validate=validate.Range(min=1))
+    version = fields.Integer(strict=True, load_only=True, validate=validate.Range(min=1))
 
 
 class PumpQuerySchema(BaseSchema):

@@ -23,7 +23,8 @@ COMPETENCIES = (
 
 def npi_is_valid(npi: str) -> bool:
     """NPI check digit: Luhn over '80840' + the first nine digits (CMS NPI standard)."""
-    if len(npi) != 10 or not npi.isdigit():
+    # isdigit() alone also takes non-ASCII digits (fullwidth, Arabic-Indic) as an NPI.
+    if len(npi) != 10 or not (npi.isascii() and npi.isdigit()):
         return False
     digits = [int(c) for c in "80840" + npi[:9]]
     total = 0

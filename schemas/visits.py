@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from schemas.base import BaseSchema
+from schemas.base import BaseSchema, UTCDateTime
 
 VISIT_STATUSES = ("scheduled", "in_progress", "completed", "missed", "cancelled")
 
@@ -25,8 +25,8 @@ class VisitSchema(BaseSchema):
     order_id = fields.UUID(allow_none=True, load_default=None)
     nurse_id = fields.UUID(allow_none=True, load_default=None)
     service_location_id = fields.UUID(required=True)
-    scheduled_start = fields.AwareDateTime(required=True)
-    scheduled_end = fields.AwareDateTime(required=True)
+    scheduled_start = UTCDateTime(required=True)
+    scheduled_end = UTCDateTime(required=True)
     status = fields.String(dump_only=True)
     cancel_reason = fields.String(dump_only=True)
     version = fields.Integer(dump_only=True)
@@ -41,21 +41,29 @@ class VisitSchema(BaseSchema):
 class VisitUpdateSchema(BaseSchema):
     """Reassign, reschedule or cancel; ``version`` (or If-Match) names the version edited."""
 
+    # Named so that a client echoing a record it read hears 'read-only', not 'unknown'.
+    id = fields.UUID(dump_only=True)
+    patient_id = fields.UUID(dump_only=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+    updated_at = fields.AwareDateTime(dump_only=True)
     nurse_id = fields.UUID(allow_none=True)
     service_location_id = fields.UUID()
-    scheduled_start = fields.AwareDateTime()
-    scheduled_end = fields.AwareDateTime()
+    scheduled_start = UTCDateTime()
+    scheduled_end = UTCDateTime()
     status = fields.String(
         validate=validate.OneOf(("cancelled",), error="Only 'cancelled' may be set here.")
     )
     cancel_reason = fields.String(validate=validate.Length(min=1, max=400))
-    version = fields.Integer(validate=validate.Range(min=1))
+    version = fields.Integer(strict=True, validate=validate.Range(min=1))
 
     @validates_schema
     def _window(self, data: dict[str, Any], **_kwargs: Any) -> None:
         _window_in_order(data)
-        if data.get("status") == "cancelled" and not data.get("cancel_reason"):
+        cancelling = data.get("status") == "cancelled"
+        if cancelling and not data.get("cancel_reason"):
             raise ValidationError("Say why the visit is cancelled.", "cancel_reason")
+        if "cancel_reason" in data and not cancelling:
+            raise ValidationError("A reason goes with status 'cancelled'.", "cancel_reason")
 
 
 class VisitQuerySchema(BaseSchema):
@@ -64,5 +72,5 @@ class VisitQuerySchema(BaseSchema):
     nurse_id = fields.UUID()
     patient_id = fields.UUID()
     status = fields.String(validate=validate.OneOf(VISIT_STATUSES))
-    from_ = fields.AwareDateTime(data_key="from")
-    to = fields.AwareDateTime()
+    from_ = UTCDateTime(data_key="from")
+    to = UTCDateTime()

@@ -32,7 +32,7 @@ def expected_version(data: dict[str, Any]) -> int | None:
     if header is None:
         return body_version  # type: ignore[no-any-return]
     text = header.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # isdigit alone takes "³", which int() refuses
         raise Invalid("If-Match must carry the record's version number.",
                       {"If-Match": ["Expected a version number like \"3\"."]})
     if body_version is not None and body_version != int(text):

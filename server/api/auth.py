@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.auth import LoginResultSchema, LoginSchema
 from schemas.users import UserBriefSchema
 from server import clock
+from server.api.blueprint import Blueprint
 from server.api.guards import (
     current_token,
     current_user,

@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.devices import (
     DeviceQuerySchema,
@@ -20,6 +19,7 @@ from schemas.devices import (
 from server import clock
 from server.api import sync_settings
 from server.api.access import access_for
+from server.api.blueprint import Blueprint
 from server.api.guards import STAFF_WRITERS, request_actor, roles_required
 from server.extensions import db
 from server.models import DeviceStatus

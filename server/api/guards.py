@@ -46,8 +46,10 @@ def bearer_token() -> str:
 
 def request_actor(user_id: uuid.UUID | None = None) -> Actor:
     """The actor for audit events of this request."""
-    request_id = request.headers.get("X-Request-Id")
-    return Actor(user_id, request.remote_addr, request_id[:64] if request_id else None)
+    raw = request.headers.get("X-Request-Id") or ""
+    # Only printable ASCII reaches the audit trail (a NUL would break PostgreSQL's insert).
+    request_id = "".join(c for c in raw[:64] if " " <= c <= "~") or None
+    return Actor(user_id, request.remote_addr, request_id)
 
 
 def current_user() -> User:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from schemas.patients import PatientQuerySchema, PatientSchema, PatientUpdateSchema
+from server.api.blueprint import Blueprint
 from server.api.guards import PATIENT_READERS, STAFF_WRITERS
 from server.api.resource import Resource, register_crud
 from server.models import Patient, User

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from schemas.pumps import PumpQuerySchema, PumpSchema, PumpUpdateSchema
+from server.api.blueprint import Blueprint
 from server.api.guards import PATIENT_READERS, STAFF_WRITERS
 from server.api.resource import Resource, register_crud
 from server.services import pumps, scope

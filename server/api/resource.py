@@ -13,16 +13,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema
 from sqlalchemy import ColumnElement
 
 from server.api.access import access_for, expected_version
+from server.api.blueprint import Blueprint
 from server.api.guards import roles_required
 from server.extensions import db
 from server.models import Role, User
 
 Scope = Callable[[User], ColumnElement[bool] | None]
+
+
+
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.sync import PullQuerySchema, PullSchema, PushResultSchema, PushSchema
 from server import clock
 from server.api import sync_settings
+from server.api.blueprint import Blueprint
 from server.api.guards import bearer_token, request_actor
 from server.extensions import db
 from server.services import devices, server_keys

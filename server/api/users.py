@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from schemas.users import UserCreateSchema, UserQuerySchema, UserSchema
+from server.api.blueprint import Blueprint
 from server.api.resource import Resource, register_crud
 from server.models import Role
 from server.services import users

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -9,17 +10,30 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from server import audit
 from server.errors import Conflict, StaleVersion
+from server.services.records import Access
 
 
-def check_version(row: Any, expected: int | None, dump: Callable[[Any], Any]) -> None:
+def refusal_with_current(session: Session, access: Access, row: Any, error: type[Conflict],
+                         message: str, dump: Callable[[Any], Any],
+                         patient_id: uuid.UUID | None, code: str = "") -> Conflict:
+    """A 409 that shows the current record: that is a read of it, so it is audited."""
+    refusal = error(message, {"current": dump(row)}, code=code)
+    audit.record(session, access.actor, "read", row.__tablename__, at=access.now,
+                 entity_id=row.id, patient_id=patient_id, outcome=refusal.code)
+    session.commit()
+    return refusal
+
+
+def check_version(session: Session, access: Access, row: Any, expected: int | None,
+                  dump: Callable[[Any], Any], patient_id: uuid.UUID | None) -> None:
     """Refuse an edit based on a version other than the stored one (409 with the current)."""
     if expected is not None and expected != row.version:
-        raise StaleVersion(
+        raise refusal_with_current(
+            session, access, row, StaleVersion,
             f"This record changed since version {expected}; it is now at version "
-            f"{row.version}. Review the current record and try again.",
-            {"current": dump(row)},
-        )
+            f"{row.version}. Review the current record and try again.", dump, patient_id)
 
 
 def assign(row: Any, changes: Mapping[str, Any]) -> None:
@@ -39,6 +53,6 @@ def commit(session: Session, unique_message: str, row: Any, dump: Callable[[Any]
         session.rollback()
         session.refresh(row)
         raise StaleVersion(
-            "Someone else changed this record at the same moment; review it and try again.",
-            {"current": dump(row)},
+            "Someone else changed this record at the same moment; read it again and retry.",
+            {"current_version": row.version},
         ) from exc

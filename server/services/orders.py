@@ -62,7 +62,7 @@ def update_order(session: Session, order_id: uuid.UUID, data: dict[str, Any],
                  expected_version: int | None, access: Access) -> TherapyOrder:
     """Change an order (dose, rate, dates, status such as discontinued)."""
     order = get_one(session, TherapyOrder, order_id, access, lambda o: o.patient_id, "update")
-    changes.check_version(order, expected_version, _dump)
+    changes.check_version(session, access, order, expected_version, _dump, order.patient_id)
     if "physician_id" in data:
         require_user(session, data["physician_id"], Role.PHYSICIAN, "physician_id")
     changes.assign(order, _enums(data))

@@ -17,6 +17,7 @@ from server.services.records import Access, Page, get_one, list_page
 from server.services.references import require_user
 
 DUPLICATE_MRN = "A patient with this MRN exists."
+ACCESS_COLUMNS = ("access_type", "access_placed_on", "access_side", "access_external_length_cm")
 
 
 def _dump(patient: Patient) -> Any:
@@ -24,11 +25,13 @@ def _dump(patient: Patient) -> Any:
 
 
 def _flatten(data: dict[str, Any]) -> dict[str, Any]:
-    """Spread the nested vascular access onto the patient's columns."""
+    """Spread the nested vascular access onto the patient's columns.
+
+    The device is replaced whole: details left out are cleared, and null removes it.
+    """
     data = dict(data)
-    access = data.pop("vascular_access", None)
-    if access is not None:
-        data.update(access)
+    if "vascular_access" in data:
+        data.update(dict.fromkeys(ACCESS_COLUMNS), **(data.pop("vascular_access") or {}))
     if "status" in data:
         data["status"] = PatientStatus(data["status"])
     return data
@@ -65,8 +68,15 @@ def list_patients(session: Session, filters: dict[str, Any], access: Access, pag
         stmt = stmt.where(Patient.status == PatientStatus(filters["status"]))
     if "q" in filters:
         stmt = stmt.where(or_(Patient.mrn == filters["q"],
-                              Patient.last_name.ilike(filters["q"].replace("%", "") + "%")))
+                              Patient.last_name.ilike(_like_prefix(filters["q"]), escape="\\")))
     return list_page(session, stmt, access, "patients", page, size, lambda p: p.id)
+
+
+def _like_prefix(text: str) -> str:
+    """A LIKE pattern matching names that start with ``text`` taken literally."""
+    for char in ("\\", "%", "_"):
+        text = text.replace(char, "\\" + char)
+    return text + "%"
 
 
 def get_patient(session: Session, patient_id: uuid.UUID, access: Access) -> Patient:
@@ -95,7 +105,7 @@ def update_patient(session: Session, patient_id: uuid.UUID, data: dict[str, Any]
                    expected_version: int | None, access: Access) -> Patient:
     """Change demographics, status, access device or locations."""
     patient = get_one(session, Patient, patient_id, access, lambda p: p.id, action="update")
-    changes.check_version(patient, expected_version, _dump)
+    changes.check_version(session, access, patient, expected_version, _dump, patient.id)
     data = _flatten(data)
     if "primary_physician_id" in data:
         _check_physician(session, data["primary_physician_id"])

@@ -62,7 +62,7 @@ def update_pump(session: Session, pump_id: uuid.UUID, data: dict[str, Any],
                 expected_version: int | None, access: Access) -> Pump:
     """Assign, return or change the status and maintenance dates of a pump."""
     pump = get_one(session, Pump, pump_id, access, lambda p: p.patient_id, "update")
-    changes.check_version(pump, expected_version, _dump)
+    changes.check_version(session, access, pump, expected_version, _dump, pump.patient_id)
     previous_patient = pump.patient_id
     changes.assign(pump, _prepare(session, data))
     audit.record(session, access.actor, "update", "pumps", at=access.now, entity_id=pump.id,

@@ -12,9 +12,12 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from server import audit
-from server.errors import NotFound
+from server.errors import Invalid, NotFound
 
 T = TypeVar("T")
+
+# Keeps OFFSET ((page - 1) * page_size) inside a 64-bit integer on every database.
+MAX_PAGE = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,9 @@ def list_page(
     patient_of: Callable[[Any], uuid.UUID | None],
 ) -> Page:
     """One page of ``stmt`` within scope, audited as one ``list`` event naming the patients."""
+    if page > MAX_PAGE:
+        raise Invalid("The page number is too large.",
+                      {"query": {"page": [f"Must be at most {MAX_PAGE}."]}})
     stmt = scoped(stmt, access.condition)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     items = list(session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)))

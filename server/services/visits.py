@@ -83,10 +83,12 @@ def update_visit(session: Session, visit_id: uuid.UUID, data: dict[str, Any],
         raise PreconditionRequired(
             "Say which version you edited: send If-Match: \"<version>\" or a version field.",
             {"current_version": visit.version})
-    changes.check_version(visit, expected_version, _dump)
+    changes.check_version(session, access, visit, expected_version, _dump, visit.patient_id)
     if visit.status not in EDITABLE:
-        raise Conflict(f"A visit that is {visit.status.value} can no longer be changed here.",
-                       {"current": _dump(visit)}, code="visit_not_editable")
+        raise changes.refusal_with_current(
+            session, access, visit, Conflict,
+            f"A visit that is {visit.status.value} can no longer be changed here.", _dump,
+            visit.patient_id, code="visit_not_editable")
     if data.get("nurse_id") is not None:
         require_user(session, data["nurse_id"], Role.NURSE, "nurse_id")
     if "service_location_id" in data:
