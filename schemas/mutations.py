@@ -50,8 +50,116 @@ class VitalsSchema(BaseSchema):
                                   "value")
 
 
+ACCESS_DEVICE_TYPES = ("picc", "port", "midline", "piv")
+NOTE_CATEGORIES = ("assessment", "teaching", "communication")
+MISSED_REASONS = ("patient_not_home", "patient_refused", "hospitalised", "other")
+AMENDABLE = ("infusion", "vitals", "note")
+
+
+class SiteAssessmentSchema(BaseSchema):
+    """Phlebitis and infiltration scores (0-4, INS scales)."""
+
+    phlebitis_score = fields.Integer(required=True, strict=True,
+                                     validate=validate.Range(min=0, max=4))
+    infiltration_score = fields.Integer(required=True, strict=True,
+                                        validate=validate.Range(min=0, max=4))
+
+
+class VascularAccessUseSchema(BaseSchema):
+    """The line used, its site, flushes and how the site looked."""
+
+    device_type = fields.String(required=True, validate=validate.OneOf(ACCESS_DEVICE_TYPES))
+    site = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    flushed_before = fields.Boolean(required=True)
+    flushed_after = fields.Boolean(required=True)
+    site_assessment = fields.Nested(SiteAssessmentSchema, required=True)
+
+
+class PumpUseSchema(BaseSchema):
+    """The pump that infused: its serial and how it was programmed."""
+
+    serial = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    programmed_rate_ml_h = Quantity(required=True, places=2,
+                                    validate=validate.Range(min=0, max=1000))
+    vtbi_ml = Quantity(load_default=None, allow_none=True, places=1,
+                       validate=validate.Range(min=0, max=10000))
+
+
+class AdverseReactionSchema(BaseSchema):
+    """Whether the patient reacted, and what the nurse did."""
+
+    occurred = fields.Boolean(required=True)
+    description = fields.String(load_default=None, allow_none=True,
+                                validate=validate.Length(max=2000))
+    actions_taken = fields.String(load_default=None, allow_none=True,
+                                  validate=validate.Length(max=2000))
+
+
+class InfusionSchema(BaseSchema):
+    """``infusion.record``: one administration, with lot, access and pump."""
+
+    order_id = fields.UUID(required=True, allow_none=True)
+    medication = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    dose = Quantity(required=True, places=3, validate=validate.Range(min=0, max=10**8))
+    dose_unit = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    route = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    lot_number = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    lot_expiry = fields.Date(required=True)
+    access = fields.Nested(VascularAccessUseSchema, required=True)
+    pump = fields.Nested(PumpUseSchema, load_default=None, allow_none=True)
+    started_at = fields.AwareDateTime(required=True)
+    stopped_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    volume_infused_ml = Quantity(load_default=None, allow_none=True, places=1,
+                                 validate=validate.Range(min=0, max=10000))
+    adverse_reaction = fields.Nested(AdverseReactionSchema, load_default=None, allow_none=True)
+    notes = fields.String(load_default=None, allow_none=True,
+                          validate=validate.Length(max=10000))
+
+    @validates_schema
+    def _times(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("stopped_at") and data["stopped_at"] < data["started_at"]:
+            raise ValidationError("The infusion cannot stop before it started.", "stopped_at")
+
+
+class NoteSchema(BaseSchema):
+    """``visit.note``: free text with a category."""
+
+    category = fields.String(required=True, validate=validate.OneOf(NOTE_CATEGORIES))
+    text = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+
+
+class SignSchema(BaseSchema):
+    """``visit.sign``: the nurse attests the visit's documentation; after it, amendments only."""
+
+    at = fields.AwareDateTime(required=True)
+    attestation = fields.String(load_default="I attest that this documentation is accurate.",
+                                validate=validate.Length(min=1, max=500))
+
+
+class MissedSchema(BaseSchema):
+    """``visit.missed``: the visit could not be performed, and why."""
+
+    at = fields.AwareDateTime(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(MISSED_REASONS))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class AmendSchema(BaseSchema):
+    """``record.amend``: a correction that leaves the original untouched."""
+
+    target_type = fields.String(required=True, validate=validate.OneOf(AMENDABLE))
+    target_id = fields.UUID(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    changes = fields.Dict(required=True, validate=validate.Length(min=1))
+
+
 MUTATION_DATA_SCHEMAS: dict[str, type[BaseSchema]] = {
     "visit.check_in": CheckSchema,
     "visit.check_out": CheckSchema,
     "vitals.record": VitalsSchema,
+    "infusion.record": InfusionSchema,
+    "visit.note": NoteSchema,
+    "visit.sign": SignSchema,
+    "visit.missed": MissedSchema,
+    "record.amend": AmendSchema,
 }

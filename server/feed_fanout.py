@@ -2,7 +2,8 @@
 
 A SQLAlchemy ``after_flush`` hook, so no service can forget it: whatever changes a visit,
 patient, location, order, pump, nurse profile or device command — API, sync, jobs — writes
-the feed entries in the same transaction. It also keeps the visit assignment history.
+the feed entries in the same transaction. Histories (visit revisions, pump assignments)
+are kept by ``server.history``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import has_app_context
-from sqlalchemy import Connection, event, insert, inspect, select, update
+from sqlalchemy import Connection, event, inspect, select
 from sqlalchemy.orm import Session
 
 from server.models import (
@@ -26,7 +27,6 @@ from server.models import (
     TherapyOrder,
     User,
     Visit,
-    VisitAssignment,
     VisitStatus,
 )
 from server.models.base import utcnow
@@ -61,25 +61,18 @@ def nurses_of_patient(connection: Connection, patient_id: uuid.UUID,
     return {nurse for nurse in rows if nurse is not None}
 
 
-def _visit_changes(connection: Connection, visit: Visit, now: datetime) -> Iterator[feed.Change]:
-    added, removed = _history(visit, "nurse_id")
+def _visit_changes(visit: Visit) -> Iterator[feed.Change]:
+    _added, removed = _history(visit, "nurse_id")
     for old in removed:
         if old is not None:
-            connection.execute(update(VisitAssignment).where(
-                VisitAssignment.visit_id == visit.id, VisitAssignment.nurse_id == old,
-                VisitAssignment.unassigned_at.is_(None)).values(unassigned_at=now))
             yield old, "visit", visit.id
-    for new in added:
-        if new is not None:
-            connection.execute(insert(VisitAssignment).values(
-                id=uuid.uuid4(), visit_id=visit.id, nurse_id=new, assigned_at=now))
     if visit.nurse_id is not None:
         yield visit.nurse_id, "visit", visit.id
 
 
 def _changes_for(connection: Connection, obj: Any, now: datetime) -> Iterator[feed.Change]:
     if isinstance(obj, Visit):
-        yield from _visit_changes(connection, obj, now)
+        yield from _visit_changes(obj)
     elif isinstance(obj, Patient | ServiceLocation | TherapyOrder):
         kind = {Patient: "patient", ServiceLocation: "service_location",
                 TherapyOrder: "order"}[type(obj)]

@@ -3,7 +3,13 @@
 from server.models.audit import AuditEvent
 from server.models.base import Base
 from server.models.devices import Device, DeviceCommand, DeviceStatus, EnrollmentCode
-from server.models.documentation import VisitEvent, VitalSign
+from server.models.documentation import (
+    Amendment,
+    InfusionAdministration,
+    VisitEvent,
+    VisitNote,
+    VitalSign,
+)
 from server.models.orders import FrequencyKind, OrderStatus, TherapyOrder
 from server.models.patients import (
     AccessDeviceType,
@@ -12,17 +18,18 @@ from server.models.patients import (
     PatientStatus,
     ServiceLocation,
 )
-from server.models.pumps import Pump, PumpStatus
+from server.models.pumps import Pump, PumpAssignment, PumpStatus
 from server.models.review import ReviewItem, ReviewStatus, Severity
 from server.models.server_keys import KeyPurpose, ServerKey
 from server.models.users import AuthToken, LoginFailure, Role, User
-from server.models.visits import Visit, VisitAssignment, VisitStatus
+from server.models.visits import Visit, VisitRevision, VisitStatus
 from sync.batches import SyncBatch
 from sync.feed import FeedEntry, FeedHead
 from sync.ledger import InboxEntry, LedgerEntry
 
 __all__ = [
     "AccessDeviceType",
+    "Amendment",
     "AuditEvent",
     "AuthToken",
     "Base",
@@ -34,6 +41,7 @@ __all__ = [
     "FeedHead",
     "FrequencyKind",
     "InboxEntry",
+    "InfusionAdministration",
     "KeyPurpose",
     "LedgerEntry",
     "LocationKind",
@@ -42,6 +50,7 @@ __all__ = [
     "Patient",
     "PatientStatus",
     "Pump",
+    "PumpAssignment",
     "PumpStatus",
     "ReviewItem",
     "ReviewStatus",
@@ -53,8 +62,9 @@ __all__ = [
     "TherapyOrder",
     "User",
     "Visit",
-    "VisitAssignment",
     "VisitEvent",
+    "VisitNote",
+    "VisitRevision",
     "VisitStatus",
     "VitalSign",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String
@@ -39,3 +39,14 @@ class Pump(UUIDPrimaryKey, Timestamps, Base):
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class PumpAssignment(UUIDPrimaryKey, Base):
+    """Which patient had a pump, from when to when (the pump's history)."""
+
+    __tablename__ = "pump_assignments"
+
+    pump_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pumps.id"), index=True)
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"))
+    assigned_at: Mapped[datetime]
+    unassigned_at: Mapped[datetime | None]

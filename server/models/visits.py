@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base, Timestamps, UUIDPrimaryKey, str_enum
@@ -40,6 +40,9 @@ class Visit(UUIDPrimaryKey, Timestamps, Base):
     cancel_reason: Mapped[str | None] = mapped_column(String(400))
     checked_in_at: Mapped[datetime | None]
     checked_out_at: Mapped[datetime | None]
+    signed_at: Mapped[datetime | None]
+    missed_reason: Mapped[str | None] = mapped_column(String(40))
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     version: Mapped[int] = mapped_column(default=1)
 
     patient: Mapped[Patient] = relationship()
@@ -52,15 +55,26 @@ class Visit(UUIDPrimaryKey, Timestamps, Base):
     __mapper_args__ = {"version_id_col": version}
 
 
-class VisitAssignment(UUIDPrimaryKey, Base):
-    """Who was assigned a visit and when: documentation from a nurse who *was* assigned
-    is a conflict for review, from one who never was, a refusal."""
+class VisitRevision(UUIDPrimaryKey, Base):
+    """The visit as it was at each version: who had it, when, where.
 
-    __tablename__ = "visit_assignments"
+    Documentation from a nurse who *was* assigned is a conflict for review, from one who
+    never was, a refusal; and a device's ``base_version`` shows what she saw when she
+    documented (a reschedule made since is a conflict with both sides shown).
+    """
+
+    __tablename__ = "visit_revisions"
 
     visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("visits.id"))
-    nurse_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    assigned_at: Mapped[datetime]
-    unassigned_at: Mapped[datetime | None]
+    version: Mapped[int]
+    nurse_id: Mapped[uuid.UUID | None]
+    status: Mapped[str] = mapped_column(String(20))
+    scheduled_start: Mapped[datetime]
+    scheduled_end: Mapped[datetime]
+    service_location_id: Mapped[uuid.UUID]
+    changed_at: Mapped[datetime]
 
-    __table_args__ = (Index("ix_visit_assignments_visit_nurse", "visit_id", "nurse_id"),)
+    __table_args__ = (
+        UniqueConstraint("visit_id", "version", name="uq_visit_revisions_visit_version"),
+        Index("ix_visit_revisions_visit_nurse", "visit_id", "nurse_id"),
+    )

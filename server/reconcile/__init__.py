@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from server.reconcile import evv, vitals
+from server.reconcile import documents, evv, infusion, vitals
 from server.reconcile.context import MutationContext, Result
 
 Handler = Callable[[MutationContext], Result]
@@ -18,6 +18,11 @@ HANDLERS: dict[str, Handler] = {
     "visit.check_in": evv.check_in,
     "visit.check_out": evv.check_out,
     "vitals.record": vitals.record,
+    "infusion.record": infusion.record,
+    "visit.note": documents.note,
+    "visit.sign": documents.sign,
+    "visit.missed": documents.missed,
+    "record.amend": documents.amend,
 }
 
 __all__ = ["HANDLERS", "Handler", "MutationContext", "Result"]

@@ -22,6 +22,8 @@ class MutationContext:
     mutation: dict[str, Any]
     data: dict[str, Any]
     raw_data: dict[str, Any]
+    raw_occurred_at: str
+    batch_id: uuid.UUID
     now: datetime
     flags: list[str] = field(default_factory=list)
 
@@ -29,6 +31,13 @@ class MutationContext:
     def nurse_id(self) -> uuid.UUID:
         """The nurse the device belongs to."""
         return self.device.user_id
+
+    def provenance(self, visit_id: uuid.UUID, conflict: bool = False) -> dict[str, Any]:
+        """The provenance columns every document stores."""
+        return {"visit_id": visit_id, "nurse_id": self.nurse_id, "device_id": self.device.id,
+                "mutation_id": self.mutation_id, "batch_id": self.batch_id,
+                "seq": self.mutation["seq"], "occurred_at_text": self.raw_occurred_at,
+                "received_at": self.now, "flags": list(self.flags), "conflict": conflict}
 
     @property
     def mutation_id(self) -> uuid.UUID:

@@ -1,22 +1,25 @@
-"""``visit.check_in`` and ``visit.check_out``: the EVV events that move a visit along.
+"""``visit.check_in`` / ``visit.check_out``: EVV events, verified against where the patient is.
 
-The visit's status is derived from the events recorded, not from their arrival order:
-a check-out that arrives before its check-in (batches reordered, a lost request) waits
-for it, and the visit completes when both are there.
+A location within the EVV radius of the visit's service location, or of another of the
+patient's locations (home or work), is ``verified``; anything else, or no location at all,
+is an EVV exception for review, with the distance.
 """
 
 from __future__ import annotations
 
-import uuid
+from typing import Any
 
 from sqlalchemy import select
 
-from server.models import Severity, Visit, VisitEvent, VisitStatus
+from server.models import ServiceLocation, Visit, VisitEvent, VisitStatus
 from server.reconcile.context import MutationContext, Result, rejected
-from server.reconcile.visit_access import Standing, conflict_review, open_review, resolve
-from sync.ledger import Outcome
+from server.reconcile.findings import open_item
+from server.reconcile.geo import distance_m
+from server.reconcile.outcomes import applied_result, conflict_result, standing_review
+from server.reconcile.visit_access import Standing, resolve
+from server.reconcile.visit_state import recompute
 
-OPEN_FOR_EVV = frozenset({VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS, VisitStatus.COMPLETED})
+CLOSED = frozenset({VisitStatus.MISSED, VisitStatus.CANCELLED})
 
 
 def check_in(ctx: MutationContext) -> Result:
@@ -29,17 +32,34 @@ def check_out(ctx: MutationContext) -> Result:
     return _record(ctx, "check_out")
 
 
-def _event(ctx: MutationContext, kind: str, visit_id: uuid.UUID, conflict: bool) -> VisitEvent:
-    location = ctx.data.get("location") or {}
-    event = VisitEvent(
-        visit_id=visit_id, kind=kind, nurse_id=ctx.nurse_id, device_id=ctx.device.id,
-        mutation_id=ctx.mutation_id, seq=ctx.mutation["seq"], at=ctx.data["at"],
-        at_text=str(ctx.raw_data.get("at")), latitude=location.get("latitude"),
-        longitude=location.get("longitude"), accuracy_m=location.get("accuracy_m"),
-        received_at=ctx.now, conflict=conflict,
-    )
-    ctx.session.add(event)
-    return event
+def verify(ctx: MutationContext, visit: Visit, location: dict[str, Any] | None
+           ) -> tuple[str, float | None, ServiceLocation | None]:
+    """(``verified`` | ``exception``, distance to the nearest location, that location)."""
+    if not location:
+        return "exception", None, None
+    places = list(ctx.session.scalars(select(ServiceLocation).where(
+        ServiceLocation.patient_id == visit.patient_id)))
+    measured = sorted(
+        ((distance_m(location["latitude"], location["longitude"], p.latitude, p.longitude), p)
+         for p in places), key=lambda pair: (pair[1].id != visit.service_location_id, pair[0]))
+    inside = [(d, p) for d, p in measured if d <= p.evv_radius_m]
+    if inside:
+        return "verified", round(inside[0][0], 1), inside[0][1]
+    nearest = min(measured, key=lambda pair: pair[0], default=None)
+    return ("exception", round(nearest[0], 1) if nearest else None,
+            nearest[1] if nearest else None)
+
+
+def _evv_exception(ctx: MutationContext, visit: Visit, event: VisitEvent) -> Any:
+    where = ("no location was recorded" if event.latitude is None
+             else f"{event.evv_distance_m:.0f} m from the nearest service location")
+    return open_item(ctx, visit, "evv_exception",
+                     f"EVV {event.kind.replace('_', '-')} could not be verified: {where}.",
+                     {"kind": event.kind, "distance_m": event.evv_distance_m,
+                      "latitude": event.latitude, "longitude": event.longitude,
+                      "accuracy_m": event.accuracy_m,
+                      "nearest_location_id": str(event.evv_location_id)
+                      if event.evv_location_id else None}, record_id=event.id)
 
 
 def _record(ctx: MutationContext, kind: str) -> Result:
@@ -47,30 +67,24 @@ def _record(ctx: MutationContext, kind: str) -> Result:
     visit = access.visit
     if visit is None or access.standing is Standing.NEVER:
         return rejected("visit_id", "This visit is not one you were assigned.")
-    if access.standing is not Standing.ASSIGNED or visit.status not in OPEN_FOR_EVV:
-        _event(ctx, kind, visit.id, conflict=True)
-        item = (conflict_review(ctx, access) if access.standing is not Standing.ASSIGNED
-                else open_review(ctx, visit, f"{kind}_on_{visit.status.value}_visit",
-                                 Severity.WARNING, f"A {kind.replace('_', '-')} arrived for a "
-                                 f"visit that is {visit.status.value}."))
-        return Result(Outcome.CONFLICT, visit.version, item.id, patient_id=visit.patient_id)
-    _event(ctx, kind, visit.id, conflict=False)
+    conflict = access.standing is not Standing.ASSIGNED
+    location = ctx.data.get("location")
+    status, distance, place = verify(ctx, visit, location)
+    event = VisitEvent(
+        kind=kind, at=ctx.data["at"], at_text=str(ctx.raw_data.get("at")),
+        latitude=location["latitude"] if location else None,
+        longitude=location["longitude"] if location else None,
+        accuracy_m=location.get("accuracy_m") if location else None,
+        evv_status=status, evv_distance_m=distance, evv_location_id=place.id if place else None,
+        **ctx.provenance(visit.id, conflict))
+    ctx.session.add(event)
     ctx.session.flush()
-    _derive_status(ctx, visit)
-    ctx.session.flush()
-    return Result(Outcome.APPLIED, visit.version, patient_id=visit.patient_id)
-
-
-def _derive_status(ctx: MutationContext, visit: Visit) -> None:
-    """in_progress once checked in; completed once checked in and out."""
-    events = ctx.session.scalars(select(VisitEvent).where(
-        VisitEvent.visit_id == visit.id, VisitEvent.conflict.is_(False)
-    ).order_by(VisitEvent.device_id, VisitEvent.seq)).all()
-    check_ins = [e for e in events if e.kind == "check_in"]
-    check_outs = [e for e in events if e.kind == "check_out"]
-    if check_ins:
-        visit.checked_in_at = check_ins[0].at
-        visit.status = VisitStatus.IN_PROGRESS
-    if check_ins and check_outs:
-        visit.checked_out_at = check_outs[-1].at
-        visit.status = VisitStatus.COMPLETED
+    items = [_evv_exception(ctx, visit, event)] if status == "exception" else []
+    if conflict:
+        return conflict_result(ctx, access, [*items, standing_review(ctx, access, event.id)])
+    if kind == "check_in" and visit.status in CLOSED:
+        items.append(open_item(ctx, visit, "check_in_on_closed_visit",
+                               f"A check-in arrived for a visit that is {visit.status.value}.",
+                               {"status": visit.status.value}, record_id=event.id))
+    recompute(ctx.session, visit, ctx.now)
+    return applied_result(ctx, access, items)

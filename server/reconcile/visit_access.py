@@ -1,4 +1,8 @@
-"""May this nurse document on this visit? Assigned, formerly assigned, or never."""
+"""May this nurse document on this visit? Assigned, reassigned, rescheduled, cancelled, never.
+
+Decided from the visit's revisions: she *was* assigned if any revision names her, and her
+``base_version`` says what she saw when she documented.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from server.models import ReviewItem, Severity, Visit, VisitAssignment, VisitStatus
+from server.models import Visit, VisitRevision, VisitStatus
 from server.reconcile.context import MutationContext
 
 
@@ -17,16 +21,42 @@ class Standing(StrEnum):
 
     ASSIGNED = "assigned"
     REASSIGNED = "reassigned"
+    RESCHEDULED = "rescheduled"
     CANCELLED = "cancelled"
     NEVER = "never"
 
 
 @dataclass(frozen=True)
 class VisitAccess:
-    """The visit (locked for this transaction) and the nurse's standing on it."""
+    """The visit (locked for this transaction), her standing, and the version she saw."""
 
     visit: Visit | None
     standing: Standing
+    seen: VisitRevision | None = None
+
+    def both_sides(self) -> dict[str, Any]:
+        """What the nurse saw and what the visit is now, for the review item."""
+        assert self.visit is not None
+        now = self.visit
+        side: dict[str, Any] = {"now": _describe(now.version, now.nurse_id, now.status.value,
+                                                 now.scheduled_start, now.scheduled_end)}
+        if self.seen is not None:
+            seen = self.seen
+            side["device_saw"] = _describe(seen.version, seen.nurse_id, seen.status,
+                                           seen.scheduled_start, seen.scheduled_end)
+        return side
+
+
+def _describe(version: int, nurse: Any, status: str, start: Any, end: Any) -> dict[str, Any]:
+    return {"version": version, "nurse_id": str(nurse) if nurse else None, "status": status,
+            "scheduled_start": start.isoformat(), "scheduled_end": end.isoformat()}
+
+
+def _revision(ctx: MutationContext, visit: Visit, version: int | None) -> VisitRevision | None:
+    if version is None:
+        return None
+    return ctx.session.scalar(select(VisitRevision).where(
+        VisitRevision.visit_id == visit.id, VisitRevision.version == version))
 
 
 def resolve(ctx: MutationContext) -> VisitAccess:
@@ -35,37 +65,17 @@ def resolve(ctx: MutationContext) -> VisitAccess:
     visit = ctx.session.get(Visit, visit_id, with_for_update=True) if visit_id else None
     if visit is None:
         return VisitAccess(None, Standing.NEVER)
-    was_assigned = ctx.session.scalar(select(VisitAssignment.id).where(
-        VisitAssignment.visit_id == visit.id, VisitAssignment.nurse_id == ctx.nurse_id
+    was_assigned = ctx.session.scalar(select(VisitRevision.id).where(
+        VisitRevision.visit_id == visit.id, VisitRevision.nurse_id == ctx.nurse_id
     ).limit(1)) is not None
     if not was_assigned:
         return VisitAccess(visit, Standing.NEVER)
+    seen = _revision(ctx, visit, ctx.mutation.get("base_version"))
     if visit.status is VisitStatus.CANCELLED:
-        return VisitAccess(visit, Standing.CANCELLED)
+        return VisitAccess(visit, Standing.CANCELLED, seen)
     if visit.nurse_id != ctx.nurse_id:
-        return VisitAccess(visit, Standing.REASSIGNED)
-    return VisitAccess(visit, Standing.ASSIGNED)
-
-
-def open_review(ctx: MutationContext, visit: Visit, kind: str, severity: Severity,
-                summary: str, details: dict[str, Any] | None = None) -> ReviewItem:
-    """Queue a review item about this mutation on this visit."""
-    item = ReviewItem(kind=kind, severity=severity, summary=summary, patient_id=visit.patient_id,
-                      visit_id=visit.id, device_id=ctx.device.id, mutation_id=ctx.mutation_id,
-                      details=details or {}, created_at=ctx.now)
-    ctx.session.add(item)
-    ctx.session.flush()
-    return item
-
-
-def conflict_review(ctx: MutationContext, access: VisitAccess) -> ReviewItem:
-    """The review item for documentation that arrived after the visit left the nurse."""
-    assert access.visit is not None
-    reason = ("was cancelled" if access.standing is Standing.CANCELLED
-              else "was reassigned to another nurse")
-    return open_review(
-        ctx, access.visit, f"documentation_on_{access.standing.value}_visit", Severity.WARNING,
-        f"Documentation ({ctx.mutation['type']}) arrived for a visit that {reason} while "
-        "the nurse was offline.",
-        {"type": ctx.mutation["type"], "seq": ctx.mutation["seq"]},
-    )
+        return VisitAccess(visit, Standing.REASSIGNED, seen)
+    if seen is not None and (seen.scheduled_start, seen.scheduled_end) != (
+            visit.scheduled_start, visit.scheduled_end):
+        return VisitAccess(visit, Standing.RESCHEDULED, seen)
+    return VisitAccess(visit, Standing.ASSIGNED, seen)

@@ -9,9 +9,10 @@ from sqlalchemy.exc import IntegrityError
 
 from server.models import VitalSign
 from server.reconcile.context import MutationContext, Result, rejected
-from server.reconcile.visit_access import Standing, conflict_review, resolve
+from server.reconcile.outcomes import applied_result, conflict_result, standing_review
+from server.reconcile.visit_access import Standing, resolve
+from server.reconcile.visit_state import recompute
 from server.reconcile.vital_ranges import BP_COMPONENTS, BP_PANEL, VITALS
-from sync.ledger import Outcome
 
 
 def _check_value(code: str, value: Decimal, unit: str, field: str) -> tuple[str, str] | None:
@@ -47,6 +48,17 @@ def _readings(data: dict[str, Any]) -> list[tuple[str, Decimal, str, str]] | Res
     return [(data["code"], data["value"], data["unit"], "value")]
 
 
+def _flags(readings: list[tuple[str, Decimal, str, str]]) -> list[str] | tuple[str, str]:
+    """``["abnormal"]`` or ``[]``, or the (field, reason) of an impossible reading."""
+    abnormal = False
+    for code, value, unit, field in readings:
+        problem = _check_value(code, value, unit, field)
+        if problem:
+            return problem
+        abnormal = abnormal or _is_abnormal(code, value)
+    return ["abnormal"] if abnormal else []
+
+
 def record(ctx: MutationContext) -> Result:
     """Store one vital sign on the visit; impossible values are refused, odd ones flagged."""
     access = resolve(ctx)
@@ -56,30 +68,25 @@ def record(ctx: MutationContext) -> Result:
     readings = _readings(ctx.data)
     if isinstance(readings, Result):
         return readings
-    flags = list(ctx.flags)
-    for code, value, unit, field in readings:
-        problem = _check_value(code, value, unit, field)
-        if problem:
-            return rejected(*problem, patient_id=visit.patient_id)
-        if _is_abnormal(code, value) and "abnormal" not in flags:
-            flags.append("abnormal")
+    flags = _flags(readings)
+    if isinstance(flags, tuple):
+        return rejected(*flags, patient_id=visit.patient_id)
     conflict = access.standing is not Standing.ASSIGNED
+    provenance = ctx.provenance(visit.id, conflict)
     sign = VitalSign(
-        id=ctx.mutation["entity_id"], visit_id=visit.id, patient_id=visit.patient_id,
-        nurse_id=ctx.nurse_id, device_id=ctx.device.id, mutation_id=ctx.mutation_id,
-        code=ctx.data["code"], value=ctx.data.get("value"),
+        id=ctx.mutation["entity_id"], patient_id=visit.patient_id, code=ctx.data["code"],
+        value=ctx.data.get("value"),
         components=[{**p, "value": float(p["value"])} for p in ctx.data.get("components") or []],
         unit=ctx.data["unit"], taken_at=ctx.data["taken_at"],
-        taken_at_text=str(ctx.raw_data.get("taken_at")), received_at=ctx.now, flags=flags,
-        conflict=conflict,
-    )
+        taken_at_text=str(ctx.raw_data.get("taken_at")),
+        **{**provenance, "flags": provenance["flags"] + flags})
     try:
         with ctx.session.begin_nested():
             ctx.session.add(sign)
     except IntegrityError:
-        return rejected("entity_id", "A vital sign with this id is already recorded.",
+        return rejected("entity_id", "A record with this id is already stored.",
                         visit.patient_id)
     if conflict:
-        item = conflict_review(ctx, access)
-        return Result(Outcome.CONFLICT, 1, item.id, patient_id=visit.patient_id)
-    return Result(Outcome.APPLIED, 1, patient_id=visit.patient_id)
+        return conflict_result(ctx, access, [standing_review(ctx, access, sign.id)])
+    recompute(ctx.session, visit, ctx.now)
+    return applied_result(ctx, access, [], version=1)

@@ -112,7 +112,9 @@ def _apply_one(session: Session, device: Device, batch: SyncBatch, raw: Any,
         return _replayed(session, batch, raw, claimed, actor, now, data_key)
     entry, inbox = claimed
     ctx = MutationContext(session=session, device=device, mutation=mutation, data=data,
-                          raw_data=raw.get("data", {}), now=now,
+                          raw_data=raw.get("data", {}),
+                          raw_occurred_at=str(raw.get("occurred_at")), batch_id=batch.batch_id,
+                          now=now,
                           flags=["device_clock_skew"] if batch.clock_flagged else [])
     with session.begin_nested():
         result: Result = HANDLERS[mutation["type"]](ctx)

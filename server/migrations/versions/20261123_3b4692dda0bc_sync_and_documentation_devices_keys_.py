@@ -1,8 +1,8 @@
-"""sync: devices, keys, ledger, inbox, feed, review items, documentation
+"""sync and documentation: devices, keys, ledger, inbox, feed, review items, visit revisions, EVV, vitals, infusions, notes, amendments
 
-Revision ID: 0755f25eb9a3
+Revision ID: 3b4692dda0bc
 Revises: 4243228521b5
-Create Date: 2026-11-23 04:33:38.203193
+Create Date: 2026-11-23 05:12:01.874163
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0755f25eb9a3'
+revision = '3b4692dda0bc'
 down_revision = '4243228521b5'
 branch_labels = None
 depends_on = None
@@ -156,34 +156,114 @@ def upgrade():
     with op.batch_alter_table('device_commands', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_device_commands_device_id'), ['device_id'], unique=False)
 
-    op.create_table('visit_assignments',
-    sa.Column('visit_id', sa.Uuid(), nullable=False),
-    sa.Column('nurse_id', sa.Uuid(), nullable=False),
+    op.create_table('pump_assignments',
+    sa.Column('pump_id', sa.Uuid(), nullable=False),
+    sa.Column('patient_id', sa.Uuid(), nullable=False),
     sa.Column('assigned_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('unassigned_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
-    sa.ForeignKeyConstraint(['nurse_id'], ['users.id'], name=op.f('fk_visit_assignments_nurse_id_users')),
-    sa.ForeignKeyConstraint(['visit_id'], ['visits.id'], name=op.f('fk_visit_assignments_visit_id_visits')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_visit_assignments'))
+    sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], name=op.f('fk_pump_assignments_patient_id_patients')),
+    sa.ForeignKeyConstraint(['pump_id'], ['pumps.id'], name=op.f('fk_pump_assignments_pump_id_pumps')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pump_assignments'))
     )
-    with op.batch_alter_table('visit_assignments', schema=None) as batch_op:
-        batch_op.create_index('ix_visit_assignments_visit_nurse', ['visit_id', 'nurse_id'], unique=False)
+    with op.batch_alter_table('pump_assignments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_pump_assignments_pump_id'), ['pump_id'], unique=False)
 
-    op.create_table('visit_events',
+    op.create_table('amendments',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('patient_id', sa.Uuid(), nullable=False),
+    sa.Column('target_type', sa.String(length=30), nullable=False),
+    sa.Column('target_id', sa.Uuid(), nullable=False),
+    sa.Column('reason', sa.String(length=1000), nullable=False),
+    sa.Column('changes', sa.JSON(), nullable=False),
     sa.Column('visit_id', sa.Uuid(), nullable=False),
-    sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('nurse_id', sa.Uuid(), nullable=False),
     sa.Column('device_id', sa.Uuid(), nullable=False),
     sa.Column('mutation_id', sa.Uuid(), nullable=False),
+    sa.Column('batch_id', sa.Uuid(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('occurred_at_text', sa.String(length=40), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('flags', sa.JSON(), nullable=False),
+    sa.Column('conflict', sa.Boolean(), nullable=False),
+    sa.Column('entered_in_error', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['nurse_id'], ['users.id'], name=op.f('fk_amendments_nurse_id_users')),
+    sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], name=op.f('fk_amendments_patient_id_patients')),
+    sa.ForeignKeyConstraint(['visit_id'], ['visits.id'], name=op.f('fk_amendments_visit_id_visits')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_amendments'))
+    )
+    with op.batch_alter_table('amendments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_amendments_patient_id'), ['patient_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_amendments_target_id'), ['target_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_amendments_visit_id'), ['visit_id'], unique=False)
+
+    op.create_table('infusion_administrations',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('patient_id', sa.Uuid(), nullable=False),
+    sa.Column('order_id', sa.Uuid(), nullable=True),
+    sa.Column('medication', sa.String(length=200), nullable=False),
+    sa.Column('dose', sa.Numeric(precision=12, scale=3), nullable=False),
+    sa.Column('dose_unit', sa.String(length=20), nullable=False),
+    sa.Column('route', sa.String(length=20), nullable=False),
+    sa.Column('lot_number', sa.String(length=60), nullable=False),
+    sa.Column('lot_expiry', sa.Date(), nullable=False),
+    sa.Column('access', sa.JSON(), nullable=False),
+    sa.Column('pump_serial', sa.String(length=60), nullable=True),
+    sa.Column('pump_id', sa.Uuid(), nullable=True),
+    sa.Column('programmed_rate_ml_h', sa.Numeric(precision=8, scale=2), nullable=True),
+    sa.Column('vtbi_ml', sa.Numeric(precision=8, scale=1), nullable=True),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('started_at_text', sa.String(length=40), nullable=False),
+    sa.Column('stopped_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('stopped_at_text', sa.String(length=40), nullable=True),
+    sa.Column('volume_infused_ml', sa.Numeric(precision=8, scale=1), nullable=True),
+    sa.Column('adverse_reaction', sa.JSON(), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('visit_id', sa.Uuid(), nullable=False),
+    sa.Column('nurse_id', sa.Uuid(), nullable=False),
+    sa.Column('device_id', sa.Uuid(), nullable=False),
+    sa.Column('mutation_id', sa.Uuid(), nullable=False),
+    sa.Column('batch_id', sa.Uuid(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('occurred_at_text', sa.String(length=40), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('flags', sa.JSON(), nullable=False),
+    sa.Column('conflict', sa.Boolean(), nullable=False),
+    sa.Column('entered_in_error', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['nurse_id'], ['users.id'], name=op.f('fk_infusion_administrations_nurse_id_users')),
+    sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], name=op.f('fk_infusion_administrations_patient_id_patients')),
+    sa.ForeignKeyConstraint(['visit_id'], ['visits.id'], name=op.f('fk_infusion_administrations_visit_id_visits')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_infusion_administrations'))
+    )
+    with op.batch_alter_table('infusion_administrations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_infusion_administrations_patient_id'), ['patient_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_infusion_administrations_pump_id'), ['pump_id'], unique=False)
+        batch_op.create_index('ix_infusion_administrations_pump_serial', ['pump_serial'], unique=False)
+        batch_op.create_index(batch_op.f('ix_infusion_administrations_visit_id'), ['visit_id'], unique=False)
+
+    op.create_table('visit_events',
+    sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('at_text', sa.String(length=40), nullable=False),
     sa.Column('latitude', sa.Double(), nullable=True),
     sa.Column('longitude', sa.Double(), nullable=True),
     sa.Column('accuracy_m', sa.Double(), nullable=True),
-    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('conflict', sa.Boolean(), nullable=False),
+    sa.Column('evv_status', sa.String(length=20), nullable=True),
+    sa.Column('evv_distance_m', sa.Double(), nullable=True),
+    sa.Column('evv_location_id', sa.Uuid(), nullable=True),
+    sa.Column('details', sa.JSON(), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('visit_id', sa.Uuid(), nullable=False),
+    sa.Column('nurse_id', sa.Uuid(), nullable=False),
+    sa.Column('device_id', sa.Uuid(), nullable=False),
+    sa.Column('mutation_id', sa.Uuid(), nullable=False),
+    sa.Column('batch_id', sa.Uuid(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('occurred_at_text', sa.String(length=40), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('flags', sa.JSON(), nullable=False),
+    sa.Column('conflict', sa.Boolean(), nullable=False),
+    sa.Column('entered_in_error', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['nurse_id'], ['users.id'], name=op.f('fk_visit_events_nurse_id_users')),
     sa.ForeignKeyConstraint(['visit_id'], ['visits.id'], name=op.f('fk_visit_events_visit_id_visits')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_visit_events'))
@@ -191,22 +271,68 @@ def upgrade():
     with op.batch_alter_table('visit_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_visit_events_visit_id'), ['visit_id'], unique=False)
 
-    op.create_table('vital_signs',
+    op.create_table('visit_notes',
     sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('visit_id', sa.Uuid(), nullable=False),
     sa.Column('patient_id', sa.Uuid(), nullable=False),
+    sa.Column('category', sa.String(length=20), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('visit_id', sa.Uuid(), nullable=False),
     sa.Column('nurse_id', sa.Uuid(), nullable=False),
     sa.Column('device_id', sa.Uuid(), nullable=False),
     sa.Column('mutation_id', sa.Uuid(), nullable=False),
+    sa.Column('batch_id', sa.Uuid(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('occurred_at_text', sa.String(length=40), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('flags', sa.JSON(), nullable=False),
+    sa.Column('conflict', sa.Boolean(), nullable=False),
+    sa.Column('entered_in_error', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['nurse_id'], ['users.id'], name=op.f('fk_visit_notes_nurse_id_users')),
+    sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], name=op.f('fk_visit_notes_patient_id_patients')),
+    sa.ForeignKeyConstraint(['visit_id'], ['visits.id'], name=op.f('fk_visit_notes_visit_id_visits')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_visit_notes'))
+    )
+    with op.batch_alter_table('visit_notes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_visit_notes_patient_id'), ['patient_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_visit_notes_visit_id'), ['visit_id'], unique=False)
+
+    op.create_table('visit_revisions',
+    sa.Column('visit_id', sa.Uuid(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('nurse_id', sa.Uuid(), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('scheduled_start', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('scheduled_end', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('service_location_id', sa.Uuid(), nullable=False),
+    sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['visit_id'], ['visits.id'], name=op.f('fk_visit_revisions_visit_id_visits')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_visit_revisions')),
+    sa.UniqueConstraint('visit_id', 'version', name='uq_visit_revisions_visit_version')
+    )
+    with op.batch_alter_table('visit_revisions', schema=None) as batch_op:
+        batch_op.create_index('ix_visit_revisions_visit_nurse', ['visit_id', 'nurse_id'], unique=False)
+
+    op.create_table('vital_signs',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('patient_id', sa.Uuid(), nullable=False),
     sa.Column('code', sa.String(length=20), nullable=False),
     sa.Column('value', sa.Numeric(precision=10, scale=3), nullable=True),
     sa.Column('components', sa.JSON(), nullable=False),
     sa.Column('unit', sa.String(length=20), nullable=False),
     sa.Column('taken_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('taken_at_text', sa.String(length=40), nullable=False),
+    sa.Column('visit_id', sa.Uuid(), nullable=False),
+    sa.Column('nurse_id', sa.Uuid(), nullable=False),
+    sa.Column('device_id', sa.Uuid(), nullable=False),
+    sa.Column('mutation_id', sa.Uuid(), nullable=False),
+    sa.Column('batch_id', sa.Uuid(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('occurred_at_text', sa.String(length=40), nullable=False),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('flags', sa.JSON(), nullable=False),
     sa.Column('conflict', sa.Boolean(), nullable=False),
+    sa.Column('entered_in_error', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['nurse_id'], ['users.id'], name=op.f('fk_vital_signs_nurse_id_users')),
     sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], name=op.f('fk_vital_signs_patient_id_patients')),
     sa.ForeignKeyConstraint(['visit_id'], ['visits.id'], name=op.f('fk_vital_signs_visit_id_visits')),
@@ -222,6 +348,9 @@ def upgrade():
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.add_column(sa.Column('checked_in_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('checked_out_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('signed_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('missed_reason', sa.String(length=40), nullable=True))
+        batch_op.add_column(sa.Column('flags', sa.JSON(), nullable=False, server_default='[]'))
 
     # ### end Alembic commands ###
 
@@ -229,6 +358,9 @@ def upgrade():
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
     with op.batch_alter_table('visits', schema=None) as batch_op:
+        batch_op.drop_column('flags')
+        batch_op.drop_column('missed_reason')
+        batch_op.drop_column('signed_at')
         batch_op.drop_column('checked_out_at')
         batch_op.drop_column('checked_in_at')
 
@@ -240,14 +372,36 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_vital_signs_patient_id'))
 
     op.drop_table('vital_signs')
+    with op.batch_alter_table('visit_revisions', schema=None) as batch_op:
+        batch_op.drop_index('ix_visit_revisions_visit_nurse')
+
+    op.drop_table('visit_revisions')
+    with op.batch_alter_table('visit_notes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_visit_notes_visit_id'))
+        batch_op.drop_index(batch_op.f('ix_visit_notes_patient_id'))
+
+    op.drop_table('visit_notes')
     with op.batch_alter_table('visit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_visit_events_visit_id'))
 
     op.drop_table('visit_events')
-    with op.batch_alter_table('visit_assignments', schema=None) as batch_op:
-        batch_op.drop_index('ix_visit_assignments_visit_nurse')
+    with op.batch_alter_table('infusion_administrations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_infusion_administrations_visit_id'))
+        batch_op.drop_index('ix_infusion_administrations_pump_serial')
+        batch_op.drop_index(batch_op.f('ix_infusion_administrations_pump_id'))
+        batch_op.drop_index(batch_op.f('ix_infusion_administrations_patient_id'))
 
-    op.drop_table('visit_assignments')
+    op.drop_table('infusion_administrations')
+    with op.batch_alter_table('amendments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_amendments_visit_id'))
+        batch_op.drop_index(batch_op.f('ix_amendments_target_id'))
+        batch_op.drop_index(batch_op.f('ix_amendments_patient_id'))
+
+    op.drop_table('amendments')
+    with op.batch_alter_table('pump_assignments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_pump_assignments_pump_id'))
+
+    op.drop_table('pump_assignments')
     with op.batch_alter_table('device_commands', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_device_commands_device_id'))
 

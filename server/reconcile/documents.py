@@ -1,0 +1,94 @@
+"""``visit.note``, ``visit.sign``, ``visit.missed`` and ``record.amend``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from server.models import Amendment, InfusionAdministration, VisitEvent, VisitNote, VitalSign
+from server.reconcile.context import MutationContext, Result, rejected
+from server.reconcile.outcomes import applied_result, conflict_result, standing_review
+from server.reconcile.visit_access import Standing, VisitAccess, resolve
+from server.reconcile.visit_state import recompute
+
+AMENDABLE: dict[str, Any] = {"infusion": InfusionAdministration, "vitals": VitalSign,
+                             "note": VisitNote}
+
+
+def _store(ctx: MutationContext, access: VisitAccess, document: Any) -> Result:
+    """Add a document; conflict when the visit left the nurse, else re-derive the visit."""
+    assert access.visit is not None
+    try:
+        with ctx.session.begin_nested():
+            ctx.session.add(document)
+    except IntegrityError:
+        return rejected("entity_id", "A record with this id is already stored.",
+                        access.visit.patient_id)
+    if document.conflict:
+        return conflict_result(ctx, access, [standing_review(ctx, access, document.id)])
+    recompute(ctx.session, access.visit, ctx.now)
+    return applied_result(ctx, access, [])
+
+
+def _access(ctx: MutationContext) -> VisitAccess | Result:
+    access = resolve(ctx)
+    if access.visit is None or access.standing is Standing.NEVER:
+        return rejected("visit_id", "This visit is not one you were assigned.")
+    return access
+
+
+def note(ctx: MutationContext) -> Result:
+    """A free-text note on the visit (append-only)."""
+    access = _access(ctx)
+    if isinstance(access, Result):
+        return access
+    assert access.visit is not None
+    conflict = access.standing is not Standing.ASSIGNED
+    return _store(ctx, access, VisitNote(
+        id=ctx.mutation["entity_id"], patient_id=access.visit.patient_id,
+        category=ctx.data["category"], text=ctx.data["text"],
+        **ctx.provenance(access.visit.id, conflict)))
+
+
+def _event(ctx: MutationContext, kind: str, details: dict[str, Any]) -> Result:
+    access = _access(ctx)
+    if isinstance(access, Result):
+        return access
+    assert access.visit is not None
+    conflict = access.standing is not Standing.ASSIGNED
+    return _store(ctx, access, VisitEvent(
+        kind=kind, at=ctx.data["at"], at_text=str(ctx.raw_data.get("at")), details=details,
+        **ctx.provenance(access.visit.id, conflict)))
+
+
+def sign(ctx: MutationContext) -> Result:
+    """The nurse's signature: locks the documentation once the visit is checked out."""
+    return _event(ctx, "sign", {"attestation": ctx.data["attestation"]})
+
+
+def missed(ctx: MutationContext) -> Result:
+    """The visit could not be performed."""
+    return _event(ctx, "missed", {"reason": ctx.data["reason"], "note": ctx.data.get("note")})
+
+
+def amend(ctx: MutationContext) -> Result:
+    """A correction of a record of this visit; the original stays as it was."""
+    access = _access(ctx)
+    if isinstance(access, Result):
+        return access
+    assert access.visit is not None
+    model = AMENDABLE[ctx.data["target_type"]]
+    target = ctx.session.get(model, ctx.data["target_id"])
+    if target is None or target.visit_id != access.visit.id:
+        return rejected("target_id", "There is no such record on this visit to amend.",
+                        access.visit.patient_id)
+    unknown = sorted(set(ctx.data["changes"]) - set(model.__table__.columns.keys()))
+    if unknown:
+        return rejected("changes", f"Not fields of a {ctx.data['target_type']} record: "
+                        f"{', '.join(unknown)}.", access.visit.patient_id)
+    conflict = access.standing is not Standing.ASSIGNED
+    return _store(ctx, access, Amendment(
+        id=ctx.mutation["entity_id"], patient_id=access.visit.patient_id,
+        target_type=ctx.data["target_type"], target_id=target.id, reason=ctx.data["reason"],
+        changes=ctx.raw_data.get("changes", {}), **ctx.provenance(access.visit.id, conflict)))

@@ -1,0 +1,102 @@
+"""The visit's state, derived from everything documented on it, in device ``seq`` order.
+
+Check-in, check-out, signature and "missed" are events; the visit's status, times and lock
+are a function of the set of events, never of the order batches arrived in. So a check-out
+that arrives before its check-in, or a note that arrives after the signature it preceded,
+ends in the same record as if everything had arrived in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.models import (
+    InfusionAdministration,
+    Visit,
+    VisitEvent,
+    VisitNote,
+    VisitStatus,
+    VitalSign,
+)
+from server.reconcile.findings import open_review
+
+DOCUMENT_MODELS: tuple[Any, ...] = (VitalSign, InfusionAdministration, VisitNote)
+AFTER_SIGNATURE = "after_signature"
+
+
+def _events(session: Session, visit: Visit) -> list[VisitEvent]:
+    return list(session.scalars(select(VisitEvent).where(
+        VisitEvent.visit_id == visit.id, VisitEvent.conflict.is_(False),
+        VisitEvent.entered_in_error.is_(False)).order_by(VisitEvent.device_id, VisitEvent.seq)))
+
+
+def _set(visit: Visit, **values: Any) -> None:
+    """Assign only what changed, so re-deriving an unchanged state bumps no version."""
+    for name, value in values.items():
+        if getattr(visit, name) != value:
+            setattr(visit, name, value)
+
+
+def _derive(visit: Visit, events: list[VisitEvent]) -> None:
+    by_kind: dict[str, list[VisitEvent]] = {}
+    for event in events:
+        by_kind.setdefault(event.kind, []).append(event)
+    check_ins, check_outs = by_kind.get("check_in", []), by_kind.get("check_out", [])
+    signs, missed = by_kind.get("sign", []), by_kind.get("missed", [])
+    if check_ins:
+        done = bool(check_outs)
+        _set(visit, status=VisitStatus.COMPLETED if done else VisitStatus.IN_PROGRESS,
+             checked_in_at=check_ins[0].at,
+             checked_out_at=check_outs[-1].at if done else None,
+             signed_at=signs[-1].at if done and signs else None, missed_reason=None)
+    elif missed:
+        _set(visit, status=VisitStatus.MISSED, missed_reason=missed[-1].details.get("reason"))
+
+
+def _documents_after(session: Session, visit: Visit, sign: VisitEvent) -> Iterable[Any]:
+    for model in DOCUMENT_MODELS:
+        yield from session.scalars(select(model).where(
+            model.visit_id == visit.id, model.device_id == sign.device_id,
+            model.seq > sign.seq, model.conflict.is_(False)))
+
+
+def _flag_after_signature(session: Session, visit: Visit, signs: list[VisitEvent],
+                          now: datetime) -> None:
+    for sign in signs:
+        for document in _documents_after(session, visit, sign):
+            if AFTER_SIGNATURE not in document.flags:
+                document.flags = [*document.flags, AFTER_SIGNATURE]
+            open_review(session, visit, "documentation_after_signature",
+                        f"A {document.__tablename__.rstrip('s').replace('_', ' ')} was "
+                        "documented after the visit was signed.",
+                        details={"signed_seq": sign.seq, "document_seq": document.seq},
+                        record_id=document.id, device_id=document.device_id,
+                        mutation_id=document.mutation_id, now=now)
+
+
+def _flag_missed_but_documented(session: Session, visit: Visit, events: list[VisitEvent],
+                                now: datetime) -> None:
+    missed = [e for e in events if e.kind == "missed"]
+    checked_in = any(e.kind == "check_in" for e in events)
+    for event in missed if checked_in else []:
+        open_review(session, visit, "missed_but_documented",
+                    "The visit was reported missed and also checked in.",
+                    details={"missed_reason": event.details.get("reason")}, record_id=event.id,
+                    device_id=event.device_id, mutation_id=event.mutation_id, now=now)
+
+
+def recompute(session: Session, visit: Visit, now: datetime) -> None:
+    """Re-derive the visit from its events and flag what contradicts them."""
+    session.flush()
+    events = _events(session, visit)
+    _derive(visit, events)
+    signs = [e for e in events if e.kind == "sign"]
+    if signs and visit.status is VisitStatus.COMPLETED:
+        _flag_after_signature(session, visit, signs, now)
+    _flag_missed_but_documented(session, visit, events, now)
+    session.flush()
