@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, UniqueConstraint, select
+from sqlalchemy import JSON, LargeBinary, String, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -56,7 +56,9 @@ class LedgerEntry(Base):
     batch_id: Mapped[uuid.UUID]
     type: Mapped[str] = mapped_column(String(40))
     content_hash: Mapped[str] = mapped_column(String(64))
-    inbox_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sync_inbox.id"))
+    # Not a foreign key: the ledger row is claimed first, the inbox row written at the end
+    # of the same transaction.
+    inbox_id: Mapped[uuid.UUID]
     outcome: Mapped[Outcome | None] = mapped_column(str_enum(Outcome, "ledger_outcome"))
     result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     received_at: Mapped[datetime]

@@ -5,11 +5,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from server.models import Device
+from server.models import Device, Visit
+
+if TYPE_CHECKING:
+    from server.reconcile.batch_cache import BatchCache
 from sync.ledger import Outcome
 
 
@@ -26,6 +29,7 @@ class MutationContext:
     batch_id: uuid.UUID
     now: datetime
     flags: list[str] = field(default_factory=list)
+    cache: BatchCache | None = None
 
     @property
     def nurse_id(self) -> uuid.UUID:
@@ -55,6 +59,8 @@ class Result:
     review_item_id: uuid.UUID | None = None
     errors: dict[str, Any] = field(default_factory=dict)
     patient_id: uuid.UUID | None = None
+    # A result about the visit itself reports the visit's version once the batch is applied.
+    visit: Visit | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON-ready result fields (without the mutation id)."""

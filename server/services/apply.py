@@ -1,20 +1,27 @@
-"""Applying the mutations of an opened batch, one by one, exactly once each.
+"""Applying the mutations of an opened batch, exactly once each, in a few statements.
 
-Per mutation: validate, claim its id in the ledger (a unique key, never check-then-insert)
-together with its encrypted inbox copy, then hand it to its reconciliation handler inside
-a savepoint. A mutation id seen before with the same content is a ``duplicate`` carrying
-the original outcome; with different content it is refused and audited as suspicious.
+1. Validate every mutation (refused ones are kept in the inbox with their reasons).
+2. Claim all mutation ids at once: ``INSERT … ON CONFLICT DO NOTHING RETURNING`` on the
+   ledger's unique keys — never check-then-insert. An id that was not claimed was seen
+   before: the same content is a ``duplicate`` with the original outcome; other content
+   is refused and audited as suspicious.
+3. Hand each claimed mutation, in device ``seq`` order, to its reconciliation handler.
+4. Re-derive each touched visit once, then write outcomes and the encrypted inbox in bulk.
+Everything commits (or not) with the batch, so "stored" and "applied" never part ways.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from schemas.mutations import MUTATION_DATA_SCHEMAS
@@ -22,9 +29,37 @@ from schemas.sync import MutationSchema
 from server import audit
 from server.models import Device, ReviewItem, ReviewStatus, Severity
 from server.reconcile import HANDLERS, MutationContext, Result
-from sync import ledger
+from server.reconcile.batch_cache import BatchCache
+from server.reconcile.visit_state import recompute
+from sync import at_rest, ledger
 from sync.batches import SyncBatch
-from sync.ledger import LedgerEntry, Outcome
+from sync.ledger import InboxEntry, LedgerEntry, Outcome
+
+
+@dataclass
+class Item:
+    """One mutation of the batch on its way through the pipeline."""
+
+    index: int
+    raw: Any
+    mutation: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None
+    digest: str = ""
+    inbox_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    result: dict[str, Any] = field(default_factory=dict)
+    outcome: Outcome | None = None
+    keep: bool = True
+    patient_id: uuid.UUID | None = None
+
+    @property
+    def raw_id(self) -> Any:
+        """The id as the device sent it (echoed back even when invalid)."""
+        return self.raw.get("id") if isinstance(self.raw, dict) else None
+
+    def refuse(self, errors: dict[str, Any]) -> None:
+        """Record a refusal (the mutation stays in the inbox)."""
+        self.outcome = Outcome.REJECTED
+        self.result = {"status": Outcome.REJECTED.value, "errors": errors}
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
@@ -34,101 +69,153 @@ def _uuid(value: Any) -> uuid.UUID | None:
         return None
 
 
-def _keep_refused(session: Session, batch: SyncBatch, raw: Any, errors: dict[str, Any],
-                  now: datetime, data_key: bytes) -> dict[str, Any]:
-    """Keep a refused mutation in the inbox with its reasons; return its result."""
-    raw_id = raw.get("id") if isinstance(raw, dict) else None
-    entry = ledger.keep(session, data_key, device_id=batch.device_id, batch_id=batch.batch_id,
-                        mutation_id=_uuid(raw_id), raw=raw, now=now)
-    entry.outcome, entry.reasons = Outcome.REJECTED, errors
-    return {"id": raw_id, "status": Outcome.REJECTED.value, "errors": errors}
-
-
-def _validate(raw: Any) -> tuple[dict[str, Any], dict[str, Any]] | dict[str, Any]:
-    """(mutation, data) when valid, else the field errors."""
+def _validate(item: Item, device_id: uuid.UUID) -> None:
+    """Fill ``mutation`` and ``data``, or refuse with the field errors."""
     try:
-        mutation: dict[str, Any] = MutationSchema().load(raw)
+        mutation: dict[str, Any] = MutationSchema().load(item.raw)
     except ValidationError as exc:
-        return exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        messages = exc.messages
+        item.refuse(messages if isinstance(messages, dict) else {"_schema": messages})
+        return
     schema = MUTATION_DATA_SCHEMAS.get(mutation["type"])
     if schema is None:
-        return {"type": [f"Unknown mutation type {mutation['type']!r}."]}
+        item.refuse({"type": [f"Unknown mutation type {mutation['type']!r}."]})
+        return
     try:
-        return mutation, schema().load(mutation["data"])
+        item.data = schema().load(mutation["data"])
     except ValidationError as exc:
-        return {"data": exc.messages}
+        item.refuse({"data": exc.messages})
+        return
+    item.mutation = mutation
+    item.digest = ledger.content_hash(device_id, item.raw)
 
 
-def _claim(session: Session, batch: SyncBatch, raw: dict[str, Any], mutation: dict[str, Any],
-           now: datetime, data_key: bytes) -> tuple[LedgerEntry, ledger.InboxEntry] | LedgerEntry:
-    """Ledger and inbox rows for a new mutation, or the ledger row it clashes with."""
-    digest = ledger.content_hash(batch.device_id, raw)
-    try:
-        with session.begin_nested():
-            inbox = ledger.keep(session, data_key, device_id=batch.device_id,
-                                batch_id=batch.batch_id, mutation_id=mutation["id"], raw=raw,
-                                now=now)
-            entry = LedgerEntry(mutation_id=mutation["id"], device_id=batch.device_id,
-                                seq=mutation["seq"], batch_id=batch.batch_id,
-                                type=mutation["type"], content_hash=digest, inbox_id=inbox.id,
-                                received_at=now)
-            session.add(entry)
-            session.flush()
-    except IntegrityError:
-        return session.scalars(select(LedgerEntry).where(or_(
-            LedgerEntry.mutation_id == mutation["id"],
-            (LedgerEntry.device_id == batch.device_id) & (LedgerEntry.seq == mutation["seq"]),
-        ))).first()  # type: ignore[return-value]
-    return entry, inbox
+def _dialect_insert(session: Session) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
-def _replayed(session: Session, batch: SyncBatch, raw: dict[str, Any], existing: LedgerEntry,
-              actor: audit.Actor, now: datetime, data_key: bytes) -> dict[str, Any]:
-    """A mutation id (or seq) seen before: the same content is a duplicate, else suspicious."""
-    same = (existing.mutation_id == _uuid(raw.get("id"))
-            and existing.content_hash == ledger.content_hash(batch.device_id, raw))
-    if same:
-        original = {key: existing.result[key] for key in ("version", "review_item_id", "errors")
-                    if key in existing.result}
-        return {**original, "id": raw.get("id"), "status": Outcome.DUPLICATE.value,
-                "outcome": existing.outcome.value if existing.outcome else None}
-    reason = ("This mutation id was already used for different content."
-              if existing.mutation_id == _uuid(raw.get("id"))
-              else "This seq was already used by another mutation of this device.")
-    audit.record(session, actor, "sync.mutation", "sync_ledger", at=now,
-                 entity_id=existing.mutation_id, outcome="suspicious",
-                 details={"reason": reason})
-    return _keep_refused(session, batch, raw, {"id": [reason]}, now, data_key)
+def _claim(session: Session, batch: SyncBatch, items: list[Item], now: datetime) -> set[Any]:
+    """Insert ledger rows for every valid mutation; return the ids this batch claimed."""
+    if not items:
+        return set()
+    rows = [{"mutation_id": it.mutation["id"], "device_id": batch.device_id,  # type: ignore[index]
+             "seq": it.mutation["seq"], "batch_id": batch.batch_id,  # type: ignore[index]
+             "type": it.mutation["type"], "content_hash": it.digest,  # type: ignore[index]
+             "inbox_id": it.inbox_id, "result": {}, "received_at": now} for it in items]
+    statement = (_dialect_insert(session)(LedgerEntry).values(rows).on_conflict_do_nothing()
+                 .returning(LedgerEntry.mutation_id))
+    return set(session.execute(statement).scalars())
 
 
-def _apply_one(session: Session, device: Device, batch: SyncBatch, raw: Any,
-               actor: audit.Actor, now: datetime, data_key: bytes) -> dict[str, Any]:
-    checked = _validate(raw)
-    if isinstance(checked, dict):
-        return _keep_refused(session, batch, raw, checked, now, data_key)
-    mutation, data = checked
-    claimed = _claim(session, batch, raw, mutation, now, data_key)
-    if isinstance(claimed, LedgerEntry):
-        return _replayed(session, batch, raw, claimed, actor, now, data_key)
-    entry, inbox = claimed
-    ctx = MutationContext(session=session, device=device, mutation=mutation, data=data,
-                          raw_data=raw.get("data", {}),
-                          raw_occurred_at=str(raw.get("occurred_at")), batch_id=batch.batch_id,
-                          now=now,
-                          flags=["device_clock_skew"] if batch.clock_flagged else [])
-    with session.begin_nested():
-        result: Result = HANDLERS[mutation["type"]](ctx)
-    ledger.settle(entry, inbox, result.outcome, {**result.as_dict(), "flags": ctx.flags})
-    if result.outcome is Outcome.REJECTED:
+def _replayed(session: Session, batch: SyncBatch, items: list[Item], actor: audit.Actor,
+              now: datetime) -> None:
+    """Answer mutations whose id (or seq) the ledger already holds."""
+    if not items:
+        return
+    ids = [it.mutation["id"] for it in items]  # type: ignore[index]
+    seqs = [it.mutation["seq"] for it in items]  # type: ignore[index]
+    held = list(session.scalars(select(LedgerEntry).where(or_(
+        LedgerEntry.mutation_id.in_(ids),
+        (LedgerEntry.device_id == batch.device_id) & LedgerEntry.seq.in_(seqs)))))
+    by_id = {row.mutation_id: row for row in held}
+    by_seq = {row.seq: row for row in held if row.device_id == batch.device_id}
+    for item in items:
+        mutation = item.mutation or {}
+        existing = by_id.get(mutation["id"]) or by_seq.get(mutation["seq"])
+        if existing is not None and existing.mutation_id == mutation["id"] and \
+                existing.content_hash == item.digest:
+            item.keep, item.outcome = False, Outcome.DUPLICATE
+            original = {k: existing.result[k] for k in ("version", "review_item_id", "errors")
+                        if k in existing.result}
+            item.result = {**original, "status": Outcome.DUPLICATE.value,
+                           "outcome": existing.outcome.value if existing.outcome else None}
+            continue
+        reason = ("This mutation id was already used for different content."
+                  if existing is not None and existing.mutation_id == mutation["id"]
+                  else "This seq was already used by another mutation of this device.")
         audit.record(session, actor, "sync.mutation", "sync_ledger", at=now,
-                     entity_id=mutation["id"], patient_id=result.patient_id,
-                     outcome="rejected", details={"fields": sorted(result.errors)})
-    return {"id": raw.get("id"), **result.as_dict(), "_patient": result.patient_id}
+                     entity_id=mutation["id"], outcome="suspicious", details={"reason": reason})
+        item.refuse({"id": [reason]})
 
 
-def _seq_key(raw: Any) -> tuple[int, int]:
-    seq = raw.get("seq") if isinstance(raw, dict) else None
-    return (0, seq) if isinstance(seq, int) and not isinstance(seq, bool) else (1, 0)
+def _apply(session: Session, device: Device, batch: SyncBatch, items: list[Item],
+           cache: BatchCache, actor: audit.Actor, now: datetime) -> None:
+    """Run each claimed mutation's handler, in seq order."""
+    flags = ["device_clock_skew"] if batch.clock_flagged else []
+    for item in sorted(items, key=lambda it: it.mutation["seq"]):  # type: ignore[index]
+        mutation, raw = item.mutation or {}, item.raw
+        ctx = MutationContext(session=session, device=device, mutation=mutation,
+                              data=item.data or {}, raw_data=raw.get("data", {}),
+                              raw_occurred_at=str(raw.get("occurred_at")),
+                              batch_id=batch.batch_id, now=now, flags=list(flags), cache=cache)
+        result: Result = HANDLERS[mutation["type"]](ctx)
+        item.outcome, item.patient_id = result.outcome, result.patient_id
+        item.result = {**result.as_dict(), "flags": ctx.flags}
+        item.result.pop("_visit", None)
+        if result.visit is not None:
+            item.result["_visit"] = result.visit
+        if result.outcome is Outcome.REJECTED:
+            audit.record(session, actor, "sync.mutation", "sync_ledger", at=now,
+                         entity_id=mutation["id"], patient_id=result.patient_id,
+                         outcome="rejected", details={"fields": sorted(result.errors)})
+
+
+def _first_claims(valid: list[Item], claimed: set[Any]
+                  ) -> tuple[dict[int, Item], list[tuple[Item, Item]]]:
+    """The items that claimed their id, and later items of this batch repeating an id."""
+    fresh: dict[int, Item] = {}
+    first_by_id: dict[Any, Item] = {}
+    repeats: list[tuple[Item, Item]] = []
+    for item in valid:
+        mutation_id = item.mutation["id"]  # type: ignore[index]
+        if mutation_id in first_by_id:
+            repeats.append((item, first_by_id[mutation_id]))
+        elif mutation_id in claimed:
+            first_by_id[mutation_id] = item
+            fresh[item.index] = item
+    return fresh, repeats
+
+
+def _answer_repeats(repeats: list[tuple[Item, Item]], fresh: dict[int, Item]) -> None:
+    """A mutation sent twice in one batch: the second copy answers like a replay."""
+    for item, first in repeats:
+        if item.digest == first.digest:
+            item.keep, item.outcome = False, Outcome.DUPLICATE
+            item.result = {"status": Outcome.DUPLICATE.value,
+                           "outcome": first.outcome.value if first.outcome else None}
+        else:
+            item.refuse({"id": ["This mutation id was already used for different content."]})
+
+
+def _finish_versions(items: list[Item]) -> None:
+    """Results about a visit report its version after the whole batch was applied."""
+    for item in items:
+        visit = item.result.pop("_visit", None)
+        if visit is not None:
+            item.result["version"] = visit.version
+
+
+def _write(session: Session, batch: SyncBatch, items: list[Item], claimed: set[Any],
+           now: datetime, data_key: bytes) -> None:
+    """Outcomes onto the ledger, every kept mutation into the encrypted inbox."""
+    updates = [{"mutation_id": it.mutation["id"], "outcome": it.outcome,  # type: ignore[index]
+                "result": it.result} for it in items
+               if it.mutation and it.mutation["id"] in claimed]
+    if updates:
+        session.execute(update(LedgerEntry), updates)
+    rows = []
+    for item in items:
+        if not item.keep:
+            continue
+        plaintext = json.dumps(item.raw, separators=(",", ":"), ensure_ascii=False).encode()
+        rows.append({
+            "id": item.inbox_id, "mutation_id": _uuid(item.raw_id), "device_id": batch.device_id,
+            "batch_id": batch.batch_id, "received_at": now, "outcome": item.outcome,
+            "reasons": item.result.get("errors", {}),
+            "payload": at_rest.encrypt(data_key, plaintext, b"inbox\x00" + item.inbox_id.bytes),
+        })
+    if rows:
+        session.execute(insert(InboxEntry), rows)
 
 
 def check_seq_gap(session: Session, device: Device, now: datetime) -> None:
@@ -144,29 +231,49 @@ def check_seq_gap(session: Session, device: Device, now: datetime) -> None:
             kind="seq_gap", severity=Severity.WARNING, device_id=device.id, created_at=now,
             summary=f"{missing} mutation(s) from this device have not arrived: "
                     "documentation may be missing on the device.",
-            details={"missing": missing, "highest_seq": highest}))
+            details={"missing": missing, "highest_seq": highest,
+                     "allowed_resolutions": ["accept"]}))
     elif missing > 0 and item is not None:
-        item.details = {"missing": missing, "highest_seq": highest}
+        item.details = {**item.details, "missing": missing, "highest_seq": highest}
     elif item is not None:
         item.status, item.resolved_at = ReviewStatus.RESOLVED, now
         item.resolution = "Every sequence number has arrived."
 
 
+def _response_results(items: list[Item]) -> list[dict[str, Any]]:
+    results = []
+    for item in items:
+        public = {k: v for k, v in item.result.items() if k != "flags"}
+        results.append({"id": item.raw_id, **public})
+    return results
+
+
 def apply_mutations(session: Session, device: Device, batch: SyncBatch, raws: list[Any],
                     actor: audit.Actor, now: datetime, data_key: bytes) -> list[dict[str, Any]]:
-    """Apply every mutation in device ``seq`` order; results come back in the order sent."""
-    order = sorted(range(len(raws)), key=lambda i: _seq_key(raws[i]))
-    results: dict[int, dict[str, Any]] = {}
-    for index in order:
-        results[index] = _apply_one(session, device, batch, raws[index], actor, now, data_key)
+    """Apply every mutation of the batch; results come back in the order sent."""
+    items = [Item(index, raw) for index, raw in enumerate(raws)]
+    for item in items:
+        _validate(item, device.id)
+    valid = [it for it in items if it.mutation is not None]
+    claimed = _claim(session, batch, valid, now)
+    fresh, repeats = _first_claims(valid, claimed)
+    repeated = {item.index for item, _first in repeats}
+    _replayed(session, batch, [it for it in valid
+                               if it.index not in fresh and it.index not in repeated], actor, now)
+    cache = BatchCache(session)
+    cache.prefetch(it.mutation for it in fresh.values())  # type: ignore[misc]
+    _apply(session, device, batch, list(fresh.values()), cache, actor, now)
+    _answer_repeats(repeats, fresh)
+    for visit in cache.touched.values():
+        recompute(session, visit, now)
+    session.flush()
+    _finish_versions(items)
+    _write(session, batch, items, claimed, now, data_key)
     check_seq_gap(session, device, now)
-    patients = sorted({str(r.pop("_patient")) for r in results.values()
-                       if r.get("_patient")})
-    for result in results.values():
-        result.pop("_patient", None)
+    patients = sorted({str(it.patient_id) for it in items if it.patient_id})
     counts: dict[str, int] = {}
-    for result in results.values():
-        counts[result["status"]] = counts.get(result["status"], 0) + 1
+    for item in items:
+        counts[item.result["status"]] = counts.get(item.result["status"], 0) + 1
     audit.record(session, actor, "sync.push", "sync_batches", at=now, entity_id=batch.batch_id,
                  details={"counts": counts, "patient_ids": patients})
-    return [results[i] for i in range(len(raws))]
+    return _response_results(items)

@@ -271,7 +271,7 @@ def test_vitals_impossible_rejected_abnormal_flagged(app, enroll, agency):
     results = device.push([impossible, high, bad_unit, bp]).get_json()["results"]
     assert [r["status"] for r in results] == ["rejected", "applied", "rejected", "applied"]
     assert "impossible" in results[0]["errors"]["value"][0]
-    assert "degC" in results[2]["errors"]["value"][0]
+    assert "degC" in results[2]["errors"]["unit"][0]
     with app.app_context():
         flags = {str(s.id): s.flags for s in db.session.scalars(select(VitalSign))}
         assert flags[high["entity_id"]] == ["abnormal"]

@@ -1,8 +1,8 @@
 """sync and documentation: devices, keys, ledger, inbox, feed, review items, visit revisions, EVV, vitals, infusions, notes, amendments
 
-Revision ID: 3b4692dda0bc
+Revision ID: a99ada4810d1
 Revises: 4243228521b5
-Create Date: 2026-11-23 05:12:01.874163
+Create Date: 2026-11-23 05:26:13.777136
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '3b4692dda0bc'
+revision = 'a99ada4810d1'
 down_revision = '4243228521b5'
 branch_labels = None
 depends_on = None
@@ -90,6 +90,20 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_sync_inbox_device_id'), ['device_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sync_inbox_mutation_id'), ['mutation_id'], unique=False)
 
+    op.create_table('sync_ledger',
+    sa.Column('mutation_id', sa.Uuid(), nullable=False),
+    sa.Column('device_id', sa.Uuid(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('batch_id', sa.Uuid(), nullable=False),
+    sa.Column('type', sa.String(length=40), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('inbox_id', sa.Uuid(), nullable=False),
+    sa.Column('outcome', sa.Enum('applied', 'duplicate', 'conflict', 'rejected', name='ledger_outcome', native_enum=False, create_constraint=True, length=32), nullable=True),
+    sa.Column('result', sa.JSON(), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('mutation_id', name=op.f('pk_sync_ledger')),
+    sa.UniqueConstraint('device_id', 'seq', name='uq_sync_ledger_device_seq')
+    )
     op.create_table('devices',
     sa.Column('user_id', sa.Uuid(), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
@@ -129,21 +143,6 @@ def upgrade():
     with op.batch_alter_table('enrollment_codes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_enrollment_codes_user_id'), ['user_id'], unique=False)
 
-    op.create_table('sync_ledger',
-    sa.Column('mutation_id', sa.Uuid(), nullable=False),
-    sa.Column('device_id', sa.Uuid(), nullable=False),
-    sa.Column('seq', sa.Integer(), nullable=False),
-    sa.Column('batch_id', sa.Uuid(), nullable=False),
-    sa.Column('type', sa.String(length=40), nullable=False),
-    sa.Column('content_hash', sa.String(length=64), nullable=False),
-    sa.Column('inbox_id', sa.Uuid(), nullable=False),
-    sa.Column('outcome', sa.Enum('applied', 'duplicate', 'conflict', 'rejected', name='ledger_outcome', native_enum=False, create_constraint=True, length=32), nullable=True),
-    sa.Column('result', sa.JSON(), nullable=False),
-    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['inbox_id'], ['sync_inbox.id'], name=op.f('fk_sync_ledger_inbox_id_sync_inbox')),
-    sa.PrimaryKeyConstraint('mutation_id', name=op.f('pk_sync_ledger')),
-    sa.UniqueConstraint('device_id', 'seq', name='uq_sync_ledger_device_seq')
-    )
     op.create_table('device_commands',
     sa.Column('device_id', sa.Uuid(), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
@@ -406,7 +405,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_device_commands_device_id'))
 
     op.drop_table('device_commands')
-    op.drop_table('sync_ledger')
     with op.batch_alter_table('enrollment_codes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_enrollment_codes_user_id'))
 
@@ -415,6 +413,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_devices_user_id'))
 
     op.drop_table('devices')
+    op.drop_table('sync_ledger')
     with op.batch_alter_table('sync_inbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sync_inbox_mutation_id'))
         batch_op.drop_index(batch_op.f('ix_sync_inbox_device_id'))
