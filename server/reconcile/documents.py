@@ -14,6 +14,13 @@ from server.reconcile.visit_state import recompute
 
 AMENDABLE: dict[str, Any] = {"infusion": InfusionAdministration, "vitals": VitalSign,
                              "note": VisitNote}
+RECORD_NAMES = {"infusion": "an infusion", "vitals": "a vitals", "note": "a note"}
+# Who documented what, where and when is the record's provenance: a correction of its
+# clinical content must not rewrite it (QC moves or voids records through review instead).
+SERVER_OWNED = frozenset({
+    "id", "patient_id", "pump_id", "visit_id", "nurse_id", "device_id", "mutation_id",
+    "batch_id", "seq", "occurred_at_text", "received_at", "flags", "conflict",
+    "entered_in_error"})
 
 
 def _store(ctx: MutationContext, access: VisitAccess, document: Any) -> Result:
@@ -27,8 +34,8 @@ def _store(ctx: MutationContext, access: VisitAccess, document: Any) -> Result:
                         access.visit.patient_id)
     if document.conflict:
         return conflict_result(ctx, access, [standing_review(ctx, access, document.id)])
-    recompute(ctx.session, access.visit, ctx.now)
-    return applied_result(ctx, access, [])
+    contradictions = recompute(ctx.session, access.visit, ctx.now, about=document.id)
+    return applied_result(ctx, access, contradictions)
 
 
 def _access(ctx: MutationContext) -> VisitAccess | Result:
@@ -83,10 +90,12 @@ def amend(ctx: MutationContext) -> Result:
     if target is None or target.visit_id != access.visit.id:
         return rejected("target_id", "There is no such record on this visit to amend.",
                         access.visit.patient_id)
-    unknown = sorted(set(ctx.data["changes"]) - set(model.__table__.columns.keys()))
-    if unknown:
-        return rejected("changes", f"Not fields of a {ctx.data['target_type']} record: "
-                        f"{', '.join(unknown)}.", access.visit.patient_id)
+    amendable = set(model.__table__.columns.keys()) - SERVER_OWNED
+    refused = sorted(set(ctx.data["changes"]) - amendable)
+    if refused:
+        return rejected("changes", "Not fields a nurse may amend on "
+                        f"{RECORD_NAMES[ctx.data['target_type']]} record: "
+                        f"{', '.join(refused)}.", access.visit.patient_id)
     conflict = access.standing is not Standing.ASSIGNED
     return _store(ctx, access, Amendment(
         id=ctx.mutation["entity_id"], patient_id=access.visit.patient_id,

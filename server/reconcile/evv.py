@@ -11,15 +11,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from server.models import ServiceLocation, Visit, VisitEvent, VisitStatus
+from server.models import ServiceLocation, Visit, VisitEvent
 from server.reconcile.context import MutationContext, Result, rejected
 from server.reconcile.findings import open_item
 from server.reconcile.geo import distance_m
 from server.reconcile.outcomes import applied_result, conflict_result, standing_review
 from server.reconcile.visit_access import Standing, resolve
 from server.reconcile.visit_state import recompute
-
-CLOSED = frozenset({VisitStatus.MISSED, VisitStatus.CANCELLED})
 
 
 def check_in(ctx: MutationContext) -> Result:
@@ -82,9 +80,7 @@ def _record(ctx: MutationContext, kind: str) -> Result:
     items = [_evv_exception(ctx, visit, event)] if status == "exception" else []
     if conflict:
         return conflict_result(ctx, access, [*items, standing_review(ctx, access, event.id)])
-    if kind == "check_in" and visit.status in CLOSED:
-        items.append(open_item(ctx, visit, "check_in_on_closed_visit",
-                               f"A check-in arrived for a visit that is {visit.status.value}.",
-                               {"status": visit.status.value}, record_id=event.id))
-    recompute(ctx.session, visit, ctx.now)
+    # A check-in on a visit reported missed is flagged by the re-derivation, whichever of
+    # the two arrived first.
+    items += recompute(ctx.session, visit, ctx.now, about=event.id)
     return applied_result(ctx, access, items)

@@ -39,8 +39,10 @@ def _build(ctx: MutationContext, visit_id: Any, patient_id: Any, conflict: bool
 def _flag_the_other_administrations(ctx: MutationContext, findings: list[Any]) -> None:
     """A likely duplicate is flagged on both records, whichever arrived first."""
     for kind, _summary, evidence in findings:
-        if kind == "possible_duplicate_administration":
-            other = ctx.session.get(InfusionAdministration, uuid.UUID(evidence["other_id"]))
+        if kind != "possible_duplicate_administration":
+            continue
+        for named in evidence["others"]:
+            other = ctx.session.get(InfusionAdministration, uuid.UUID(named["id"]))
             if other is not None and kind not in other.flags:
                 other.flags = [*other.flags, kind]
 
@@ -72,5 +74,5 @@ def record(ctx: MutationContext) -> Result:
              for kind, summary, evidence in findings]
     if conflict:
         return conflict_result(ctx, access, [*items, standing_review(ctx, access, infusion.id)])
-    recompute(ctx.session, visit, ctx.now)
+    items += recompute(ctx.session, visit, ctx.now, about=infusion.id)
     return applied_result(ctx, access, items, version=1)

@@ -93,9 +93,11 @@ def pump(session: Session, visit: Visit, data: dict[str, Any], day: date
                          f"{found.status.value.replace('_', ' ')}.", evidence))
     elif found.status is PumpStatus.MAINTENANCE_DUE or (
             found.next_pm_due_on is not None and found.next_pm_due_on < day):
-        findings.append(("pump_maintenance_overdue", f"Pump {found.serial} was due for "
-                         f"maintenance on {found.next_pm_due_on}.",
-                         {**evidence, "next_pm_due_on": str(found.next_pm_due_on)}))
+        due = found.next_pm_due_on
+        summary = (f"Pump {found.serial} was due for maintenance on {due}." if due and due < day
+                   else f"Pump {found.serial} is marked due for maintenance.")
+        findings.append(("pump_maintenance_overdue", summary,
+                         {**evidence, "next_pm_due_on": due.isoformat() if due else None}))
     return found, findings
 
 
@@ -118,6 +120,9 @@ def duplicates(session: Session, infusion: InfusionAdministration) -> list[Findi
         InfusionAdministration.entered_in_error.is_(False))).all()
     overlapping = [o for o in others
                    if o.started_at <= end and infusion.started_at <= (o.stopped_at or o.started_at)]
+    if not overlapping:
+        return []
+    # One finding naming every overlapping record: one flag, one review item per record.
     return [("possible_duplicate_administration", "Another administration of this order "
-             "overlaps this one.", {"other_id": str(o.id), "other_device_id": str(o.device_id)})
-            for o in overlapping]
+             "overlaps this one.", {"others": [{"id": str(o.id), "device_id": str(o.device_id)}
+                                               for o in overlapping]})]

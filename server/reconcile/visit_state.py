@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from server.models import (
     InfusionAdministration,
+    ReviewItem,
     Visit,
     VisitEvent,
     VisitNote,
@@ -66,37 +67,59 @@ def _documents_after(session: Session, visit: Visit, sign: VisitEvent) -> Iterab
 
 
 def _flag_after_signature(session: Session, visit: Visit, signs: list[VisitEvent],
-                          now: datetime) -> None:
+                          now: datetime) -> list[ReviewItem]:
+    items = []
     for sign in signs:
         for document in _documents_after(session, visit, sign):
             if AFTER_SIGNATURE not in document.flags:
                 document.flags = [*document.flags, AFTER_SIGNATURE]
-            open_review(session, visit, "documentation_after_signature",
-                        f"A {document.__tablename__.rstrip('s').replace('_', ' ')} was "
-                        "documented after the visit was signed.",
-                        details={"signed_seq": sign.seq, "document_seq": document.seq},
-                        record_id=document.id, device_id=document.device_id,
-                        mutation_id=document.mutation_id, now=now)
+            what = document.__tablename__.rstrip("s").replace("_", " ")
+            article = "An" if what[0] in "aeiou" else "A"
+            items.append(open_review(
+                session, visit, "documentation_after_signature",
+                f"{article} {what} was documented after the visit was signed.",
+                details={"signed_seq": sign.seq, "document_seq": document.seq},
+                record_id=document.id, device_id=document.device_id,
+                mutation_id=document.mutation_id, now=now))
+    return items
 
 
 def _flag_missed_but_documented(session: Session, visit: Visit, events: list[VisitEvent],
-                                now: datetime) -> None:
+                                now: datetime) -> list[ReviewItem]:
+    """Both sides of "missed" and "checked in": QC may void the report or the check-in."""
     missed = [e for e in events if e.kind == "missed"]
-    checked_in = any(e.kind == "check_in" for e in events)
-    for event in missed if checked_in else []:
-        open_review(session, visit, "missed_but_documented",
-                    "The visit was reported missed and also checked in.",
-                    details={"missed_reason": event.details.get("reason")}, record_id=event.id,
-                    device_id=event.device_id, mutation_id=event.mutation_id, now=now)
+    check_ins = [e for e in events if e.kind == "check_in"]
+    if not (missed and check_ins):
+        return []
+    reason = missed[-1].details.get("reason")
+    return [
+        *(open_review(session, visit, "missed_but_documented",
+                      "The visit was reported missed and also checked in.",
+                      details={"missed_reason": e.details.get("reason")}, record_id=e.id,
+                      device_id=e.device_id, mutation_id=e.mutation_id, now=now)
+          for e in missed),
+        *(open_review(session, visit, "check_in_on_closed_visit",
+                      "A check-in was documented on a visit reported missed.",
+                      details={"status": "missed", "missed_reason": reason}, record_id=e.id,
+                      device_id=e.device_id, mutation_id=e.mutation_id, now=now)
+          for e in check_ins)]
 
 
-def recompute(session: Session, visit: Visit, now: datetime) -> None:
-    """Re-derive the visit from its events and flag what contradicts them."""
+def recompute(session: Session, visit: Visit, now: datetime,
+              about: Any = None) -> list[ReviewItem]:
+    """Re-derive the visit from its events and flag what contradicts them.
+
+    Returns the review items about record ``about`` (all of them without it), so that a
+    handler reports the item its own mutation caused, whichever mutation arrived first.
+    """
     session.flush()
     events = _events(session, visit)
     _derive(visit, events)
     signs = [e for e in events if e.kind == "sign"]
-    if signs and visit.status is VisitStatus.COMPLETED:
-        _flag_after_signature(session, visit, signs, now)
-    _flag_missed_but_documented(session, visit, events, now)
+    items = (_flag_after_signature(session, visit, signs, now)
+             if signs and visit.status is VisitStatus.COMPLETED else [])
+    items += _flag_missed_but_documented(session, visit, events, now)
     session.flush()
+    if about is None:
+        return items
+    return [item for item in items if item.details.get("record_id") == str(about)]

@@ -15,16 +15,17 @@ from server.reconcile.visit_state import recompute
 from server.reconcile.vital_ranges import BP_COMPONENTS, BP_PANEL, VITALS
 
 
-def _check_value(code: str, value: Decimal, unit: str, field: str) -> tuple[str, str] | None:
-    """(field, message) when the value cannot be right; None when it can."""
+def _check_value(code: str, value: Decimal, unit: str, prefix: str) -> tuple[str, str] | None:
+    """(field, message) when the reading cannot be right; None when it can."""
     spec = VITALS.get(code)
     if spec is None:
-        return field, f"Unknown LOINC code {code} for a vital sign."
+        return f"{prefix}code", f"Unknown LOINC code {code} for a vital sign."
     if unit not in spec.units:
-        return field, f"Unit {unit!r} is not valid for {spec.name} (use {sorted(spec.units)})."
+        return (f"{prefix}unit",
+                f"Unit {unit!r} is not valid for {spec.name} (use {sorted(spec.units)}).")
     if not spec.impossible_below <= value <= spec.impossible_above:
-        return field, (f"{spec.name.capitalize()} {value} {unit} is physiologically "
-                       "impossible; check the entry.")
+        return f"{prefix}value", (f"{spec.name.capitalize()} {value} {unit} is "
+                                  "physiologically impossible; check the entry.")
     return None
 
 
@@ -35,24 +36,24 @@ def _is_abnormal(code: str, value: Decimal) -> bool:
 
 
 def _readings(data: dict[str, Any]) -> list[tuple[str, Decimal, str, str]] | Result:
-    """(code, value, unit, field) of each reading, or a rejection."""
+    """(code, value, unit, field prefix) of each reading, or a rejection."""
     if data["code"] == BP_PANEL:
         parts = data.get("components") or []
         if {p["code"] for p in parts} != BP_COMPONENTS or len(parts) != 2:
             return rejected("components", "A blood pressure needs systolic 8480-6 and "
                             "diastolic 8462-4.")
-        return [(p["code"], p["value"], p["unit"], f"components.{i}")
+        return [(p["code"], p["value"], p["unit"], f"components.{i}.")
                 for i, p in enumerate(parts)]
     if data.get("value") is None:
         return rejected("value", "This vital sign needs a value.")
-    return [(data["code"], data["value"], data["unit"], "value")]
+    return [(data["code"], data["value"], data["unit"], "")]
 
 
 def _flags(readings: list[tuple[str, Decimal, str, str]]) -> list[str] | tuple[str, str]:
     """``["abnormal"]`` or ``[]``, or the (field, reason) of an impossible reading."""
     abnormal = False
-    for code, value, unit, field in readings:
-        problem = _check_value(code, value, unit, field)
+    for code, value, unit, prefix in readings:
+        problem = _check_value(code, value, unit, prefix)
         if problem:
             return problem
         abnormal = abnormal or _is_abnormal(code, value)
@@ -88,5 +89,5 @@ def record(ctx: MutationContext) -> Result:
                         visit.patient_id)
     if conflict:
         return conflict_result(ctx, access, [standing_review(ctx, access, sign.id)])
-    recompute(ctx.session, visit, ctx.now)
-    return applied_result(ctx, access, [], version=1)
+    late = recompute(ctx.session, visit, ctx.now, about=sign.id)
+    return applied_result(ctx, access, late, version=1)
