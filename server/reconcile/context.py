@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.models import Device, Visit
+from server.models import Device, ReviewItem, Visit
 
 if TYPE_CHECKING:
     from server.reconcile.batch_cache import BatchCache
@@ -43,6 +44,29 @@ class MutationContext:
                 "seq": self.mutation["seq"], "occurred_at_text": self.raw_occurred_at,
                 "received_at": self.now, "flags": list(self.flags), "conflict": conflict}
 
+    def store_new(self, document: Any) -> bool:
+        """Add a new document; False when a record already has its (device-chosen) id."""
+        if self.cache is not None:
+            if not self.cache.claim_document_id(type(document), document.id):
+                return False
+            self.session.add(document)
+            return True
+        try:
+            with self.session.begin_nested():
+                self.session.add(document)
+        except IntegrityError:
+            return False
+        return True
+
+    def rederive(self, visit: Visit, about: Any) -> list[ReviewItem]:
+        """Re-derive the visit now, or (in a batch) once at the end of the batch."""
+        if self.cache is not None:
+            self.cache.touch(visit)
+            return []
+        from server.reconcile.visit_state import recompute
+
+        return recompute(self.session, visit, self.now, about=about)
+
     @property
     def mutation_id(self) -> uuid.UUID:
         """The mutation's id (its idempotency key)."""
@@ -61,6 +85,8 @@ class Result:
     patient_id: uuid.UUID | None = None
     # A result about the visit itself reports the visit's version once the batch is applied.
     visit: Visit | None = None
+    # The record this mutation stored: review items found at the end of the batch name it.
+    record_id: Any = None
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON-ready result fields (without the mutation id)."""

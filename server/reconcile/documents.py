@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from server.models import Amendment, InfusionAdministration, VisitEvent, VisitNote, VitalSign
 from server.reconcile.context import MutationContext, Result, rejected
 from server.reconcile.outcomes import applied_result, conflict_result, standing_review
 from server.reconcile.visit_access import Standing, VisitAccess, resolve
-from server.reconcile.visit_state import recompute
 
 AMENDABLE: dict[str, Any] = {"infusion": InfusionAdministration, "vitals": VitalSign,
                              "note": VisitNote}
@@ -26,16 +23,14 @@ SERVER_OWNED = frozenset({
 def _store(ctx: MutationContext, access: VisitAccess, document: Any) -> Result:
     """Add a document; conflict when the visit left the nurse, else re-derive the visit."""
     assert access.visit is not None
-    try:
-        with ctx.session.begin_nested():
-            ctx.session.add(document)
-    except IntegrityError:
+    if not ctx.store_new(document):
         return rejected("entity_id", "A record with this id is already stored.",
                         access.visit.patient_id)
     if document.conflict:
-        return conflict_result(ctx, access, [standing_review(ctx, access, document.id)])
-    contradictions = recompute(ctx.session, access.visit, ctx.now, about=document.id)
-    return applied_result(ctx, access, contradictions)
+        return conflict_result(ctx, access, [standing_review(ctx, access, document.id)],
+                               record_id=document.id)
+    contradictions = ctx.rederive(access.visit, about=document.id)
+    return applied_result(ctx, access, contradictions, record_id=document.id)
 
 
 def _access(ctx: MutationContext) -> VisitAccess | Result:

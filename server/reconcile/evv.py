@@ -17,7 +17,6 @@ from server.reconcile.findings import open_item
 from server.reconcile.geo import distance_m
 from server.reconcile.outcomes import applied_result, conflict_result, standing_review
 from server.reconcile.visit_access import Standing, resolve
-from server.reconcile.visit_state import recompute
 
 
 def check_in(ctx: MutationContext) -> Result:
@@ -35,8 +34,9 @@ def verify(ctx: MutationContext, visit: Visit, location: dict[str, Any] | None
     """(``verified`` | ``exception``, distance to the nearest location, that location)."""
     if not location:
         return "exception", None, None
-    places = list(ctx.session.scalars(select(ServiceLocation).where(
-        ServiceLocation.patient_id == visit.patient_id)))
+    places = (ctx.cache.locations(visit.patient_id) if ctx.cache is not None else
+              list(ctx.session.scalars(select(ServiceLocation).where(
+                  ServiceLocation.patient_id == visit.patient_id))))
     measured = sorted(
         ((distance_m(location["latitude"], location["longitude"], p.latitude, p.longitude), p)
          for p in places), key=lambda pair: (pair[1].id != visit.service_location_id, pair[0]))
@@ -76,11 +76,11 @@ def _record(ctx: MutationContext, kind: str) -> Result:
         evv_status=status, evv_distance_m=distance, evv_location_id=place.id if place else None,
         **ctx.provenance(visit.id, conflict))
     ctx.session.add(event)
-    ctx.session.flush()
     items = [_evv_exception(ctx, visit, event)] if status == "exception" else []
     if conflict:
-        return conflict_result(ctx, access, [*items, standing_review(ctx, access, event.id)])
+        return conflict_result(ctx, access, [*items, standing_review(ctx, access, event.id)],
+                               record_id=event.id)
     # A check-in on a visit reported missed is flagged by the re-derivation, whichever of
     # the two arrived first.
-    items += recompute(ctx.session, visit, ctx.now, about=event.id)
-    return applied_result(ctx, access, items)
+    items += ctx.rederive(visit, about=event.id)
+    return applied_result(ctx, access, items, record_id=event.id)

@@ -74,7 +74,6 @@ def open_review(session: Session, visit: Visit, kind: str, summary: str, *,
         details={**(details or {}), "record_id": record,
                  "allowed_resolutions": list(finding.resolutions)})
     session.add(item)
-    session.flush()
     return item
 
 

@@ -5,15 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from server.models import InfusionAdministration
 from server.reconcile import infusion_checks as checks
 from server.reconcile.context import MutationContext, Result, rejected
 from server.reconcile.findings import open_item
 from server.reconcile.outcomes import applied_result, conflict_result, standing_review
 from server.reconcile.visit_access import Standing, resolve
-from server.reconcile.visit_state import recompute
 
 
 def _build(ctx: MutationContext, visit_id: Any, patient_id: Any, conflict: bool
@@ -59,10 +56,7 @@ def record(ctx: MutationContext) -> Result:
     day = ctx.data["started_at"].date()
     pump, pump_findings = checks.pump(ctx.session, visit, ctx.data, day)
     infusion.pump_id = pump.id if pump else None
-    try:
-        with ctx.session.begin_nested():
-            ctx.session.add(infusion)
-    except IntegrityError:
+    if not ctx.store_new(infusion):
         return rejected("entity_id", "A record with this id is already stored.",
                         visit.patient_id)
     findings = [*checks.against_order(ctx.session, visit, ctx.data, day),
@@ -73,6 +67,7 @@ def record(ctx: MutationContext) -> Result:
     items = [open_item(ctx, visit, kind, summary, evidence, record_id=infusion.id)
              for kind, summary, evidence in findings]
     if conflict:
-        return conflict_result(ctx, access, [*items, standing_review(ctx, access, infusion.id)])
-    items += recompute(ctx.session, visit, ctx.now, about=infusion.id)
-    return applied_result(ctx, access, items, version=1)
+        return conflict_result(ctx, access, [*items, standing_review(ctx, access, infusion.id)],
+                               record_id=infusion.id)
+    items += ctx.rederive(visit, about=infusion.id)
+    return applied_result(ctx, access, items, version=1, record_id=infusion.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from server.models import ReviewItem
 from server.reconcile.context import MutationContext, Result
@@ -33,20 +34,19 @@ def standing_review(ctx: MutationContext, access: VisitAccess,
 
 
 def conflict_result(ctx: MutationContext, access: VisitAccess,
-                    items: list[ReviewItem]) -> Result:
+                    items: list[ReviewItem], record_id: Any = None) -> Result:
     """``conflict``: stored and attached, with the most severe review item reported."""
     assert access.visit is not None
-    ctx.session.flush()
     item = most_severe(items)
-    return Result(Outcome.CONFLICT, access.visit.version, item.id if item else None,
-                  patient_id=access.visit.patient_id)
+    return Result(Outcome.CONFLICT, None, item.id if item else None,
+                  patient_id=access.visit.patient_id, visit=access.visit, record_id=record_id)
 
 
 def applied_result(ctx: MutationContext, access: VisitAccess, items: list[ReviewItem],
-                   version: int | None = None) -> Result:
+                   version: int | None = None, record_id: Any = None) -> Result:
     """``applied``, with the most severe review item when something was flagged."""
     assert access.visit is not None
-    ctx.session.flush()
     item = most_severe(items)
-    return Result(Outcome.APPLIED, version if version is not None else access.visit.version,
-                  item.id if item else None, patient_id=access.visit.patient_id)
+    return Result(Outcome.APPLIED, version, item.id if item else None,
+                  patient_id=access.visit.patient_id,
+                  visit=access.visit if version is None else None, record_id=record_id)

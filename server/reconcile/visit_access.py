@@ -52,25 +52,30 @@ def _describe(version: int, nurse: Any, status: str, start: Any, end: Any) -> di
             "scheduled_start": start.isoformat(), "scheduled_end": end.isoformat()}
 
 
-def _revision(ctx: MutationContext, visit: Visit, version: int | None) -> VisitRevision | None:
-    if version is None:
-        return None
-    return ctx.session.scalar(select(VisitRevision).where(
-        VisitRevision.visit_id == visit.id, VisitRevision.version == version))
+def _revisions(ctx: MutationContext, visit: Visit) -> list[VisitRevision]:
+    if ctx.cache is not None:
+        return ctx.cache.revisions(visit.id)
+    return list(ctx.session.scalars(select(VisitRevision).where(
+        VisitRevision.visit_id == visit.id).order_by(VisitRevision.version)))
+
+
+def _visit(ctx: MutationContext) -> Visit | None:
+    visit_id = ctx.mutation.get("visit_id")
+    if ctx.cache is not None:
+        return ctx.cache.visit(visit_id)
+    return ctx.session.get(Visit, visit_id, with_for_update=True) if visit_id else None
 
 
 def resolve(ctx: MutationContext) -> VisitAccess:
     """Load and lock the visit, and decide the nurse's standing on it."""
-    visit_id = ctx.mutation.get("visit_id")
-    visit = ctx.session.get(Visit, visit_id, with_for_update=True) if visit_id else None
+    visit = _visit(ctx)
     if visit is None:
         return VisitAccess(None, Standing.NEVER)
-    was_assigned = ctx.session.scalar(select(VisitRevision.id).where(
-        VisitRevision.visit_id == visit.id, VisitRevision.nurse_id == ctx.nurse_id
-    ).limit(1)) is not None
-    if not was_assigned:
+    revisions = _revisions(ctx, visit)
+    base = ctx.mutation.get("base_version")
+    seen = next((r for r in revisions if r.version == base), None)
+    if not any(r.nurse_id == ctx.nurse_id for r in revisions):
         return VisitAccess(visit, Standing.NEVER)
-    seen = _revision(ctx, visit, ctx.mutation.get("base_version"))
     if visit.status is VisitStatus.CANCELLED:
         return VisitAccess(visit, Standing.CANCELLED, seen)
     if visit.nurse_id != ctx.nurse_id:

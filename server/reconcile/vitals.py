@@ -5,13 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from server.models import VitalSign
 from server.reconcile.context import MutationContext, Result, rejected
 from server.reconcile.outcomes import applied_result, conflict_result, standing_review
 from server.reconcile.visit_access import Standing, resolve
-from server.reconcile.visit_state import recompute
 from server.reconcile.vital_ranges import BP_COMPONENTS, BP_PANEL, VITALS
 
 
@@ -81,13 +78,11 @@ def record(ctx: MutationContext) -> Result:
         unit=ctx.data["unit"], taken_at=ctx.data["taken_at"],
         taken_at_text=str(ctx.raw_data.get("taken_at")),
         **{**provenance, "flags": provenance["flags"] + flags})
-    try:
-        with ctx.session.begin_nested():
-            ctx.session.add(sign)
-    except IntegrityError:
+    if not ctx.store_new(sign):
         return rejected("entity_id", "A record with this id is already stored.",
                         visit.patient_id)
     if conflict:
-        return conflict_result(ctx, access, [standing_review(ctx, access, sign.id)])
-    late = recompute(ctx.session, visit, ctx.now, about=sign.id)
-    return applied_result(ctx, access, late, version=1)
+        return conflict_result(ctx, access, [standing_review(ctx, access, sign.id)],
+                               record_id=sign.id)
+    late = ctx.rederive(visit, about=sign.id)
+    return applied_result(ctx, access, late, version=1, record_id=sign.id)

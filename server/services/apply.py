@@ -30,6 +30,7 @@ from server import audit
 from server.models import Device, ReviewItem, ReviewStatus, Severity
 from server.reconcile import HANDLERS, MutationContext, Result
 from server.reconcile.batch_cache import BatchCache
+from server.reconcile.findings import most_severe
 from server.reconcile.visit_state import recompute
 from sync import at_rest, ledger
 from sync.batches import SyncBatch
@@ -151,9 +152,10 @@ def _apply(session: Session, device: Device, batch: SyncBatch, items: list[Item]
         result: Result = HANDLERS[mutation["type"]](ctx)
         item.outcome, item.patient_id = result.outcome, result.patient_id
         item.result = {**result.as_dict(), "flags": ctx.flags}
-        item.result.pop("_visit", None)
         if result.visit is not None:
             item.result["_visit"] = result.visit
+        if result.record_id is not None:
+            item.result["_record"] = str(result.record_id)
         if result.outcome is Outcome.REJECTED:
             audit.record(session, actor, "sync.mutation", "sync_ledger", at=now,
                          entity_id=mutation["id"], patient_id=result.patient_id,
@@ -187,12 +189,21 @@ def _answer_repeats(repeats: list[tuple[Item, Item]], fresh: dict[int, Item]) ->
             item.refuse({"id": ["This mutation id was already used for different content."]})
 
 
-def _finish_versions(items: list[Item]) -> None:
-    """Results about a visit report its version after the whole batch was applied."""
+def _settle_visits(session: Session, cache: BatchCache, items: list[Item],
+                   now: datetime) -> None:
+    """Re-derive each touched visit once; report versions and the review items it found."""
+    found: dict[str, list[ReviewItem]] = {}
+    for visit in cache.touched.values():
+        for review in recompute(session, visit, now):
+            found.setdefault(review.details.get("record_id") or "", []).append(review)
+    session.flush()
     for item in items:
-        visit = item.result.pop("_visit", None)
+        visit, record = item.result.pop("_visit", None), item.result.pop("_record", None)
         if visit is not None:
             item.result["version"] = visit.version
+        late = most_severe(found.get(record or "", []))
+        if late is not None and "review_item_id" not in item.result:
+            item.result["review_item_id"] = str(late.id)
 
 
 def _write(session: Session, batch: SyncBatch, items: list[Item], claimed: set[Any],
@@ -264,10 +275,7 @@ def apply_mutations(session: Session, device: Device, batch: SyncBatch, raws: li
     cache.prefetch(it.mutation for it in fresh.values())  # type: ignore[misc]
     _apply(session, device, batch, list(fresh.values()), cache, actor, now)
     _answer_repeats(repeats, fresh)
-    for visit in cache.touched.values():
-        recompute(session, visit, now)
-    session.flush()
-    _finish_versions(items)
+    _settle_visits(session, cache, items, now)
     _write(session, batch, items, claimed, now, data_key)
     check_seq_gap(session, device, now)
     patients = sorted({str(it.patient_id) for it in items if it.patient_id})
