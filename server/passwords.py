@@ -24,13 +24,13 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def hash_password(password: str) -> str:
-    """Return ``scrypt$N$r$p$salt$key`` for storage."""
+def hash_password(password: str, n: int = SCRYPT_N) -> str:
+    """Return ``scrypt$N$r$p$salt$key`` for storage (a lower ``n`` is for test fixtures)."""
     salt = secrets.token_bytes(16)
-    key = Scrypt(salt=salt, length=LENGTH, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P).derive(
+    key = Scrypt(salt=salt, length=LENGTH, n=n, r=SCRYPT_R, p=SCRYPT_P).derive(
         password.encode()
     )
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(key)}"
+    return f"scrypt${n}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(key)}"
 
 
 def verify_password(password: str, stored: str) -> bool:

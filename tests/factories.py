@@ -32,8 +32,9 @@ PHYSICIAN_NPI = "1234567893"  # passes the NPI check digit
 
 @functools.cache
 def password_hash() -> str:
-    """One scrypt hash shared by every test user (hashing is deliberately slow)."""
-    return hash_password(PASSWORD)
+    """One scrypt hash shared by every test user, with cheap parameters: logging in is part
+    of most tests, and the parameters travel with the hash (production uses N=2^15)."""
+    return hash_password(PASSWORD, n=2**10)
 
 
 def make_user(role: Role, email: str, **fields: Any) -> User:
