@@ -50,3 +50,15 @@ test: lint
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+.PHONY: bench bench-quick
+
+## make bench: push, pull and device-store benchmarks (PostgreSQL on 127.0.0.1:5432 and
+## SQLite); writes bench/results/latest.json and latest.md, prints the table and the JSON.
+bench: install
+	$(BIN)/python -m bench
+
+## make bench-quick: the same at small sizes in under a minute; the JSON summary is the
+## last line printed (results in bench/results/quick.json and quick.md).
+bench-quick: install
+	$(BIN)/python -m bench --quick

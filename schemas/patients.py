@@ -42,6 +42,9 @@ class VascularAccessSchema(BaseSchema):
     )
 
 
+_ACCESS_SCHEMA = VascularAccessSchema()
+
+
 class PatientSchema(BaseSchema):
     """A patient record as coordinators keep it."""
 
@@ -69,7 +72,7 @@ class PatientSchema(BaseSchema):
         """Nest the flat access columns, or null when no device is recorded."""
         if getattr(patient, "access_type", None) is None:
             return None
-        return VascularAccessSchema().dump(patient)
+        return _ACCESS_SCHEMA.dump(patient)
 
     def load_access(self, value: object) -> dict[str, object]:
         """Validate the nested device and flatten it to column names."""

@@ -47,7 +47,11 @@ class Push(MethodView):
 def _signed(payload: dict[str, Any]) -> Response:
     """The JSON body, signed over its exact bytes, gzipped when the client accepts it."""
     body = json.dumps(payload, separators=(",", ":"), default=str).encode()
-    key_id, key = server_keys.signing_key(db.session, sync_settings.data_key())
+    try:
+        key_id, key = server_keys.signing_key(db.session, sync_settings.data_key())
+    except LookupError:  # keys are made at the first enrollment; a restore may lack them
+        server_keys.ensure_keys(db.session, sync_settings.data_key(), clock.now())
+        key_id, key = server_keys.signing_key(db.session, sync_settings.data_key())
     response = Response(body, mimetype="application/json")
     response.headers["Infusync-Signature"] = envelope.pull_signature_header(
         key_id, envelope.sign_pull(key, body))
@@ -71,7 +75,6 @@ class Pull(MethodView):
         device = devices.authenticate(db.session, bearer_token(), now, pulling=True)
         actor = request_actor(device.user_id)
         actor.device_id = device.id
-        server_keys.ensure_keys(db.session, sync_settings.data_key(), now)
         page = pull(db.session, device, query["cursor"], query["limit"], now,
                     sync_settings.cursor_key(), actor)
         return _signed({"changes": page.changes, "cursor": page.cursor,

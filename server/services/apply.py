@@ -70,20 +70,25 @@ def _uuid(value: Any) -> uuid.UUID | None:
         return None
 
 
+# Schemas are stateless once built; building one per mutation was a third of a push's CPU.
+_MUTATION_SCHEMA = MutationSchema()
+_DATA_SCHEMAS = {kind: schema() for kind, schema in MUTATION_DATA_SCHEMAS.items()}
+
+
 def _validate(item: Item, device_id: uuid.UUID) -> None:
     """Fill ``mutation`` and ``data``, or refuse with the field errors."""
     try:
-        mutation: dict[str, Any] = MutationSchema().load(item.raw)
+        mutation: dict[str, Any] = _MUTATION_SCHEMA.load(item.raw)
     except ValidationError as exc:
         messages = exc.messages
         item.refuse(messages if isinstance(messages, dict) else {"_schema": messages})
         return
-    schema = MUTATION_DATA_SCHEMAS.get(mutation["type"])
+    schema = _DATA_SCHEMAS.get(mutation["type"])
     if schema is None:
         item.refuse({"type": [f"Unknown mutation type {mutation['type']!r}."]})
         return
     try:
-        item.data = schema().load(mutation["data"])
+        item.data = schema.load(mutation["data"])
     except ValidationError as exc:
         item.refuse({"data": exc.messages})
         return
@@ -103,9 +108,10 @@ def _claim(session: Session, batch: SyncBatch, items: list[Item], now: datetime)
              "seq": it.mutation["seq"], "batch_id": batch.batch_id,  # type: ignore[index]
              "type": it.mutation["type"], "content_hash": it.digest,  # type: ignore[index]
              "inbox_id": it.inbox_id, "result": {}, "received_at": now} for it in items]
-    statement = (_dialect_insert(session)(LedgerEntry).values(rows).on_conflict_do_nothing()
+    # executemany with RETURNING: one cached statement, sent as multi-row INSERTs.
+    statement = (_dialect_insert(session)(LedgerEntry).on_conflict_do_nothing()
                  .returning(LedgerEntry.mutation_id))
-    return set(session.execute(statement).scalars())
+    return set(session.execute(statement, rows).scalars())
 
 
 def _replayed(session: Session, batch: SyncBatch, items: list[Item], actor: audit.Actor,

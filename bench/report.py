@@ -1,0 +1,123 @@
+"""The run's JSON summary, its Markdown table, and the files they are written to."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+PUSH_RATIO_TARGET = 0.2
+PULL_RATIO_TARGET = 1.25
+SNAPSHOT_TARGET_MS = 300.0
+BACKENDS = ("postgresql", "sqlite")
+
+
+def summary(results: dict[str, Any]) -> dict[str, Any]:
+    """The flat numbers a reader (or CI) compares between runs, with the targets met."""
+    push, pull, store = results["push"], results["pull"], results["store"]
+    out: dict[str, Any] = {"mode": results["mode"]}
+    for backend in BACKENDS:
+        out[f"push_per_s_{backend}"] = push[backend]["push"]["per_s"]
+        out[f"push_ceiling_per_s_{backend}"] = push[backend]["ceiling"]["per_s"]
+        out[f"push_ceiling_ratio_{backend}"] = push[backend]["ratio"]
+    small, large = pull["small"], pull["large"]
+    out.update({
+        "visits_small": small["visits"], "visits_large": large["visits"],
+        "pull_p50_ms_small": small["delta"]["p50_ms"],
+        "pull_p50_ms_large": large["delta"]["p50_ms"],
+        "pull_p95_ms_small": small["delta"]["p95_ms"],
+        "pull_p95_ms_large": large["delta"]["p95_ms"],
+        "pull_large_small_ratio": pull["delta_p50_ratio"],
+        "pull_bytes": large["delta"]["wire_bytes"],
+        "snapshot_ms": large["snapshot"]["p50_ms"], "snapshot_p95_ms": large["snapshot"]["p95_ms"],
+        "snapshot_ms_small": small["snapshot"]["p50_ms"],
+        "snapshot_large_small_ratio": pull["snapshot_p50_ratio"],
+        "snapshot_bytes": large["snapshot"]["wire_bytes"],
+        "store_records_per_s": store["records_per_s"],
+    })
+    out.update(targets(out))
+    return out
+
+
+def targets(numbers: dict[str, Any]) -> dict[str, bool]:
+    """Whether each target of the issue is met."""
+    return {
+        "target_push_postgresql": numbers["push_ceiling_ratio_postgresql"] >= PUSH_RATIO_TARGET,
+        "target_push_sqlite": numbers["push_ceiling_ratio_sqlite"] >= PUSH_RATIO_TARGET,
+        "target_pull_ratio": numbers["pull_large_small_ratio"] <= PULL_RATIO_TARGET,
+        "target_snapshot": numbers["snapshot_ms"] < SNAPSHOT_TARGET_MS,
+    }
+
+
+def _met(flag: bool) -> str:
+    return "yes" if flag else "**no**"
+
+
+def _push_rows(push: dict[str, Any], s: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for backend in BACKENDS:
+        run = push[backend]
+        latency = run["push"]["batch_latency"]
+        rows += [
+            (f"push, {backend}: mutations applied/s ({run['devices']} devices, "
+             f"{run['workers']} workers, {run['push']['mutations']} mutations)",
+             f"{run['push']['per_s']:,.0f}", "", ""),
+            (f"push, {backend}: batch of {run['batch_size']} p50 / p95",
+             f"{latency['p50_ms']:,.0f} / {latency['p95_ms']:,.0f} ms", "", ""),
+            (f"ceiling, {backend}: Core insert of the same vital_signs rows/s",
+             f"{run['ceiling']['per_s']:,.0f}", "", ""),
+            (f"push / ceiling, {backend}", f"{run['ratio']:.3f}", f">= {PUSH_RATIO_TARGET}",
+             _met(s[f"target_push_{backend}"])),
+        ]
+    return rows
+
+
+def _pull_rows(pull: dict[str, Any], s: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for name in ("small", "large"):
+        size = pull[name]
+        for kind in ("delta", "snapshot"):
+            m = size[kind]
+            rows.append((f"{kind} pull, {size['visits']:,} visits: p50 / p95 "
+                         f"({m['changes']} changes, {m['pages']} page(s))",
+                         f"{m['p50_ms']:.1f} / {m['p95_ms']:.1f} ms", "", ""))
+            rows.append((f"{kind} pull, {size['visits']:,} visits: bytes gzip / JSON",
+                         f"{m['wire_bytes']:,} / {m['json_bytes']:,}", "", ""))
+    rows += [
+        ("delta pull p50, large / small", f"{pull['delta_p50_ratio']:.3f}",
+         f"<= {PULL_RATIO_TARGET}", _met(s["target_pull_ratio"])),
+        ("snapshot p50, large / small", f"{pull['snapshot_p50_ratio']:.3f}", "", ""),
+        (f"initial snapshot, {pull['caseload_patients']}-patient caseload, "
+         f"{pull['large']['visits']:,} visits (p50)", f"{s['snapshot_ms']:.1f} ms",
+         f"< {SNAPSHOT_TARGET_MS:.0f} ms", _met(s["target_snapshot"])),
+    ]
+    return rows
+
+
+def table(results: dict[str, Any]) -> str:
+    """The Markdown report: machine, then one row per number."""
+    s, m = results["summary"], results["machine"]
+    postgresql = " ".join(str(m["postgresql"]).split()[:2])  # "PostgreSQL 15.20"
+    store = results["store"]
+    rows = [*_push_rows(results["push"], s), *_pull_rows(results["pull"], s),
+            ("device store: records sealed and written/s", f"{store['records_per_s']:,.0f}",
+             "", ""),
+            ("device store: records read and opened/s", f"{store['read_records_per_s']:,.0f}",
+             "", "")]
+    lines = [f"# infusync benchmark ({results['mode']}, {results['started_at']})", "",
+             f"{m['nproc']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB; "
+             f"{postgresql}; SQLite {m['sqlite']}; Python {m['python']}. "
+             f"Load average before / after: {results['load_before']} / {results['load_after']}. "
+             f"Run took {results['duration_s']:.0f} s. Pull times: {results['pull']['method']}.",
+             "", "| metric | value | target | met |", "|---|---:|---|---|"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write(folder: Path, name: str, results: dict[str, Any]) -> tuple[Path, Path]:
+    """``<name>.json`` and ``<name>.md`` in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data, markdown = folder / f"{name}.json", folder / f"{name}.md"
+    data.write_text(json.dumps(results, indent=2) + "\n")
+    markdown.write_text(table(results))
+    return data, markdown

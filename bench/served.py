@@ -1,0 +1,53 @@
+"""A real ``infusync serve`` (gunicorn) process on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("infusync serve exited early")
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=1):  # noqa: S310 - loopback
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("infusync serve did not come up in 60 s")
+
+
+@contextmanager
+def serve(url: str, instance: Path, workers: int) -> Iterator[str]:
+    """Run ``infusync serve`` on ``url`` with keys from ``instance``; yield its base URL."""
+    port = free_port()
+    env = {**os.environ, "INFUSYNC_DATABASE_URL": url, "INFUSYNC_INSTANCE_PATH": str(instance)}
+    with (instance / "serve.log").open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own executable, fixed arguments
+            [str(BIN / "infusync"), "serve", "--port", str(port), "--workers", str(workers)],
+            env=env, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_up(base, process)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=30)

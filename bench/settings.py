@@ -1,0 +1,30 @@
+"""How big each benchmark is: the full run and the quick one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Sizes of one run of every benchmark."""
+
+    name: str
+    devices: int  # device processes pushing at once, each its own nurse
+    batches: int  # timed batches per device (after one untimed warm-up batch)
+    workers: int  # gunicorn workers of the server under test
+    visits_small: int  # visits in the agency for the small pull case
+    visits_large: int  # ... and for the large one
+    delta_pulls: int  # timed delta pulls per size
+    snapshots: int  # timed initial snapshots per size
+    store_records: int  # records sealed into the device store
+    batch_size: int = 200  # mutations per pushed batch
+    caseload: int = 40  # patients of the measured nurse
+    changes: int = 20  # changes made for the measured nurse's delta pull
+    page_size: int = 200  # pull page size (the reference client's default)
+
+
+QUICK = Sizes("quick", devices=2, batches=2, workers=2, visits_small=10_000,
+              visits_large=100_000, delta_pulls=12, snapshots=6, store_records=5_000)
+FULL = Sizes("full", devices=3, batches=10, workers=2, visits_small=10_000,
+             visits_large=1_000_000, delta_pulls=60, snapshots=25, store_records=20_000)
