@@ -10,10 +10,11 @@ import argparse
 import getpass
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from offline_store.client import SyncClient
+from offline_store.clinical_commands import add_clinical_commands, visit_command
 from offline_store.clock import Clock, system_clock
 from offline_store.crypto import DEFAULT_SCRYPT_N
 from offline_store.documentation import (
@@ -22,6 +23,7 @@ from offline_store.documentation import (
     check_in,
     check_out,
     parse_blood_pressure,
+    prune_local_documents,
     record_vitals,
 )
 from offline_store.errors import OfflineStoreError, WrongPin
@@ -124,7 +126,9 @@ def cmd_vitals(ctx: Context) -> None:
 def cmd_sync(ctx: Context) -> None:
     """Push the outbox, then pull changes."""
     with ctx.open() as store:
-        print_sync(ctx.client(store).sync())
+        report = ctx.client(store).sync()
+        prune_local_documents(store)
+    print_sync(report)
 
 
 def cmd_status(ctx: Context) -> None:
@@ -139,15 +143,6 @@ def cmd_wipe(ctx: Context) -> None:
         raise OfflineStoreError("wipe destroys unsent documentation too; confirm with --yes")
     ctx.open().wipe()
     print("the store is wiped")
-
-
-def _visit_command(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str,
-                   handler: Callable[[Context], None], summary: str) -> argparse.ArgumentParser:
-    """A subcommand that takes a visit id."""
-    parser = sub.add_parser(name, help=summary)
-    parser.add_argument("visit", help="visit id (see `visits`)")
-    parser.set_defaults(handler=handler)
-    return parser
 
 
 def _add_location(parser: argparse.ArgumentParser) -> None:
@@ -182,14 +177,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="scrypt cost of a new store's PIN (lower only for tests)")
     enroll.set_defaults(handler=cmd_enroll)
     sub.add_parser("visits", help="list visits on this device").set_defaults(handler=cmd_visits)
-    _add_location(_visit_command(sub, "check-in", cmd_check_in, "record arrival (EVV)"))
-    _add_location(_visit_command(sub, "check-out", cmd_check_out, "record departure (EVV)"))
-    vitals = _visit_command(sub, "vitals", cmd_vitals, "record vital signs")
+    _add_location(visit_command(sub, "check-in", cmd_check_in, "record arrival (EVV)"))
+    _add_location(visit_command(sub, "check-out", cmd_check_out, "record departure (EVV)"))
+    vitals = visit_command(sub, "vitals", cmd_vitals, "record vital signs")
     vitals.add_argument("--hr", type=int, help="heart rate, /min")
     vitals.add_argument("--bp", type=_blood_pressure, help="blood pressure, e.g. 120/80")
     vitals.add_argument("--temp", type=float, help="temperature, °C")
     vitals.add_argument("--spo2", type=int, help="oxygen saturation, %%")
     vitals.add_argument("--rr", type=int, help="respiratory rate, /min")
+    add_clinical_commands(sub)
     sub.add_parser("sync", help="push documentation, pull changes").set_defaults(
         handler=cmd_sync)
     sub.add_parser("status", help="pending work and problems").set_defaults(handler=cmd_status)

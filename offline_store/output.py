@@ -26,6 +26,9 @@ def print_visits(lines: list[VisitLine]) -> None:
         unsent = f"  unsent: {', '.join(line.unsent)}" if line.unsent else ""
         print(f"{line.id}  {_window(line.start, line.end):<22}  {line.status:<11}  "
               f"{line.patient}{unsent}")
+        for document in line.documents:
+            record = f"  {document.record_id}" if document.record_id else ""
+            print(f"    {document.state:<9} {document.label}{record}")
 
 
 def print_status(summary: StatusSummary) -> None:
@@ -47,8 +50,9 @@ def print_status(summary: StatusSummary) -> None:
         errors = json.dumps(result.errors, ensure_ascii=False) if result.errors else ""
         review = f" review {result.review_item_id}" if result.review_item_id else ""
         status = result.outcome if result.status == "duplicate" else result.status
+        label = f" ({summary.labels[result.id]})" if result.id in summary.labels else ""
         print(f"  {status:<9} seq {result.seq:<5} {result.type:<16} "
-              f"{result.entity_id}{review} {errors}".rstrip())
+              f"{result.entity_id}{label}{review} {errors}".rstrip())
 
 
 def print_sync(report: SyncReport) -> None:

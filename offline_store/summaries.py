@@ -3,17 +3,43 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
 from offline_store.clock import parse_rfc3339
-from offline_store.documentation import CHECK_IN, CHECK_OUT, VITALS
+from offline_store.documentation import (
+    AMEND,
+    CHECK_IN,
+    CHECK_OUT,
+    INFUSION,
+    MISSED,
+    NOTE,
+    SIGN,
+    VITALS,
+    local_documents,
+)
 from offline_store.identity import is_enrolled, load_identity
 from offline_store.outbox import Outbox, Result
 from offline_store.store import Store
 
-_PENDING_LABELS = {CHECK_IN: "check-in", CHECK_OUT: "check-out", VITALS: "vitals"}
+_PENDING_LABELS = {CHECK_IN: "check-in", CHECK_OUT: "check-out", VITALS: "vitals",
+                   INFUSION: "infusion", NOTE: "note", SIGN: "signature", MISSED: "missed",
+                   AMEND: "amendment"}
+# Records an amendment can point at (its target_id is their entity_id).
+_RECORD_TYPES = (VITALS, INFUSION, NOTE)
+_VITAL_NAMES = {"8867-4": "heart rate", "85354-9": "blood pressure", "8310-5": "temperature",
+                "2708-6": "SpO2", "9279-1": "respiratory rate"}
+
+
+@dataclass(frozen=True)
+class DocumentLine:
+    """One thing documented on this device, and where it stands with the server."""
+
+    mutation_id: str
+    record_id: str | None  # what an amendment names; None for visit events
+    label: str
+    state: str  # unsent, applied, conflict or rejected
 
 
 @dataclass(frozen=True)
@@ -26,6 +52,7 @@ class VisitLine:
     status: str
     patient: str
     unsent: tuple[str, ...]
+    documents: tuple[DocumentLine, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -40,6 +67,7 @@ class StatusSummary:
     offline_hours_exceeded: bool
     retired: bool
     problems: tuple[Result, ...]
+    labels: dict[str, str] = field(default_factory=dict)  # mutation id → what it documented
 
 
 def short_name(patient: dict[str, Any] | None) -> str:
@@ -70,9 +98,49 @@ def _unsent_by_visit(store: Store) -> dict[str, Counter[str]]:
     return unsent
 
 
+def document_label(wire: dict[str, Any]) -> str:
+    """A few words that let the nurse recognise what she documented."""
+    data, type_ = wire.get("data") or {}, wire.get("type")
+    if type_ == VITALS:
+        return f"vitals {_VITAL_NAMES.get(str(data.get('code')), data.get('code'))}"
+    if type_ == INFUSION:
+        return f"infusion {data.get('medication')} {data.get('dose')} {data.get('dose_unit')}"
+    if type_ == NOTE:
+        return f"note ({data.get('category')})"
+    if type_ == MISSED:
+        return f"missed ({data.get('reason')})"
+    if type_ == AMEND:
+        return f"amendment of {data.get('target_type')} {data.get('target_id')}"
+    return _PENDING_LABELS.get(str(type_), str(type_))
+
+
+def _state(result: Result | None) -> str:
+    """``unsent`` until answered; a duplicate shows what became of the original."""
+    if result is None:
+        return "unsent"
+    if result.status == "duplicate" and result.outcome:
+        return result.outcome
+    return result.status
+
+
+def _documents_by_visit(store: Store) -> dict[str, list[DocumentLine]]:
+    """Local documents per visit, each with its result (or ``unsent``)."""
+    outbox = Outbox(store)
+    pending = {mutation.id for mutation in outbox.pending()}
+    answered = {result.id: result for result in outbox.results()}
+    lines: dict[str, list[DocumentLine]] = {}
+    for wire in local_documents(store):
+        result = None if wire["id"] in pending else answered.get(wire["id"])
+        lines.setdefault(str(wire["visit_id"]), []).append(DocumentLine(
+            mutation_id=wire["id"], label=document_label(wire), state=_state(result),
+            record_id=wire["entity_id"] if wire["type"] in _RECORD_TYPES else None))
+    return lines
+
+
 def list_visits(store: Store, zone: tzinfo | None = None) -> list[VisitLine]:
     """Visits in start order, times in ``zone``, with patient short name and unsent work."""
     unsent = _unsent_by_visit(store)
+    documents = _documents_by_visit(store)
     lines = []
     for visit in store.all("visit"):
         patient = store.get("patient", str(visit.data.get("patient_id")))
@@ -82,7 +150,8 @@ def list_visits(store: Store, zone: tzinfo | None = None) -> list[VisitLine]:
             end=_moment(visit.data.get("scheduled_end"), zone),
             status=str(visit.data.get("status") or "?"),
             patient=short_name(None if patient is None else patient.data),
-            unsent=tuple(f"{label} x{n}" if n > 1 else label for label, n in counts.items())))
+            unsent=tuple(f"{label} x{n}" if n > 1 else label for label, n in counts.items()),
+            documents=tuple(documents.get(visit.id, ()))))
     return sorted(lines, key=lambda line: (line.start is None, line.start or 0, line.id))
 
 
@@ -101,4 +170,5 @@ def status_summary(store: Store, now: datetime) -> StatusSummary:
         server_url=store.get_meta("server_url"), pending=outbox.pending_count(),
         last_sync_at=last_sync, offline_hours_exceeded=exceeded,
         retired=bool(store.get_value("sync_state", "retired")),
-        problems=tuple(outbox.problems()))
+        problems=tuple(outbox.problems()),
+        labels={wire["id"]: document_label(wire) for wire in local_documents(store)})

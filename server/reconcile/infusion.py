@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from server.models import InfusionAdministration
+from server.models import InfusionAdministration, Visit
 from server.reconcile import infusion_checks as checks
 from server.reconcile.context import MutationContext, Result, rejected
-from server.reconcile.findings import open_item
+from server.reconcile.findings import open_item, open_review
 from server.reconcile.outcomes import applied_result, conflict_result, standing_review
 from server.reconcile.visit_access import Standing, resolve
 
@@ -33,15 +33,26 @@ def _build(ctx: MutationContext, visit_id: Any, patient_id: Any, conflict: bool
         **ctx.provenance(visit_id, conflict))
 
 
-def _flag_the_other_administrations(ctx: MutationContext, findings: list[Any]) -> None:
-    """A likely duplicate is flagged on both records, whichever arrived first."""
+def _flag_the_other_administrations(ctx: MutationContext, visit: Visit,
+                                    infusion: InfusionAdministration,
+                                    findings: list[Any]) -> None:
+    """A likely duplicate is flagged, with a review item, on every record involved —
+    whichever arrived first, each overlapping record ends with one flag and one item."""
     for kind, _summary, evidence in findings:
         if kind != "possible_duplicate_administration":
             continue
         for named in evidence["others"]:
             other = ctx.session.get(InfusionAdministration, uuid.UUID(named["id"]))
-            if other is not None and kind not in other.flags:
+            if other is None:
+                continue
+            if kind not in other.flags:
                 other.flags = [*other.flags, kind]
+            open_review(ctx.session, visit, kind, "Another administration of this order "
+                        "overlaps this one.",
+                        details={"others": [{"id": str(infusion.id),
+                                             "device_id": str(infusion.device_id)}]},
+                        record_id=other.id, device_id=other.device_id,
+                        mutation_id=other.mutation_id, now=ctx.now)
 
 
 def record(ctx: MutationContext) -> Result:
@@ -63,7 +74,7 @@ def record(ctx: MutationContext) -> Result:
                 *checks.lot(ctx.data, day), *pump_findings, *checks.adverse(ctx.data),
                 *checks.duplicates(ctx.session, infusion)]
     infusion.flags = [*infusion.flags, *(kind for kind, _s, _e in findings)]
-    _flag_the_other_administrations(ctx, findings)
+    _flag_the_other_administrations(ctx, visit, infusion, findings)
     items = [open_item(ctx, visit, kind, summary, evidence, record_id=infusion.id)
              for kind, summary, evidence in findings]
     if conflict:

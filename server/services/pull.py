@@ -92,7 +92,7 @@ def _snapshot_keys(session: Session, scope: Scope, rank: int, after: str | None,
 
 
 def _snapshot_page(session: Session, scope: Scope, start: cursors.Cursor, limit: int,
-                   key: bytes) -> Page:
+                   key: bytes, now: datetime) -> Page:
     rank, after_text = start.snapshot_after or (0, "")
     after: str | None = after_text or None
     out, count = ChangeList(), 0
@@ -109,7 +109,10 @@ def _snapshot_page(session: Session, scope: Scope, start: cursors.Cursor, limit:
     done = rank >= len(SNAPSHOT_RANKS)
     next_cursor = cursors.Cursor(start.nurse_id, start.position, start.window_at,
                                  None if done else (rank, after or ""))
-    has_more = not done or bool(feed.read(session, scope.nurse_id, start.position, 1))
+    # A snapshot resumed later was taken on its starting window: time has passed since, so
+    # one more (delta) page follows to bring visits in and out of the window.
+    has_more = (not done or now > start.window_at
+                or bool(feed.read(session, scope.nurse_id, start.position, 1)))
     return Page(out.items(), cursors.encode(next_cursor, key), has_more, snapshot=True)
 
 
@@ -151,7 +154,7 @@ def pull(session: Session, device: Device, cursor_text: str, limit: int, now: da
         start = cursors.Cursor(str(nurse_id), head.position if head else 0, now, (0, ""))
     if start.snapshot_after is not None:
         scope = Scope(nurse_id, device.id, start.window_at)
-        page = _snapshot_page(session, scope, start, limit, key)
+        page = _snapshot_page(session, scope, start, limit, key, now)
     else:
         page = _delta_page(session, Scope(nurse_id, device.id, now), start, limit, key)
     device.last_pull_at = device.last_seen_at = now

@@ -1,0 +1,1 @@
+"""Reconciliation scenarios: real device clients and whole agencies, end to end in-process."""
