@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from server.api import auth, devices, orders, patients, pumps, sync, users, visits
+from server.api import auth, devices, orders, patients, pumps, review, sync, users, visits
 
 BLUEPRINTS = (auth.blp, users.blp, patients.blp, orders.blp, pumps.blp, visits.blp,
-              devices.blp, sync.blp)
+              devices.blp, sync.blp, review.blp)
 
 
 def register(api: Api) -> None:

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+import uuid
+from typing import Any
+
+from flask.views import MethodView
+
+from schemas.documentation import PumpHistorySchema
 from schemas.pumps import PumpQuerySchema, PumpSchema, PumpUpdateSchema
+from server.api.access import access_for
 from server.api.blueprint import Blueprint
-from server.api.guards import PATIENT_READERS, STAFF_WRITERS
+from server.api.guards import PATIENT_READERS, STAFF_WRITERS, current_user, roles_required
 from server.api.resource import Resource, register_crud
-from server.services import pumps, scope
+from server.extensions import db
+from server.services import pump_history, pumps, scope
 
 blp = Blueprint("pumps", __name__, url_prefix="/pumps", description="Infusion pumps")
 
@@ -23,3 +32,17 @@ register_crud(blp, Resource(
     writers=STAFF_WRITERS,
     scope=scope.pump_condition,
 ))
+
+
+@blp.route("/<uuid:pump_id>/history")
+class PumpHistory(MethodView):
+    """Where the pump has been and what it infused."""
+
+    @roles_required(*PATIENT_READERS)
+    @blp.response(200, PumpHistorySchema)
+    @blp.doc(summary="A pump's assignments and administrations (404 when it is not in "
+                     "your scope)")
+    def get(self, pump_id: uuid.UUID) -> Any:
+        return pump_history.get_history(
+            db.session, pump_id, access_for(scope.pump_condition),
+            functools.partial(scope.patient_condition, current_user()))

@@ -44,6 +44,8 @@ class Resource:
     writers: tuple[Role, ...]
     scope: Scope | None = None
     versioned_patch: bool = True
+    # GET one may answer more than the list (a visit with all its documentation).
+    detail_schema: type[Schema] | None = None
 
 
 def register_crud(blp: Blueprint, res: Resource) -> None:
@@ -70,7 +72,7 @@ def register_crud(blp: Blueprint, res: Resource) -> None:
 
     class Item(MethodView):
         @roles_required(*res.readers)
-        @blp.response(200, res.schema)
+        @blp.response(200, res.detail_schema or res.schema)
         @blp.doc(summary=f"Read a {res.noun} (404 when it is not in your scope)")
         def get(self, entity_id: uuid.UUID) -> Any:
             return res.get(db.session, entity_id, access_for(res.scope))

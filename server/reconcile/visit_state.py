@@ -28,6 +28,8 @@ from server.reconcile.findings import open_review
 
 DOCUMENT_MODELS: tuple[Any, ...] = (VitalSign, InfusionAdministration, VisitNote)
 AFTER_SIGNATURE = "after_signature"
+# Statuses that only documentation sets, and that documentation can therefore undo.
+DERIVED = frozenset({VisitStatus.IN_PROGRESS, VisitStatus.COMPLETED, VisitStatus.MISSED})
 
 
 def _events(session: Session, visit: Visit) -> list[VisitEvent]:
@@ -56,14 +58,20 @@ def _derive(visit: Visit, events: list[VisitEvent]) -> None:
              checked_out_at=check_outs[-1].at if done else None,
              signed_at=signs[-1].at if done and signs else None, missed_reason=None)
     elif missed:
-        _set(visit, status=VisitStatus.MISSED, missed_reason=missed[-1].details.get("reason"))
+        _set(visit, status=VisitStatus.MISSED, missed_reason=missed[-1].details.get("reason"),
+             checked_in_at=None, checked_out_at=None, signed_at=None)
+    elif visit.status in DERIVED:
+        # Its only check-in was entered in error or moved away: back to where it started.
+        _set(visit, status=VisitStatus.SCHEDULED, checked_in_at=None, checked_out_at=None,
+             signed_at=None, missed_reason=None)
 
 
 def _documents_after(session: Session, visit: Visit, sign: VisitEvent) -> Iterable[Any]:
     for model in DOCUMENT_MODELS:
         yield from session.scalars(select(model).where(
             model.visit_id == visit.id, model.device_id == sign.device_id,
-            model.seq > sign.seq, model.conflict.is_(False)))
+            model.seq > sign.seq, model.conflict.is_(False),
+            model.entered_in_error.is_(False)))
 
 
 def _flag_after_signature(session: Session, visit: Visit, signs: list[VisitEvent],
