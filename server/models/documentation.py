@@ -108,10 +108,19 @@ class VisitNote(Provenance, Base):
 
 
 class Amendment(Provenance, Base):
-    """A correction of a record: the original stays untouched and both are shown."""
+    """A correction of a record: the original stays untouched and both are shown.
+
+    A nurse's amendment arrives from her device; a reviewer's correction (resolving a review
+    item) is written at a desk: it has an author (``nurse_id`` holds the staff author) but
+    no device, mutation, batch or seq, and those stay empty rather than invented.
+    """
 
     __tablename__ = "amendments"
 
+    device_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    mutation_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    seq: Mapped[int | None] = mapped_column(nullable=True)
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"), index=True)
     target_type: Mapped[str] = mapped_column(String(30))

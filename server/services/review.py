@@ -1,8 +1,7 @@
 """The review queue: listing what reconciliation flagged, and a person's resolution of it.
 
-``amend`` records the correction (``changes`` and the comment as reason) on the item, not as
-an ``Amendment`` row: amendments carry device provenance (device, mutation, batch, seq) that a
-coordinator at a desk does not have, and inventing it would falsify the record's history.
+``amend`` writes the correction as an ``Amendment`` beside the original (which stays as it
+was), authored by the reviewer; it has no device provenance, and none is invented.
 """
 
 from __future__ import annotations
@@ -188,6 +187,20 @@ def _amend(session: Session, item: ReviewItem, data: dict[str, Any],
     return {"record_type": name, "changes": data["changes"]}
 
 
+def _staff_amendment(session: Session, item: ReviewItem, data: dict[str, Any],
+                     access: Access) -> uuid.UUID:
+    """The reviewer's correction, stored beside the original and shown with it."""
+    name, document = _document(session, item)
+    amendment = Amendment(
+        id=uuid.uuid4(), visit_id=document.visit_id, patient_id=item.patient_id,
+        nurse_id=access.actor.user_id, device_id=None, mutation_id=None, batch_id=None,
+        seq=None, occurred_at_text=access.now.isoformat(), received_at=access.now,
+        target_type=name, target_id=document.id, reason=data["comment"],
+        changes=data["changes"], flags=["reviewer_correction"])
+    session.add(amendment)
+    return amendment.id
+
+
 def _accept(session: Session, item: ReviewItem, data: dict[str, Any],
             now: datetime) -> dict[str, Any]:
     """The data stands as it is."""
@@ -220,6 +233,8 @@ def resolve_item(session: Session, item_id: uuid.UUID, data: dict[str, Any],
     resolution = data["resolution"]
     _check_resolvable(item, resolution)
     outcome = ACTIONS[resolution](session, item, data, access.now)
+    if resolution == AMEND:
+        outcome["amendment_id"] = str(_staff_amendment(session, item, data, access))
     item.status, item.resolved_at = ReviewStatus.RESOLVED, access.now
     item.resolved_by, item.resolution = access.actor.user_id, data["comment"]
     item.details = {**item.details, "resolved_with": {"resolution": resolution, **outcome}}

@@ -347,6 +347,15 @@ def test_amend_records_the_correction_and_leaves_the_original(app, client, as_us
     with app.app_context():
         given = db.session.get(InfusionAdministration, uuid.UUID(item["record_id"]))
         assert given.pump_serial == "PMP-A0"
+    record = client.get(f"/api/v1/visits/{agency['visit_a']}",
+                        headers=as_user("coordinator")).get_json()
+    (amendment,) = record["documentation"]["amendments"]
+    assert amendment["id"] == done["details"]["resolved_with"]["amendment_id"]
+    assert (amendment["target_id"], amendment["changes"]) == (item["record_id"],
+                                                              {"pump_serial": "PMP-A"})
+    assert amendment["reason"] == "Serial mistyped: the label reads PMP-A."
+    assert amendment["nurse_id"] == str(agency["qc"])
+    assert amendment["device_id"] is None
 
 
 def test_unknown_item_is_404(client, as_user, agency):

@@ -1,8 +1,8 @@
 """sync and documentation: devices, keys, ledger, inbox, feed, review items, visit revisions, EVV, vitals, infusions, notes, amendments
 
-Revision ID: a99ada4810d1
+Revision ID: 2ff42912c258
 Revises: 4243228521b5
-Create Date: 2026-11-23 05:26:13.777136
+Create Date: 2026-11-23 06:07:39.353543
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'a99ada4810d1'
+revision = '2ff42912c258'
 down_revision = '4243228521b5'
 branch_labels = None
 depends_on = None
@@ -169,6 +169,10 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_pump_assignments_pump_id'), ['pump_id'], unique=False)
 
     op.create_table('amendments',
+    sa.Column('device_id', sa.Uuid(), nullable=True),
+    sa.Column('mutation_id', sa.Uuid(), nullable=True),
+    sa.Column('batch_id', sa.Uuid(), nullable=True),
+    sa.Column('seq', sa.Integer(), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('patient_id', sa.Uuid(), nullable=False),
     sa.Column('target_type', sa.String(length=30), nullable=False),
@@ -177,10 +181,6 @@ def upgrade():
     sa.Column('changes', sa.JSON(), nullable=False),
     sa.Column('visit_id', sa.Uuid(), nullable=False),
     sa.Column('nurse_id', sa.Uuid(), nullable=False),
-    sa.Column('device_id', sa.Uuid(), nullable=False),
-    sa.Column('mutation_id', sa.Uuid(), nullable=False),
-    sa.Column('batch_id', sa.Uuid(), nullable=False),
-    sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('occurred_at_text', sa.String(length=40), nullable=False),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('flags', sa.JSON(), nullable=False),
