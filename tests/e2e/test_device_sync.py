@@ -106,9 +106,11 @@ def _pending(store):
 
 
 def _visit_ids(store):
-    """The visit ids ``visits`` lists (first column)."""
+    """The visit ids ``visits`` lists (first column; indented lines are their documents)."""
     out = _ok(store, "visits")
-    return [] if out.startswith("no visits") else [line.split()[0] for line in out.splitlines()]
+    if out.startswith("no visits"):
+        return []
+    return [line.split()[0] for line in out.splitlines() if line and not line[0].isspace()]
 
 
 def _cli_code(served, email):
