@@ -14,23 +14,13 @@ from sqlalchemy import func, select
 from schemas.base import NUL_MESSAGE, READ_ONLY_MESSAGE
 from server.extensions import db
 from server.models import Patient, Pump, ServiceLocation, TherapyOrder, User, Visit
+from tests.assertions import error_of
 from tests.factories import PHYSICIAN_NPI
 
 ROUTES = ("users", "patients", "orders", "pumps", "visits")
 MODELS = (User, Patient, ServiceLocation, TherapyOrder, Pump, Visit)
 
 
-def error_of(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
-    """The error body, after checking the status, the code and the one error shape."""
-    assert response.status_code == status, response.get_data(as_text=True)[:500]
-    body = response.get_json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details"}
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
-    assert isinstance(body["error"]["details"], dict)
-    if code is not None:
-        assert body["error"]["code"] == code
-    return body["error"]  # type: ignore[no-any-return]
 
 
 def counts(app: Flask) -> dict[str, int]:

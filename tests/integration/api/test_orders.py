@@ -13,18 +13,11 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import TherapyOrder
+from tests.assertions import error_of
 
 URL = "/api/v1/orders"
 
 
-def error_of(response: Any, status: int, code: str) -> dict[str, Any]:
-    """The error body, after checking the status, the code and the one error shape."""
-    assert response.status_code == status, response.get_json()
-    body = response.get_json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code
-    return body["error"]  # type: ignore[no-any-return]
 
 
 def stored(app: Flask, *where: Any) -> int:

@@ -12,24 +12,16 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import Patient, ServiceLocation
+from tests.assertions import count_rows, error_of
 
 URL = "/api/v1/patients"
 
 
-def error_of(response: Any, status: int, code: str) -> dict[str, Any]:
-    """The error body, after checking the status, the code and the one error shape."""
-    assert response.status_code == status, response.get_json()
-    body = response.get_json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code
-    return body["error"]  # type: ignore[no-any-return]
 
 
 def stored(app: Flask, *where: Any) -> int:
     """How many patient rows match ``where``."""
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(Patient).where(*where)) or 0
+    return count_rows(app, Patient, *where)
 
 
 def new_patient(**fields: Any) -> dict[str, Any]:

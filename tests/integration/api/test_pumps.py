@@ -8,28 +8,18 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
 
-from server.extensions import db
 from server.models import Pump
+from tests.assertions import count_rows, error_of
 
 URL = "/api/v1/pumps"
 
 
-def error_of(response: Any, status: int, code: str) -> dict[str, Any]:
-    """The error body, after checking the status, the code and the one error shape."""
-    assert response.status_code == status, response.get_json()
-    body = response.get_json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code
-    return body["error"]  # type: ignore[no-any-return]
 
 
 def stored(app: Flask, *where: Any) -> int:
     """How many pump rows match ``where``."""
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(Pump).where(*where)) or 0
+    return count_rows(app, Pump, *where)
 
 
 def new_pump(**fields: Any) -> dict[str, Any]:

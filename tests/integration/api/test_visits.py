@@ -8,28 +8,19 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import Visit, VisitStatus
+from tests.assertions import count_rows, error_of
 
 URL = "/api/v1/visits"
 
 
-def error_of(response: Any, status: int, code: str) -> dict[str, Any]:
-    """The error body, after checking the status, the code and the one error shape."""
-    assert response.status_code == status, response.get_json()
-    body = response.get_json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code
-    return body["error"]  # type: ignore[no-any-return]
 
 
 def stored(app: Flask, *where: Any) -> int:
     """How many visit rows match ``where``."""
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(Visit).where(*where)) or 0
+    return count_rows(app, Visit, *where)
 
 
 def row(app: Flask, visit_id: Any) -> Visit:

@@ -13,19 +13,12 @@ from flask.testing import FlaskClient
 
 from server.extensions import db
 from server.models import Device, DeviceCommand, Visit
+from tests.assertions import error_of
 from tests.integration.sync.device import TestDevice
 
 URL = "/api/v1/devices"
 
 
-def error_of(response: Any, status: int, code: str) -> dict[str, Any]:
-    """The error body, after checking the status, the code and the one error shape."""
-    assert response.status_code == status, response.get_json()
-    body = response.get_json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code
-    return body["error"]  # type: ignore[no-any-return]
 
 
 def check_in(device: TestDevice, visit_id: Any) -> dict[str, Any]:

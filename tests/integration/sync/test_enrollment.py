@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from server.extensions import db
 from server.models import AuditEvent, Base, Device, EnrollmentCode
 from sync import envelope
+from tests.assertions import error_of
 from tests.integration.sync.device import TestDevice
 
 ENROLL_URL = "/api/v1/devices/enroll"
@@ -23,14 +24,6 @@ CODE_FORMAT = re.compile(r"[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]
 SUITE = "DHKEM(X25519, HKDF-SHA256)/HKDF-SHA256/AES-256-GCM"
 
 
-def error_of(response: Any, status: int, code: str) -> dict[str, Any]:
-    """The error body, after checking the status, the code and the one error shape."""
-    assert response.status_code == status, response.get_json()
-    body = response.get_json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code
-    return body["error"]  # type: ignore[no-any-return]
 
 
 def issue(client: FlaskClient, as_user: Any, user_id: Any, who: str = "coordinator") -> Any:

@@ -13,19 +13,12 @@ from flask.testing import FlaskCliRunner
 from server.extensions import db
 from server.models import AuditEvent, KeyPurpose, ServerKey, Visit
 from sync import envelope
+from tests.assertions import error_of
 from tests.integration.sync.device import TestDevice
 
 GRACE = timedelta(hours=168)  # SYNC_MAX_OFFLINE_HOURS by default
 
 
-def error_of(response: Any, status: int, code: str) -> dict[str, Any]:
-    """The error body, after checking the status, the code and the one error shape."""
-    assert response.status_code == status, response.get_json()
-    body = response.get_json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code
-    return body["error"]  # type: ignore[no-any-return]
 
 
 def rotate(runner: FlaskCliRunner) -> str:
