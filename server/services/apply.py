@@ -108,10 +108,13 @@ def _claim(session: Session, batch: SyncBatch, items: list[Item], now: datetime)
              "seq": it.mutation["seq"], "batch_id": batch.batch_id,  # type: ignore[index]
              "type": it.mutation["type"], "content_hash": it.digest,  # type: ignore[index]
              "inbox_id": it.inbox_id, "result": {}, "received_at": now} for it in items]
-    # executemany with RETURNING: one cached statement, sent as multi-row INSERTs.
-    statement = (_dialect_insert(session)(LedgerEntry).on_conflict_do_nothing()
-                 .returning(LedgerEntry.mutation_id))
-    return set(session.execute(statement, rows).scalars())
+    # A plain executemany (no RETURNING: a quarter of a push's CPU went to it). The rows this
+    # batch claimed are the ones that now carry its batch id.
+    session.execute(_dialect_insert(session)(LedgerEntry).on_conflict_do_nothing(), rows)
+    return set(session.scalars(select(LedgerEntry.mutation_id).where(
+        LedgerEntry.device_id == batch.device_id,
+        LedgerEntry.seq.in_([row["seq"] for row in rows]),  # the (device, seq) unique index
+        LedgerEntry.batch_id == batch.batch_id)))
 
 
 def _replayed(session: Session, batch: SyncBatch, items: list[Item], actor: audit.Actor,
