@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from server.models import (
@@ -42,6 +42,7 @@ class BatchCache:
         self._locations: dict[uuid.UUID, list[ServiceLocation]] = {}
         self._taken: dict[Any, set[uuid.UUID]] = {}
         self.touched: dict[uuid.UUID, Visit] = {}
+        self.pending_rows: dict[Any, list[dict[str, Any]]] = {}
 
     def prefetch(self, mutations: Iterable[dict[str, Any]]) -> None:
         """Lock every visit of the batch and read what the handlers will ask for."""
@@ -89,6 +90,12 @@ class BatchCache:
             return False
         taken.add(document_id)
         return True
+
+    def insert_pending(self) -> None:
+        """Insert the rows handlers stored with ``store_row``, one executemany per table."""
+        for model, rows in self.pending_rows.items():
+            self.session.execute(insert(model), rows)
+        self.pending_rows.clear()
 
     def touch(self, visit: Visit) -> None:
         """Mark the visit for re-derivation at the end of the batch."""

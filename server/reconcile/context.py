@@ -58,6 +58,15 @@ class MutationContext:
             return False
         return True
 
+    def store_row(self, model: Any, values: dict[str, Any]) -> bool:
+        """Like ``store_new`` for the hot path: in a batch, rows are inserted in bulk (Core)."""
+        if self.cache is None:
+            return self.store_new(model(**values))
+        if not self.cache.claim_document_id(model, values["id"]):
+            return False
+        self.cache.pending_rows.setdefault(model, []).append(values)
+        return True
+
     def rederive(self, visit: Visit, about: Any) -> list[ReviewItem]:
         """Re-derive the visit now, or (in a batch) once at the end of the batch."""
         if self.cache is not None:

@@ -201,6 +201,7 @@ def _answer_repeats(repeats: list[tuple[Item, Item]], fresh: dict[int, Item]) ->
 def _settle_visits(session: Session, cache: BatchCache, items: list[Item],
                    now: datetime) -> None:
     """Re-derive each touched visit once; report versions and the review items it found."""
+    cache.insert_pending()
     found: dict[str, list[ReviewItem]] = {}
     for visit in cache.touched.values():
         for review in recompute(session, visit, now):
