@@ -81,6 +81,8 @@ def amend(ctx: MutationContext) -> Result:
         return access
     assert access.visit is not None
     model = AMENDABLE[ctx.data["target_type"]]
+    if ctx.cache is not None:
+        ctx.cache.insert_pending()  # the target may be a vital sign of this same batch
     target = ctx.session.get(model, ctx.data["target_id"])
     if target is None or target.visit_id != access.visit.id:
         return rejected("target_id", "There is no such record on this visit to amend.",
