@@ -65,7 +65,8 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_SWAGGER_UI_PATH": "docs",
     # Served from the swagger-ui-bundle package (server/docs_assets.py), not a CDN.
     "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # hide_parameters: database errors are logged, and their bound values may be patient data.
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
 }
 
 

@@ -7,6 +7,7 @@ raise the exceptions below and never think about HTTP.
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from flask import Flask, Response, jsonify
@@ -142,8 +143,12 @@ def handle_http_exception(error: HTTPException) -> Response:
 
 
 def handle_unexpected(error: Exception) -> Response:
-    """A bug. Log the type and traceback (never the request body) and say sorry."""
-    log.exception("unhandled error", extra={"error_type": type(error).__name__})
+    """A bug. Log the type and where it happened, never its message (a database error's
+    message may quote the patient's values) nor the request body, and say sorry."""
+    log.error("unhandled error", extra={
+        "error_type": type(error).__name__,
+        "traceback": "".join(traceback.format_tb(error.__traceback__)),
+    })
     return error_response(500, "internal_error", "An unexpected error occurred; it was logged.")
 
 
