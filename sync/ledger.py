@@ -14,9 +14,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, LargeBinary, String, UniqueConstraint, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import JSON, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
 
 from sync import at_rest
 from sync.orm import Base, UUIDPrimaryKey, str_enum
@@ -74,41 +73,16 @@ def content_hash(device_id: uuid.UUID, mutation: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def keep(session: Session, data_key: bytes, *, device_id: uuid.UUID, batch_id: uuid.UUID,
-         mutation_id: uuid.UUID | None, raw: Any, now: datetime) -> InboxEntry:
-    """Store what the device sent, encrypted and bound to the entry's id."""
-    entry = InboxEntry(id=uuid.uuid4(), mutation_id=mutation_id, device_id=device_id,
-                       batch_id=batch_id, received_at=now, payload=b"")
+def _associated(entry_id: uuid.UUID) -> bytes:
+    return b"inbox\x00" + entry_id.bytes
+
+
+def seal_payload(data_key: bytes, entry_id: uuid.UUID, raw: Any) -> bytes:
+    """The mutation exactly as sent, encrypted and bound to its inbox entry's id."""
     plaintext = json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode()
-    entry.payload = at_rest.encrypt(data_key, plaintext, b"inbox\x00" + entry.id.bytes)
-    session.add(entry)
-    return entry
+    return at_rest.encrypt(data_key, plaintext, _associated(entry_id))
 
 
 def read_payload(entry: InboxEntry, data_key: bytes) -> Any:
     """The mutation exactly as the device sent it (for review and replay)."""
-    return json.loads(at_rest.decrypt(data_key, entry.payload, b"inbox\x00" + entry.id.bytes))
-
-
-def claim(session: Session, entry: LedgerEntry) -> LedgerEntry | None:
-    """Insert ``entry``; on a clash return the row that holds its id or seq, else None."""
-    try:
-        with session.begin_nested():
-            session.add(entry)
-            session.flush()
-    except IntegrityError:
-        existing = session.get(LedgerEntry, entry.mutation_id)
-        if existing is None:
-            existing = session.scalars(select(LedgerEntry).where(
-                LedgerEntry.device_id == entry.device_id, LedgerEntry.seq == entry.seq)).one()
-        return existing
-    return None
-
-
-def settle(ledger: LedgerEntry, inbox: InboxEntry, outcome: Outcome,
-           result: dict[str, Any]) -> None:
-    """Record the outcome on both the ledger and the inbox entry."""
-    ledger.outcome = outcome
-    ledger.result = result
-    inbox.outcome = outcome
-    inbox.reasons = result.get("errors", {})
+    return json.loads(at_rest.decrypt(data_key, entry.payload, _associated(entry.id)))

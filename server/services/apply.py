@@ -12,7 +12,6 @@ Everything commits (or not) with the batch, so "stored" and "applied" never part
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,7 +31,7 @@ from server.reconcile import HANDLERS, MutationContext, Result
 from server.reconcile.batch_cache import BatchCache
 from server.reconcile.findings import most_severe
 from server.reconcile.visit_state import recompute
-from sync import at_rest, ledger
+from sync import ledger
 from sync.batches import SyncBatch
 from sync.ledger import InboxEntry, LedgerEntry, Outcome
 
@@ -228,12 +227,11 @@ def _write(session: Session, batch: SyncBatch, items: list[Item], claimed: set[A
     for item in items:
         if not item.keep:
             continue
-        plaintext = json.dumps(item.raw, separators=(",", ":"), ensure_ascii=False).encode()
         rows.append({
             "id": item.inbox_id, "mutation_id": _uuid(item.raw_id), "device_id": batch.device_id,
             "batch_id": batch.batch_id, "received_at": now, "outcome": item.outcome,
             "reasons": item.result.get("errors", {}),
-            "payload": at_rest.encrypt(data_key, plaintext, b"inbox\x00" + item.inbox_id.bytes),
+            "payload": ledger.seal_payload(data_key, item.inbox_id, item.raw),
         })
     if rows:
         session.execute(insert(InboxEntry), rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from server import audit
@@ -92,15 +92,3 @@ def logout(session: Session, row: AuthToken, now: datetime) -> None:
     """Revoke one token."""
     row.revoked_at = now
     session.commit()
-
-
-def purge_expired(session: Session, now: datetime, p: TokenPolicy) -> int:
-    """Delete tokens that can no longer be used (housekeeping)."""
-    result = session.execute(
-        delete(AuthToken).where(
-            or_(AuthToken.expires_at <= now, AuthToken.last_used_at <= now - p.idle,
-                AuthToken.revoked_at.is_not(None))
-        )
-    )
-    session.commit()
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]

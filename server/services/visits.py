@@ -70,11 +70,6 @@ def list_visits(session: Session, filters: dict[str, Any], access: Access, page:
     return list_page(session, stmt, access, "visits", page, size, lambda v: v.patient_id)
 
 
-def get_visit(session: Session, visit_id: uuid.UUID, access: Access) -> Visit:
-    """One visit in the user's scope."""
-    return get_one(session, Visit, visit_id, access, lambda v: v.patient_id)
-
-
 def update_visit(session: Session, visit_id: uuid.UUID, data: dict[str, Any],
                  expected_version: int | None, access: Access) -> Visit:
     """Reassign, reschedule or cancel a scheduled visit, based on ``expected_version``."""
