@@ -10,6 +10,8 @@ from server.models.documentation import (
     VisitNote,
     VitalSign,
 )
+from server.models.jobs import JobRun, SchedulerLease
+from server.models.notifications import Notification
 from server.models.orders import FrequencyKind, OrderStatus, TherapyOrder
 from server.models.patients import (
     AccessDeviceType,
@@ -21,6 +23,14 @@ from server.models.patients import (
 from server.models.pumps import Pump, PumpAssignment, PumpStatus
 from server.models.review import ReviewItem, ReviewStatus, Severity
 from server.models.server_keys import KeyPurpose, ServerKey
+from server.models.training import (
+    ModuleStatus,
+    TrainingAsset,
+    TrainingAttempt,
+    TrainingModule,
+    TrainingState,
+    TrainingStatus,
+)
 from server.models.users import AuthToken, LoginFailure, Role, User
 from server.models.visits import Visit, VisitRevision, VisitStatus
 from sync.batches import SyncBatch
@@ -42,10 +52,13 @@ __all__ = [
     "FrequencyKind",
     "InboxEntry",
     "InfusionAdministration",
+    "JobRun",
     "KeyPurpose",
     "LedgerEntry",
     "LocationKind",
     "LoginFailure",
+    "ModuleStatus",
+    "Notification",
     "OrderStatus",
     "Patient",
     "PatientStatus",
@@ -55,11 +68,17 @@ __all__ = [
     "ReviewItem",
     "ReviewStatus",
     "Role",
+    "SchedulerLease",
     "ServerKey",
     "ServiceLocation",
     "Severity",
     "SyncBatch",
     "TherapyOrder",
+    "TrainingAsset",
+    "TrainingAttempt",
+    "TrainingModule",
+    "TrainingState",
+    "TrainingStatus",
     "User",
     "Visit",
     "VisitEvent",

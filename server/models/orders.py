@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Numeric, String
+from sqlalchemy import JSON, ForeignKey, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base, Timestamps, UUIDPrimaryKey, str_enum
@@ -51,6 +51,13 @@ class TherapyOrder(UUIDPrimaryKey, Timestamps, Base):
     frequency_interval: Mapped[int] = mapped_column(default=1)
     start_date: Mapped[date]
     end_date: Mapped[date | None]
+    # The visits it produces: where, and in which local window (agency time zone).
+    service_location_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("service_locations.id"))
+    window_start: Mapped[time] = mapped_column(default=time(9, 0))
+    window_minutes: Mapped[int] = mapped_column(default=120)
+    # ISO weekdays (1 = Monday) for ``weekly``; empty means the start date's weekday.
+    weekdays: Mapped[list[int]] = mapped_column(JSON, default=list)
     pump_required: Mapped[bool] = mapped_column(default=False)
     required_competency: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[OrderStatus] = mapped_column(

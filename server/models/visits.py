@@ -20,6 +20,9 @@ class VisitStatus(StrEnum):
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
     MISSED = "missed"
+    # The window passed without a check-in, but the device has not synced since: the
+    # documentation may be on its way, so nobody calls it missed yet.
+    LATE_UNKNOWN = "late_unknown"
     CANCELLED = "cancelled"
 
 
@@ -30,6 +33,9 @@ class Visit(UUIDPrimaryKey, Timestamps, Base):
 
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"))
     order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("therapy_orders.id"))
+    # The order occurrence this visit is (UTC start of its window); unique per order, so
+    # generating the horizon twice never makes a second visit.
+    occurrence_at: Mapped[datetime | None]
     nurse_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     service_location_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service_locations.id"))
     scheduled_start: Mapped[datetime]
@@ -43,6 +49,8 @@ class Visit(UUIDPrimaryKey, Timestamps, Base):
     signed_at: Mapped[datetime | None]
     missed_reason: Mapped[str | None] = mapped_column(String(40))
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Why a coordinator assigned a nurse the eligibility rules refused (also audited).
+    assignment_override: Mapped[str | None] = mapped_column(String(400))
     version: Mapped[int] = mapped_column(default=1)
 
     patient: Mapped[Patient] = relationship()
@@ -51,6 +59,8 @@ class Visit(UUIDPrimaryKey, Timestamps, Base):
     __table_args__ = (
         Index("ix_visits_nurse_start", "nurse_id", "scheduled_start"),
         Index("ix_visits_patient_start", "patient_id", "scheduled_start"),
+        Index("ix_visits_status_end", "status", "scheduled_end"),
+        UniqueConstraint("order_id", "occurrence_at", name="uq_visits_order_occurrence"),
     )
     __mapper_args__ = {"version_id_col": version}
 
