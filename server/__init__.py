@@ -39,6 +39,7 @@ def register_configuration(app: Flask) -> None:
             f"sqlite:///{Path(app.instance_path) / 'infusync.sqlite3'}"
         )
     keys.load_keys(app.config, app.instance_path)
+    config.check_time_zone(app.config)
 
 
 def register_logging(app: Flask) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 
@@ -21,3 +22,8 @@ def now() -> datetime:
     """Timezone-aware UTC now, from the current app's clock."""
     clock: Clock = current_app.extensions["infusync_clock"]
     return clock()
+
+
+def agency_zone() -> ZoneInfo:
+    """The agency's time zone: visit windows and due dates are its local times and dates."""
+    return ZoneInfo(current_app.config["AGENCY_TIMEZONE"])

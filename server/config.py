@@ -54,6 +54,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SYNC_FEED_RETENTION_HOURS", "SYNC_FEED_RETENTION_HOURS", int, 336),
     Setting("ENROLLMENT_CODE_MINUTES", "ENROLLMENT_CODE_MINUTES", int, 15),
     Setting("TRUST_PROXY", "TRUST_PROXY", _bool, False),
+    # Scheduling: visit windows are local times of the agency's zone (IANA name).
+    Setting("AGENCY_TIMEZONE", "AGENCY_TIMEZONE", str, "America/New_York"),
+    Setting("SCHEDULE_HORIZON_DAYS", "SCHEDULE_HORIZON_DAYS", int, 14),
+    Setting("MISSED_VISIT_GRACE_MINUTES", "MISSED_VISIT_GRACE_MINUTES", int, 60),
+    Setting("SILENT_DEVICE_HOURS", "SILENT_DEVICE_HOURS", int, 12),
+    Setting("PUMP_PM_DUE_DAYS", "PUMP_PM_DUE_DAYS", int, 7),
+    Setting("SCHEDULER_LEASE_SECONDS", "SCHEDULER_LEASE_SECONDS", int, 30),
+    Setting("JOB_MISFIRE_GRACE_SECONDS", "JOB_MISFIRE_GRACE_SECONDS", int, 3600),
+    # Training: attachment size limit, and how many days before the due date to remind.
+    Setting("TRAINING_ASSET_MAX_BYTES", "TRAINING_ASSET_MAX_BYTES", int, 20 * 1024 * 1024),
+    Setting("TRAINING_REMINDER_DAYS", "TRAINING_REMINDER_DAYS", int, 7),
 )
 
 DEFAULTS: dict[str, Any] = {
@@ -89,3 +100,14 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
 def is_production(config: Mapping[str, Any]) -> bool:
     """True when the deployment declared itself production."""
     return str(config.get("INFUSYNC_ENV", "development")).lower() == "production"
+
+
+def check_time_zone(config: Mapping[str, Any]) -> None:
+    """Refuse to start with an agency time zone the IANA database does not know."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = str(config.get("AGENCY_TIMEZONE", ""))
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{ENV_PREFIX}AGENCY_TIMEZONE: unknown time zone {name!r}") from exc
