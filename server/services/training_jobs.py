@@ -1,0 +1,89 @@
+"""The daily training job: statuses for every audience member, overdue marks, reminders.
+
+Registered by the scheduler as ``training_daily``. Idempotent: a second run on the same day
+changes nothing and notifies nobody twice (``reminded_for`` and the notification's unique
+``dedupe_key``). It does not commit; the caller does.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.models import (
+    Notification,
+    TrainingModule,
+    TrainingState,
+    TrainingStatus,
+)
+from server.services import training_rules as rules
+from server.services import training_standing as standing
+
+REMINDER_KIND = "training_reminder"
+
+
+def dedupe_key(status: TrainingStatus, due_on: date) -> str:
+    """One reminder per nurse, module lineage and due date."""
+    return f"{REMINDER_KIND}:{status.nurse_id}:{status.lineage_id}:{due_on.isoformat()}"
+
+
+def _remind(session: Session, status: TrainingStatus, module: TrainingModule,
+            today: date, days: int, now: datetime) -> bool:
+    """Notify her devices once when the due date is ``days`` away or closer."""
+    due = status.due_on
+    if due is None or status.reminded_for == due or not today <= due <= today + timedelta(days):
+        return False
+    if status.state is TrainingState.PASSED and not rules.is_recurring(module.due_rule):
+        return False
+    status.reminded_for = due
+    key = dedupe_key(status, due)
+    if session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
+        return False
+    left = (due - today).days
+    when = "today" if left == 0 else f"in {left} day{'s' if left != 1 else ''}"
+    notice = Notification(
+        user_id=status.nurse_id, kind=REMINDER_KIND, module_id=module.id, dedupe_key=key,
+        title=f"Training due {when}: {module.title}"[:200],
+        body=(f"Complete '{module.title}' by {due.isoformat()}."
+              + (" It is required for visits needing this competency." if module.required
+                 else ""))[:1000],
+        created_at=now)
+    try:
+        with session.begin_nested():  # another run may have sent it since we looked
+            session.add(notice)
+    except IntegrityError:
+        return False
+    return True
+
+
+def run_daily(session: Session, now: datetime) -> dict[str, int]:
+    """Create missing statuses, mark overdue, reopen recurring cycles, send reminders."""
+    today = standing.agency_today(now)
+    days = standing.reminder_days()
+    counts = {"created": 0, "removed": 0, "overdue": 0, "reopened": 0, "reminded": 0}
+    users = standing.active_users(session)
+    existing = standing.statuses_by_key(session)
+    current: dict[uuid.UUID, TrainingModule] = {}
+    for module in standing.published_modules(session):
+        created, removed = standing.align(session, module, users, today, existing)
+        counts["created"] += created
+        counts["removed"] += removed
+        current[module.lineage_id] = module
+    for (_nurse, lineage_id), status in sorted(existing.items(), key=lambda kv: str(kv[0])):
+        found = current.get(lineage_id)
+        if found is None:  # nothing published in this lineage any more
+            session.delete(status)
+            counts["removed"] += 1
+            continue
+        moved = standing.advance(status, found, today)
+        if moved:
+            counts[moved] += 1
+        if _remind(session, status, found, today, days, now):
+            counts["reminded"] += 1
+    session.flush()
+    return counts
+

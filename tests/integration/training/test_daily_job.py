@@ -1,0 +1,50 @@
+"""The daily job: statuses for the audience, overdue marks, reminders, idempotence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from server.extensions import db
+from server.models import Notification, TrainingState, TrainingStatus
+from server.services.training_jobs import run_daily
+from tests.conftest import FakeClock
+from tests.integration.training.modules import published_module
+
+
+def _statuses() -> dict[Any, TrainingStatus]:
+    return {s.nurse_id: s for s in db.session.scalars(select(TrainingStatus))}
+
+
+def test_daily_job_creates_statuses_marks_overdue_and_reminds_once(
+        app: Flask, agency: Any, clock: FakeClock) -> None:
+    with app.app_context():
+        published_module(clock(), due_rule={"kind": "after_publication", "days": 10})
+        db.session.commit()
+        first = run_daily(db.session, clock())
+        db.session.commit()
+        statuses = _statuses()
+        assert set(statuses) == {agency["nurse_a"]}  # only the picc-care nurse
+        status = statuses[agency["nurse_a"]]
+        assert status.state is TrainingState.NOT_STARTED
+        assert status.due_on is not None and status.due_on.isoformat() == "2026-12-03"
+        assert first["created"] == 1 and first["reminded"] == 0
+
+        clock.advance(days=4)  # 6 days before the due date: inside the 7-day window
+        assert run_daily(db.session, clock())["reminded"] == 1
+        db.session.commit()
+        assert run_daily(db.session, clock())["reminded"] == 0
+        db.session.commit()
+        notes = list(db.session.scalars(select(Notification)))
+        assert [(n.user_id, n.kind) for n in notes] == [(agency["nurse_a"], "training_reminder")]
+        assert "2026-12-03" in notes[0].body
+
+        clock.advance(days=7)  # past the due date
+        assert run_daily(db.session, clock())["overdue"] == 1
+        db.session.commit()
+        assert _statuses()[agency["nurse_a"]].state is TrainingState.OVERDUE
+        again = run_daily(db.session, clock())
+        assert again == {"created": 0, "removed": 0, "overdue": 0, "reopened": 0,
+                         "reminded": 0}
