@@ -6,13 +6,15 @@ import uuid
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
-from schemas.orders import OrderSchema
+from schemas.orders import OrderSchema, schedule_errors
 from server import audit
-from server.errors import Invalid
-from server.models import FrequencyKind, OrderStatus, Role, TherapyOrder
-from server.services import changes
+from server.errors import Conflict, Invalid, StaleVersion
+from server.models import FrequencyKind, OrderStatus, Role, ServiceLocation, TherapyOrder
+from server.services import changes, visit_generation
 from server.services.records import Access, Page, get_one, list_page
 from server.services.references import require_patient, require_user
 
@@ -30,12 +32,43 @@ def _enums(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _check_schedule(session: Session, order: TherapyOrder) -> None:
+    """The merged order's repetition fits its kind and its location is the patient's."""
+    errors = schedule_errors(order.frequency_kind.value, order.frequency_interval,
+                             list(order.weekdays or ()))
+    if errors:
+        raise Invalid("The order's schedule does not fit its frequency.", errors)
+    if order.service_location_id is not None:
+        location = session.get(ServiceLocation, order.service_location_id)
+        if location is None or location.patient_id != order.patient_id:
+            raise Invalid("The service location must be one of the patient's.",
+                          {"service_location_id": ["Not a location of this patient."]})
+
+
+def _follow_with_visits(session: Session, order: TherapyOrder, access: Access) -> None:
+    """Write the order, then bring its future visits in line with it (same transaction)."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict("This order conflicts with a stored one.", code="duplicate") from exc
+    except StaleDataError as exc:
+        session.rollback()
+        session.refresh(order)
+        raise StaleVersion(
+            "Someone else changed this record at the same moment; read it again and retry.",
+            {"current_version": order.version}) from exc
+    visit_generation.refresh(session, access.now, [order.id])
+
+
 def create_order(session: Session, data: dict[str, Any], access: Access) -> TherapyOrder:
-    """Enter a physician's order for a patient."""
+    """Enter a physician's order for a patient; its visits over the horizon come with it."""
     require_patient(session, data["patient_id"])
     require_user(session, data["physician_id"], Role.PHYSICIAN, "physician_id")
     order = TherapyOrder(**_enums(data))
+    _check_schedule(session, order)
     session.add(order)
+    _follow_with_visits(session, order, access)
     audit.record(session, access.actor, "create", "therapy_orders", at=access.now,
                  entity_id=order.id, patient_id=order.patient_id)
     changes.commit(session, "This order conflicts with a stored one.", order, _dump)
@@ -60,7 +93,8 @@ def get_order(session: Session, order_id: uuid.UUID, access: Access) -> TherapyO
 
 def update_order(session: Session, order_id: uuid.UUID, data: dict[str, Any],
                  expected_version: int | None, access: Access) -> TherapyOrder:
-    """Change an order (dose, rate, dates, status such as discontinued)."""
+    """Change an order (dose, rate, dates, schedule, status such as discontinued); its
+    future visits follow in the same transaction."""
     order = get_one(session, TherapyOrder, order_id, access, lambda o: o.patient_id, "update")
     changes.check_version(session, access, order, expected_version, _dump, order.patient_id)
     if "physician_id" in data:
@@ -68,6 +102,8 @@ def update_order(session: Session, order_id: uuid.UUID, data: dict[str, Any],
     changes.assign(order, _enums(data))
     if order.end_date and order.end_date < order.start_date:
         raise Invalid("The end date is before the start date.", {"end_date": ["Before start."]})
+    _check_schedule(session, order)
+    _follow_with_visits(session, order, access)
     audit.record(session, access.actor, "update", "therapy_orders", at=access.now,
                  entity_id=order.id, patient_id=order.patient_id,
                  details={"fields": sorted(data)})

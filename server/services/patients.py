@@ -11,8 +11,15 @@ from sqlalchemy.orm import Session, selectinload
 from schemas.patients import PatientSchema
 from server import audit
 from server.errors import Invalid
-from server.models import LocationKind, Patient, PatientStatus, Role, ServiceLocation
-from server.services import changes
+from server.models import (
+    LocationKind,
+    Patient,
+    PatientStatus,
+    Role,
+    ServiceLocation,
+    TherapyOrder,
+)
+from server.services import changes, visit_generation
 from server.services.records import Access, Page, get_one, list_page
 from server.services.references import require_user
 
@@ -101,6 +108,15 @@ def _patch_locations(patient: Patient, items: list[dict[str, Any]]) -> None:
             patient.locations.append(_location(item))
 
 
+def _follow_status(session: Session, patient: Patient, access: Access) -> None:
+    """Discharge cancels future unstarted visits; readmission brings the orders' back."""
+    order_ids = list(session.scalars(
+        select(TherapyOrder.id).where(TherapyOrder.patient_id == patient.id)))
+    visit_generation.refresh(session, access.now, order_ids)
+    if patient.status is PatientStatus.DISCHARGED:
+        visit_generation.cancel_unordered_for_patient(session, patient.id, access.now)
+
+
 def update_patient(session: Session, patient_id: uuid.UUID, data: dict[str, Any],
                    expected_version: int | None, access: Access) -> Patient:
     """Change demographics, status, access device or locations."""
@@ -115,6 +131,8 @@ def update_patient(session: Session, patient_id: uuid.UUID, data: dict[str, Any]
         patient.updated_at = access.now
     data.pop("locations", None)
     changes.assign(patient, data)
+    if "status" in data:
+        _follow_status(session, patient, access)
     audit.record(session, access.actor, "update", "patients", at=access.now,
                  entity_id=patient.id, patient_id=patient.id, details={"fields": sorted(data)})
     changes.commit(session, DUPLICATE_MRN, patient, _dump)

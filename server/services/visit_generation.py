@@ -283,6 +283,16 @@ def extend_horizon(session: Session, now: datetime, horizon_days: int, zone: Zon
     return counts
 
 
+def refresh(session: Session, now: datetime, order_ids: Collection[uuid.UUID]) -> dict[str, int]:
+    """``extend_horizon`` for these orders with the app's zone and horizon (a request's)."""
+    from flask import current_app
+
+    from server import clock
+
+    return extend_horizon(session, now, int(current_app.config["SCHEDULE_HORIZON_DAYS"]),
+                          clock.agency_zone(), order_ids)
+
+
 def cancel_unordered_for_patient(session: Session, patient_id: uuid.UUID,
                                  now: datetime) -> int:
     """Cancel a discharged patient's future untouched visits that no order produced."""
