@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from schemas.base import BaseSchema, Quantity
+from schemas.training import TrainingCompleteSchema
 
 
 class LocationSchema(BaseSchema):
@@ -162,4 +163,5 @@ MUTATION_DATA_SCHEMAS: dict[str, type[BaseSchema]] = {
     "visit.sign": SignSchema,
     "visit.missed": MissedSchema,
     "record.amend": AmendSchema,
+    "training.complete": TrainingCompleteSchema,
 }

@@ -30,6 +30,7 @@ from server.models import (
     VisitStatus,
 )
 from server.models.base import utcnow
+from server.training_fanout import changes as training_changes
 from sync import feed
 
 # A patient change reaches nurses with a visit from this far back onwards (see pull scope).
@@ -71,6 +72,7 @@ def _visit_changes(visit: Visit) -> Iterator[feed.Change]:
 
 
 def _changes_for(connection: Connection, obj: Any, now: datetime) -> Iterator[feed.Change]:
+    yield from training_changes(connection, obj)
     if isinstance(obj, Visit):
         yield from _visit_changes(obj)
     elif isinstance(obj, Patient | ServiceLocation | TherapyOrder):

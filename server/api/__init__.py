@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from server.api import auth, devices, orders, patients, pumps, review, sync, users, visits
+from server.api import (
+    auth,
+    devices,
+    orders,
+    patients,
+    pumps,
+    review,
+    sync,
+    sync_assets,
+    training,
+    users,
+    visits,
+)
 
 BLUEPRINTS = (auth.blp, users.blp, patients.blp, orders.blp, pumps.blp, visits.blp,
-              devices.blp, sync.blp, review.blp)
+              devices.blp, sync.blp, review.blp, training.blp, sync_assets.blp)
 
 
 def register(api: Api) -> None:

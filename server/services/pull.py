@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from server import audit
 from server.errors import AppError
 from server.models import Device, DeviceCommand, Patient, User, Visit
+from server.services import training_delivery
 from server.services.sync_scope import (
     AHEAD,
     BACK,
@@ -30,7 +31,8 @@ from server.services.sync_scope import (
 from sync import cursor as cursors
 from sync import feed
 
-SNAPSHOT_RANKS = ("profile", "patient", "service_location", "order", "pump", "visit",
+SNAPSHOT_RANKS = ("profile", "training", "training_status", "patient", "service_location",
+                  "order", "pump", "visit",
                   "device_command")
 
 
@@ -77,6 +79,8 @@ def _snapshot_keys(session: Session, scope: Scope, rank: int, after: str | None,
         stmt = select(User).where(User.id == scope.nurse_id)
     elif kind == "patient":
         stmt = select(Patient).where(Patient.id.in_(scope.patient_ids()))
+    elif kind in training_delivery.TRAINING_KINDS:
+        stmt = training_delivery.snapshot_query(session, kind, scope.nurse_id)
     elif kind == "visit":
         stmt = scope.visits()
     elif kind == "device_command":

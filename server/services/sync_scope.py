@@ -32,6 +32,7 @@ from server.models import (
     Visit,
     VisitStatus,
 )
+from server.services import training_delivery
 
 BACK = timedelta(days=7)
 AHEAD = timedelta(days=14)
@@ -66,6 +67,8 @@ class Scope:
 
 def upsert(kind: str, entity: Any) -> dict[str, Any]:
     """An upsert change carrying the entity's current data."""
+    if kind in training_delivery.TRAINING_KINDS:
+        return training_delivery.upsert(kind, entity)
     if kind == "device_command":
         data = {"type": entity.kind, "created_at": entity.created_at.isoformat()}
         return {"type": kind, "id": str(entity.id), "op": "upsert", "version": 1, "data": data}
@@ -143,6 +146,7 @@ def resolve(session: Session, scope: Scope, mentions: list[tuple[str, uuid.UUID]
             elif kind == "pump":
                 out.add(remove(kind, child.id))
     add_patient_closure(session, scope, patients, out)
+    training_delivery.resolve(session, scope.nurse_id, by_type, out.add)
     if scope.nurse_id in by_type.get("profile", set()):
         out.add(upsert("profile", session.get_one(User, scope.nurse_id)))
     for command in _by_id(session, DeviceCommand, by_type.get("device_command", set())).values():

@@ -22,11 +22,15 @@ from server.models import ModuleStatus, TrainingModule, User
 DEFAULT_FIRST_DUE_DAYS = 30
 
 
-def in_audience(audience: Mapping[str, Any], user: User) -> bool:
-    """True when the audience names the user by role, competency or id (active users only)."""
+def in_audience(audience: Mapping[str, Any], user: User | Any) -> bool:
+    """True when the audience names the user by role, competency or id (active users only).
+
+    ``user`` is a ``User`` or anything with its ``id``, ``role``, ``competencies`` and
+    ``active`` (the feed hook passes plain rows).
+    """
     if not user.active:
         return False
-    if user.role.value in audience.get("roles", ()):
+    if getattr(user.role, "value", user.role) in audience.get("roles", ()):
         return True
     if set(user.competencies or ()) & set(audience.get("competencies", ())):
         return True
