@@ -62,6 +62,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PUMP_PM_DUE_DAYS", "PUMP_PM_DUE_DAYS", int, 7),
     Setting("SCHEDULER_LEASE_SECONDS", "SCHEDULER_LEASE_SECONDS", int, 30),
     Setting("JOB_MISFIRE_GRACE_SECONDS", "JOB_MISFIRE_GRACE_SECONDS", int, 3600),
+    # Testing only (refused in production): read "now" from this file, so a test can move
+    # the time of a subprocess (the scheduler) forward.
+    Setting("CLOCK_FILE", "INFUSYNC_CLOCK_FILE"),
     # Training: attachment size limit, and how many days before the due date to remind.
     Setting("TRAINING_ASSET_MAX_BYTES", "TRAINING_ASSET_MAX_BYTES", int, 20 * 1024 * 1024),
     Setting("TRAINING_REMINDER_DAYS", "TRAINING_REMINDER_DAYS", int, 7),

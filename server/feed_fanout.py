@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from server.models import (
     Device,
     DeviceCommand,
+    Notification,
     Patient,
     Pump,
     Role,
@@ -91,6 +92,8 @@ def _changes_for(connection: Connection, obj: Any, now: datetime) -> Iterator[fe
     elif isinstance(obj, DeviceCommand):
         owner = connection.execute(select(Device.user_id).where(Device.id == obj.device_id))
         yield owner.scalar_one(), "device_command", obj.id
+    elif isinstance(obj, Notification):
+        yield obj.user_id, "notification", obj.id
 
 
 def _touched(session: Session) -> Iterable[Any]:

@@ -15,7 +15,6 @@ from server.extensions import db
 from server.models import User
 from server.services import devices, server_keys
 from server.services.records import Access
-from sync import feed
 
 keys = click.Group("keys", help="Manage the server's sync keys.")
 devices_group = click.Group("devices", help="Enroll and manage nurses' devices.")
@@ -72,8 +71,9 @@ sync_group = click.Group("sync", help="Sync housekeeping.")
 @with_appcontext
 def compact() -> None:
     """Drop feed entries older than the retention window (never below max_offline_hours)."""
-    cfg = current_app.config
-    hours = max(cfg["SYNC_FEED_RETENTION_HOURS"], cfg["SYNC_MAX_OFFLINE_HOURS"])
-    removed = feed.compact(db.session, clock.now() - timedelta(hours=hours))
+    from server.scheduler.jobs import feed_compaction, feed_retention
+
+    hours = int(feed_retention(current_app.config).total_seconds() // 3600)
+    removed = feed_compaction(db.session, clock.now(), current_app.config)["removed"]
     db.session.commit()
     click.echo(f"removed {removed} feed entries older than {hours} h")

@@ -28,6 +28,19 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+# Tables other code owns in the same database: APScheduler's job store creates its own.
+FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
+
+
+def include_object(obj, name, type_, reflected, _compare_to):
+    """Leave tables the app does not model (APScheduler's job store) to their owners."""
+    if type_ == "table" and reflected and name in FOREIGN_TABLES:
+        return False
+    if type_ in {"index", "column"} and reflected and getattr(obj, "table", None) is not None:
+        return obj.table.name not in FOREIGN_TABLES
+    return True
+
+
 def run_migrations_offline():
     """Emit SQL to stdout (``infusync db upgrade --sql``)."""
     context.configure(
@@ -36,6 +49,7 @@ def run_migrations_offline():
         literal_binds=True,
         render_as_batch=True,
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -45,7 +59,8 @@ def run_migrations_online():
     """Migrate the app's database over the app's engine."""
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
-    conf_args.update(render_as_batch=True, compare_type=True, render_item=render_item)
+    conf_args.update(render_as_batch=True, compare_type=True, render_item=render_item,
+                     include_object=include_object)
     with target_db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():

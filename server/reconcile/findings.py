@@ -54,6 +54,13 @@ FINDINGS: dict[str, Finding] = {
     "pump_not_in_service": Finding(Severity.CRITICAL, (ACCEPT, AMEND)),
     # sync
     "seq_gap": Finding(Severity.WARNING, (ACCEPT,)),
+    # scheduled jobs (server/scheduler): acknowledged, or closed by the system when
+    # documentation arrives
+    "visit_missed": Finding(Severity.WARNING, (ACCEPT,)),
+    "visit_missed_unassigned": Finding(Severity.CRITICAL, (ACCEPT,)),
+    "visit_late_unknown": Finding(Severity.INFO, (ACCEPT,)),
+    "silent_device": Finding(Severity.WARNING, (ACCEPT,)),
+    "pump_pm_due": Finding(Severity.INFO, (ACCEPT,)),
 }
 
 

@@ -25,11 +25,15 @@ from server.models import (
     VitalSign,
 )
 from server.reconcile.findings import open_review
+from server.scheduler.alerts import SYSTEM_KINDS, close_alerts
 
 DOCUMENT_MODELS: tuple[Any, ...] = (VitalSign, InfusionAdministration, VisitNote)
 AFTER_SIGNATURE = "after_signature"
 # Statuses that only documentation sets, and that documentation can therefore undo.
 DERIVED = frozenset({VisitStatus.IN_PROGRESS, VisitStatus.COMPLETED, VisitStatus.MISSED})
+# Reasons the missed-visits job gives: its verdict stands until documentation arrives.
+JOB_MISSED_REASONS = frozenset({"no_documentation", "unassigned"})
+STARTED = frozenset({VisitStatus.IN_PROGRESS, VisitStatus.COMPLETED})
 
 
 def _events(session: Session, visit: Visit) -> list[VisitEvent]:
@@ -60,10 +64,16 @@ def _derive(visit: Visit, events: list[VisitEvent]) -> None:
     elif missed:
         _set(visit, status=VisitStatus.MISSED, missed_reason=missed[-1].details.get("reason"),
              checked_in_at=None, checked_out_at=None, signed_at=None)
-    elif visit.status in DERIVED:
+    elif visit.status in DERIVED and not marked_by_job(visit):
         # Its only check-in was entered in error or moved away: back to where it started.
         _set(visit, status=VisitStatus.SCHEDULED, checked_in_at=None, checked_out_at=None,
              signed_at=None, missed_reason=None)
+
+
+def marked_by_job(visit: Visit) -> bool:
+    """Late or missed by the missed-visits job rather than by anything documented."""
+    return visit.status is VisitStatus.LATE_UNKNOWN or (
+        visit.status is VisitStatus.MISSED and visit.missed_reason in JOB_MISSED_REASONS)
 
 
 def _documents_after(session: Session, visit: Visit, sign: VisitEvent) -> Iterable[Any]:
@@ -122,7 +132,11 @@ def recompute(session: Session, visit: Visit, now: datetime,
     """
     session.flush()
     events = _events(session, visit)
+    was_marked = marked_by_job(visit)
     _derive(visit, events)
+    if was_marked and visit.status in STARTED:
+        # The documentation was on its way after all: the alert is over, the record stands.
+        close_alerts(session, visit.id, SYSTEM_KINDS, "documentation_arrived", now)
     signs = [e for e in events if e.kind == "sign"]
     items = (_flag_after_signature(session, visit, signs, now)
              if signs and visit.status is VisitStatus.COMPLETED else [])

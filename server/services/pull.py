@@ -33,7 +33,7 @@ from sync import feed
 
 SNAPSHOT_RANKS = ("profile", "training", "training_status", "patient", "service_location",
                   "order", "pump", "visit",
-                  "device_command")
+                  "device_command", "notification")
 
 
 class CursorExpired(AppError):
@@ -86,6 +86,8 @@ def _snapshot_keys(session: Session, scope: Scope, rank: int, after: str | None,
     elif kind == "device_command":
         stmt = select(DeviceCommand).where(DeviceCommand.device_id == scope.device_id,
                                            DeviceCommand.delivered_at.is_(None))
+    elif kind == "notification":
+        stmt = scope.notifications()
     else:
         model = dict(CHILD_MODELS)[kind]
         stmt = select(model).where(model.patient_id.in_(scope.patient_ids()))

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from schemas.notifications import NotificationSchema
 from schemas.orders import OrderSchema
 from schemas.patients import PatientSchema, ServiceLocationSchema
 from schemas.pumps import PumpSchema
@@ -24,6 +25,7 @@ from schemas.users import UserBriefSchema
 from schemas.visits import VisitSchema
 from server.models import (
     DeviceCommand,
+    Notification,
     Patient,
     Pump,
     ServiceLocation,
@@ -42,8 +44,10 @@ CHILD_MODELS: tuple[tuple[str, Any], ...] = (
 DUMPERS: dict[str, Any] = {
     "visit": VisitSchema(), "patient": PatientSchema(exclude=("locations",)),
     "service_location": ServiceLocationSchema(), "order": OrderSchema(), "pump": PumpSchema(),
-    "profile": UserBriefSchema(),
+    "profile": UserBriefSchema(), "notification": NotificationSchema(),
 }
+# A snapshot carries the notifications of this many days; older ones are history.
+NOTIFICATION_DAYS = timedelta(days=14)
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,11 @@ class Scope:
         return select(Visit).where(
             Visit.nurse_id == self.nurse_id, Visit.status != VisitStatus.CANCELLED,
             Visit.scheduled_start >= self.at - BACK, Visit.scheduled_start < self.at + AHEAD)
+
+    def notifications(self) -> Select[tuple[Notification]]:
+        """Her notifications of the last ``NOTIFICATION_DAYS`` (the snapshot's)."""
+        return select(Notification).where(Notification.user_id == self.nurse_id,
+                                          Notification.created_at >= self.at - NOTIFICATION_DAYS)
 
     def patient_ids(self) -> Select[tuple[uuid.UUID]]:
         """Ids of the patients of her visits inside the window."""
@@ -152,3 +161,6 @@ def resolve(session: Session, scope: Scope, mentions: list[tuple[str, uuid.UUID]
     for command in _by_id(session, DeviceCommand, by_type.get("device_command", set())).values():
         if command.device_id == scope.device_id:
             out.add(upsert("device_command", command))
+    for note in _by_id(session, Notification, by_type.get("notification", set())).values():
+        if note.user_id == scope.nurse_id:
+            out.add(upsert("notification", note))

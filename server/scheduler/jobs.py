@@ -1,0 +1,75 @@
+"""The jobs: explicit ids, cron triggers in the agency's zone, and their bodies.
+
+A body takes ``(session, at, config)`` — ``at`` is the time the run was scheduled for —
+returns counts, and never commits (``runs.run`` does). Running it twice for the same time
+changes nothing: what it writes is keyed by the fact it records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.orm import Session
+
+from server.scheduler import missed, pump_maintenance, silent_devices
+from server.scheduler.runs import Body
+from sync import feed
+
+
+def visit_horizon(session: Session, at: datetime, config: Mapping[str, Any]) -> dict[str, int]:
+    """Generate order occurrences through today + ``SCHEDULE_HORIZON_DAYS``."""
+    from server.services.visit_generation import extend_horizon
+
+    return extend_horizon(session, at, int(config["SCHEDULE_HORIZON_DAYS"]),
+                          ZoneInfo(str(config["AGENCY_TIMEZONE"])))
+
+
+def feed_retention(config: Mapping[str, Any]) -> timedelta:
+    """How long feed entries live: never shorter than a device may stay offline."""
+    return timedelta(hours=max(int(config["SYNC_FEED_RETENTION_HOURS"]),
+                               int(config["SYNC_MAX_OFFLINE_HOURS"])))
+
+
+def feed_compaction(session: Session, at: datetime,
+                    config: Mapping[str, Any]) -> dict[str, int]:
+    """Drop feed entries older than the retention window (``infusync sync compact`` too)."""
+    return {"removed": feed.compact(session, at - feed_retention(config))}
+
+
+def training_daily(session: Session, at: datetime,
+                   config: Mapping[str, Any]) -> dict[str, int]:
+    """Training due dates, reminders and overdue flags (server.services.training_jobs)."""
+    from server.services import training_jobs  # type: ignore[attr-defined,unused-ignore]
+
+    counts: dict[str, int] = training_jobs.run_daily(session, at)
+    return counts
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A job: its id in the job store, when it fires (local time), what it does."""
+
+    id: str
+    trigger: Callable[[ZoneInfo], BaseTrigger]
+    body: Body
+
+
+def _cron(**fields: Any) -> Callable[[ZoneInfo], BaseTrigger]:
+    return lambda zone: CronTrigger(timezone=zone, **fields)
+
+
+JOBS: tuple[JobSpec, ...] = (
+    JobSpec("visit_horizon", _cron(hour=1, minute=0), visit_horizon),
+    JobSpec("training_daily", _cron(hour=2, minute=0), training_daily),
+    JobSpec("feed_compaction", _cron(hour=3, minute=30), feed_compaction),
+    JobSpec("pump_maintenance", _cron(hour=6, minute=0), pump_maintenance.run),
+    JobSpec("silent_devices", _cron(minute=5), silent_devices.run),
+    JobSpec("missed_visits", _cron(minute="*/15"), missed.run),
+)
+BY_ID: dict[str, JobSpec] = {job.id: job for job in JOBS}
