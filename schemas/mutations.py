@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
@@ -164,4 +167,87 @@ MUTATION_DATA_SCHEMAS: dict[str, type[BaseSchema]] = {
     "visit.missed": MissedSchema,
     "record.amend": AmendSchema,
     "training.complete": TrainingCompleteSchema,
+}
+
+
+# Fast paths for the most frequent mutation types. Each takes the ``data`` of a mutation
+# and returns exactly what its schema's ``load`` would (same keys, same order, same
+# values), or None whenever the input is anything but plainly valid: the caller then runs
+# the schema, which accepts or refuses with its own messages. So a fast path can only ever
+# say "valid, and here is the same result", never refuse or accept differently. The caller
+# must also have ruled out NUL characters (``BaseSchema.refuse_nul``) in the whole input.
+
+_VITALS_FIELDS = VitalsSchema().fields
+_COMPONENT_KEYS = frozenset(ComponentSchema().fields)
+_VITALS_KEYS = frozenset(_VITALS_FIELDS)
+_VITALS_REQUIRED = frozenset({"code", "unit", "taken_at"})
+_TAKEN_AT = _VITALS_FIELDS["taken_at"]
+
+
+def fast_quantity(value: Any) -> Decimal | None:
+    """``Quantity()`` (no places, no validators) of a JSON number; None if not plain."""
+    kind = type(value)
+    if kind is not int and kind is not float:
+        return None
+    number = Decimal(str(value))
+    return number if number.is_finite() else None
+
+
+def fast_aware_datetime(field: fields.AwareDateTime, value: Any) -> datetime | None:
+    """What an ``AwareDateTime`` field without validators loads from text; None if invalid."""
+    if type(value) is not str:
+        return None
+    try:
+        loaded: datetime = field._deserialize(value, None, None)
+    except ValidationError:
+        return None
+    return loaded
+
+
+def _code_and_unit(data: dict[str, Any]) -> bool:
+    code, unit = data["code"], data["unit"]
+    return (type(code) is str and 3 <= len(code) <= 20
+            and type(unit) is str and 1 <= len(unit) <= 20)
+
+
+def _fast_components(value: Any) -> list[dict[str, Any]] | None:
+    if type(value) is not list:
+        return None
+    loaded = []
+    for part in value:
+        if type(part) is not dict or part.keys() != _COMPONENT_KEYS or not _code_and_unit(part):
+            return None
+        number = fast_quantity(part["value"])
+        if number is None:
+            return None
+        loaded.append({"code": part["code"], "value": number, "unit": part["unit"]})
+    return loaded
+
+
+def fast_vitals(data: Any) -> dict[str, Any] | None:
+    """``VitalsSchema().load(data)`` for plainly valid input; None otherwise."""
+    if type(data) is not dict or not _VITALS_REQUIRED <= data.keys() <= _VITALS_KEYS \
+            or not _code_and_unit(data):
+        return None
+    value = data.get("value")
+    if value is not None:
+        value = fast_quantity(value)
+        if value is None:
+            return None
+    components = data.get("components")
+    if components is not None:
+        components = _fast_components(components)
+        if components is None:
+            return None
+    if (value is None) == (not components):  # VitalsSchema._value_or_components refuses it
+        return None
+    taken_at = fast_aware_datetime(_TAKEN_AT, data["taken_at"])
+    if taken_at is None:
+        return None
+    return {"code": data["code"], "value": value, "components": components,
+            "unit": data["unit"], "taken_at": taken_at}
+
+
+FAST_DATA_LOADERS: dict[str, Callable[[Any], dict[str, Any] | None]] = {
+    "vitals.record": fast_vitals,
 }

@@ -67,10 +67,23 @@ class LedgerEntry(Base):
     )
 
 
+def canonical_json(device_id: uuid.UUID, mutation: Any) -> str:
+    """The mutation in canonical JSON (sorted keys, ASCII), bound to the device that sent it.
+
+    Being ASCII, the text holds ``\\u0000`` wherever any key or string in ``mutation``
+    holds a NUL, so a caller may look for NULs here instead of walking the mutation again.
+    """
+    return json.dumps([str(device_id), mutation], sort_keys=True, separators=(",", ":"))
+
+
+def hash_canonical(canonical: str) -> str:
+    """The content hash of a mutation from its ``canonical_json``."""
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def content_hash(device_id: uuid.UUID, mutation: dict[str, Any]) -> str:
     """SHA-256 of the mutation in canonical JSON, bound to the device that sent it."""
-    canonical = json.dumps([str(device_id), mutation], sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hash_canonical(canonical_json(device_id, mutation))
 
 
 def _associated(entry_id: uuid.UUID) -> bytes:

@@ -1,0 +1,155 @@
+"""The fast validation paths of a push load exactly what the schemas load, or step aside.
+
+A fast path may only ever answer "valid, and here is the same result as the schema's";
+for anything else it returns None (or False) and the schema decides, with its messages.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import Any
+
+import pytest
+from marshmallow import ValidationError
+
+from schemas.base import _holds_nul
+from schemas.mutations import VitalsSchema, fast_vitals
+from schemas.sync import MutationSchema
+from server.services.apply import Item, _fast_mutation, _validate
+from sync import ledger
+
+DEVICE = uuid.UUID("00000000-0000-4000-8000-000000000001")
+TAKEN = "2026-11-22T09:15:00-05:00"
+BP = {"code": "85354-9", "unit": "mm[Hg]", "taken_at": TAKEN, "components": [
+    {"code": "8480-6", "value": 122, "unit": "mm[Hg]"},
+    {"code": "8462-4", "value": 78, "unit": "mm[Hg]"}]}
+PULSE = {"code": "8867-4", "value": 72, "unit": "/min", "taken_at": TAKEN}
+
+MISSING = object()
+
+
+def _with(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    data = copy.deepcopy(base)
+    for key, value in changes.items():
+        if value is MISSING:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    return data
+
+
+VITALS_CASES: list[Any] = [
+    PULSE, BP, _with(PULSE, value=36.8), _with(PULSE, value=0), _with(PULSE, value=-1.5e3),
+    _with(PULSE, value=1e400), _with(PULSE, value=float("nan")), _with(PULSE, value="72"),
+    _with(PULSE, value="NaN"), _with(PULSE, value=True), _with(PULSE, value=None),
+    _with(PULSE, value=MISSING), _with(PULSE, value=[72]), _with(PULSE, components=[]),
+    _with(PULSE, components=None), _with(BP, value=None), _with(BP, value=1),
+    _with(BP, components=[]), _with(BP, components={}), _with(BP, components=[None]),
+    _with(BP, components=[{"code": "8480-6", "value": 1, "unit": "mm[Hg]", "x": 1}]),
+    _with(BP, components=[{"code": "8480-6", "value": None, "unit": "mm[Hg]"}]),
+    _with(BP, components=[{"code": "8480-6", "unit": "mm[Hg]"}]),
+    _with(BP, components=[{"code": "84", "value": 1, "unit": "mm[Hg]"}]),
+    _with(BP, components=[{"code": "8480-6", "value": 1, "unit": ""}]),
+    _with(BP, components=[{"code": "8480-6", "value": "1", "unit": "x"}]),
+    _with(PULSE, code="88"), _with(PULSE, code="8" * 20), _with(PULSE, code="8" * 21),
+    _with(PULSE, code=8867), _with(PULSE, code=MISSING), _with(PULSE, code=None),
+    _with(PULSE, unit=""), _with(PULSE, unit="u" * 20), _with(PULSE, unit="u" * 21),
+    _with(PULSE, unit=None), _with(PULSE, unit=MISSING), _with(PULSE, extra=1),
+    _with(PULSE, taken_at="2026-11-22T09:15:00"), _with(PULSE, taken_at="2026-11-22T09:15Z"),
+    _with(PULSE, taken_at="2026-11-22"), _with(PULSE, taken_at="yesterday"),
+    _with(PULSE, taken_at="2026-11-22T09:15:00.123456+14:00"), _with(PULSE, taken_at=None),
+    _with(PULSE, taken_at=20261122), _with(PULSE, taken_at=MISSING), _with(PULSE, taken_at=""),
+    _with(PULSE, unit="/min\x00"), [], None, "vitals", 1,
+]
+
+
+def _schema_load(schema: Any, data: Any) -> Any:
+    try:
+        return schema.load(data)
+    except ValidationError:
+        return None
+
+
+@pytest.mark.parametrize("data", VITALS_CASES)
+def test_fast_vitals_loads_what_the_schema_loads_or_steps_aside(data: Any) -> None:
+    fast = fast_vitals(copy.deepcopy(data))
+    if fast is None or _holds_nul(data):
+        return  # the schema decides (NULs are the caller's to rule out)
+    expected = _schema_load(VitalsSchema(), copy.deepcopy(data))
+    assert expected is not None, "the fast path accepted what the schema refuses"
+    assert list(fast.items()) == list(expected.items())
+    assert [type(v) for v in fast.values()] == [type(v) for v in expected.values()]
+
+
+def test_the_plain_readings_take_the_fast_path() -> None:
+    for data in (PULSE, BP, _with(PULSE, value=36.8)):
+        assert fast_vitals(copy.deepcopy(data)) is not None
+
+
+MUTATION = {"id": str(uuid.uuid4()), "seq": 7, "type": "vitals.record",
+            "entity_id": str(uuid.uuid4()), "visit_id": str(uuid.uuid4()),
+            "base_version": None, "occurred_at": TAKEN, "data": PULSE}
+
+MUTATION_CASES: list[Any] = [
+    MUTATION, _with(MUTATION, visit_id=None), _with(MUTATION, base_version=3),
+    _with(MUTATION, base_version=True), _with(MUTATION, base_version=3.0),
+    _with(MUTATION, base_version="3"), _with(MUTATION, seq=0), _with(MUTATION, seq=-1),
+    _with(MUTATION, seq=True), _with(MUTATION, seq=1.0), _with(MUTATION, seq="7"),
+    _with(MUTATION, seq=2**70), _with(MUTATION, id="nope"), _with(MUTATION, id=None),
+    _with(MUTATION, id=uuid.uuid4().hex), _with(MUTATION, id="{" + str(uuid.uuid4()) + "}"),
+    _with(MUTATION, id="urn:uuid:" + str(uuid.uuid4())), _with(MUTATION, id=12),
+    _with(MUTATION, entity_id=""), _with(MUTATION, visit_id="x"), _with(MUTATION, visit_id=1),
+    _with(MUTATION, type=""), _with(MUTATION, type="t" * 40), _with(MUTATION, type="t" * 41),
+    _with(MUTATION, type=None), _with(MUTATION, type="visit.note"),
+    _with(MUTATION, occurred_at="2026-11-22T09:15:00"), _with(MUTATION, occurred_at=None),
+    _with(MUTATION, data=[]), _with(MUTATION, data=None), _with(MUTATION, data={}),
+    _with(MUTATION, extra=1), _with(MUTATION, data=MISSING), _with(MUTATION, seq=MISSING),
+    _with(MUTATION, visit_id=MISSING), _with(MUTATION, base_version=MISSING), [], "x", None,
+]
+
+
+@pytest.mark.parametrize("raw", MUTATION_CASES)
+def test_fast_mutation_loads_what_the_schema_loads_or_steps_aside(raw: Any) -> None:
+    fast = _fast_mutation(copy.deepcopy(raw))
+    if fast is None:
+        return
+    expected = _schema_load(MutationSchema(), copy.deepcopy(raw))
+    assert expected is not None, "the fast path accepted what the schema refuses"
+    assert list(fast.items()) == list(expected.items())
+    assert [type(v) for v in fast.values()] == [type(v) for v in expected.values()]
+
+
+def _slow(raw: Any) -> Item:
+    """What ``_validate`` filled before it had a fast path (the schemas alone)."""
+    item = Item(0, raw)
+    mutation = _schema_load(MutationSchema(), raw)
+    if mutation is None:
+        return item
+    data = _schema_load(VitalsSchema(), mutation["data"]) \
+        if mutation["type"] == "vitals.record" else None
+    if data is not None:
+        item.mutation, item.data = mutation, data
+        item.digest = ledger.content_hash(DEVICE, raw)
+    return item
+
+
+@pytest.mark.parametrize("raw", [
+    *MUTATION_CASES, *(_with(MUTATION, data=data) for data in VITALS_CASES),
+    _with(MUTATION, data=_with(PULSE, unit="/min\x00")),
+    _with(MUTATION, data=_with(BP, components=[
+        {"code": "8480-6", "value": 122, "unit": "mm[Hg]"},
+        {"code": "8462-4", "value": 78, "unit": "mm\x00[Hg]"}])),
+    _with(MUTATION, occurred_at="2026-11-22T09:15:00\x00-05:00"),
+    _with(MUTATION, data=_with(PULSE, unit="\\u0000")),  # a backslash, not a NUL
+])
+def test_validate_fills_the_same_item_with_or_without_the_fast_path(raw: Any) -> None:
+    item = Item(0, copy.deepcopy(raw))
+    _validate(item, DEVICE)
+    expected = _slow(copy.deepcopy(raw))
+    if item.mutation is None:
+        assert item.result["status"] == "rejected"
+    assert (item.mutation, item.data, item.digest) == (
+        expected.mutation, expected.data, expected.digest)
+    if item.data is not None:
+        assert list(item.data.items()) == list(expected.data.items())  # type: ignore[union-attr]
