@@ -7,6 +7,7 @@ from flask_smorest import Api
 from server.api import (
     auth,
     devices,
+    jobs,
     orders,
     patients,
     pumps,
@@ -19,7 +20,7 @@ from server.api import (
 )
 
 BLUEPRINTS = (auth.blp, users.blp, patients.blp, orders.blp, pumps.blp, visits.blp,
-              devices.blp, sync.blp, review.blp, training.blp, sync_assets.blp)
+              devices.blp, sync.blp, review.blp, jobs.blp, training.blp, sync_assets.blp)
 
 
 def register(api: Api) -> None:
