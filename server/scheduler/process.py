@@ -45,8 +45,14 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 
-def fire(job_id: str, scheduled_for: datetime) -> str | None:
-    """What the job store names as every job's function: one recorded run (app context)."""
+def fire(job_id: str, scheduled_for: datetime | None = None) -> str | None:
+    """What the job store names as every job's function: one recorded run (app context).
+
+    ``scheduled_for`` is given by ``AppExecutor`` (a default, because APScheduler checks
+    that the job's stored arguments alone satisfy the signature).
+    """
+    if scheduled_for is None:
+        raise TypeError("fire() runs under AppExecutor, which passes scheduled_for")
     run = runs.run(db.session, job_id, BY_ID[job_id].body, scheduled_for, current_app.config,
                    app_clock.now)
     return run.outcome if run else None
