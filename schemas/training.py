@@ -77,11 +77,18 @@ class AudienceSchema(BaseSchema):
         validate=validate.Length(max=1000))
 
 
+class StoredDate(fields.Date):
+    """A date loaded from ISO text and stored as that text (in a JSON column)."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return value if isinstance(value, str) else super()._serialize(value, attr, obj, **kwargs)
+
+
 class DueRuleSchema(BaseSchema):
     """A fixed date, N days after publication, or every N months (first due after ``days``)."""
 
     kind = fields.String(required=True, validate=validate.OneOf(DUE_KINDS))
-    date = fields.Date(load_default=None, allow_none=True)
+    date = StoredDate(load_default=None, allow_none=True)
     days = fields.Integer(load_default=None, allow_none=True, strict=True,
                           validate=validate.Range(min=0, max=3650))
     months = fields.Integer(load_default=None, allow_none=True, strict=True,
@@ -134,11 +141,18 @@ class ModuleSchema(BaseSchema):
 
 
 class ModuleUpdateSchema(ModuleSchema):
-    """A draft edit: any field; If-Match (or ``revision``) guards against lost updates."""
+    """A draft edit: only the fields sent change; If-Match (or ``revision``) guards against
+    lost updates."""
 
-    class Meta:
-        partial = True
-
+    title = trimmed(200)
+    summary = fields.String(validate=validate.Length(max=1000))
+    body_md = fields.String(validate=validate.Length(max=200_000))
+    attachments = fields.List(fields.Nested(AttachmentSchema), validate=validate.Length(max=20))
+    quiz = fields.Nested(QuizSchema)
+    competency = fields.String(allow_none=True, validate=validate.Length(min=1, max=40))
+    audience = fields.Nested(AudienceSchema)
+    due_rule = fields.Nested(DueRuleSchema, allow_none=True)
+    required = fields.Boolean()
     revision = fields.Integer(load_default=None, strict=True)
 
 

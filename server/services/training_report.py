@@ -45,7 +45,7 @@ def rows(session: Session, filters: dict[str, Any], access: Access) -> list[dict
         stmt = stmt.where(TrainingStatus.nurse_id == filters["nurse_id"])
     if "state" in filters:
         stmt = stmt.where(TrainingStatus.state == TrainingState(filters["state"]))
-    found = list(session.execute(stmt).tuples())
+    found = [tuple(row) for row in session.execute(stmt)]
     scores = _last_scores(session, [status for status, _m, _u in found])
     audit.record(session, access.actor, "list", "training_statuses", at=access.now,
                  details={"count": len(found)})

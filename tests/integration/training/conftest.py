@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from tests.factories import login
 from tests.integration.sync.conftest import enroll
 from tests.integration.training.modules import module_body
 
@@ -14,11 +15,14 @@ __all__ = ["enroll"]
 
 
 @pytest.fixture
-def lead(client: FlaskClient, as_user: Any) -> Any:
+def lead(client: FlaskClient, agency: Any) -> Any:
     """The training lead's calls: ``lead.publish(**overrides)`` → the published module."""
 
     class Lead:
-        headers = as_user("training_lead")
+        @property
+        def headers(self) -> dict[str, str]:
+            """A fresh login each time: tests move the clock past the token's idle time."""
+            return login(client, "training_lead")
 
         def draft(self, **overrides: Any) -> dict[str, Any]:
             response = client.post("/api/v1/training/modules", json=module_body(**overrides),
