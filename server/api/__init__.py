@@ -6,6 +6,7 @@ from flask_smorest import Api
 
 from server.api import (
     auth,
+    board,
     devices,
     jobs,
     orders,
@@ -20,7 +21,8 @@ from server.api import (
 )
 
 BLUEPRINTS = (auth.blp, users.blp, patients.blp, orders.blp, pumps.blp, visits.blp,
-              devices.blp, sync.blp, review.blp, jobs.blp, training.blp, sync_assets.blp)
+              devices.blp, sync.blp, review.blp, jobs.blp, training.blp, sync_assets.blp,
+              board.blp)
 
 
 def register(api: Api) -> None:

@@ -1,0 +1,132 @@
+"""The coordinator's board: one local day, per nurse, with what needs attention."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from server import audit
+from server.models import (
+    Device,
+    DeviceStatus,
+    ReviewItem,
+    ReviewStatus,
+    Severity,
+    User,
+    Visit,
+    VisitEvent,
+    VisitStatus,
+)
+from server.services.candidates import local_day_bounds
+from server.services.records import Access
+
+# Review items the scheduling jobs raise; the board shows them beside the day.
+ALERT_KINDS = ("silent_device", "visit_missed", "visit_late_unknown", "pump_pm_due")
+MAX_ALERTS = 200
+_SEVERITY_ORDER = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def _day_visits(session: Session, start: datetime, end: datetime) -> list[Visit]:
+    stmt = (select(Visit).options(joinedload(Visit.patient), joinedload(Visit.service_location))
+            .where(Visit.scheduled_start >= start, Visit.scheduled_start < end,
+                   Visit.status != VisitStatus.CANCELLED)
+            .order_by(Visit.scheduled_start, Visit.id))
+    return list(session.scalars(stmt).unique())
+
+
+def _exceptions(session: Session, visit_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Visits whose check-in or check-out was outside every service location."""
+    if not visit_ids:
+        return set()
+    stmt = select(VisitEvent.visit_id).distinct().where(
+        VisitEvent.visit_id.in_(visit_ids), VisitEvent.kind.in_(("check_in", "check_out")),
+        VisitEvent.evv_status == "exception", VisitEvent.conflict.is_(False),
+        VisitEvent.entered_in_error.is_(False))
+    return set(session.scalars(stmt))
+
+
+def _evv(visit: Visit, exceptions: set[uuid.UUID]) -> dict[str, Any]:
+    if visit.id in exceptions:
+        state = "exception"
+    elif visit.checked_out_at is not None:
+        state = "checked_out"
+    elif visit.checked_in_at is not None:
+        state = "checked_in"
+    else:
+        state = "not_started"
+    return {"state": state, "checked_in_at": visit.checked_in_at,
+            "checked_out_at": visit.checked_out_at}
+
+
+def _item(visit: Visit, exceptions: set[uuid.UUID]) -> dict[str, Any]:
+    patient = visit.patient
+    return {"id": visit.id, "version": visit.version, "order_id": visit.order_id,
+            "patient": {"id": patient.id, "name": f"{patient.first_name} {patient.last_name}"},
+            "scheduled_start": visit.scheduled_start, "scheduled_end": visit.scheduled_end,
+            "status": visit.status.value, "evv": _evv(visit, exceptions),
+            "service_location": {"id": visit.service_location_id,
+                                 "kind": visit.service_location.kind.value},
+            "assignment_override": visit.assignment_override}
+
+
+def _last_syncs(session: Session, nurse_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, datetime]:
+    stmt = (select(Device.user_id, func.max(Device.last_seen_at))
+            .where(Device.user_id.in_(list(nurse_ids)), Device.status != DeviceStatus.REVOKED)
+            .group_by(Device.user_id))
+    return {user_id: seen for user_id, seen in session.execute(stmt) if seen is not None}
+
+
+def _nurses(session: Session, visits: list[Visit],
+            exceptions: set[uuid.UUID]) -> list[dict[str, Any]]:
+    by_nurse: dict[uuid.UUID, list[Visit]] = {}
+    for visit in visits:
+        if visit.nurse_id is not None:
+            by_nurse.setdefault(visit.nurse_id, []).append(visit)
+    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(list(by_nurse))))}
+    syncs = _last_syncs(session, by_nurse)
+    rows = [{"nurse": {"id": nurse_id, "name": users[nurse_id].name},
+             "last_sync_at": syncs.get(nurse_id),
+             "visits": [_item(v, exceptions) for v in own]}
+            for nurse_id, own in by_nurse.items()]
+    return sorted(rows, key=lambda row: (row["nurse"]["name"], str(row["nurse"]["id"])))
+
+
+def _review(session: Session) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    counts = dict.fromkeys((s.value for s in Severity), 0)
+    for severity, count in session.execute(
+            select(ReviewItem.severity, func.count()).where(
+                ReviewItem.status == ReviewStatus.OPEN).group_by(ReviewItem.severity)):
+        counts[severity.value] = count
+    items = session.scalars(select(ReviewItem).where(
+        ReviewItem.status == ReviewStatus.OPEN, ReviewItem.kind.in_(ALERT_KINDS))
+        .order_by(ReviewItem.created_at.desc()).limit(MAX_ALERTS))
+    alerts = [{"id": i.id, "kind": i.kind, "severity": i.severity.value, "summary": i.summary,
+               "visit_id": i.visit_id, "device_id": i.device_id, "created_at": i.created_at}
+              for i in items]
+    alerts.sort(key=lambda a: _SEVERITY_ORDER[Severity(a["severity"])])
+    return counts, alerts
+
+
+def board(session: Session, day: date | None, zone: ZoneInfo, access: Access) -> dict[str, Any]:
+    """The day's visits per nurse (time order), the unassigned ones, open review counts and
+    scheduling alerts; audited as one list naming the patients shown."""
+    day = day or access.now.astimezone(zone).date()
+    start, end = local_day_bounds(day, zone)
+    visits = _day_visits(session, start, end)
+    exceptions = _exceptions(session, [v.id for v in visits])
+    counts, alerts = _review(session)
+    result = {"date": day, "time_zone": zone.key, "nurses": _nurses(session, visits, exceptions),
+              "unassigned": [_item(v, exceptions) for v in visits if v.nurse_id is None],
+              "review_counts": counts, "alerts": alerts}
+    patients = sorted({str(v.patient_id) for v in visits})
+    audit.record(session, access.actor, "list", "visits", at=access.now,
+                 details={"view": "board", "date": day.isoformat(), "count": len(visits),
+                          "patient_ids": patients})
+    session.commit()
+    return result
