@@ -45,7 +45,7 @@ def feed_compaction(session: Session, at: datetime,
 def training_daily(session: Session, at: datetime,
                    config: Mapping[str, Any]) -> dict[str, int]:
     """Training due dates, reminders and overdue flags (server.services.training_jobs)."""
-    from server.services import training_jobs  # type: ignore[attr-defined,unused-ignore]
+    from server.services import training_jobs
 
     counts: dict[str, int] = training_jobs.run_daily(session, at)
     return counts
@@ -69,7 +69,8 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("training_daily", _cron(hour=2, minute=0), training_daily),
     JobSpec("feed_compaction", _cron(hour=3, minute=30), feed_compaction),
     JobSpec("pump_maintenance", _cron(hour=6, minute=0), pump_maintenance.run),
-    JobSpec("silent_devices", _cron(minute=5), silent_devices.run),
+    # Hourly through the working day: at night nobody could act on it, and nurses sleep.
+    JobSpec("silent_devices", _cron(hour="8-20", minute=5), silent_devices.run),
     JobSpec("missed_visits", _cron(minute="*/15"), missed.run),
 )
 BY_ID: dict[str, JobSpec] = {job.id: job for job in JOBS}

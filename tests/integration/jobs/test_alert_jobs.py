@@ -140,3 +140,8 @@ def test_devices_last_contact_counts_any_active_device(app, enroll, run_job, age
     assert run.counts == {"nurses_working": 2, "flagged": 0}
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Device)) == 3
+
+
+def test_training_daily_job_runs_the_training_engine(run_job):
+    run = run_job("training_daily", datetime(2026, 11, 23, 7, 0, tzinfo=UTC))
+    assert (run.outcome, run.error) == ("succeeded", None)
