@@ -18,6 +18,9 @@ from server.services import changes, visit_generation
 from server.services.records import Access, Page, get_one, list_page
 from server.services.references import require_patient, require_user
 
+# Edits that change the visits an order already has, not only which occurrences exist.
+RESHAPING = frozenset({"window_minutes", "service_location_id"})
+
 
 def _dump(order: TherapyOrder) -> Any:
     return OrderSchema().dump(order)
@@ -45,7 +48,8 @@ def _check_schedule(session: Session, order: TherapyOrder) -> None:
                           {"service_location_id": ["Not a location of this patient."]})
 
 
-def _follow_with_visits(session: Session, order: TherapyOrder, access: Access) -> None:
+def _follow_with_visits(session: Session, order: TherapyOrder, access: Access,
+                        reshape: bool = False) -> None:
     """Write the order, then bring its future visits in line with it (same transaction)."""
     try:
         session.flush()
@@ -58,7 +62,7 @@ def _follow_with_visits(session: Session, order: TherapyOrder, access: Access) -
         raise StaleVersion(
             "Someone else changed this record at the same moment; read it again and retry.",
             {"current_version": order.version}) from exc
-    visit_generation.refresh(session, access.now, [order.id])
+    visit_generation.refresh(session, access.now, [order.id], reshape)
 
 
 def create_order(session: Session, data: dict[str, Any], access: Access) -> TherapyOrder:
@@ -103,7 +107,7 @@ def update_order(session: Session, order_id: uuid.UUID, data: dict[str, Any],
     if order.end_date and order.end_date < order.start_date:
         raise Invalid("The end date is before the start date.", {"end_date": ["Before start."]})
     _check_schedule(session, order)
-    _follow_with_visits(session, order, access)
+    _follow_with_visits(session, order, access, reshape=bool(RESHAPING & set(data)))
     audit.record(session, access.actor, "update", "therapy_orders", at=access.now,
                  entity_id=order.id, patient_id=order.patient_id,
                  details={"fields": sorted(data)})

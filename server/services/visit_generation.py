@@ -177,20 +177,27 @@ def _stop_reason(order: TherapyOrder) -> str | None:
     return None
 
 
-def _reshape(order: TherapyOrder, visit: Visit, location_id: uuid.UUID,
-             counts: dict[str, int]) -> None:
-    """Keep an untouched future visit in step with its order's window and location."""
+def _follow(order: TherapyOrder, visit: Visit, location_id: uuid.UUID, reshape: bool,
+            counts: dict[str, int]) -> None:
+    """Bring back an occurrence the generator cancelled (say, during a hold); with
+    ``reshape``, give an untouched visit the order's new window length and location.
+
+    A visit a person moved (start no longer its occurrence) keeps its times.
+    """
     assert visit.occurrence_at is not None
     end = visit.occurrence_at + timedelta(minutes=order.window_minutes)
-    changed = False
     if visit.status is VisitStatus.CANCELLED:
-        # Cancelled by the generator (say, a hold) and an occurrence again: bring it back,
-        # unassigned like any new visit.
         visit.status, visit.cancel_reason, visit.nurse_id = VisitStatus.SCHEDULED, None, None
         visit.assignment_override = None
+        visit.scheduled_start, visit.scheduled_end = visit.occurrence_at, end
+        visit.service_location_id = location_id
         counts["reinstated"] += 1
-    if visit.scheduled_start != visit.occurrence_at or visit.scheduled_end != end:
-        visit.scheduled_start, visit.scheduled_end, changed = visit.occurrence_at, end, True
+        return
+    if not reshape:
+        return
+    changed = False
+    if visit.scheduled_start == visit.occurrence_at and visit.scheduled_end != end:
+        visit.scheduled_end, changed = end, True
     if visit.service_location_id != location_id:
         visit.service_location_id, changed = location_id, True
     counts["updated"] += changed
@@ -207,7 +214,7 @@ def _served_days(order: TherapyOrder, visits: list[Visit], now: datetime,
 
 
 def _sync_order(session: Session, order: TherapyOrder, visits: list[Visit], now: datetime,
-                last_day: date, zone: ZoneInfo, counts: dict[str, int]) -> None:
+                last_day: date, zone: ZoneInfo, reshape: bool, counts: dict[str, int]) -> None:
     reason = _stop_reason(order)
     location_id = _location_id(order)
     if reason is not None or location_id is None:
@@ -225,7 +232,7 @@ def _sync_order(session: Session, order: TherapyOrder, visits: list[Visit], now:
         revivable = (visit.status is VisitStatus.CANCELLED and visit.scheduled_start > now
                      and _generated_reason(visit.cancel_reason))
         if current and (_untouched(visit, now) or revivable):
-            _reshape(order, visit, location_id, counts)
+            _follow(order, visit, location_id, reshape, counts)
         elif not current:
             counts["cancelled"] += _stop([visit], now, REASON_SCHEDULE_CHANGED)
     new = [Visit(patient_id=order.patient_id, order_id=order.id, occurrence_at=start,
@@ -265,12 +272,14 @@ def _insert(session: Session, visits: list[Visit]) -> int:
 
 
 def extend_horizon(session: Session, now: datetime, horizon_days: int, zone: ZoneInfo,
-                   order_ids: Collection[uuid.UUID] | None = None) -> dict[str, int]:
+                   order_ids: Collection[uuid.UUID] | None = None, *,
+                   reshape: bool = False) -> dict[str, int]:
     """Bring orders' visits up to date through local day today + ``horizon_days``.
 
     Active orders of active patients get one visit per occurrence (new ones unassigned);
     other orders, and occurrences a schedule change removed, lose their future untouched
-    visits. Documented or started visits are never changed. Does not commit.
+    visits; ``reshape`` (an order just edited) also gives untouched visits its new window
+    length and location. Documented or started visits are never changed. Does not commit.
     """
     counts = {"created": 0, "cancelled": 0, "updated": 0, "reinstated": 0}
     last_day = now.astimezone(zone).date() + timedelta(days=horizon_days)
@@ -278,19 +287,20 @@ def extend_horizon(session: Session, now: datetime, horizon_days: int, zone: Zon
     since = _local_start(now.astimezone(zone).date(), time(0, 0), zone)
     existing = _existing(session, [order.id for order in orders], now, since)
     for order in orders:
-        _sync_order(session, order, existing[order.id], now, last_day, zone, counts)
+        _sync_order(session, order, existing[order.id], now, last_day, zone, reshape, counts)
     session.flush()
     return counts
 
 
-def refresh(session: Session, now: datetime, order_ids: Collection[uuid.UUID]) -> dict[str, int]:
+def refresh(session: Session, now: datetime, order_ids: Collection[uuid.UUID],
+            reshape: bool = False) -> dict[str, int]:
     """``extend_horizon`` for these orders with the app's zone and horizon (a request's)."""
     from flask import current_app
 
     from server import clock
 
     return extend_horizon(session, now, int(current_app.config["SCHEDULE_HORIZON_DAYS"]),
-                          clock.agency_zone(), order_ids)
+                          clock.agency_zone(), order_ids, reshape=reshape)
 
 
 def cancel_unordered_for_patient(session: Session, patient_id: uuid.UUID,

@@ -20,9 +20,10 @@ from server.models import (
     Visit,
     VisitStatus,
 )
+from server.services.visit_generation import extend_horizon
 from tests.assertions import count_rows
 from tests.factories import make_order, make_patient, make_user
-from tests.integration.scheduling.helpers import generate, local_starts
+from tests.integration.scheduling.helpers import NEW_YORK, generate, local_starts
 
 MONDAY = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)  # 08:00 in New York
 
@@ -264,7 +265,11 @@ def test_window_length_and_location_change_reshape_visits_in_place(app: Flask) -
         order.service_location_id, order.window_minutes = work.id, 45
         db.session.commit()
         work_id = work.id
-    assert generate(app, MONDAY, [order_id])["updated"] == 2
+    assert generate(app, MONDAY, [order_id])["updated"] == 0  # nightly leaves them be
+    with app.app_context():
+        counts = extend_horizon(db.session, MONDAY, 14, NEW_YORK, [order_id], reshape=True)
+        db.session.commit()
+    assert counts["updated"] == 2
     with app.app_context():
         visits = db.session.scalars(select(Visit).where(Visit.order_id == order_id)).all()
         assert {v.service_location_id for v in visits} == {work_id}
@@ -297,3 +302,20 @@ def test_a_coordinators_cancellation_is_not_undone(app: Flask) -> None:
         db.session.commit()
     generate(app, MONDAY)
     assert local_starts(app, order_id) == ["2026-11-24 09:00"]
+
+
+def test_a_visit_a_person_moved_keeps_its_time(app: Flask) -> None:
+    order_id = _order(app, end_date=date(2026, 11, 24))
+    generate(app, MONDAY)
+    with app.app_context():
+        visit = db.session.scalars(select(Visit).where(Visit.order_id == order_id)
+                                   .order_by(Visit.scheduled_start)).first()
+        assert visit is not None
+        visit.scheduled_start += timedelta(hours=3)
+        visit.scheduled_end += timedelta(hours=3)
+        db.session.commit()
+    with app.app_context():
+        extend_horizon(db.session, MONDAY, 14, NEW_YORK, [order_id], reshape=True)
+        db.session.commit()
+    generate(app, MONDAY)
+    assert local_starts(app, order_id) == ["2026-11-23 12:00", "2026-11-24 09:00"]

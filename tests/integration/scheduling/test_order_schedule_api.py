@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -132,3 +133,15 @@ def test_discharge_cancels_future_visits_including_hand_scheduled(client, as_use
         visit_a = db.session.get(Visit, agency["visit_a"])
         assert visit_a is not None
         assert visit_a.cancel_reason == "Patient discharged; future visits were cancelled."
+
+
+def test_a_new_window_length_reaches_existing_visits(client, as_user, agency, app):
+    headers = as_user("coordinator")
+    order = client.post(URL, headers=headers, json=body(agency)).get_json()
+    response = client.patch(f"{URL}/{order['id']}", headers=headers,
+                            json={"window_minutes": 180, "version": order["version"]})
+    assert response.status_code == 200, response.get_json()
+    with app.app_context():
+        lengths = {v.scheduled_end - v.scheduled_start for v in db.session.scalars(
+            select(Visit).where(Visit.order_id == uuid.UUID(order["id"])))}
+    assert lengths == {timedelta(minutes=180)}
