@@ -30,6 +30,7 @@ from offline_store.errors import OfflineStoreError, WrongPin
 from offline_store.output import print_status, print_sync, print_visits
 from offline_store.store import Store
 from offline_store.summaries import list_visits, status_summary
+from offline_store.training_commands import add_training_commands
 from offline_store.transport import Transport
 
 DEFAULT_STORE = Path("~/.infusync-device/store.sqlite3")
@@ -186,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     vitals.add_argument("--spo2", type=int, help="oxygen saturation, %%")
     vitals.add_argument("--rr", type=int, help="respiratory rate, /min")
     add_clinical_commands(sub)
+    add_training_commands(sub)
     sub.add_parser("sync", help="push documentation, pull changes").set_defaults(
         handler=cmd_sync)
     sub.add_parser("status", help="pending work and problems").set_defaults(handler=cmd_status)
