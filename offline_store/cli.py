@@ -27,6 +27,7 @@ from offline_store.documentation import (
     record_vitals,
 )
 from offline_store.errors import OfflineStoreError, WrongPin
+from offline_store.notifications import add_notification_commands
 from offline_store.output import print_status, print_sync, print_visits
 from offline_store.store import Store
 from offline_store.summaries import list_visits, status_summary
@@ -187,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     vitals.add_argument("--spo2", type=int, help="oxygen saturation, %%")
     vitals.add_argument("--rr", type=int, help="respiratory rate, /min")
     add_clinical_commands(sub)
+    add_notification_commands(sub)
     add_training_commands(sub)
     sub.add_parser("sync", help="push documentation, pull changes").set_defaults(
         handler=cmd_sync)
