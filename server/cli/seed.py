@@ -41,10 +41,13 @@ from server.models import (
     VisitStatus,
 )
 from server.passwords import hash_password
+from server.services.visit_generation import extend_horizon, occurrences
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, demo.EMAIL_DOMAIN)
 SEED = 20261123
 DAYS_BACK = 7
+# Visits are generated over the whole horizon (SCHEDULE_HORIZON_DAYS); the first week is
+# already assigned, the rest waits on the coordinator's board.
 DAYS_AHEAD = 7
 TRAVEL = timedelta(minutes=30)
 
@@ -71,9 +74,10 @@ class Case:
 def seed_demo() -> None:
     """Load the demo agency: staff, 60 fictional patients, orders, pumps and visits.
 
-    Visits cover two weeks in the agency's local time: the 7 days before today and the 7
-    days starting today ("today" from the app's clock). Past visits are completed, later
-    ones scheduled. Running it again on a seeded database changes nothing.
+    Visits are the orders' occurrences in the agency's local time, from 7 days before today
+    through the scheduling horizon ("today" from the app's clock). Past visits are
+    completed, later ones scheduled; the 7 days starting today are assigned, later ones
+    wait unassigned. Running it again on a seeded database changes nothing.
     """
     if config.is_production(current_app.config):
         raise click.ClickException("refusing to load demo accounts (shared password) "
@@ -100,7 +104,9 @@ def _load(session: Session, now: datetime) -> dict[str, int]:
     physicians = [user for user in staff if user.role is Role.PHYSICIAN]
     cases = _build_cases(rng, physicians, today)
     pumps = _build_pumps(rng, cases, today)
-    visits = _build_visits(cases, [user for user in staff if user.role is Role.NURSE], today, now)
+    horizon = int(current_app.config["SCHEDULE_HORIZON_DAYS"])
+    visits = _build_visits(cases, [user for user in staff if user.role is Role.NURSE], today,
+                           now, horizon)
     counts = {"staff accounts": len(staff), "patients": len(cases), "orders": len(cases),
               "pumps": len(pumps), "visits": len(visits)}
     audit = AuditEvent(id=demo_id("audit", "seed"), at=now, actor_user_id=None, action="seed",
@@ -113,6 +119,9 @@ def _load(session: Session, now: datetime) -> dict[str, int]:
         for batch in batches:
             session.add_all(batch)
             session.flush()
+        # Every occurrence is built above with a fixed id; this finds none missing, and
+        # leaves the demo exactly as the nightly horizon job would.
+        extend_horizon(session, now, horizon, clock.agency_zone())
         session.commit()
     except IntegrityError as exc:
         session.rollback()
@@ -179,6 +188,9 @@ def _build_case(rng: random.Random, index: int, therapy: demo.Therapy, physician
     )
     first_dose = time(rng.choice(therapy.first_dose_hours), rng.choice((0, 30)))
     order = _build_order(rng, index, therapy, patient_id, physician.id, today)
+    # Its visits: the first dose's time, as long as the therapy's visit takes.
+    order.window_start, order.window_minutes, order.weekdays = (
+        first_dose, therapy.visit_minutes, [])
     return Case(patient, therapy, home, work, first_dose, order)
 
 
@@ -277,21 +289,25 @@ def _pump(rng: random.Random, index: int, patient_id: uuid.UUID | None, state: s
     )
 
 
-def _build_visits(cases: list[Case], nurses: list[User], today: date,
-                  now: datetime) -> list[Visit]:
-    """One visit per dose due in the two-week window, by a nurse qualified for the order."""
-    window_start = datetime.combine(today - timedelta(days=DAYS_BACK), time(), demo.TIMEZONE)
-    window_end = datetime.combine(today + timedelta(days=DAYS_AHEAD), time(), demo.TIMEZONE)
+def _build_visits(cases: list[Case], nurses: list[User], today: date, now: datetime,
+                  horizon: int) -> list[Visit]:
+    """One visit per order occurrence from a week back through the horizon; the first week
+    ahead by a nurse qualified for the order, later ones unassigned."""
+    zone = clock.agency_zone()
+    since = datetime.combine(today - timedelta(days=DAYS_BACK), time(), zone).astimezone(UTC)
+    assigned_before = today + timedelta(days=DAYS_AHEAD)
     nurse_of = _assign_nurses(cases, nurses)
     visits = []
     for case in cases:
-        for local_start in _dose_starts(case, window_start, window_end):
-            start = local_start.astimezone(UTC)
+        minutes = timedelta(minutes=case.order.window_minutes)
+        for start in occurrences(case.order, since, today + timedelta(days=horizon), zone):
+            local_start = start.astimezone(zone)
+            assigned = local_start.date() < assigned_before
             visits.append(Visit(
                 id=demo_id("visit", f"{case.order.id}:{local_start:%Y%m%dT%H%M}"),
-                patient_id=case.patient.id, order_id=case.order.id,
-                nurse_id=nurse_of[case.order.id], scheduled_start=start,
-                scheduled_end=start + timedelta(minutes=case.therapy.visit_minutes),
+                patient_id=case.patient.id, order_id=case.order.id, occurrence_at=start,
+                nurse_id=nurse_of[case.order.id] if assigned else None, scheduled_start=start,
+                scheduled_end=start + minutes,
                 service_location_id=_visit_location(case, local_start).id,
             ))
     _space_out(visits)
@@ -329,23 +345,6 @@ def _dose_interval(order: TherapyOrder) -> timedelta:
     return timedelta(days=1)
 
 
-def _dose_starts(case: Case, window_start: datetime, window_end: datetime) -> list[datetime]:
-    """Local start times of the order's doses inside the window and the order's dates.
-
-    Arithmetic on times of one zone is wall-clock, so an 08:00 dose stays at 08:00 over DST.
-    """
-    order, step = case.order, _dose_interval(case.order)
-    first = datetime.combine(order.start_date, case.first_dose, demo.TIMEZONE)
-    starts = []
-    at, count = first, 0
-    while at < window_end and (order.end_date is None or at.date() <= order.end_date):
-        if at >= window_start:
-            starts.append(at)
-        count += 1
-        at = first + count * step
-    return starts
-
-
 def _visit_location(case: Case, local_start: datetime) -> ServiceLocation:
     """Short weekday daytime visits happen at work for patients who gave a workplace."""
     at_work = (case.work is not None and local_start.weekday() < 5
@@ -357,7 +356,8 @@ def _space_out(visits: list[Visit]) -> None:
     """Shift each nurse's visits so none overlaps the previous one plus travel time."""
     by_nurse: dict[uuid.UUID | None, list[Visit]] = {}
     for visit in visits:
-        by_nurse.setdefault(visit.nurse_id, []).append(visit)
+        if visit.nurse_id is not None:  # unassigned visits keep their occurrence times
+            by_nurse.setdefault(visit.nurse_id, []).append(visit)
     for route in by_nurse.values():
         route.sort(key=lambda v: (v.scheduled_start, str(v.id)))
         for previous, visit in itertools.pairwise(route):

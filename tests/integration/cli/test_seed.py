@@ -124,11 +124,17 @@ def test_visits_for_the_next_week_by_qualified_nurses(app, runner, clock):
         orders = {order.id: order for order in all_rows(TherapyOrder)}
         locations = {location.id: location for location in all_rows(ServiceLocation)}
         days = {visit.scheduled_start.astimezone(TIMEZONE).date() for visit in visits}
-        assert {today + timedelta(days=n) for n in range(7)} <= days
+        assert {today + timedelta(days=n) for n in range(15)} <= days
         assert min(days) >= today - timedelta(days=7)
+        assert max(days) == today + timedelta(days=14)
         for visit in visits:
+            day = visit.scheduled_start.astimezone(TIMEZONE).date()
+            # The first week ahead is assigned; the rest of the horizon waits on the board.
+            assert (visit.nurse_id is None) is (day >= today + timedelta(days=7))
+            assert visit.occurrence_at is not None
             needed = orders[visit.order_id].required_competency
-            assert needed is None or needed in nurses[visit.nurse_id].competencies
+            assert (needed is None or visit.nurse_id is None
+                    or needed in nurses[visit.nurse_id].competencies)
             assert locations[visit.service_location_id].patient_id == visit.patient_id
             expected = VisitStatus.COMPLETED if visit.scheduled_end <= now else (
                 VisitStatus.SCHEDULED)
