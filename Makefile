@@ -31,9 +31,12 @@ migrate: install
 seed: migrate
 	$(BIN)/infusync seed-demo
 
-## make run: install, migrate the embedded SQLite database, load the demo agency, serve.
+## make run: install, migrate the embedded SQLite database, load the demo agency, serve;
+## the scheduler (jobs: missed visits, silent devices, ...) runs beside it and stops with it.
 run: seed
 	@echo "infusync on http://$(HOST):$(PORT) — API docs at http://$(HOST):$(PORT)/api/docs"
+	@$(BIN)/infusync scheduler & scheduler=$$!; \
+	trap 'kill -TERM $$scheduler 2>/dev/null; wait $$scheduler' EXIT INT TERM; \
 	$(BIN)/infusync serve --host $(HOST) --port $(PORT)
 
 ## lint: ruff everywhere; mypy --strict on the protocol packages (sync, offline_store).
