@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from schemas.base import BaseSchema, trimmed
+from schemas.users import COMPETENCIES
 
 ROLES = ("admin", "coordinator", "training_lead", "qc", "nurse", "physician")
 STATES = ("not_started", "passed", "failed", "overdue")
@@ -69,8 +70,8 @@ class AudienceSchema(BaseSchema):
 
     roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), load_default=list,
                         validate=validate.Length(max=10))
-    competencies = fields.List(trimmed(40), load_default=list,
-                               validate=validate.Length(max=50))
+    competencies = fields.List(fields.String(validate=validate.OneOf(COMPETENCIES)),
+                               load_default=list, validate=validate.Length(max=50))
     nurse_ids = fields.List(fields.String(validate=validate.Regexp(
         r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
         error="A user id (lowercase UUID).")), load_default=list,
@@ -129,7 +130,7 @@ class ModuleSchema(BaseSchema):
                               validate=validate.Length(max=20))
     quiz = fields.Nested(QuizSchema, load_default=dict)
     competency = fields.String(load_default=None, allow_none=True,
-                               validate=validate.Length(min=1, max=40))
+                               validate=validate.OneOf(COMPETENCIES))
     audience = fields.Nested(AudienceSchema, load_default=dict)
     due_rule = fields.Nested(DueRuleSchema, load_default=None, allow_none=True)
     required = fields.Boolean(load_default=False)
@@ -149,7 +150,7 @@ class ModuleUpdateSchema(ModuleSchema):
     body_md = fields.String(validate=validate.Length(max=200_000))
     attachments = fields.List(fields.Nested(AttachmentSchema), validate=validate.Length(max=20))
     quiz = fields.Nested(QuizSchema)
-    competency = fields.String(allow_none=True, validate=validate.Length(min=1, max=40))
+    competency = fields.String(allow_none=True, validate=validate.OneOf(COMPETENCIES))
     audience = fields.Nested(AudienceSchema)
     due_rule = fields.Nested(DueRuleSchema, allow_none=True)
     required = fields.Boolean()
