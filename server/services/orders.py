@@ -48,20 +48,25 @@ def _check_schedule(session: Session, order: TherapyOrder) -> None:
                           {"service_location_id": ["Not a location of this patient."]})
 
 
-def _follow_with_visits(session: Session, order: TherapyOrder, access: Access,
-                        reshape: bool = False) -> None:
-    """Write the order, then bring its future visits in line with it (same transaction)."""
+def flush_or_refuse(session: Session, row: Any, unique_message: str) -> None:
+    """Flush before visits follow an edit: a clash or a concurrent edit is a 409, not a 500."""
     try:
         session.flush()
     except IntegrityError as exc:
         session.rollback()
-        raise Conflict("This order conflicts with a stored one.", code="duplicate") from exc
+        raise Conflict(unique_message, code="duplicate") from exc
     except StaleDataError as exc:
         session.rollback()
-        session.refresh(order)
+        session.refresh(row)
         raise StaleVersion(
             "Someone else changed this record at the same moment; read it again and retry.",
-            {"current_version": order.version}) from exc
+            {"current_version": row.version}) from exc
+
+
+def _follow_with_visits(session: Session, order: TherapyOrder, access: Access,
+                        reshape: bool = False) -> None:
+    """Write the order, then bring its future visits in line with it (same transaction)."""
+    flush_or_refuse(session, order, "This order conflicts with a stored one.")
     visit_generation.refresh(session, access.now, [order.id], reshape)
 
 
