@@ -14,7 +14,7 @@ MAX_BULK = 200
 OVERRIDE_MIN = 10
 
 
-def _override() -> fields.Field:
+def _override() -> fields.String:
     return fields.String(validate=validate.Length(
         min=OVERRIDE_MIN, max=400, error=f"Say why, in {OVERRIDE_MIN} to 400 characters."))
 
@@ -92,7 +92,9 @@ class CandidateSchema(BaseSchema):
     nurse = fields.Nested(CandidateNurseSchema)
     eligible = fields.Boolean()
     reasons = fields.List(fields.String())
-    load = fields.Integer(metadata={"description": "Her non-cancelled visits that local day"})
+    # Not named ``load``: that would shadow Schema.load.
+    day_load = fields.Integer(data_key="load", attribute="load", metadata={
+        "description": "Her non-cancelled visits that local day"})
     distance_km = fields.Float(allow_none=True, metadata={
         "description": "From her previous visit that day to this one (null: none before)"})
     assigned = fields.Boolean(metadata={"description": "She holds the visit now"})

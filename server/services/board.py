@@ -109,7 +109,7 @@ def _review(session: Session) -> tuple[dict[str, int], list[dict[str, Any]]]:
     alerts = [{"id": i.id, "kind": i.kind, "severity": i.severity.value, "summary": i.summary,
                "visit_id": i.visit_id, "device_id": i.device_id, "created_at": i.created_at}
               for i in items]
-    alerts.sort(key=lambda a: _SEVERITY_ORDER[Severity(a["severity"])])
+    alerts.sort(key=lambda a: _SEVERITY_ORDER[Severity(str(a["severity"]))])
     return counts, alerts
 
 

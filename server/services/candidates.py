@@ -29,7 +29,7 @@ def _loads(session: Session, nurse_ids: list[uuid.UUID], start: datetime,
             .where(Visit.nurse_id.in_(nurse_ids), Visit.status != VisitStatus.CANCELLED,
                    Visit.scheduled_start >= start, Visit.scheduled_start < end)
             .group_by(Visit.nurse_id))
-    return {nurse_id: count for nurse_id, count in session.execute(stmt)}
+    return {nurse_id: count for nurse_id, count in session.execute(stmt) if nurse_id}
 
 
 def _previous_places(session: Session, nurse_ids: list[uuid.UUID], visit: Visit,
@@ -42,7 +42,7 @@ def _previous_places(session: Session, nurse_ids: list[uuid.UUID], visit: Visit,
                    Visit.scheduled_start < visit.scheduled_start)
             .order_by(Visit.scheduled_start))
     # Ordered by start: the last row per nurse wins.
-    return {nurse_id: (lat, lon) for nurse_id, lat, lon in session.execute(stmt)}
+    return {nurse_id: (lat, lon) for nurse_id, lat, lon in session.execute(stmt) if nurse_id}
 
 
 def _sort_key(row: dict[str, Any]) -> tuple[Any, ...]:

@@ -233,3 +233,31 @@ def test_bulk_input_is_checked(client, as_user, agency, tpn_visits):
                  {"assignments": [item] * 201}, {}):
         response = client.post(f"{API}/assign", headers=headers, json=body)
         assert "assignments" in error_of(response, 422, "validation_failed")["details"]
+
+
+def test_unassign_takes_if_match_without_a_body(client, as_user, agency, app, tpn_visits):
+    headers = as_user("coordinator")
+    version = assign(client, headers, tpn_visits[0], agency["nurse_b"]).get_json()["version"]
+    response = client.post(f"{API}/{tpn_visits[0]}/unassign",
+                           headers={**headers, "If-Match": f'"{version}"'})
+    assert response.status_code == 200, response.get_json()
+    assert visit_row(app, tpn_visits[0])["nurse_id"] is None
+
+
+def test_bad_assign_bodies_are_4xx_with_messages(client, as_user, agency, tpn_visits):
+    headers = as_user("coordinator")
+    url = f"{API}/{tpn_visits[0]}/assign"
+    for body, field in (({"nurse_id": "abc", "version": 1}, "nurse_id"),
+                        ({"version": 1}, "nurse_id"),
+                        ({"nurse_id": str(agency["nurse_b"]), "version": "1"}, "version"),
+                        ({"nurse_id": str(agency["nurse_b"]), "version": 1, "x": 1}, "x"),
+                        ({"nurse_id": str(agency["nurse_b"]), "override_reason": 5,
+                          "version": 1}, "override_reason")):
+        response = client.post(url, headers=headers, json=body)
+        assert field in error_of(response, 422, "validation_failed")["details"], body
+    response = client.post(url, headers={**headers, "Content-Type": "application/json"},
+                           data="{not json")
+    assert response.status_code == 400
+    response = client.post(url, headers={**headers, "If-Match": '"abc"'},
+                           json={"nurse_id": str(agency["nurse_b"])})
+    error_of(response, 422, "validation_failed")
