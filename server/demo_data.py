@@ -153,3 +153,26 @@ PUMP_COUNT = 40
 PUMPS_PM_OVERDUE = 3
 PUMPS_PM_DUE_THIS_WEEK = 2
 PUMPS_OUT_OF_SERVICE = 1
+
+# One published refresher for the nurses who hold picc-care (see ``server/cli/seed_training``).
+TRAINING_MODULE: dict[str, object] = {
+    "title": "PICC line care refresher (demo)",
+    "summary": "Flushing, dressing changes and the signs of phlebitis.",
+    "body_md": ("# PICC line care\n\n- Flush with 10 mL saline before and after each use "
+                "(push-pause).\n- Change the transparent dressing every 7 days, or sooner "
+                "when it is loose or soiled.\n- Measure the external length at every "
+                "dressing change.\n"),
+    "quiz": {"pass_mark_percent": 80, "questions": [
+        {"id": "q1", "text": "Flush a PICC before and after each use?", "kind": "single",
+         "options": [{"id": "yes", "text": "Yes"}, {"id": "no", "text": "No"}],
+         "correct": ["yes"]},
+        {"id": "q2", "text": "Which are signs of phlebitis?", "kind": "multiple",
+         "options": [{"id": "red", "text": "Redness along the vein"},
+                     {"id": "warm", "text": "Warmth"}, {"id": "cold", "text": "Cold fingers"}],
+         "correct": ["red", "warm"]},
+    ]},
+    "competency": "picc-care",
+    "audience": {"competencies": ["picc-care"]},
+    "due_rule": {"kind": "after_publication", "days": 30},
+    "required": True,
+}

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from schemas.users import npi_is_valid
 from server import clock, config
 from server import demo_data as demo
+from server.cli.seed_training import training_batches
 from server.extensions import db
 from server.models import (
     AccessDeviceType,
@@ -114,7 +115,8 @@ def _load(session: Session, now: datetime) -> dict[str, int]:
     # Foreign keys without a relationship() do not order the flush: flush parents first.
     batches: list[Sequence[object]] = [staff, [case.patient for case in cases],
                                        [*(case.order for case in cases), *pumps],
-                                       [*visits, audit]]
+                                       [*visits, audit],
+                                       *training_batches(staff, now, demo_id)]
     try:
         for batch in batches:
             session.add_all(batch)
