@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from server import audit
@@ -29,13 +29,21 @@ from server.services.records import Access
 # Review items the scheduling jobs raise; the board shows them beside the day.
 ALERT_KINDS = ("silent_device", "visit_missed", "visit_late_unknown", "pump_pm_due")
 MAX_ALERTS = 200
+# How far back today's board looks for visits still waiting on a device (late_unknown).
+LATE_LOOKBACK = timedelta(days=7)
 _SEVERITY_ORDER = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
-def _day_visits(session: Session, start: datetime, end: datetime) -> list[Visit]:
+def _day_visits(session: Session, start: datetime, end: datetime,
+                today: bool) -> list[Visit]:
+    """The day's visits; today's board also carries earlier ones still late_unknown."""
+    in_day = and_(Visit.scheduled_start >= start, Visit.scheduled_start < end,
+                  Visit.status != VisitStatus.CANCELLED)
+    unresolved = and_(Visit.status == VisitStatus.LATE_UNKNOWN,
+                      Visit.scheduled_start >= start - LATE_LOOKBACK,
+                      Visit.scheduled_start < start)
     stmt = (select(Visit).options(joinedload(Visit.patient), joinedload(Visit.service_location))
-            .where(Visit.scheduled_start >= start, Visit.scheduled_start < end,
-                   Visit.status != VisitStatus.CANCELLED)
+            .where(or_(in_day, unresolved) if today else in_day)
             .order_by(Visit.scheduled_start, Visit.id))
     return list(session.scalars(stmt).unique())
 
@@ -116,9 +124,10 @@ def _review(session: Session) -> tuple[dict[str, int], list[dict[str, Any]]]:
 def board(session: Session, day: date | None, zone: ZoneInfo, access: Access) -> dict[str, Any]:
     """The day's visits per nurse (time order), the unassigned ones, open review counts and
     scheduling alerts; audited as one list naming the patients shown."""
-    day = day or access.now.astimezone(zone).date()
+    today = access.now.astimezone(zone).date()
+    day = day or today
     start, end = local_day_bounds(day, zone)
-    visits = _day_visits(session, start, end)
+    visits = _day_visits(session, start, end, day == today)
     exceptions = _exceptions(session, [v.id for v in visits])
     counts, alerts = _review(session)
     result = {"date": day, "time_zone": zone.key, "nurses": _nurses(session, visits, exceptions),

@@ -149,3 +149,20 @@ def test_roles_and_bad_dates(client, as_user, agency):
         response = client.get(URL, headers=as_user("coordinator"), query_string={"date": bad})
         assert "date" in str(error_of(response, 422)["details"]), bad
     error_of(client.get(URL), 401, "unauthorized")
+
+
+def test_todays_board_keeps_yesterdays_late_unknown_visits(client, as_user, agency, app, clock):
+    with app.app_context():
+        visit = db.session.get(Visit, agency["visit_b"])
+        assert visit is not None
+        yesterday = clock() - timedelta(days=1)
+        visit.scheduled_start, visit.scheduled_end = yesterday, yesterday + timedelta(hours=1)
+        visit.status = VisitStatus.LATE_UNKNOWN
+        db.session.commit()
+    today = client.get(URL, headers=as_user("coordinator")).get_json()
+    bea = next(row for row in today["nurses"] if row["nurse"]["name"] == "Bea")
+    assert [(v["id"], v["status"]) for v in bea["visits"]] == [
+        (str(agency["visit_b"]), "late_unknown")]
+    tomorrow = client.get(URL, headers=as_user("coordinator"),
+                          query_string={"date": "2026-11-24"}).get_json()
+    assert tomorrow["nurses"] == []
