@@ -37,9 +37,18 @@ STARTED = frozenset({VisitStatus.IN_PROGRESS, VisitStatus.COMPLETED})
 
 
 def _events(session: Session, visit: Visit) -> list[VisitEvent]:
-    return list(session.scalars(select(VisitEvent).where(
-        VisitEvent.visit_id == visit.id, VisitEvent.conflict.is_(False),
-        VisitEvent.entered_in_error.is_(False)).order_by(VisitEvent.device_id, VisitEvent.seq)))
+    return events_of(session, [visit.id])[visit.id]
+
+
+def events_of(session: Session, visit_ids: list[Any]) -> dict[Any, list[VisitEvent]]:
+    """The events ``recompute`` derives each visit from, for many visits in one query."""
+    found: dict[Any, list[VisitEvent]] = {visit_id: [] for visit_id in visit_ids}
+    for event in session.scalars(select(VisitEvent).where(
+            VisitEvent.visit_id.in_(visit_ids), VisitEvent.conflict.is_(False),
+            VisitEvent.entered_in_error.is_(False)).order_by(VisitEvent.device_id,
+                                                             VisitEvent.seq)):
+        found[event.visit_id].append(event)
+    return found
 
 
 def _set(visit: Visit, **values: Any) -> None:
@@ -123,15 +132,16 @@ def _flag_missed_but_documented(session: Session, visit: Visit, events: list[Vis
           for e in check_ins)]
 
 
-def recompute(session: Session, visit: Visit, now: datetime,
-              about: Any = None) -> list[ReviewItem]:
+def recompute(session: Session, visit: Visit, now: datetime, about: Any = None,
+              events: list[VisitEvent] | None = None) -> list[ReviewItem]:
     """Re-derive the visit from its events and flag what contradicts them.
 
     Returns the review items about record ``about`` (all of them without it), so that a
     handler reports the item its own mutation caused, whichever mutation arrived first.
+    ``events``: the visit's from ``events_of``, read after everything was flushed.
     """
     session.flush()
-    events = _events(session, visit)
+    events = _events(session, visit) if events is None else events
     was_marked = marked_by_job(visit)
     _derive(visit, events)
     if was_marked and visit.status in STARTED:

@@ -30,7 +30,7 @@ from server.models import Device, ReviewItem, ReviewStatus, Severity
 from server.reconcile import HANDLERS, MutationContext, Result
 from server.reconcile.batch_cache import BatchCache
 from server.reconcile.findings import most_severe
-from server.reconcile.visit_state import recompute
+from server.reconcile.visit_state import events_of, recompute
 from sync import ledger
 from sync.batches import SyncBatch
 from sync.ledger import InboxEntry, LedgerEntry, Outcome
@@ -262,8 +262,11 @@ def _settle_visits(session: Session, cache: BatchCache, items: list[Item],
     """Re-derive each touched visit once; report versions and the review items it found."""
     cache.insert_pending()
     found: dict[str, list[ReviewItem]] = {}
+    session.flush()
+    # One query for every touched visit's events (re-deriving one visit adds no events).
+    events = events_of(session, list(cache.touched)) if cache.touched else {}
     for visit in cache.touched.values():
-        for review in recompute(session, visit, now):
+        for review in recompute(session, visit, now, events=events[visit.id]):
             found.setdefault(review.details.get("record_id") or "", []).append(review)
     session.flush()
     for item in items:

@@ -8,6 +8,7 @@ one transaction with its stored response, so a retry gets the same answer.
 
 from __future__ import annotations
 
+import gc
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
+from schemas.mutations import fast_aware_datetime
 from schemas.sync import BatchSchema
 from server import audit
 from server.errors import AppError, Conflict, Invalid, Unauthorized
@@ -78,10 +80,39 @@ def _open(session: Session, device: Device, body: dict[str, Any], actor: audit.A
             code="envelope_does_not_open")) from None
 
 
-def _parse(plaintext: bytes, max_mutations: int) -> dict[str, Any]:
-    """The batch plaintext, validated; 422 when it is not a batch, 413 when too large."""
+_BATCH_SCHEMA = BatchSchema()
+_BATCH_KEYS = frozenset(_BATCH_SCHEMA.fields)
+_DEVICE_CLOCK = _BATCH_SCHEMA.fields["device_clock"]
+
+
+def _fast_batch(plaintext: bytes, raw: Any) -> dict[str, Any] | None:
+    """``BatchSchema().load(raw)`` for a plainly valid batch; None to let the schema decide.
+
+    The schema refuses NUL anywhere in the batch, walking every mutation to find one. In
+    UTF-8 JSON a decoded string can only hold NUL through the escape ``\\u0000`` (the
+    decoder refuses raw control characters), so its absence from the bytes is enough.
+    """
+    if type(raw) is not dict or raw.keys() != _BATCH_KEYS or b"\\u0000" in plaintext \
+            or json.detect_encoding(plaintext) != "utf-8":
+        return None
+    version, app_version, mutations = raw["schema_version"], raw["app_version"], raw["mutations"]
+    if type(version) is not int or version != 1 or type(app_version) is not str \
+            or len(app_version) > 40 or type(mutations) is not list \
+            or any(mutation is None for mutation in mutations):  # fields.Raw refuses null
+        return None
+    device_clock = fast_aware_datetime(_DEVICE_CLOCK, raw["device_clock"])
+    if device_clock is None:
+        return None
+    return {"schema_version": version, "device_clock": device_clock,
+            "app_version": app_version, "mutations": list(mutations)}
+
+
+def _parse(plaintext: bytes, max_mutations: int) -> tuple[dict[str, Any], Any]:
+    """The batch plaintext, validated, and as sent; 422 when it is not a batch, 413 when
+    too large."""
     try:
-        batch: dict[str, Any] = BatchSchema().load(json.loads(plaintext))
+        raw = json.loads(plaintext)
+        batch = _fast_batch(plaintext, raw) or _BATCH_SCHEMA.load(raw)
     except (ValueError, ValidationError) as exc:
         details = exc.messages if isinstance(exc, ValidationError) else {}
         raise Invalid("The opened batch is not a valid batch.", details,  # type: ignore[arg-type]
@@ -89,7 +120,7 @@ def _parse(plaintext: bytes, max_mutations: int) -> dict[str, Any]:
     if len(batch["mutations"]) > max_mutations:
         raise TooLarge(f"At most {max_mutations} mutations per batch; split it.",
                        {"max_batch_mutations": max_mutations})
-    return batch
+    return batch, raw
 
 
 def push(session: Session, token: str, body: dict[str, Any], actor: audit.Actor,
@@ -100,12 +131,12 @@ def push(session: Session, token: str, body: dict[str, Any], actor: audit.Actor,
         raise Unauthorized("This token belongs to another device.", code="device_mismatch")
     actor = audit.Actor(device.user_id, actor.remote_addr, actor.request_id, device.id)
     plaintext = _open(session, device, body, actor, now, settings.data_key)
-    batch = _parse(plaintext, settings.policy.max_batch_mutations)
+    batch, raw = _parse(plaintext, settings.policy.max_batch_mutations)
     skew = (batch["device_clock"] - now).total_seconds()
     record = batches.SyncBatch(
         device_id=device.id, batch_id=body["batch_id"],
         plaintext_hash=batches.plaintext_hash(plaintext), received_at=now,
-        device_clock=json.loads(plaintext).get("device_clock"), clock_skew_s=skew,
+        device_clock=raw.get("device_clock"), clock_skew_s=skew,
         clock_flagged=abs(skew) > settings.max_clock_skew.total_seconds(),
         mutation_count=len(batch["mutations"]),
     )
@@ -125,5 +156,26 @@ def push(session: Session, token: str, body: dict[str, Any], actor: audit.Actor,
                 "server_time": now.isoformat()}
     record.response = response
     session.commit()
+    _freeze_heap_once()
     return response
+
+
+_heap_frozen = False
+
+
+def _freeze_heap_once() -> None:
+    """After this process's first push, exempt what it has built from the garbage collector.
+
+    A push allocates thousands of short-lived containers (the decoded batch, rows, results),
+    which keeps triggering the collector's full passes; each walked the whole long-lived heap
+    of the app, its models and SQLAlchemy's compiled statements, about a sixth of a push's
+    CPU. ``gc.freeze`` moves what exists now (after one collection) out of those passes; it
+    is still freed by reference counting, and everything allocated later is collected as
+    before.
+    """
+    global _heap_frozen
+    if not _heap_frozen:
+        _heap_frozen = True
+        gc.collect()
+        gc.freeze()
 

@@ -7,6 +7,7 @@ for anything else it returns None (or False) and the schema decides, with its me
 from __future__ import annotations
 
 import copy
+import json
 import uuid
 from typing import Any
 
@@ -15,8 +16,9 @@ from marshmallow import ValidationError
 
 from schemas.base import _holds_nul
 from schemas.mutations import VitalsSchema, fast_vitals
-from schemas.sync import MutationSchema
+from schemas.sync import BatchSchema, MutationSchema
 from server.services.apply import Item, _fast_mutation, _validate
+from server.services.push import _fast_batch
 from sync import ledger
 
 DEVICE = uuid.UUID("00000000-0000-4000-8000-000000000001")
@@ -153,3 +155,39 @@ def test_validate_fills_the_same_item_with_or_without_the_fast_path(raw: Any) ->
         expected.mutation, expected.data, expected.digest)
     if item.data is not None:
         assert list(item.data.items()) == list(expected.data.items())  # type: ignore[union-attr]
+
+
+BATCH = {"schema_version": 1, "device_clock": "2026-11-22T14:15:00+00:00",
+         "app_version": "1.0.0", "mutations": [MUTATION]}
+
+BATCH_CASES: list[Any] = [
+    BATCH, _with(BATCH, mutations=[]), _with(BATCH, mutations=[1, None, "x"]),
+    _with(BATCH, mutations=[1, "x", [], {}]), _with(BATCH, mutations=[MUTATION, None]),
+    _with(BATCH, schema_version=2), _with(BATCH, schema_version="1"),
+    _with(BATCH, schema_version=True), _with(BATCH, schema_version=1.0),
+    _with(BATCH, device_clock="2026-11-22T14:15:00"), _with(BATCH, device_clock=None),
+    _with(BATCH, app_version="v" * 40), _with(BATCH, app_version="v" * 41),
+    _with(BATCH, app_version=""), _with(BATCH, app_version=None), _with(BATCH, extra=1),
+    _with(BATCH, mutations={}), _with(BATCH, mutations=MISSING),
+    _with(BATCH, mutations=[_with(MUTATION, data=_with(PULSE, unit="/min\x00"))]),
+    _with(BATCH, app_version="1.0\x00"), [], None,
+]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-8-sig"])
+@pytest.mark.parametrize("raw", BATCH_CASES)
+def test_fast_batch_loads_what_the_schema_loads_or_steps_aside(raw: Any, encoding: str) -> None:
+    plaintext = json.dumps(raw).encode(encoding)
+    fast = _fast_batch(plaintext, json.loads(plaintext))
+    expected = _schema_load(BatchSchema(), json.loads(plaintext))
+    if fast is None:
+        return
+    assert expected is not None, "the fast path accepted what the schema refuses"
+    assert list(fast.items()) == list(expected.items())
+
+
+def test_a_nul_anywhere_in_the_batch_leaves_it_to_the_schema() -> None:
+    raw = _with(BATCH, mutations=[_with(MUTATION, data=_with(PULSE, unit="/min\x00"))])
+    plaintext = json.dumps(raw, ensure_ascii=False).encode()
+    assert _fast_batch(plaintext, json.loads(plaintext)) is None
+    assert _fast_batch(json.dumps(BATCH).encode(), BATCH) is not None
