@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql import ColumnElement
 
 from server.models import SchedulerLease
 from server.models.base import utcnow
@@ -102,7 +103,7 @@ class RowLease:
         self.engine, self.holder, self.wall = engine, holder, wall
         self.ttl = timedelta(seconds=seconds)
 
-    def _update(self, *where: object, **values: object) -> bool:
+    def _update(self, *where: ColumnElement[bool], **values: object) -> bool:
         with Session(self.engine) as session, session.begin():
             result = session.execute(update(SchedulerLease).where(
                 SchedulerLease.name == LEASE_NAME, *where).values(**values))

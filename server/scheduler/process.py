@@ -128,7 +128,8 @@ class ClockedScheduler(BackgroundScheduler):  # type: ignore[misc]
         """APScheduler's loop step, with the app clock for now (see BaseScheduler)."""
         if self.state == STATE_PAUSED:
             return None
-        now, events, wakeup = self.now(), [], None
+        now, wakeup = self.now(), None
+        events: list[JobSubmissionEvent] = []
         with self._jobstores_lock:
             for alias, store in self._jobstores.items():
                 try:
@@ -136,7 +137,15 @@ class ClockedScheduler(BackgroundScheduler):  # type: ignore[misc]
                 except Exception as exc:  # the database may be restarting
                     log.warning("job store unavailable", extra={"error_type": type(exc).__name__})
                     continue
-                events += [e for job in due if (e := self._submit(job, alias, now))]
+                for job in due:
+                    try:
+                        event = self._submit(job, alias, now)
+                    except Exception as exc:  # the store may fail mid-way: retry next poll
+                        log.warning("job not submitted", extra={
+                            "job_id": job.id, "error_type": type(exc).__name__})
+                        continue
+                    if event is not None:
+                        events.append(event)
                 following = store.get_next_run_time()
                 if following and (wakeup is None or following < wakeup):
                     wakeup = following
@@ -144,7 +153,7 @@ class ClockedScheduler(BackgroundScheduler):  # type: ignore[misc]
             self._dispatch_event(event)
         if wakeup is None:
             return self.poll
-        wait = max(wakeup.timestamp() - self.now().timestamp(), 0)
+        wait = max(float(wakeup.timestamp()) - self.now().timestamp(), 0.0)
         return min(wait, self.poll, TIMEOUT_MAX)
 
 
