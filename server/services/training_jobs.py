@@ -10,18 +10,12 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.models import (
-    Notification,
-    TrainingModule,
-    TrainingState,
-    TrainingStatus,
-)
+from server.models import TrainingModule, TrainingState, TrainingStatus
 from server.services import training_rules as rules
 from server.services import training_standing as standing
+from server.services.notifications import notify
 
 REMINDER_KIND = "training_reminder"
 
@@ -40,24 +34,15 @@ def _remind(session: Session, status: TrainingStatus, module: TrainingModule,
     if status.state is TrainingState.PASSED and not rules.is_recurring(module.due_rule):
         return False
     status.reminded_for = due
-    key = dedupe_key(status, due)
-    if session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
-        return False
     left = (due - today).days
     when = "today" if left == 0 else f"in {left} day{'s' if left != 1 else ''}"
-    notice = Notification(
-        user_id=status.nurse_id, kind=REMINDER_KIND, module_id=module.id, dedupe_key=key,
-        title=f"Training due {when}: {module.title}"[:200],
-        body=(f"Complete '{module.title}' by {due.isoformat()}."
-              + (" It is required for visits needing this competency." if module.required
-                 else ""))[:1000],
-        created_at=now)
-    try:
-        with session.begin_nested():  # another run may have sent it since we looked
-            session.add(notice)
-    except IntegrityError:
-        return False
-    return True
+    body = f"Complete '{module.title}' by {due.isoformat()}."
+    if module.required:
+        body += " It is required for visits needing this competency."
+    sent = notify(session, status.nurse_id, REMINDER_KIND,
+                  f"Training due {when}: {module.title}", body,
+                  dedupe_key=dedupe_key(status, due), now=now, module_id=module.id)
+    return sent is not None
 
 
 def run_daily(session: Session, now: datetime) -> dict[str, int]:

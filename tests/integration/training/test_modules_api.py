@@ -125,3 +125,30 @@ def test_listing_filters_by_status_and_lineage(client: FlaskClient, lead: Any) -
     assert len(lineage) == 1
     error_of(client.get("/api/v1/training/modules", query_string={"status": "nope"},
                         headers=lead.headers), 422)
+
+
+def test_an_attachment_larger_than_other_request_bodies_is_accepted_up_to_its_own_limit(
+        app: Flask, lead: Any) -> None:
+    big = b"%PDF-1.4\n" + b"x" * (3 * 1024 * 1024)  # over INFUSYNC_MAX_BODY_BYTES (2 MiB)
+    response = lead.post("/assets", data=big, content_type="application/pdf")
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["size"] == len(big)
+    app.config["TRAINING_ASSET_MAX_BYTES"] = 2 * 1024 * 1024
+    error_of(lead.post("/assets", data=big, content_type="application/pdf"), 413)
+
+
+def test_publishing_or_retiring_in_the_wrong_state_is_a_clear_409(
+        client: FlaskClient, lead: Any) -> None:
+    draft = lead.draft()
+    assert "never published" in error_of(lead.post(f"/modules/{draft['id']}/retire"),
+                                         409)["message"]
+    assert "edit it directly" in error_of(lead.post(f"/modules/{draft['id']}/versions"),
+                                          409)["message"]
+    error_of(lead.post("/modules/00000000-0000-4000-8000-000000000000/publish"), 404)
+    stale = client.patch(f"/api/v1/training/modules/{draft['id']}", json={"title": "x"},
+                         headers={**lead.headers, "If-Match": "99"})
+    assert error_of(stale, 409, "stale_version")["details"] == {"current_revision": 1}
+    error_of(client.patch(f"/api/v1/training/modules/{draft['id']}", json={"title": "x"},
+                          headers={**lead.headers, "If-Match": "abc"}), 422)
+    error_of(client.post("/api/v1/training/modules", data="{", content_type="application/json",
+                         headers=lead.headers), 400)
