@@ -45,7 +45,8 @@ def rows(session: Session, filters: dict[str, Any], access: Access) -> list[dict
         stmt = stmt.where(TrainingStatus.nurse_id == filters["nurse_id"])
     if "state" in filters:
         stmt = stmt.where(TrainingStatus.state == TrainingState(filters["state"]))
-    found = [tuple(row) for row in session.execute(stmt)]
+    found: list[tuple[TrainingStatus, TrainingModule, User]] = [
+        (row[0], row[1], row[2]) for row in session.execute(stmt)]
     scores = _last_scores(session, [status for status, _m, _u in found])
     audit.record(session, access.actor, "list", "training_statuses", at=access.now,
                  details={"count": len(found)})
