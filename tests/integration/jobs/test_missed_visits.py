@@ -172,3 +172,22 @@ def test_the_nurse_device_receives_the_notification(enroll, run_job, agency, clo
     assert any(kind == "notification" for kind, _ in snapshot)
     theirs, _ = other.pull_all(other_cursor)
     assert not any(kind == "notification" for kind, _ in theirs)
+
+
+def test_a_coordinator_acknowledges_the_missed_visit_item(client, enroll, run_job, rows,
+                                                          clock):
+    from tests.factories import login
+
+    clock.current = datetime(2026, 11, 23, 16, 30, tzinfo=UTC)
+    enroll("nurse_a").pull_all()
+    clock.current = AFTER_A
+    run_job("missed_visits", AFTER_A)
+    [item] = _open(rows, "visit_missed")
+    headers = login(client, "coordinator")  # hours later: a fresh session
+    shown = client.get(f"/api/v1/review-items/{item.id}", headers=headers)
+    assert shown.status_code == 200, shown.get_json()
+    assert shown.get_json()["allowed_resolutions"] == ["accept"]
+    response = client.post(f"/api/v1/review-items/{item.id}/resolve", headers=headers,
+                           json={"resolution": "accept", "comment": "Called the patient."})
+    assert response.status_code == 200, response.get_json()
+    assert _open(rows, "visit_missed") == []
