@@ -33,7 +33,6 @@ AFTER_SIGNATURE = "after_signature"
 DERIVED = frozenset({VisitStatus.IN_PROGRESS, VisitStatus.COMPLETED, VisitStatus.MISSED})
 # Reasons the missed-visits job gives: its verdict stands until documentation arrives.
 JOB_MISSED_REASONS = frozenset({"no_documentation", "unassigned"})
-STARTED = frozenset({VisitStatus.IN_PROGRESS, VisitStatus.COMPLETED})
 
 
 def _events(session: Session, visit: Visit) -> list[VisitEvent]:
@@ -144,8 +143,9 @@ def recompute(session: Session, visit: Visit, now: datetime, about: Any = None,
     events = _events(session, visit) if events is None else events
     was_marked = marked_by_job(visit)
     _derive(visit, events)
-    if was_marked and visit.status in STARTED:
-        # The documentation was on its way after all: the alert is over, the record stands.
+    if was_marked and not marked_by_job(visit):
+        # The documentation (a check-in, or her own "missed" report) was on its way after
+        # all: the alert is over, the documented record stands.
         close_alerts(session, visit.id, SYSTEM_KINDS, "documentation_arrived", now)
     signs = [e for e in events if e.kind == "sign"]
     items = (_flag_after_signature(session, visit, signs, now)

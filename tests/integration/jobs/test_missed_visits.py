@@ -191,3 +191,23 @@ def test_a_coordinator_acknowledges_the_missed_visit_item(client, enroll, run_jo
                            json={"resolution": "accept", "comment": "Called the patient."})
     assert response.status_code == 200, response.get_json()
     assert _open(rows, "visit_missed") == []
+
+
+def test_her_own_missed_report_arriving_later_replaces_the_job_verdict(enroll, run_job, row,
+                                                                       rows, agency, clock):
+    phone = enroll("nurse_a")
+    phone.pull_all()
+    clock.current = AFTER_A
+    run_job("missed_visits", AFTER_A)  # late_unknown: her device has not synced since
+    response = phone.push([phone.mutation("visit.missed", agency["visit_a"], {
+        "at": "2026-11-23T10:20:00-05:00", "reason": "patient_not_home",
+        "note": "No answer at the door"})])
+    assert response.status_code == 200, response.get_json()
+    visit = row(Visit, agency["visit_a"])
+    assert (visit.status, visit.missed_reason) == (S.MISSED, "patient_not_home")
+    [late] = rows(ReviewItem, ReviewItem.kind == "visit_late_unknown")
+    assert late.status is ReviewStatus.RESOLVED
+    later = AFTER_A + timedelta(minutes=15)
+    clock.current = later
+    assert run_job("missed_visits", later).counts["missed"] == 0  # her report stands
+    assert row(Visit, agency["visit_a"]).missed_reason == "patient_not_home"
