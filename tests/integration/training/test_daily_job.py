@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import Notification, TrainingState, TrainingStatus
+from server.models import Notification, TrainingState, TrainingStatus, User
 from server.services.training_jobs import run_daily
 from tests.conftest import FakeClock
 from tests.integration.training.modules import published_module
@@ -48,3 +49,37 @@ def test_daily_job_creates_statuses_marks_overdue_and_reminds_once(
         again = run_daily(db.session, clock())
         assert again == {"created": 0, "removed": 0, "overdue": 0, "reopened": 0,
                          "reminded": 0}
+
+
+def test_a_nurse_who_leaves_the_audience_loses_her_status(
+        app: Flask, agency: Any, clock: FakeClock) -> None:
+    with app.app_context():
+        published_module(clock(), due_rule={"kind": "after_publication", "days": 1})
+        db.session.commit()
+        run_daily(db.session, clock())
+        db.session.commit()
+        clock.advance(days=3)
+        assert run_daily(db.session, clock())["overdue"] == 1
+        db.session.commit()
+        nurse = db.session.get_one(User, agency["nurse_a"])
+        nurse.competencies = ["tpn"]  # no longer picc-care: the module is not hers
+        db.session.commit()
+        assert run_daily(db.session, clock())["removed"] == 1
+        db.session.commit()
+        assert _statuses() == {}
+
+
+def test_a_passed_recurring_module_is_reminded_before_it_comes_due_again(
+        app: Flask, agency: Any, clock: FakeClock) -> None:
+    with app.app_context():
+        published_module(clock(), due_rule={"kind": "recurring", "months": 6, "days": 30})
+        db.session.commit()
+        run_daily(db.session, clock())
+        status = _statuses()[agency["nurse_a"]]
+        status.state, status.due_on = TrainingState.PASSED, date(2027, 5, 23)
+        db.session.commit()
+        clock.advance(days=175)  # 2027-05-17: six days before the renewal
+        counts = run_daily(db.session, clock())
+        db.session.commit()
+        assert (counts["reminded"], counts["reopened"]) == (1, 0)
+        assert _statuses()[agency["nurse_a"]].state is TrainingState.PASSED
