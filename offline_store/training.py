@@ -175,8 +175,13 @@ def _wanted(store: Store, module_id: str | None) -> dict[str, dict[str, Any]]:
 
 def fetch_attachments(store: Store, api: ServerApi, module_id: str | None = None
                       ) -> FetchReport:
-    """Download missing attachments in ranges; a cut download resumes where it stopped."""
+    """Download missing attachments in ranges; a cut download resumes where it stopped.
+
+    Attachments no module on the device names any more (retired, or she left the audience)
+    are deleted first.
+    """
     fetched = present = resumed = 0
+    _prune(store)
     for sha256, meta in sorted(_wanted(store, module_id).items()):
         if store.get(ASSET, sha256) is not None:
             present += 1
@@ -186,6 +191,15 @@ def fetch_attachments(store: Store, api: ServerApi, module_id: str | None = None
                   str(meta.get("content_type", "")))
         fetched += 1
     return FetchReport(fetched, present, resumed)
+
+
+def _prune(store: Store) -> None:
+    keep = set(_wanted(store, None))
+    with store.transaction():
+        for kind in (ASSET, PART):
+            for record in store.all(kind):
+                if record.id not in keep:
+                    store.delete(kind, record.id)
 
 
 def _received(store: Store, sha256: str) -> bytes:

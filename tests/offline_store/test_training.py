@@ -119,6 +119,10 @@ def test_an_attachment_cut_by_a_lost_signal_resumes_and_is_hash_checked(store: S
                              f"bytes={training.CHUNK_BYTES}-{len(BLOB) - 1}"]
     assert training.attachment(store, SHA) == BLOB
     assert training.fetch_attachments(store, api).present == 1
+    with store.transaction():  # the module was retired: its attachment goes with it
+        store.delete(training.MODULE, MODULE_ID)
+    assert training.fetch_attachments(store, api).present == 0
+    assert training.attachment(store, SHA) is None
 
 
 def test_an_attachment_that_does_not_match_its_hash_is_discarded(store: Store) -> None:
