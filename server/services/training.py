@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import func, select
@@ -112,9 +114,11 @@ def get_module(session: Session, module_id: uuid.UUID) -> TrainingModule:
     return module
 
 
-def _commit(session: Session, module: TrainingModule) -> None:
+@contextmanager
+def _guarded(session: Session, module: TrainingModule) -> Iterator[None]:
+    """Concurrent edits and publishes become 409s, whether the flush or the commit finds them."""
     try:
-        session.commit()
+        yield
     except StaleDataError as exc:
         session.rollback()
         raise StaleVersion("Someone else changed this draft at the same moment; read it "
@@ -123,6 +127,11 @@ def _commit(session: Session, module: TrainingModule) -> None:
         session.rollback()
         raise Conflict("Another version of this module was published at the same moment; "
                        "read the module again.", code="duplicate") from exc
+
+
+def _commit(session: Session, module: TrainingModule) -> None:
+    with _guarded(session, module):
+        session.commit()
 
 
 def update_module(session: Session, module_id: uuid.UUID, data: dict[str, Any],
@@ -205,10 +214,11 @@ def publish(session: Session, module_id: uuid.UUID, access: Access) -> TrainingM
         previous.status, previous.retired_at = ModuleStatus.RETIRED, access.now
     module.status, module.version = ModuleStatus.PUBLISHED, latest + 1
     module.published_at, module.published_by = access.now, access.actor.user_id
-    session.flush()
-    created, _removed = standing.align_module(session, module, access.now)
-    _audit(session, access, "publish", module, version=module.version, assigned=created)
-    _commit(session, module)
+    with _guarded(session, module):
+        session.flush()
+        created, _removed = standing.align_module(session, module, access.now)
+        _audit(session, access, "publish", module, version=module.version, assigned=created)
+        session.commit()
     return module
 
 
@@ -221,10 +231,11 @@ def retire(session: Session, module_id: uuid.UUID, access: Access) -> TrainingMo
     if module.status is ModuleStatus.RETIRED:
         return module
     module.status, module.retired_at = ModuleStatus.RETIRED, access.now
-    session.flush()
-    dropped = standing.drop_lineage(session, module.lineage_id)
-    _audit(session, access, "retire", module, statuses_dropped=dropped)
-    _commit(session, module)
+    with _guarded(session, module):
+        session.flush()
+        dropped = standing.drop_lineage(session, module.lineage_id)
+        _audit(session, access, "retire", module, statuses_dropped=dropped)
+        session.commit()
     return module
 
 
