@@ -124,7 +124,10 @@ class Assets(MethodView):
     @roles_required(*WRITERS)
     @blp.response(201, AssetSchema)
     @blp.alt_response(200, schema=AssetSchema, description="Already stored")
-    @blp.doc(summary="Upload a PNG, JPEG or PDF (raw body with its Content-Type)")
+    @blp.doc(summary="Upload a PNG, JPEG or PDF (raw body with its Content-Type)",
+             requestBody={"required": True, "content": {
+                 kind: {"schema": {"type": "string", "format": "binary"}}
+                 for kind in training.ASSET_TYPES}})
     def post(self) -> Any:
         limit = int(current_app.config["TRAINING_ASSET_MAX_BYTES"])
         request.max_content_length = limit
