@@ -72,15 +72,21 @@ def _postgres_admin_url() -> str | None:
     return url
 
 
-@pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for this run, dropped afterwards."""
+def postgres_admin_url_or_skip() -> str:
+    """The PostgreSQL admin URL; skip without a server, except under CI, where it fails."""
     admin_url = _postgres_admin_url()
     if admin_url is None:
         message = "PostgreSQL does not answer (set INFUSYNC_TEST_DATABASE_URL or start it)"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"{message}; CI requires the PostgreSQL half of the suite")
         pytest.skip(message)
+    return admin_url
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this run, dropped afterwards."""
+    admin_url = postgres_admin_url_or_skip()
     name = f"infusync_test_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:

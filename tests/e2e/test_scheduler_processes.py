@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 
 from server.scheduler.jobs import JOBS
-from tests.conftest import _postgres_admin_url, migrate_database
+from tests.conftest import migrate_database, postgres_admin_url_or_skip
 
 BIN = Path(sys.executable).parent
 ZONE = ZoneInfo("America/New_York")
@@ -33,9 +33,7 @@ STEP = timedelta(minutes=15)
 @pytest.fixture
 def pg_database(tmp_path: Path) -> Iterator[str]:
     """A database of its own: APScheduler's job table must not leak into the shared one."""
-    admin_url = _postgres_admin_url()
-    if admin_url is None:
-        pytest.skip("PostgreSQL does not answer; the lease under test is its advisory lock")
+    admin_url = postgres_admin_url_or_skip()
     name = f"infusync_sched_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:

@@ -26,9 +26,8 @@ def engine(app):
         return db.engine
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_sqlite_lease_row_is_held_renewed_and_taken_over_after_expiry(engine):
-    if engine.dialect.name != "sqlite":
-        pytest.skip("the lease row is SQLite's lease")
     wall = Wall()
     first, second = RowLease(engine, "a:1", 30, wall), RowLease(engine, "b:2", 30, wall)
     assert first.acquire() and not second.acquire()
@@ -45,9 +44,8 @@ def test_sqlite_lease_row_is_held_renewed_and_taken_over_after_expiry(engine):
     assert first.acquire()
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_postgres_advisory_lock_is_held_until_released_or_the_holder_dies(engine):
-    if engine.dialect.name != "postgresql":
-        pytest.skip("the advisory lock is PostgreSQL's lease")
     first = for_engine(engine, "a:1", 30)
     second = for_engine(engine, "b:2", 30)
     assert isinstance(first, AdvisoryLease)

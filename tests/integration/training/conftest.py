@@ -8,10 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.factories import login
-from tests.integration.sync.conftest import enroll
 from tests.integration.training.modules import module_body
-
-__all__ = ["enroll"]
 
 
 @pytest.fixture
