@@ -44,8 +44,18 @@ def assign(row: Any, changes: Mapping[str, Any]) -> None:
 
 def commit(session: Session, unique_message: str, row: Any, dump: Callable[[Any], Any]) -> None:
     """Commit, turning a unique-key clash into 409 and a concurrent edit into stale_version."""
+    write(session, row, unique_message, session.commit)
+
+
+def flush(session: Session, row: Any, unique_message: str) -> None:
+    """Flush (when more work follows in the transaction), refusing clashes as ``commit``."""
+    write(session, row, unique_message, session.flush)
+
+
+def write(session: Session, row: Any, unique_message: str, step: Callable[[], None]) -> None:
+    """Run ``step`` (flush or commit): a unique clash is 409, a concurrent edit stale_version."""
     try:
-        session.commit()
+        step()
     except IntegrityError as exc:
         session.rollback()
         raise Conflict(unique_message, code="duplicate") from exc

@@ -6,13 +6,11 @@ import uuid
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from schemas.orders import OrderSchema, schedule_errors
 from server import audit
-from server.errors import Conflict, Invalid, StaleVersion
+from server.errors import Invalid
 from server.models import FrequencyKind, OrderStatus, Role, ServiceLocation, TherapyOrder
 from server.services import changes, visit_generation
 from server.services.records import Access, Page, get_one, list_page
@@ -48,25 +46,10 @@ def _check_schedule(session: Session, order: TherapyOrder) -> None:
                           {"service_location_id": ["Not a location of this patient."]})
 
 
-def flush_or_refuse(session: Session, row: Any, unique_message: str) -> None:
-    """Flush before visits follow an edit: a clash or a concurrent edit is a 409, not a 500."""
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        session.rollback()
-        raise Conflict(unique_message, code="duplicate") from exc
-    except StaleDataError as exc:
-        session.rollback()
-        session.refresh(row)
-        raise StaleVersion(
-            "Someone else changed this record at the same moment; read it again and retry.",
-            {"current_version": row.version}) from exc
-
-
 def _follow_with_visits(session: Session, order: TherapyOrder, access: Access,
                         reshape: bool = False) -> None:
     """Write the order, then bring its future visits in line with it (same transaction)."""
-    flush_or_refuse(session, order, "This order conflicts with a stored one.")
+    changes.flush(session, order, "This order conflicts with a stored one.")
     visit_generation.refresh(session, access.now, [order.id], reshape)
 
 

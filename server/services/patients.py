@@ -20,7 +20,6 @@ from server.models import (
     TherapyOrder,
 )
 from server.services import changes, visit_generation
-from server.services.orders import flush_or_refuse
 from server.services.records import Access, Page, get_one, list_page
 from server.services.references import require_user
 
@@ -111,7 +110,7 @@ def _patch_locations(patient: Patient, items: list[dict[str, Any]]) -> None:
 
 def _follow_status(session: Session, patient: Patient, access: Access) -> None:
     """Discharge cancels future unstarted visits; readmission brings the orders' back."""
-    flush_or_refuse(session, patient, DUPLICATE_MRN)
+    changes.flush(session, patient, DUPLICATE_MRN)
     order_ids = list(session.scalars(
         select(TherapyOrder.id).where(TherapyOrder.patient_id == patient.id)))
     visit_generation.refresh(session, access.now, order_ids)
