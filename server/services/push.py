@@ -4,6 +4,10 @@ Order of checks (docs/protocol.md): token ↔ device, device state, signature, k
 Anything refused before the envelope opens stores nothing but an audit event. Once open,
 every mutation is kept in the inbox, whatever becomes of it, and the whole batch commits as
 one transaction with its stored response, so a retry gets the same answer.
+
+On SQLite the checks read in a transaction of their own, which ends before the envelope
+opens; the batch's writes then begin with the device read and checked again (see
+``_end_read_transaction``). Validation and sealing run between the two, without the lock.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from server import audit
 from server.errors import AppError, Conflict, Invalid, Unauthorized
 from server.models import Device
 from server.services import devices, server_keys
-from server.services.apply import apply_mutations
+from server.services.apply import apply_prepared, prepare
 from sync import batches, envelope
 
 
@@ -52,9 +56,23 @@ def _refuse(session: Session, device: Device, actor: audit.Actor, now: datetime,
     return error
 
 
+def _end_read_transaction(session: Session) -> bool:
+    """On SQLite, end the transaction that only read (nothing is pending), so that the
+    CPU-bound work before the writes (opening, parsing, validating, sealing) holds no lock:
+    there every transaction begins IMMEDIATE, taking the database's one write lock, and held
+    from the first read it let one worker at a time push while the others waited. True when
+    it ended (PostgreSQL locks rows, not the database: its push stays one transaction)."""
+    if session.get_bind().dialect.name != "sqlite" or \
+            session.new or session.dirty or session.deleted:
+        return False
+    session.commit()
+    return True
+
+
 def _open(session: Session, device: Device, body: dict[str, Any], actor: audit.Actor,
-          now: datetime, data_key: bytes) -> bytes:
-    """Verify the signature, find the key, open the envelope (in that order)."""
+          now: datetime, data_key: bytes) -> tuple[bytes, bool]:
+    """Verify the signature, find the key, open the envelope (in that order); the database
+    is only read before opening. The plaintext, and whether the read transaction ended."""
     device_id, batch_id = str(body["device_id"]), str(body["batch_id"])
     try:
         envelope.verify_push(envelope.ed25519_public_key_from_b64u(device.signing_key),
@@ -71,9 +89,10 @@ def _open(session: Session, device: Device, body: dict[str, Any], actor: audit.A
         raise _refuse(session, device, actor, now, "unknown_key", Conflict(
             "Seal to one of the current server keys.", {"hpke_keys": keys["hpke_keys"]},
             code="unknown_key"))
+    private_key = server_keys.hpke_private_key(key, data_key)
+    ended = _end_read_transaction(session)
     try:
-        return envelope.open_sealed(body["sealed"], server_keys.hpke_private_key(key, data_key),
-                                    device_id, batch_id)
+        return envelope.open_sealed(body["sealed"], private_key, device_id, batch_id), ended
     except envelope.EnvelopeError:
         raise _refuse(session, device, actor, now, "envelope_does_not_open", Invalid(
             "The sealed batch does not open for this device, batch and key.",
@@ -127,14 +146,20 @@ def push(session: Session, token: str, body: dict[str, Any], actor: audit.Actor,
          now: datetime, settings: PushSettings) -> dict[str, Any]:
     """Apply one pushed batch and return the response (stored for retries)."""
     device = devices.authenticate(session, token, now, pulling=False)
-    if body["device_id"] != device.id:
+    device_id = device.id
+    if body["device_id"] != device_id:
         raise Unauthorized("This token belongs to another device.", code="device_mismatch")
-    actor = audit.Actor(device.user_id, actor.remote_addr, actor.request_id, device.id)
-    plaintext = _open(session, device, body, actor, now, settings.data_key)
+    actor = audit.Actor(device.user_id, actor.remote_addr, actor.request_id, device_id)
+    plaintext, ended = _open(session, device, body, actor, now, settings.data_key)
     batch, raw = _parse(plaintext, settings.policy.max_batch_mutations)
+    items = prepare(batch["mutations"], device_id, settings.data_key)
+    if ended:  # a new (write) transaction: the device is read and checked again inside it
+        device = devices.authenticate(session, token, now, pulling=False)
+        if device.id != device_id:
+            raise Unauthorized("This token belongs to another device.", code="device_mismatch")
     skew = (batch["device_clock"] - now).total_seconds()
     record = batches.SyncBatch(
-        device_id=device.id, batch_id=body["batch_id"],
+        device_id=device_id, batch_id=body["batch_id"],
         plaintext_hash=batches.plaintext_hash(plaintext), received_at=now,
         device_clock=raw.get("device_clock"), clock_skew_s=skew,
         clock_flagged=abs(skew) > settings.max_clock_skew.total_seconds(),
@@ -149,8 +174,7 @@ def push(session: Session, token: str, body: dict[str, Any], actor: audit.Actor,
         session.rollback()
         raise Conflict("This batch id was already used for a different batch.",
                        code="batch_id_reused") from None
-    results = apply_mutations(session, device, record, batch["mutations"], actor, now,
-                              settings.data_key)
+    results = apply_prepared(session, device, record, items, actor, now, settings.data_key)
     device.last_push_at = device.last_seen_at = now
     response = {"batch_id": str(record.batch_id), "results": results,
                 "server_time": now.isoformat()}
