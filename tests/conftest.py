@@ -11,6 +11,7 @@ import secrets
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -83,22 +84,29 @@ def postgres_admin_url_or_skip() -> str:
     return admin_url
 
 
-@pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for this run, dropped afterwards."""
+@contextmanager
+def fresh_postgres_database(prefix: str, tmp: Path) -> Iterator[str]:
+    """A new PostgreSQL database migrated to head (keys written to ``tmp``), then dropped."""
     admin_url = postgres_admin_url_or_skip()
-    name = f"infusync_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     try:
-        migrate_database(url, tmp_path_factory.mktemp("pg-migrate"))
+        migrate_database(url, tmp)
         yield url
     finally:
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this run, dropped afterwards."""
+    with fresh_postgres_database("infusync_test", tmp_path_factory.mktemp("pg-migrate")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +21,7 @@ import pytest
 import sqlalchemy as sa
 
 from server.scheduler.jobs import JOBS
-from tests.conftest import migrate_database, postgres_admin_url_or_skip
+from tests.conftest import fresh_postgres_database
 
 BIN = Path(sys.executable).parent
 ZONE = ZoneInfo("America/New_York")
@@ -33,19 +32,9 @@ STEP = timedelta(minutes=15)
 @pytest.fixture
 def pg_database(tmp_path: Path) -> Iterator[str]:
     """A database of its own: APScheduler's job table must not leak into the shared one."""
-    admin_url = postgres_admin_url_or_skip()
-    name = f"infusync_sched_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        migrate_database(url, tmp_path)  # also writes the instance keys both processes read
+    # migrate_database also writes the instance keys both processes read
+    with fresh_postgres_database("infusync_sched", tmp_path) as url:
         yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 class Scheduler:
