@@ -6,7 +6,7 @@ from marshmallow import fields, validate
 
 from schemas.base import BaseSchema
 
-OUTCOMES = ("running", "succeeded", "failed")
+OUTCOMES = ("running", "succeeded", "failed", "interrupted")
 
 
 class JobRunSchema(BaseSchema):

@@ -34,6 +34,8 @@ def _hold(app: Flask, lease: leases.Lease, stop: threading.Event, every: float,
     """Run the scheduler while the lease holds; shut it down when it is lost or we stop."""
     from server.scheduler import process
 
+    with app.app_context():
+        runs.close_interrupted(db.session, clock.now())
     scheduler = process.start(app, poll)
     log.info("scheduler running", extra={"runner": runs.runner_name()})
     try:

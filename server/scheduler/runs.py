@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,7 +24,7 @@ from server.models import JobRun
 log = logging.getLogger(__name__)
 
 Body = Callable[[Session, datetime, Mapping[str, Any]], dict[str, int]]
-RUNNING, SUCCEEDED, FAILED = "running", "succeeded", "failed"
+RUNNING, SUCCEEDED, FAILED, INTERRUPTED = "running", "succeeded", "failed", "interrupted"
 
 
 def runner_name() -> str:
@@ -65,3 +66,18 @@ def run(session: Session, job_id: str, body: Body, scheduled_for: datetime,
     session.commit()
     log.info("job succeeded", extra={"job_id": job_id, "counts": dict(counts)})
     return run_
+
+
+def close_interrupted(session: Session, now: datetime) -> int:
+    """Mark runs left ``running`` by a scheduler that died mid-job as ``interrupted``.
+
+    Called by a scheduler that has just taken the lease: no other scheduler runs jobs now,
+    so a run still ``running`` lost its process. Its scheduled time is not run again (the
+    claim stays); the next time catches up, as every job body is written to.
+    """
+    closed = session.execute(update(JobRun).where(JobRun.outcome == RUNNING).values(
+        outcome=INTERRUPTED, finished_at=now)).rowcount
+    session.commit()
+    if closed:
+        log.warning("job runs interrupted by a stopped scheduler", extra={"count": closed})
+    return closed

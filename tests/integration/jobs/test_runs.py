@@ -57,6 +57,21 @@ def test_the_same_time_runs_once_another_time_runs_again(run_job, rows):
     assert sorted(r.scheduled_for for r in rows(JobRun)) == [AT, AT + timedelta(days=1)]
 
 
+def test_a_new_lease_holder_closes_runs_its_dead_predecessor_left_running(app, run_job, rows):
+    with app.app_context():
+        db.session.add(JobRun(job_id="missed_visits", scheduled_for=AT, started_at=AT,
+                              outcome="running", counts={}, runner="dead-host:1"))
+        db.session.commit()
+    assert run_job("feed_compaction", AT).outcome == "succeeded"
+    with app.app_context():
+        assert runs.close_interrupted(db.session, AT + timedelta(minutes=5)) == 1
+    by_job = {r.job_id: r for r in rows(JobRun)}
+    assert by_job["missed_visits"].outcome == "interrupted"
+    assert by_job["missed_visits"].finished_at == AT + timedelta(minutes=5)
+    assert by_job["feed_compaction"].outcome == "succeeded"
+    assert run_job("missed_visits", AT) is None  # that time stays claimed: not run twice
+
+
 def test_runs_are_listed_newest_first_for_admins_and_coordinators(client, as_user, run_job):
     for days in range(3):
         run_job("feed_compaction", AT + timedelta(days=days))
