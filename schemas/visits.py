@@ -8,7 +8,8 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from schemas.base import BaseSchema, UTCDateTime
 
-VISIT_STATUSES = ("scheduled", "in_progress", "completed", "missed", "cancelled")
+VISIT_STATUSES = (
+    "scheduled", "in_progress", "completed", "missed", "late_unknown", "cancelled")
 
 
 def _window_in_order(data: dict[str, Any]) -> None:
