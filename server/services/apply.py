@@ -12,6 +12,7 @@ Everything commits (or not) with the batch, so "stored" and "applied" never part
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -155,33 +156,35 @@ _SET_OUTCOME = update(_LEDGER).where(_LEDGER.c.mutation_id == bindparam("key")).
     outcome=bindparam("outcome"), result=bindparam("result"))
 
 
-# On PostgreSQL the ledger and inbox rows go in one statement each, their columns as arrays
-# (unnest keeps their order, so the first of two rows with the same id or seq is the one
-# that lands, as in an executemany): an executemany of 200 rows cost 200 statements on the
-# server and as many round trips in the driver's pipeline. JSON travels as the text
-# json.dumps makes of it, as SQLAlchemy's JSON type sends it.
+# On PostgreSQL the ledger and inbox rows go in one statement each, their rows as one JSON
+# array (json_to_recordset keeps their order, so the first row with an id or seq lands, as
+# in an executemany): an executemany of 200 rows cost 200 statements on the server and as
+# many in the driver's pipeline, and arrays of text cost the driver a regex per element.
+# JSON columns travel as the text json.dumps makes of them, as SQLAlchemy's JSON type sends
+# it; payloads as base64.
 _PG_CLAIM = text("""
 INSERT INTO sync_ledger (mutation_id, device_id, seq, batch_id, type, content_hash, inbox_id,
                          result, received_at)
 SELECT u.id, :device_id, u.seq, :batch_id, u.type, u.hash, u.inbox_id, '{}'::json, :received_at
-FROM unnest(CAST(:ids AS uuid[]), CAST(:seqs AS integer[]), CAST(:types AS varchar[]),
-            CAST(:hashes AS varchar[]), CAST(:inbox_ids AS uuid[]))
-     AS u(id, seq, type, hash, inbox_id)
+FROM json_to_recordset(CAST(:rows AS json))
+     AS u(id uuid, seq integer, type varchar, hash varchar, inbox_id uuid)
 ON CONFLICT DO NOTHING""").bindparams(bindparam("received_at", type_=UTCDateTime()))
 _PG_SET_OUTCOME = text("""
 UPDATE sync_ledger SET outcome = u.outcome, result = CAST(u.result AS json)
-FROM unnest(CAST(:keys AS uuid[]), CAST(:outcomes AS varchar[]), CAST(:results AS text[]))
-     AS u(key, outcome, result)
+FROM json_to_recordset(CAST(:rows AS json)) AS u(key uuid, outcome varchar, result text)
 WHERE sync_ledger.mutation_id = u.key""")
 _PG_INBOX = text("""
 INSERT INTO sync_inbox (id, mutation_id, device_id, batch_id, received_at, outcome, reasons,
                         payload)
 SELECT u.id, u.mutation_id, :device_id, :batch_id, :received_at, u.outcome,
-       CAST(u.reasons AS json), u.payload
-FROM unnest(CAST(:ids AS uuid[]), CAST(:mutation_ids AS uuid[]), CAST(:outcomes AS varchar[]),
-            CAST(:reasons AS text[]), CAST(:payloads AS bytea[]))
-     AS u(id, mutation_id, outcome, reasons, payload)""").bindparams(
-    bindparam("received_at", type_=UTCDateTime()))
+       CAST(u.reasons AS json), decode(u.payload, 'base64')
+FROM json_to_recordset(CAST(:rows AS json))
+     AS u(id uuid, mutation_id uuid, outcome varchar, reasons text, payload text)
+""").bindparams(bindparam("received_at", type_=UTCDateTime()))
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _postgresql(session: Session) -> bool:
@@ -204,12 +207,10 @@ def _claim(session: Session, batch: SyncBatch, items: list[Item], now: datetime)
     # the ones that now carry its batch id. Core, not the ORM's bulk insert: the rows need
     # no ORM bookkeeping, and the ORM's per-row work cost as much again as building them.
     if _postgresql(session):
-        session.execute(_PG_CLAIM, {
-            "ids": [row["mutation_id"] for row in rows], "seqs": [row["seq"] for row in rows],
-            "types": [row["type"] for row in rows],
-            "hashes": [row["content_hash"] for row in rows],
-            "inbox_ids": [row["inbox_id"] for row in rows], "device_id": batch.device_id,
-            "batch_id": batch.batch_id, "received_at": now})
+        session.execute(_PG_CLAIM, {"rows": json.dumps([
+            {"id": str(row["mutation_id"]), "seq": row["seq"], "type": row["type"],
+             "hash": row["content_hash"], "inbox_id": str(row["inbox_id"])} for row in rows]),
+            "device_id": batch.device_id, "batch_id": batch.batch_id, "received_at": now})
     else:
         session.execute(sqlite_insert(_LEDGER).on_conflict_do_nothing(), rows)
     seqs = [row["seq"] for row in rows]
@@ -338,9 +339,9 @@ def _write(session: Session, batch: SyncBatch, items: list[Item], claimed: set[A
                                                  "outcome": it.outcome, "result": it.result})
     updates = list(first.values())
     if updates and _postgresql(session):
-        session.execute(_PG_SET_OUTCOME, {
-            "keys": list(first), "outcomes": [_text(u["outcome"]) for u in updates],
-            "results": [json.dumps(u["result"]) for u in updates]})
+        session.execute(_PG_SET_OUTCOME, {"rows": json.dumps([
+            {"key": str(u["key"]), "outcome": _text(u["outcome"]),
+             "result": json.dumps(u["result"])} for u in updates])})
     elif updates:
         session.execute(_SET_OUTCOME, updates)
     rows = []
@@ -354,13 +355,11 @@ def _write(session: Session, batch: SyncBatch, items: list[Item], claimed: set[A
             "payload": item.payload or ledger.seal_payload(data_key, item.inbox_id, item.raw),
         })
     if rows and _postgresql(session):
-        session.execute(_PG_INBOX, {
-            "ids": [row["id"] for row in rows],
-            "mutation_ids": [row["mutation_id"] for row in rows],
-            "outcomes": [_text(row["outcome"]) for row in rows],
-            "reasons": [json.dumps(row["reasons"]) for row in rows],
-            "payloads": [row["payload"] for row in rows], "device_id": batch.device_id,
-            "batch_id": batch.batch_id, "received_at": now})
+        session.execute(_PG_INBOX, {"rows": json.dumps([
+            {"id": str(row["id"]), "mutation_id": _str(row["mutation_id"]),
+             "outcome": _text(row["outcome"]), "reasons": json.dumps(row["reasons"]),
+             "payload": base64.b64encode(row["payload"]).decode()} for row in rows]),
+            "device_id": batch.device_id, "batch_id": batch.batch_id, "received_at": now})
     elif rows:
         session.execute(insert(_INBOX), rows)
 
