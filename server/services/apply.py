@@ -1,10 +1,12 @@
 """Applying the mutations of an opened batch, exactly once each, in a few statements.
 
 1. Validate every mutation (refused ones are kept in the inbox with their reasons).
-2. Claim all mutation ids at once: ``INSERT … ON CONFLICT DO NOTHING RETURNING`` on the
-   ledger's unique keys — never check-then-insert. An id that was not claimed was seen
-   before: the same content is a ``duplicate`` with the original outcome; other content
-   is refused and audited as suspicious.
+2. Claim all mutation ids at once: on PostgreSQL ``INSERT … ON CONFLICT DO NOTHING`` on
+   the ledger's unique keys — never check-then-insert. On SQLite the transaction holds the
+   database's one write lock, so the ledger is read and the claimed rows inserted at the
+   end, outcomes included (the unique keys still refuse a second claim). An id that was
+   not claimed was seen before: the same content is a ``duplicate`` with the original
+   outcome; other content is refused and audited as suspicious.
 3. Hand each claimed mutation, in device ``seq`` order, to its reconciliation handler.
 4. Re-derive each touched visit once, then write outcomes and the encrypted inbox in bulk.
 Everything commits (or not) with the batch, so "stored" and "applied" never part ways.
@@ -20,8 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import bindparam, func, insert, or_, select, text, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from schemas.mutations import FAST_DATA_LOADERS, MUTATION_DATA_SCHEMAS, fast_aware_datetime
@@ -151,9 +152,6 @@ def _validate(item: Item, device_id: uuid.UUID) -> None:
 
 
 _LEDGER, _INBOX = LedgerEntry.__table__, InboxEntry.__table__
-# The ledger's outcomes, one executemany by primary key (Core: see ``_claim``).
-_SET_OUTCOME = update(_LEDGER).where(_LEDGER.c.mutation_id == bindparam("key")).values(
-    outcome=bindparam("outcome"), result=bindparam("result"))
 
 
 # On PostgreSQL the ledger and inbox rows go in one statement each, their rows as one JSON
@@ -195,45 +193,102 @@ def _text(outcome: Outcome | None) -> str | None:
     return None if outcome is None else outcome.value
 
 
-def _claim(session: Session, batch: SyncBatch, items: list[Item], now: datetime) -> set[Any]:
-    """Insert ledger rows for every valid mutation; return the ids this batch claimed."""
+@dataclass
+class Claims:
+    """The mutation ids this batch claimed in the ledger, and (SQLite) what goes there."""
+
+    ids: set[Any]
+    # SQLite only: the ledger rows these mutations ran into (and this batch's own claims),
+    # and the rows to insert once the outcomes are known.
+    held: list[Any] | None = None
+    rows: dict[Any, dict[str, Any]] | None = None
+
+
+@dataclass
+class _Claimed:
+    """A ledger row this batch will insert, as ``_replayed`` sees it."""
+
+    mutation_id: Any
+    device_id: Any
+    seq: int
+    content_hash: str
+    outcome: Outcome | None = None
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+def _seq_range(seqs: list[int]) -> Any:
+    """A device's seqs are consecutive: a range (two parameters) through the (device, seq)
+    unique index usually covers them instead of a list of hundreds."""
+    low, high = min(seqs), max(seqs)
+    return LedgerEntry.seq.between(low, high) if high - low < 2 * len(seqs) \
+        else LedgerEntry.seq.in_(seqs)
+
+
+def _claim(session: Session, batch: SyncBatch, items: list[Item], now: datetime) -> Claims:
+    """Claim the ledger's keys for every valid mutation; return the ids this batch claimed."""
     if not items:
-        return set()
+        return Claims(set(), [], {})
+    if not _postgresql(session):
+        return _claim_under_lock(session, batch, items, now)
     rows = [{"mutation_id": it.mutation["id"], "device_id": batch.device_id,  # type: ignore[index]
              "seq": it.mutation["seq"], "batch_id": batch.batch_id,  # type: ignore[index]
              "type": it.mutation["type"], "content_hash": it.digest,  # type: ignore[index]
              "inbox_id": it.inbox_id, "result": {}, "received_at": now} for it in items]
     # No RETURNING (a quarter of a push's CPU went to it): the rows this batch claimed are
-    # the ones that now carry its batch id. Core, not the ORM's bulk insert: the rows need
-    # no ORM bookkeeping, and the ORM's per-row work cost as much again as building them.
-    if _postgresql(session):
-        session.execute(_PG_CLAIM, {"rows": json.dumps([
-            {"id": str(row["mutation_id"]), "seq": row["seq"], "type": row["type"],
-             "hash": row["content_hash"], "inbox_id": str(row["inbox_id"])} for row in rows]),
-            "device_id": batch.device_id, "batch_id": batch.batch_id, "received_at": now})
-    else:
-        session.execute(sqlite_insert(_LEDGER).on_conflict_do_nothing(), rows)
-    seqs = [row["seq"] for row in rows]
-    low, high = min(seqs), max(seqs)
-    # Through the (device, seq) unique index; a device's seqs are consecutive, so a range
-    # (two parameters) usually covers them instead of a list of hundreds.
-    in_batch = LedgerEntry.seq.between(low, high) if high - low < 2 * len(seqs) \
-        else LedgerEntry.seq.in_(seqs)
-    return set(session.scalars(select(LedgerEntry.mutation_id).where(
-        LedgerEntry.device_id == batch.device_id, in_batch,
-        LedgerEntry.batch_id == batch.batch_id)))
+    # the ones that now carry its batch id.
+    session.execute(_PG_CLAIM, {"rows": json.dumps([
+        {"id": str(row["mutation_id"]), "seq": row["seq"], "type": row["type"],
+         "hash": row["content_hash"], "inbox_id": str(row["inbox_id"])} for row in rows]),
+        "device_id": batch.device_id, "batch_id": batch.batch_id, "received_at": now})
+    return Claims(set(session.scalars(select(LedgerEntry.mutation_id).where(
+        LedgerEntry.device_id == batch.device_id, _seq_range([row["seq"] for row in rows]),
+        LedgerEntry.batch_id == batch.batch_id))))
+
+
+def _claim_under_lock(session: Session, batch: SyncBatch, items: list[Item],
+                      now: datetime) -> Claims:
+    """SQLite: the push's write transaction holds the database's only write lock (it began
+    IMMEDIATE), so no other writer can take a key between reading the ledger and inserting
+    into it. Read what holds these ids and seqs, decide in order what an
+    ``INSERT ... ON CONFLICT DO NOTHING`` of every row would have claimed, and insert the
+    claimed rows once, with their outcomes, in ``_write``: no update of every row. The
+    unique constraints stay the last word: should a key have been taken after all, the
+    insert fails and the whole batch with it, so nothing is ever applied twice.
+    """
+    ids = [it.mutation["id"] for it in items]  # type: ignore[index]
+    held: list[Any] = list(session.scalars(select(LedgerEntry).where(or_(
+        LedgerEntry.mutation_id.in_(ids),
+        (LedgerEntry.device_id == batch.device_id)
+        & _seq_range([it.mutation["seq"] for it in items])))))  # type: ignore[index]
+    taken_ids = {row.mutation_id for row in held}
+    taken_seqs = {row.seq for row in held if row.device_id == batch.device_id}
+    rows: dict[Any, dict[str, Any]] = {}
+    for it in items:
+        mutation_id, seq = it.mutation["id"], it.mutation["seq"]  # type: ignore[index]
+        if mutation_id in taken_ids or seq in taken_seqs:
+            continue  # what ON CONFLICT DO NOTHING would have skipped
+        taken_ids.add(mutation_id)
+        taken_seqs.add(seq)
+        rows[mutation_id] = {
+            "mutation_id": mutation_id, "device_id": batch.device_id, "seq": seq,
+            "batch_id": batch.batch_id, "type": it.mutation["type"],  # type: ignore[index]
+            "content_hash": it.digest, "inbox_id": it.inbox_id, "received_at": now}
+        held.append(_Claimed(mutation_id, batch.device_id, seq, it.digest))
+    return Claims(set(rows), held, rows)
 
 
 def _replayed(session: Session, batch: SyncBatch, items: list[Item], actor: audit.Actor,
-              now: datetime) -> None:
-    """Answer mutations whose id (or seq) the ledger already holds."""
+              now: datetime, held: list[Any] | None = None) -> None:
+    """Answer mutations whose id (or seq) the ledger already holds (``held``: as read by
+    ``_claim_under_lock``, with this batch's claims)."""
     if not items:
         return
-    ids = [it.mutation["id"] for it in items]  # type: ignore[index]
-    seqs = [it.mutation["seq"] for it in items]  # type: ignore[index]
-    held = list(session.scalars(select(LedgerEntry).where(or_(
-        LedgerEntry.mutation_id.in_(ids),
-        (LedgerEntry.device_id == batch.device_id) & LedgerEntry.seq.in_(seqs)))))
+    if held is None:
+        ids = [it.mutation["id"] for it in items]  # type: ignore[index]
+        seqs = [it.mutation["seq"] for it in items]  # type: ignore[index]
+        held = list(session.scalars(select(LedgerEntry).where(or_(
+            LedgerEntry.mutation_id.in_(ids),
+            (LedgerEntry.device_id == batch.device_id) & LedgerEntry.seq.in_(seqs)))))
     by_id = {row.mutation_id: row for row in held}
     by_seq = {row.seq: row for row in held if row.device_id == batch.device_id}
     for item in items:
@@ -326,7 +381,7 @@ def _settle_visits(session: Session, cache: BatchCache, items: list[Item],
             item.result["review_item_id"] = str(late.id)
 
 
-def _write(session: Session, batch: SyncBatch, items: list[Item], claimed: set[Any],
+def _write(session: Session, batch: SyncBatch, items: list[Item], claims: Claims,
            now: datetime, data_key: bytes) -> None:
     """Outcomes onto the ledger, every kept mutation into the encrypted inbox."""
     # The first item with a claimed id is the one that claimed it (``_first_claims``); a
@@ -334,16 +389,19 @@ def _write(session: Session, batch: SyncBatch, items: list[Item], claimed: set[A
     # the outcome the ledger keeps for it.
     first: dict[Any, dict[str, Any]] = {}
     for it in items:
-        if it.mutation and it.mutation["id"] in claimed:
+        if it.mutation and it.mutation["id"] in claims.ids:
             first.setdefault(it.mutation["id"], {"key": it.mutation["id"],
                                                  "outcome": it.outcome, "result": it.result})
     updates = list(first.values())
-    if updates and _postgresql(session):
+    if claims.rows is not None:  # SQLite: the claimed rows go in now, with their outcomes
+        if claims.rows:
+            session.execute(insert(_LEDGER), [
+                {**row, "outcome": first[key]["outcome"], "result": first[key]["result"]}
+                for key, row in claims.rows.items()])
+    elif updates:
         session.execute(_PG_SET_OUTCOME, {"rows": json.dumps([
             {"key": str(u["key"]), "outcome": _text(u["outcome"]),
              "result": json.dumps(u["result"])} for u in updates])})
-    elif updates:
-        session.execute(_SET_OUTCOME, updates)
     rows = []
     for item in items:
         if not item.keep:
@@ -418,17 +476,18 @@ def apply_prepared(session: Session, device: Device, batch: SyncBatch, items: li
                    actor: audit.Actor, now: datetime, data_key: bytes) -> list[dict[str, Any]]:
     """Apply the ``prepare``d mutations of the batch; results come back in the order sent."""
     valid = [it for it in items if it.mutation is not None]
-    claimed = _claim(session, batch, valid, now)
-    fresh, repeats = _first_claims(valid, claimed)
+    claims = _claim(session, batch, valid, now)
+    fresh, repeats = _first_claims(valid, claims.ids)
     repeated = {item.index for item, _first in repeats}
     _replayed(session, batch, [it for it in valid
-                               if it.index not in fresh and it.index not in repeated], actor, now)
+                               if it.index not in fresh and it.index not in repeated], actor, now,
+              claims.held)
     cache = BatchCache(session)
     cache.prefetch(it.mutation for it in fresh.values())  # type: ignore[misc]
     _apply(session, device, batch, list(fresh.values()), cache, actor, now)
     _answer_repeats(repeats, fresh)
     _settle_visits(session, cache, items, now)
-    _write(session, batch, items, claimed, now, data_key)
+    _write(session, batch, items, claims, now, data_key)
     check_seq_gap(session, device, now)
     patients = sorted({str(it.patient_id) for it in items if it.patient_id})
     counts: dict[str, int] = {}

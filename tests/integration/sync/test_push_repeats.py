@@ -59,3 +59,19 @@ def test_a_batch_of_only_invalid_ids_is_kept_in_the_inbox(app, enroll, agency):
         inbox = db.session.scalars(select(InboxEntry)).all()
         assert len(inbox) == 3 and all(e.mutation_id is None for e in inbox)
         assert db.session.scalars(select(LedgerEntry)).all() == []
+
+
+def test_an_id_first_sent_with_a_taken_seq_then_with_a_free_one_is_claimed_once(
+        app, enroll, agency):
+    # Pins what both databases do (PostgreSQL claims with ON CONFLICT DO NOTHING, SQLite
+    # decides the same under its write lock): the row that lands is the one with a free seq.
+    device = enroll("nurse_a")
+    earlier = _hr(device, agency["visit_a"])
+    device.push([earlier])
+    taken = {**_hr(device, agency["visit_a"]), "seq": earlier["seq"]}
+    free = {**taken, "seq": device.seq + 1}
+    results = device.push([taken, free]).get_json()["results"]
+    assert [r["status"] for r in results] == ["applied", "rejected"]
+    with app.app_context():
+        row = db.session.get(LedgerEntry, uuid.UUID(taken["id"]))
+        assert (row.seq, row.outcome) == (free["seq"], Outcome.APPLIED)
