@@ -43,6 +43,8 @@ class BatchCache:
         self._taken: dict[Any, set[uuid.UUID]] = {}
         self.touched: dict[uuid.UUID, Visit] = {}
         self.pending_rows: dict[Any, list[dict[str, Any]]] = {}
+        # The nurse's standing per (visit id, base version), decided once (visit_access).
+        self.accesses: dict[tuple[Any, Any], Any] = {}
 
     def prefetch(self, mutations: Iterable[dict[str, Any]]) -> None:
         """Lock every visit of the batch and read what the handlers will ask for."""

@@ -67,7 +67,22 @@ def _visit(ctx: MutationContext) -> Visit | None:
 
 
 def resolve(ctx: MutationContext) -> VisitAccess:
-    """Load and lock the visit, and decide the nurse's standing on it."""
+    """Load and lock the visit, and decide the nurse's standing on it.
+
+    In a batch the answer is kept per (visit, base version): one device, one nurse, and
+    nothing it depends on changes before the batch's end (revisions are read at its start,
+    and visits are re-derived only once every handler has run).
+    """
+    if ctx.cache is None:
+        return _resolve(ctx)
+    key = (ctx.mutation.get("visit_id"), ctx.mutation.get("base_version"))
+    access = ctx.cache.accesses.get(key)
+    if access is None:
+        access = ctx.cache.accesses[key] = _resolve(ctx)
+    return access
+
+
+def _resolve(ctx: MutationContext) -> VisitAccess:
     visit = _visit(ctx)
     if visit is None:
         return VisitAccess(None, Standing.NEVER)
