@@ -193,7 +193,7 @@ def fast_quantity(value: Any) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def fast_aware_datetime(field: fields.AwareDateTime, value: Any) -> datetime | None:
+def fast_aware_datetime(field: fields.Field[Any], value: Any) -> datetime | None:
     """What an ``AwareDateTime`` field without validators loads from text; None if invalid."""
     if type(value) is not str:
         return None

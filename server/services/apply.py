@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import bindparam, func, insert, or_, select, text
+from sqlalchemy import Table, bindparam, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from schemas.mutations import FAST_DATA_LOADERS, MUTATION_DATA_SCHEMAS, fast_aware_datetime
@@ -151,7 +151,8 @@ def _validate(item: Item, device_id: uuid.UUID) -> None:
     item.digest = ledger.content_hash(device_id, item.raw)
 
 
-_LEDGER, _INBOX = LedgerEntry.__table__, InboxEntry.__table__
+_LEDGER: Table = LedgerEntry.__table__  # type: ignore[assignment]
+_INBOX: Table = InboxEntry.__table__  # type: ignore[assignment]
 
 
 # On PostgreSQL the ledger and inbox rows go in one statement each, their rows as one JSON
