@@ -1,11 +1,12 @@
 """Applying the mutations of an opened batch, exactly once each, in a few statements.
 
 1. Validate every mutation (refused ones are kept in the inbox with their reasons).
-2. Claim all mutation ids at once: on PostgreSQL ``INSERT … ON CONFLICT DO NOTHING`` on
-   the ledger's unique keys — never check-then-insert. On SQLite the transaction holds the
-   database's one write lock, so the ledger is read and the claimed rows inserted at the
-   end, outcomes included (the unique keys still refuse a second claim). An id that was
-   not claimed was seen before: the same content is a ``duplicate`` with the original
+2. Claim all mutation ids at once: the ledger is read once, and the claimed rows are
+   inserted at the end, outcomes included; the ledger's unique keys decide, never the
+   read. On SQLite the transaction holds the database's one write lock, so no one can
+   take a key in between; on PostgreSQL a concurrent push that did makes the insert fail,
+   and the whole batch rolls back and runs again (``LedgerRace``). An id that was not
+   claimed was seen before: the same content is a ``duplicate`` with the original
    outcome; other content is refused and audited as suspicious.
 3. Hand each claimed mutation, in device ``seq`` order, to its reconciliation handler.
 4. Re-derive each touched visit once, then write outcomes and the encrypted inbox in bulk.
@@ -23,6 +24,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy import Table, bindparam, func, insert, or_, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from schemas.mutations import FAST_DATA_LOADERS, MUTATION_DATA_SCHEMAS, fast_aware_datetime
@@ -161,17 +163,14 @@ _INBOX: Table = InboxEntry.__table__  # type: ignore[assignment]
 # many in the driver's pipeline, and arrays of text cost the driver a regex per element.
 # JSON columns travel as the text json.dumps makes of them, as SQLAlchemy's JSON type sends
 # it; payloads as base64.
-_PG_CLAIM = text("""
+_PG_LEDGER = text("""
 INSERT INTO sync_ledger (mutation_id, device_id, seq, batch_id, type, content_hash, inbox_id,
-                         result, received_at)
-SELECT u.id, :device_id, u.seq, :batch_id, u.type, u.hash, u.inbox_id, '{}'::json, :received_at
+                         outcome, result, received_at)
+SELECT u.id, :device_id, u.seq, :batch_id, u.type, u.hash, u.inbox_id, u.outcome,
+       CAST(u.result AS json), :received_at
 FROM json_to_recordset(CAST(:rows AS json))
-     AS u(id uuid, seq integer, type varchar, hash varchar, inbox_id uuid)
-ON CONFLICT DO NOTHING""").bindparams(bindparam("received_at", type_=UTCDateTime()))
-_PG_SET_OUTCOME = text("""
-UPDATE sync_ledger SET outcome = u.outcome, result = CAST(u.result AS json)
-FROM json_to_recordset(CAST(:rows AS json)) AS u(key uuid, outcome varchar, result text)
-WHERE sync_ledger.mutation_id = u.key""")
+     AS u(id uuid, seq integer, type varchar, hash varchar, inbox_id uuid, outcome varchar,
+          result text)""").bindparams(bindparam("received_at", type_=UTCDateTime()))
 _PG_INBOX = text("""
 INSERT INTO sync_inbox (id, mutation_id, device_id, batch_id, received_at, outcome, reasons,
                         payload)
@@ -196,10 +195,10 @@ def _text(outcome: Outcome | None) -> str | None:
 
 @dataclass
 class Claims:
-    """The mutation ids this batch claimed in the ledger, and (SQLite) what goes there."""
+    """The mutation ids this batch claimed in the ledger, and what goes there."""
 
     ids: set[Any]
-    # SQLite only: the ledger rows these mutations ran into (and this batch's own claims),
+    # The ledger rows these mutations ran into (and this batch's own claims),
     # and the rows to insert once the outcomes are known.
     held: list[Any] | None = None
     rows: dict[Any, dict[str, Any]] | None = None
@@ -225,36 +224,44 @@ def _seq_range(seqs: list[int]) -> Any:
         else LedgerEntry.seq.in_(seqs)
 
 
+class LedgerRace(Exception):
+    """Another push took one of this batch's ledger keys after the batch read the ledger
+    (PostgreSQL): the batch's transaction is void; roll back and push it again, and the
+    ledger then answers those mutations as duplicates, with their original outcomes."""
+
+
+# SQLSTATEs of a ledger key taken by a concurrent push (unique_violation), and of a
+# deadlock between two pushes inserting overlapping keys.
+_RACE_STATES = frozenset({"23505", "40P01"})
+
+
+def race_state(exc: BaseException) -> bool:
+    """True for the database errors a concurrent push causes (pushing again answers it)."""
+    return isinstance(exc, LedgerRace) or (
+        isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in _RACE_STATES)
+
+
 def _claim(session: Session, batch: SyncBatch, items: list[Item], now: datetime) -> Claims:
     """Claim the ledger's keys for every valid mutation; return the ids this batch claimed."""
     if not items:
         return Claims(set(), [], {})
-    if not _postgresql(session):
-        return _claim_under_lock(session, batch, items, now)
-    rows = [{"mutation_id": it.mutation["id"], "device_id": batch.device_id,  # type: ignore[index]
-             "seq": it.mutation["seq"], "batch_id": batch.batch_id,  # type: ignore[index]
-             "type": it.mutation["type"], "content_hash": it.digest,  # type: ignore[index]
-             "inbox_id": it.inbox_id, "result": {}, "received_at": now} for it in items]
-    # No RETURNING (a quarter of a push's CPU went to it): the rows this batch claimed are
-    # the ones that now carry its batch id.
-    session.execute(_PG_CLAIM, {"rows": json.dumps([
-        {"id": str(row["mutation_id"]), "seq": row["seq"], "type": row["type"],
-         "hash": row["content_hash"], "inbox_id": str(row["inbox_id"])} for row in rows]),
-        "device_id": batch.device_id, "batch_id": batch.batch_id, "received_at": now})
-    return Claims(set(session.scalars(select(LedgerEntry.mutation_id).where(
-        LedgerEntry.device_id == batch.device_id, _seq_range([row["seq"] for row in rows]),
-        LedgerEntry.batch_id == batch.batch_id))))
+    return _claim_by_reading(session, batch, items, now)
 
 
-def _claim_under_lock(session: Session, batch: SyncBatch, items: list[Item],
+def _claim_by_reading(session: Session, batch: SyncBatch, items: list[Item],
                       now: datetime) -> Claims:
-    """SQLite: the push's write transaction holds the database's only write lock (it began
-    IMMEDIATE), so no other writer can take a key between reading the ledger and inserting
-    into it. Read what holds these ids and seqs, decide in order what an
+    """Read what holds these ids and seqs, decide in order what an
     ``INSERT ... ON CONFLICT DO NOTHING`` of every row would have claimed, and insert the
-    claimed rows once, with their outcomes, in ``_write``: no update of every row. The
-    unique constraints stay the last word: should a key have been taken after all, the
-    insert fails and the whole batch with it, so nothing is ever applied twice.
+    claimed rows once, with their outcomes, in ``_write``: no update of every row.
+
+    The unique constraints stay the last word. On SQLite the push's write transaction
+    holds the database's only write lock (it began IMMEDIATE), so no other writer can take
+    a key between the read and the insert. On PostgreSQL a concurrent push can: the insert
+    then waits for it and fails on the unique key (or on a deadlock), ``_write`` raises
+    ``LedgerRace``, the whole transaction rolls back (nothing this batch applied stays)
+    and the push runs again (``server.services.push``), finding those ids taken. So
+    nothing is ever applied twice, and the loser answers ``duplicate`` with the original
+    outcome.
     """
     ids = [it.mutation["id"] for it in items]  # type: ignore[index]
     held: list[Any] = list(session.scalars(select(LedgerEntry).where(or_(
@@ -281,7 +288,7 @@ def _claim_under_lock(session: Session, batch: SyncBatch, items: list[Item],
 def _replayed(session: Session, batch: SyncBatch, items: list[Item], actor: audit.Actor,
               now: datetime, held: list[Any] | None = None) -> None:
     """Answer mutations whose id (or seq) the ledger already holds (``held``: as read by
-    ``_claim_under_lock``, with this batch's claims)."""
+    ``_claim_by_reading``, with this batch's claims)."""
     if not items:
         return
     if held is None:
@@ -393,16 +400,25 @@ def _write(session: Session, batch: SyncBatch, items: list[Item], claims: Claims
         if it.mutation and it.mutation["id"] in claims.ids:
             first.setdefault(it.mutation["id"], {"key": it.mutation["id"],
                                                  "outcome": it.outcome, "result": it.result})
-    updates = list(first.values())
-    if claims.rows is not None:  # SQLite: the claimed rows go in now, with their outcomes
-        if claims.rows:
-            session.execute(insert(_LEDGER), [
-                {**row, "outcome": first[key]["outcome"], "result": first[key]["result"]}
-                for key, row in claims.rows.items()])
-    elif updates:
-        session.execute(_PG_SET_OUTCOME, {"rows": json.dumps([
-            {"key": str(u["key"]), "outcome": _text(u["outcome"]),
-             "result": json.dumps(u["result"])} for u in updates])})
+    if claims.rows and _postgresql(session):  # the claimed rows go in now, with outcomes
+        # In mutation id order, so that two pushes with overlapping ids wait on each other
+        # rather than deadlock.
+        try:
+            session.execute(_PG_LEDGER, {"rows": json.dumps([
+                {"id": str(key), "seq": row["seq"], "type": row["type"],
+                 "hash": row["content_hash"], "inbox_id": str(row["inbox_id"]),
+                 "outcome": _text(first[key]["outcome"]),
+                 "result": json.dumps(first[key]["result"])}
+                for key, row in sorted(claims.rows.items(), key=lambda kv: str(kv[0]))]),
+                "device_id": batch.device_id, "batch_id": batch.batch_id, "received_at": now})
+        except DBAPIError as exc:
+            if race_state(exc):
+                raise LedgerRace(str(batch.batch_id)) from exc
+            raise
+    elif claims.rows:
+        session.execute(insert(_LEDGER), [
+            {**row, "outcome": first[key]["outcome"], "result": first[key]["result"]}
+            for key, row in claims.rows.items()])
     rows = []
     for item in items:
         if not item.keep:
@@ -423,14 +439,67 @@ def _write(session: Session, batch: SyncBatch, items: list[Item], claims: Claims
         session.execute(insert(_INBOX), rows)
 
 
-def check_seq_gap(session: Session, device: Device, now: datetime) -> None:
-    """Open (or heal) the device's review item for sequence numbers that never arrived."""
-    highest, count = session.execute(select(func.max(LedgerEntry.seq), func.count()).where(
-        LedgerEntry.device_id == device.id)).one()
-    item = session.scalars(select(ReviewItem).where(
-        ReviewItem.device_id == device.id, ReviewItem.kind == "seq_gap",
-        ReviewItem.status == ReviewStatus.OPEN)).first()
-    missing = (highest or 0) - count
+_HEALED = "Every sequence number has arrived."
+
+
+def _gap_item(session: Session, device: Device) -> ReviewItem | None:
+    """The device's open seq_gap item, or else its latest one (None: it never had one)."""
+    return session.scalars(select(ReviewItem).where(
+        ReviewItem.device_id == device.id, ReviewItem.kind == "seq_gap").order_by(
+        (ReviewItem.status == ReviewStatus.OPEN).desc(), ReviewItem.created_at.desc(),
+        ReviewItem.id).limit(1)).first()
+
+
+def _missing_before(item: ReviewItem | None, previous: int) -> int | None:
+    """How many seqs were missing before this batch, as the last check left it, or None
+    when that cannot be told from the review items (then the ledger is counted).
+
+    Every push ends with this check, in its transaction, and nothing else writes the
+    ledger; after a check either nothing is missing, or the open item says how many and
+    up to which highest seq. No item ever, or a latest one the check itself healed, means
+    nothing was missing; one a reviewer closed (accepted) says nothing of what came since.
+    """
+    if item is None:
+        return 0
+    if item.status is ReviewStatus.OPEN:
+        details = item.details or {}
+        missing, highest = details.get("missing"), details.get("highest_seq")
+        if type(missing) is int and highest == previous:
+            return missing
+        return None
+    if item.status is ReviewStatus.RESOLVED and item.resolution == _HEALED \
+            and item.resolved_by is None and "resolved_with" not in (item.details or {}):
+        return 0
+    return None
+
+
+def check_seq_gap(session: Session, device: Device, now: datetime,
+                  claimed_seqs: set[int] | None = None) -> None:
+    """Open (or heal) the device's review item for sequence numbers that never arrived.
+
+    Missing = the device's highest seq - how many ledger rows it has. With the seqs this
+    batch wrote to the ledger (``claimed_seqs``), that is worked out from the batch alone:
+    the highest seqs through the (device, seq) unique index tell the previous high-water
+    mark, and missing-before comes from the review item the previous check left
+    (``_missing_before``), so a push no longer counts every row the device ever sent. The
+    count stays the fallback when the items cannot tell.
+    """
+    found = _gap_item(session, device)
+    item = found if found is not None and found.status is ReviewStatus.OPEN else None
+    missing: int | None = None
+    if claimed_seqs is not None:
+        top = list(session.scalars(select(LedgerEntry.seq).where(
+            LedgerEntry.device_id == device.id).order_by(LedgerEntry.seq.desc()).limit(
+            len(claimed_seqs) + 1)))
+        highest = top[0] if top else None
+        previous = next((seq for seq in top if seq not in claimed_seqs), 0)
+        before = _missing_before(found, previous)
+        if before is not None:
+            missing = before + (highest or 0) - previous - len(claimed_seqs)
+    if missing is None or missing < 0:  # unknown, or the items disagree with the ledger
+        highest, count = session.execute(select(func.max(LedgerEntry.seq), func.count()).where(
+            LedgerEntry.device_id == device.id)).one()
+        missing = (highest or 0) - count
     if missing > 0 and item is None:
         session.add(ReviewItem(
             kind="seq_gap", severity=Severity.WARNING, device_id=device.id, created_at=now,
@@ -442,7 +511,7 @@ def check_seq_gap(session: Session, device: Device, now: datetime) -> None:
         item.details = {**item.details, "missing": missing, "highest_seq": highest}
     elif item is not None:
         item.status, item.resolved_at = ReviewStatus.RESOLVED, now
-        item.resolution = "Every sequence number has arrived."
+        item.resolution = _HEALED
 
 
 def _response_results(items: list[Item]) -> list[dict[str, Any]]:
@@ -489,7 +558,7 @@ def apply_prepared(session: Session, device: Device, batch: SyncBatch, items: li
     _answer_repeats(repeats, fresh)
     _settle_visits(session, cache, items, now)
     _write(session, batch, items, claims, now, data_key)
-    check_seq_gap(session, device, now)
+    check_seq_gap(session, device, now, {it.mutation["seq"] for it in fresh.values()})  # type: ignore[index]
     patients = sorted({str(it.patient_id) for it in items if it.patient_id})
     counts: dict[str, int] = {}
     for item in items:

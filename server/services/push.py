@@ -27,7 +27,7 @@ from server import audit
 from server.errors import AppError, Conflict, Invalid, Unauthorized
 from server.models import Device
 from server.services import devices, server_keys
-from server.services.apply import apply_prepared, prepare
+from server.services.apply import Item, apply_prepared, prepare, race_state
 from sync import batches, envelope
 
 
@@ -158,13 +158,38 @@ def push(session: Session, token: str, body: dict[str, Any], actor: audit.Actor,
         if device.id != device_id:
             raise Unauthorized("This token belongs to another device.", code="device_mismatch")
     skew = (batch["device_clock"] - now).total_seconds()
-    record = batches.SyncBatch(
-        device_id=device_id, batch_id=body["batch_id"],
-        plaintext_hash=batches.plaintext_hash(plaintext), received_at=now,
-        device_clock=raw.get("device_clock"), clock_skew_s=skew,
-        clock_flagged=abs(skew) > settings.max_clock_skew.total_seconds(),
-        mutation_count=len(batch["mutations"]),
-    )
+    for attempt in range(_ATTEMPTS):
+        record = batches.SyncBatch(
+            device_id=device_id, batch_id=body["batch_id"],
+            plaintext_hash=batches.plaintext_hash(plaintext), received_at=now,
+            device_clock=raw.get("device_clock"), clock_skew_s=skew,
+            clock_flagged=abs(skew) > settings.max_clock_skew.total_seconds(),
+            mutation_count=len(batch["mutations"]),
+        )
+        try:
+            return _apply_batch(session, device, record, items, actor, now, settings)
+        except Exception as exc:
+            if not race_state(exc) or attempt == _ATTEMPTS - 1:
+                raise
+            # A concurrent push took one of these mutation ids (PostgreSQL): nothing of
+            # this attempt stays; the next one finds them in the ledger.
+            session.rollback()
+            device = devices.authenticate(session, token, now, pulling=False)
+            if device.id != device_id:
+                raise Unauthorized("This token belongs to another device.",
+                                   code="device_mismatch") from None
+            items = prepare(batch["mutations"], device_id, settings.data_key)
+    raise AssertionError("unreachable")
+
+
+# A push that lost a race for a mutation id runs again; a third loss in a row is an error.
+_ATTEMPTS = 3
+
+
+def _apply_batch(session: Session, device: Device, record: batches.SyncBatch,
+                 items: list[Item], actor: audit.Actor, now: datetime,
+                 settings: PushSettings) -> dict[str, Any]:
+    """Claim the batch, apply its mutations and commit with the stored response."""
     try:
         batches.claim(session, record)
     except batches.BatchReplayed as replay:
