@@ -7,8 +7,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import JSON, String, Table, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from sync.orm import Base
@@ -42,6 +42,9 @@ class SyncBatch(Base):
     response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
+_TABLE: Table = SyncBatch.__table__  # type: ignore[assignment]
+
+
 def plaintext_hash(plaintext: bytes) -> str:
     """What identifies a batch's content (re-sealing the same plaintext is the same batch)."""
     return hashlib.sha256(plaintext).hexdigest()
@@ -50,17 +53,33 @@ def plaintext_hash(plaintext: bytes) -> str:
 def claim(session: Session, batch: SyncBatch) -> None:
     """Insert ``batch`` or raise ``BatchReplayed`` / ``BatchIdReused``.
 
+    One ``INSERT ... ON CONFLICT DO NOTHING`` on the primary key (no savepoint, no ORM
+    flush): ``batch`` stays out of the session, and ``store_response`` writes its answer.
     On PostgreSQL a concurrent push of the same batch waits on the primary key until the
-    first commits, then lands here and gets the first push's response.
+    first commits, inserts nothing, and lands here with the first push's response.
     """
-    try:
-        with session.begin_nested():
-            session.add(batch)
-            session.flush()
-    except IntegrityError:
-        stored = session.scalars(select(SyncBatch).where(
-            SyncBatch.device_id == batch.device_id, SyncBatch.batch_id == batch.batch_id)
-        ).one()
-        if stored.plaintext_hash != batch.plaintext_hash or stored.response is None:
-            raise BatchIdReused(str(batch.batch_id)) from None
-        raise BatchReplayed(stored.response) from None
+    table = _TABLE
+    values = {column.key: getattr(batch, column.key) for column in table.columns}
+    for key in ("clock_flagged", "mutation_count"):  # the columns' defaults, as a flush sets
+        if values[key] is None:
+            values[key] = table.columns[key].default.arg  # type: ignore[union-attr]
+            setattr(batch, key, values[key])
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # RETURNING, not rowcount: psycopg reports -1 for it here.
+    if session.execute(insert(table).values(values).on_conflict_do_nothing().returning(
+            table.c.batch_id)).first() is not None:
+        return
+    stored = session.execute(select(SyncBatch.plaintext_hash, SyncBatch.response).where(
+        SyncBatch.device_id == batch.device_id, SyncBatch.batch_id == batch.batch_id)).one()
+    if stored.plaintext_hash != batch.plaintext_hash or stored.response is None:
+        raise BatchIdReused(str(batch.batch_id))
+    raise BatchReplayed(stored.response)
+
+
+def store_response(session: Session, batch: SyncBatch, response: dict[str, Any]) -> None:
+    """Keep the answer a claimed batch was given, for its retries."""
+    batch.response = response
+    session.execute(_TABLE.update().where(
+        SyncBatch.device_id == batch.device_id, SyncBatch.batch_id == batch.batch_id).values(
+        response=response))

@@ -6,10 +6,16 @@ import gzip
 import json
 from typing import Any
 
-from flask import Response, request
+from flask import Response, jsonify, request
 from flask.views import MethodView
 
-from schemas.sync import PullQuerySchema, PullSchema, PushResultSchema, PushSchema
+from schemas.sync import (
+    PullQuerySchema,
+    PullSchema,
+    PushResultSchema,
+    PushSchema,
+    dump_push_result,
+)
 from server import clock
 from server.api import sync_settings
 from server.api.blueprint import Blueprint
@@ -40,8 +46,9 @@ class Push(MethodView):
     @blp.response(200, PushResultSchema)
     def post(self, body: dict[str, Any]) -> Any:
         """Apply a batch exactly once; the same batch again returns the same response."""
-        return push(db.session, bearer_token(), body, request_actor(), clock.now(),
-                    sync_settings.push_settings())
+        # Dumped here (what @blp.response would do, faster), documented by the decorator.
+        return jsonify(dump_push_result(push(db.session, bearer_token(), body, request_actor(),
+                                             clock.now(), sync_settings.push_settings())))
 
 
 def _signed(payload: dict[str, Any]) -> Response:

@@ -203,7 +203,7 @@ def _apply_batch(session: Session, device: Device, record: batches.SyncBatch,
     device.last_push_at = device.last_seen_at = now
     response = {"batch_id": str(record.batch_id), "results": results,
                 "server_time": now.isoformat()}
-    record.response = response
+    batches.store_response(session, record, response)
     session.commit()
     _freeze_heap_once()
     return response

@@ -84,3 +84,31 @@ def test_same_mutation_id_in_two_concurrent_pushes_is_applied_once(
                 assert _count(VitalSign, VitalSign.id == entity) == 1
                 assert _count(LedgerEntry, LedgerEntry.mutation_id == mutation_id) == 1
                 assert _count(InboxEntry, InboxEntry.mutation_id == mutation_id) == 1
+
+
+def test_same_batch_pushed_twice_at_once_is_applied_once(app, enroll, agency, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite runs one write transaction at a time")
+    device = enroll("nurse_a")
+    mutations = [_hr(device, agency["visit_a"]) for _ in range(50)]
+    body = device.body(device.plaintext(mutations))
+    start = threading.Barrier(2, timeout=20)
+    responses: list = [None, None]
+
+    def post(i):
+        client = app.test_client()
+        start.wait()
+        responses[i] = client.post("/api/v1/sync/push", headers=device.headers, json=body)
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert [r.status_code for r in responses] == [200, 200]
+    assert responses[0].get_json() == responses[1].get_json()
+    assert {r["status"] for r in responses[0].get_json()["results"]} == {"applied"}
+    with app.app_context():
+        assert _count(VitalSign) == 50
+        assert _count(LedgerEntry) == 50
+        assert _count(InboxEntry) == 50
