@@ -12,7 +12,8 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Uuid, any_, bindparam, insert, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from server.models import (
@@ -30,6 +31,16 @@ DOCUMENT_TABLES: dict[str, Any] = {
     "vitals.record": VitalSign, "infusion.record": InfusionAdministration,
     "visit.note": VisitNote, "record.amend": Amendment,
 }
+
+
+def in_ids(session: Session, column: Any, ids: Iterable[uuid.UUID]) -> Any:
+    """``column IN ids``; on PostgreSQL ``column = ANY(:ids)``, one uuid[] parameter: an IN of
+    200 ids was 200 parameters, each cast and dumped, and a statement text psycopg had not
+    seen (it parses each new one)."""
+    ids = list(ids)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, ids, type_=ARRAY(Uuid())))
+    return column.in_(ids)
 
 
 class BatchCache:
@@ -62,7 +73,7 @@ class BatchCache:
             ids = {m["entity_id"] for m in mutations if m["type"] == kind}
             if ids:
                 self._taken[model] = set(self.session.scalars(
-                    select(model.id).where(model.id.in_(ids))))
+                    select(model.id).where(in_ids(self.session, model.id, ids))))
 
     def visit(self, visit_id: uuid.UUID | None) -> Visit | None:
         """The (locked) visit, or None."""

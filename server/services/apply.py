@@ -32,7 +32,7 @@ from schemas.sync import MutationSchema
 from server import audit
 from server.models import Device, ReviewItem, ReviewStatus, Severity
 from server.reconcile import HANDLERS, MutationContext, Result
-from server.reconcile.batch_cache import BatchCache
+from server.reconcile.batch_cache import BatchCache, in_ids
 from server.reconcile.findings import most_severe
 from server.reconcile.visit_state import events_of, recompute
 from sync import ledger
@@ -265,7 +265,7 @@ def _claim_by_reading(session: Session, batch: SyncBatch, items: list[Item],
     """
     ids = [it.mutation["id"] for it in items]  # type: ignore[index]
     held: list[Any] = list(session.scalars(select(LedgerEntry).where(or_(
-        LedgerEntry.mutation_id.in_(ids),
+        in_ids(session, LedgerEntry.mutation_id, ids),
         (LedgerEntry.device_id == batch.device_id)
         & _seq_range([it.mutation["seq"] for it in items])))))  # type: ignore[index]
     taken_ids = {row.mutation_id for row in held}
