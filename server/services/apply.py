@@ -484,6 +484,13 @@ def check_seq_gap(session: Session, device: Device, now: datetime,
     (``_missing_before``), so a push no longer counts every row the device ever sent. The
     count stays the fallback when the items cannot tell.
     """
+    if claimed_seqs is not None and _postgresql(session):
+        # Two pushes of one device at once: the second waits here until the first commits,
+        # then reads its ledger rows and item (each statement sees what committed before it
+        # began), so that neither works from a state the other is changing. (Counting
+        # needed no such lock: the next push's count healed a wrong item; an item worked
+        # out from the previous one would keep it.)
+        session.execute(select(Device.id).where(Device.id == device.id).with_for_update())
     found = _gap_item(session, device)
     item = found if found is not None and found.status is ReviewStatus.OPEN else None
     missing: int | None = None

@@ -7,14 +7,16 @@ again, answering the shared mutation as a duplicate with the original outcome.
 
 import threading
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from server.extensions import db
-from server.models import VitalSign
+from server.models import Patient, ReviewItem, ReviewStatus, User, VitalSign
 from server.services import apply
 from sync.ledger import InboxEntry, LedgerEntry
+from tests.factories import make_visit
 
 
 def _hr(device, visit_id, value=72):
@@ -112,3 +114,31 @@ def test_same_batch_pushed_twice_at_once_is_applied_once(app, enroll, agency, da
         assert _count(VitalSign) == 50
         assert _count(LedgerEntry) == 50
         assert _count(InboxEntry) == 50
+
+
+def test_two_pushes_of_one_device_at_once_leave_the_gap_item_the_ledger_count_says(
+        app, enroll, agency, database_url, monkeypatch, clock):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite runs one write transaction at a time")
+    device = enroll("nurse_a")
+    device_id = uuid.UUID(device.device_id)
+    with app.app_context():  # a second visit of hers: the batches lock no visit in common
+        patient = db.session.get(Patient, agency["patient_a"])
+        other = make_visit(patient, db.session.get(User, agency["nurse_a"]),
+                           clock() + timedelta(hours=5))
+        db.session.commit()
+        other_id = other.id
+    for _ in range(3):
+        first = [_hr(device, agency["visit_a"]) for _ in range(3)]
+        second = [_hr(device, other_id) for _ in range(3)]
+        bodies = [device.body(device.plaintext(first)), device.body(device.plaintext(second))]
+        responses, reads = _race(app, device, bodies, monkeypatch)
+        assert [r.status_code for r in responses] == [200, 200]
+        assert reads == 2
+        with app.app_context():
+            highest, count = db.session.execute(select(
+                func.max(LedgerEntry.seq), func.count()).where(
+                LedgerEntry.device_id == device_id)).one()
+            assert highest - count == 0
+            assert _count(ReviewItem, ReviewItem.kind == "seq_gap",
+                          ReviewItem.status == ReviewStatus.OPEN) == 0
