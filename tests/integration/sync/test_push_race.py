@@ -18,6 +18,9 @@ from server.services import apply
 from sync.ledger import InboxEntry, LedgerEntry
 from tests.factories import make_visit
 
+# SQLite runs one write transaction at a time: these races exist on PostgreSQL only.
+ONLY_POSTGRES = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
 
 def _hr(device, visit_id, value=72):
     return device.mutation("vitals.record", visit_id, {
@@ -59,10 +62,9 @@ def _race(app, device, bodies, monkeypatch):
     return responses, len(reads)
 
 
+@ONLY_POSTGRES
 def test_same_mutation_id_in_two_concurrent_pushes_is_applied_once(
         app, enroll, agency, database_url, monkeypatch):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite runs one write transaction at a time")
     device = enroll("nurse_a")
     for _ in range(3):
         shared = _hr(device, agency["visit_a"])
@@ -88,9 +90,8 @@ def test_same_mutation_id_in_two_concurrent_pushes_is_applied_once(
                 assert _count(InboxEntry, InboxEntry.mutation_id == mutation_id) == 1
 
 
+@ONLY_POSTGRES
 def test_same_batch_pushed_twice_at_once_is_applied_once(app, enroll, agency, database_url):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite runs one write transaction at a time")
     device = enroll("nurse_a")
     mutations = [_hr(device, agency["visit_a"]) for _ in range(50)]
     body = device.body(device.plaintext(mutations))
@@ -116,10 +117,9 @@ def test_same_batch_pushed_twice_at_once_is_applied_once(app, enroll, agency, da
         assert _count(InboxEntry) == 50
 
 
+@ONLY_POSTGRES
 def test_two_pushes_of_one_device_at_once_leave_the_gap_item_the_ledger_count_says(
         app, enroll, agency, database_url, monkeypatch, clock):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite runs one write transaction at a time")
     device = enroll("nurse_a")
     device_id = uuid.UUID(device.device_id)
     with app.app_context():  # a second visit of hers: the batches lock no visit in common
