@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import Table, bindparam, func, insert, or_, select, text
+from sqlalchemy import Table, bindparam, func, or_, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -32,7 +32,7 @@ from schemas.sync import MutationSchema
 from server import audit
 from server.models import Device, ReviewItem, ReviewStatus, Severity
 from server.reconcile import HANDLERS, MutationContext, Result
-from server.reconcile.batch_cache import BatchCache, in_ids
+from server.reconcile.batch_cache import BatchCache, in_ids, sqlite_insert
 from server.reconcile.findings import most_severe
 from server.reconcile.visit_state import events_of, recompute
 from sync import ledger
@@ -416,9 +416,22 @@ def _write(session: Session, batch: SyncBatch, items: list[Item], claims: Claims
                 raise LedgerRace(str(batch.batch_id)) from exc
             raise
     elif claims.rows:
-        session.execute(insert(_LEDGER), [
-            {**row, "outcome": first[key]["outcome"], "result": first[key]["result"]}
-            for key, row in claims.rows.items()])
+        sqlite_insert(session, _LEDGER, {
+            "device_id": batch.device_id, "batch_id": batch.batch_id, "received_at": now},
+            ("mutation_id", "seq", "type", "content_hash", "inbox_id", "outcome", "result"),
+            [(key, row["seq"], row["type"], row["content_hash"], row["inbox_id"],
+              first[key]["outcome"], first[key]["result"])
+             for key, row in claims.rows.items()])
+    if not _postgresql(session):
+        inbox = [(item.inbox_id, _uuid(item.raw_id), item.outcome,
+                  item.result.get("errors", {}),
+                  item.payload or ledger.seal_payload(data_key, item.inbox_id, item.raw))
+                 for item in items if item.keep]
+        if inbox:
+            sqlite_insert(session, _INBOX, {
+                "device_id": batch.device_id, "batch_id": batch.batch_id, "received_at": now},
+                ("id", "mutation_id", "outcome", "reasons", "payload"), inbox)
+        return
     rows = []
     for item in items:
         if not item.keep:
@@ -429,14 +442,12 @@ def _write(session: Session, batch: SyncBatch, items: list[Item], claims: Claims
             "reasons": item.result.get("errors", {}),
             "payload": item.payload or ledger.seal_payload(data_key, item.inbox_id, item.raw),
         })
-    if rows and _postgresql(session):
+    if rows:
         session.execute(_PG_INBOX, {"rows": json.dumps([
             {"id": str(row["id"]), "mutation_id": _str(row["mutation_id"]),
              "outcome": _text(row["outcome"]), "reasons": json.dumps(row["reasons"]),
              "payload": base64.b64encode(row["payload"]).decode()} for row in rows]),
             "device_id": batch.device_id, "batch_id": batch.batch_id, "received_at": now})
-    elif rows:
-        session.execute(insert(_INBOX), rows)
 
 
 _HEALED = "Every sequence number has arrived."
