@@ -184,15 +184,21 @@ def _document(app: Flask, order_id: uuid.UUID, local_day: str) -> uuid.UUID:
         return visit.id
 
 
+def _edit_order(app: Flask, order_id: uuid.UUID, **values: Any) -> None:
+    """Set ``values`` on the stored order and commit (as an edit made elsewhere)."""
+    with app.app_context():
+        order = db.session.get(TherapyOrder, order_id)
+        assert order is not None
+        for name, value in values.items():
+            setattr(order, name, value)
+        db.session.commit()
+
+
 def test_discontinued_cancels_future_untouched_and_keeps_documented(app: Flask) -> None:
     order_id = _order(app, end_date=date(2026, 11, 27))
     generate(app, MONDAY)
     documented = _document(app, order_id, "2026-11-25")
-    with app.app_context():
-        order = db.session.get(TherapyOrder, order_id)
-        assert order is not None
-        order.status = OrderStatus.DISCONTINUED
-        db.session.commit()
+    _edit_order(app, order_id, status=OrderStatus.DISCONTINUED)
     counts = generate(app, MONDAY, [order_id])
     assert counts["cancelled"] == 4
     assert local_starts(app, order_id) == []
@@ -208,11 +214,7 @@ def test_discontinued_cancels_future_untouched_and_keeps_documented(app: Flask) 
 def test_nightly_run_also_stops_orders_no_longer_active(app: Flask) -> None:
     order_id = _order(app, end_date=date(2026, 11, 25))
     generate(app, MONDAY)
-    with app.app_context():
-        order = db.session.get(TherapyOrder, order_id)
-        assert order is not None
-        order.status = OrderStatus.COMPLETED
-        db.session.commit()
+    _edit_order(app, order_id, status=OrderStatus.COMPLETED)
     assert generate(app, MONDAY)["cancelled"] == 3
 
 
@@ -240,11 +242,7 @@ def test_schedule_change_replaces_untouched_occurrences(app: Flask) -> None:
     order_id = _order(app, end_date=date(2026, 11, 26))
     generate(app, MONDAY)
     _document(app, order_id, "2026-11-23")
-    with app.app_context():
-        order = db.session.get(TherapyOrder, order_id)
-        assert order is not None
-        order.window_start = time(14, 0)
-        db.session.commit()
+    _edit_order(app, order_id, window_start=time(14, 0))
     counts = generate(app, MONDAY, [order_id])
     assert counts == {"created": 3, "cancelled": 3, "updated": 0, "reinstated": 0}
     assert local_starts(app, order_id) == [
@@ -280,11 +278,7 @@ def test_hold_then_resume_brings_the_visits_back(app: Flask) -> None:
     order_id = _order(app, end_date=date(2026, 11, 25))
     generate(app, MONDAY)
     for status in (OrderStatus.ON_HOLD, OrderStatus.ACTIVE):
-        with app.app_context():
-            order = db.session.get(TherapyOrder, order_id)
-            assert order is not None
-            order.status = status
-            db.session.commit()
+        _edit_order(app, order_id, status=status)
         generate(app, MONDAY, [order_id])
     assert local_starts(app, order_id) == [
         "2026-11-23 09:00", "2026-11-24 09:00", "2026-11-25 09:00"]
