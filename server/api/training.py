@@ -23,7 +23,8 @@ from server.api.guards import roles_required
 from server.errors import Invalid
 from server.extensions import db
 from server.models import Role
-from server.services import training, training_report
+from server.training import modules as training
+from server.training import report as training_report
 
 blp = Blueprint("training", __name__, url_prefix="/training",
                 description="Training modules, assets and status")

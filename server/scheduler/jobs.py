@@ -44,10 +44,10 @@ def feed_compaction(session: Session, at: datetime,
 
 def training_daily(session: Session, at: datetime,
                    config: Mapping[str, Any]) -> dict[str, int]:
-    """Training due dates, reminders and overdue flags (server.services.training_jobs)."""
-    from server.services import training_jobs
+    """Training due dates, reminders and overdue flags (server.training.daily)."""
+    from server.training import daily
 
-    counts: dict[str, int] = training_jobs.run_daily(session, at)
+    counts: dict[str, int] = daily.run_daily(session, at)
     return counts
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import Notification, TrainingState, TrainingStatus, User
-from server.services.training_jobs import run_daily
+from server.training.daily import run_daily
 from tests.conftest import FakeClock
 from tests.integration.training.modules import published_module
 

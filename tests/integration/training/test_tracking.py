@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from server.extensions import db
 from server.models import TherapyOrder, Visit
-from server.services.training_jobs import run_daily
+from server.training.daily import run_daily
 from tests.assertions import error_of
 from tests.conftest import FakeClock
 from tests.factories import login

@@ -22,7 +22,7 @@ from server.models import (
     TrainingStatus,
     User,
 )
-from server.services import training_rules as rules
+from server.training import rules
 
 
 def agency_today(now: datetime) -> date:

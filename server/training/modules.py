@@ -21,8 +21,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from server import audit
 from server.errors import Conflict, Invalid, NotFound, StaleVersion
 from server.models import ModuleStatus, TrainingAsset, TrainingModule
-from server.services import training_standing as standing
 from server.services.records import Access
+from server.training import standing
 
 EDITABLE = ("title", "summary", "body_md", "attachments", "quiz", "competency", "audience",
             "due_rule", "required")

@@ -13,9 +13,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from server.models import TrainingModule, TrainingState, TrainingStatus
-from server.services import training_rules as rules
-from server.services import training_standing as standing
 from server.services.notifications import notify
+from server.training import rules, standing
 
 REMINDER_KIND = "training_reminder"
 

@@ -20,8 +20,7 @@ from server.models import (
     User,
 )
 from server.reconcile.context import MutationContext, Result, rejected
-from server.services import training_rules as rules
-from server.services import training_standing as standing
+from server.training import rules, standing
 from sync.ledger import Outcome
 
 UNKNOWN = "No training module with this id was published to you."
