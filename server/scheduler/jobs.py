@@ -47,7 +47,8 @@ def training_daily(session: Session, at: datetime,
     """Training due dates, reminders and overdue flags (server.training.daily)."""
     from server.training import daily
 
-    counts: dict[str, int] = daily.run_daily(session, at)
+    counts: dict[str, int] = daily.run_daily(session, at, ZoneInfo(str(config["AGENCY_TIMEZONE"])),
+                                             int(config["TRAINING_REMINDER_DAYS"]))
     return counts
 
 
