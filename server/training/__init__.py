@@ -12,4 +12,8 @@ One package so the whole capability reads in one place, whichever layer calls it
 - ``fanout`` — feed mentions for training, called from ``server.feed_fanout``'s hook.
 - ``delivery`` — what a nurse's devices receive at pull time, and her attachments.
 - ``report`` — the status report and its CSV.
+
+The agency zone and the reminder lead time are given by the callers (views, the job), not
+read from the app; ``completion.complete`` is the one exception left, until the push hands
+its handlers the zone.
 """
