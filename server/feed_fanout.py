@@ -31,7 +31,7 @@ from server.models import (
     VisitStatus,
 )
 from server.models.base import utcnow
-from server.training_fanout import changes as training_changes
+from server.training.fanout import changes as training_changes
 from sync import feed
 
 # A patient change reaches nurses with a visit from this far back onwards (see pull scope).

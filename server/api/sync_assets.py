@@ -13,7 +13,7 @@ from server.api.guards import bearer_token
 from server.errors import NotFound
 from server.extensions import db
 from server.services import devices
-from server.services.training_delivery import asset_for
+from server.training.delivery import asset_for
 
 blp = Blueprint("sync_assets", __name__, url_prefix="/sync/assets",
                 description="Training attachments for devices")

@@ -17,13 +17,15 @@ from schemas.training import (
     StatusQuerySchema,
     StatusSchema,
 )
+from server import clock
 from server.api.access import access_for
 from server.api.blueprint import Blueprint
 from server.api.guards import roles_required
 from server.errors import Invalid
 from server.extensions import db
 from server.models import Role
-from server.services import training, training_report
+from server.training import modules as training
+from server.training import report as training_report
 
 blp = Blueprint("training", __name__, url_prefix="/training",
                 description="Training modules, assets and status")
@@ -103,7 +105,7 @@ class Publish(MethodView):
     @blp.response(200, ModuleSchema)
     @blp.doc(summary="Publish a complete draft (422 lists what is missing)")
     def post(self, module_id: uuid.UUID) -> Any:
-        return training.publish(db.session, module_id, access_for())
+        return training.publish(db.session, module_id, access_for(), clock.agency_zone())
 
 
 @blp.route("/modules/<uuid:module_id>/retire")

@@ -11,7 +11,7 @@ from typing import Any
 from server import clock
 from server import demo_data as demo
 from server.models import ModuleStatus, TrainingModule, TrainingState, TrainingStatus, User
-from server.services import training_rules as rules
+from server.training import rules
 
 
 def _unflushed(user: User) -> SimpleNamespace:

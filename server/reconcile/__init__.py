@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from server.reconcile import documents, evv, infusion, training, vitals
+from server.reconcile import documents, evv, infusion, vitals
 from server.reconcile.context import MutationContext, Result
+from server.training import completion
 
 Handler = Callable[[MutationContext], Result]
 
@@ -23,7 +24,7 @@ HANDLERS: dict[str, Handler] = {
     "visit.sign": documents.sign,
     "visit.missed": documents.missed,
     "record.amend": documents.amend,
-    "training.complete": training.complete,
+    "training.complete": completion.complete,
 }
 
 __all__ = ["HANDLERS", "Handler", "MutationContext", "Result"]

@@ -24,10 +24,10 @@ from sync import feed
 
 def visit_horizon(session: Session, at: datetime, config: Mapping[str, Any]) -> dict[str, int]:
     """Generate order occurrences through today + ``SCHEDULE_HORIZON_DAYS``."""
-    from server.services.visit_generation import extend_horizon
+    from server.services.visit_generation import Horizon, extend_horizon
 
-    return extend_horizon(session, at, int(config["SCHEDULE_HORIZON_DAYS"]),
-                          ZoneInfo(str(config["AGENCY_TIMEZONE"])))
+    horizon = Horizon.from_config(config)
+    return extend_horizon(session, at, horizon.days, horizon.zone)
 
 
 def feed_retention(config: Mapping[str, Any]) -> timedelta:
@@ -44,10 +44,11 @@ def feed_compaction(session: Session, at: datetime,
 
 def training_daily(session: Session, at: datetime,
                    config: Mapping[str, Any]) -> dict[str, int]:
-    """Training due dates, reminders and overdue flags (server.services.training_jobs)."""
-    from server.services import training_jobs
+    """Training due dates, reminders and overdue flags (server.training.daily)."""
+    from server.training import daily
 
-    counts: dict[str, int] = training_jobs.run_daily(session, at)
+    counts: dict[str, int] = daily.run_daily(session, at, ZoneInfo(str(config["AGENCY_TIMEZONE"])),
+                                             int(config["TRAINING_REMINDER_DAYS"]))
     return counts
 
 

@@ -1,13 +1,23 @@
 """The APScheduler 3 scheduler of ``infusync scheduler``: job store in the app's database.
 
-Two things APScheduler does not do for us, done by subclassing its documented extension
-points rather than patching it:
+Two things APScheduler does not do for us:
 
-- ``AppExecutor`` (an executor) runs each job inside the app context and hands the body
-  the time the run was *scheduled for* (APScheduler passes only the job's own arguments);
+- ``AppExecutor`` runs each job inside the app context and hands the body the time the run
+  was *scheduled for* (APScheduler passes only the job's own arguments). Custom executors
+  are a documented extension point ("Extending APScheduler": subclass ``BaseExecutor``,
+  implement ``_do_submit_job``, report results with ``_run_job_success`` /
+  ``_run_job_error`` as the bundled executors do).
 - ``ClockedScheduler`` reads "now" from the app clock, so a test that moves the clock file
   of a real scheduler process moves its schedule too. In production that clock is the
   system's UTC time, and the scheduler behaves as a stock ``BackgroundScheduler``.
+  APScheduler 3 has **no** documented hook for this: its ``_process_jobs`` calls
+  ``datetime.now`` itself. So ``ClockedScheduler._process_jobs`` is a copy of that private
+  loop step, relying on private names of APScheduler 3.11: ``BaseScheduler._process_jobs``
+  (the main loop sleeps for what it returns), ``_jobstores``, ``_jobstores_lock``,
+  ``_lookup_executor``, ``_dispatch_event`` and ``Job._modify``. That is why setup.cfg pins
+  ``apscheduler`` to the 3.11 minor and ``tests/unit/test_apscheduler_contract.py`` checks
+  each of these names: an upgrade fails there, not in production. Revisit on APScheduler 4
+  (its data store API differs entirely).
 """
 
 from __future__ import annotations
@@ -31,6 +41,7 @@ from apscheduler.events import (
 from apscheduler.executors.base import MaxInstancesReachedError
 from apscheduler.executors.pool import BasePoolExecutor
 from apscheduler.job import Job
+from apscheduler.jobstores.base import BaseJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_PAUSED
@@ -43,6 +54,7 @@ from server.scheduler.jobs import BY_ID, JOBS
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+JOBSTORE = "default"  # the only job store (and so every job's alias)
 
 
 def fire(job_id: str, scheduled_for: datetime | None = None) -> str | None:
@@ -62,7 +74,8 @@ class AppExecutor(BasePoolExecutor):  # type: ignore[misc]
     """Runs jobs in a small thread pool, in the app context, given their scheduled time."""
 
     def __init__(self, app: Flask, max_workers: int = 2) -> None:
-        super().__init__(concurrent.futures.ThreadPoolExecutor(max_workers))
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers)
+        super().__init__(self.pool)  # the base class shuts the pool down with the scheduler
         self.app = app
 
     def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:
@@ -73,7 +86,7 @@ class AppExecutor(BasePoolExecutor):  # type: ignore[misc]
             else:
                 self._run_job_success(job.id, future.result())
 
-        self._pool.submit(self._run, job, run_times).add_done_callback(done)
+        self.pool.submit(self._run, job, run_times).add_done_callback(done)
 
     def _run(self, job: Job, run_times: list[datetime]) -> list[JobExecutionEvent]:
         events = []
@@ -84,14 +97,24 @@ class AppExecutor(BasePoolExecutor):  # type: ignore[misc]
                         seconds=job.misfire_grace_time):
                     log.warning("job run missed", extra={"job_id": job.id,
                                                          "late_seconds": late.total_seconds()})
-                    events.append(JobExecutionEvent(EVENT_JOB_MISSED, job.id,
-                                                    job._jobstore_alias, run_time))
+                    events.append(JobExecutionEvent(EVENT_JOB_MISSED, job.id, JOBSTORE,
+                                                    run_time))
                     continue
                 outcome = job.func(*job.args, scheduled_for=run_time.astimezone(UTC),
                                    **job.kwargs)
-                events.append(JobExecutionEvent(EVENT_JOB_EXECUTED, job.id,
-                                                job._jobstore_alias, run_time, retval=outcome))
+                events.append(JobExecutionEvent(EVENT_JOB_EXECUTED, job.id, JOBSTORE,
+                                                run_time, retval=outcome))
         return events
+
+
+def due_run_times(job: Job, now: datetime) -> list[datetime]:
+    """The run times of ``job`` due by ``now``, from its public trigger (``Job._get_run_times``)."""
+    times: list[datetime] = []
+    following = job.next_run_time
+    while following is not None and following <= now:
+        times.append(following)
+        following = job.trigger.get_next_fire_time(following, now)
+    return times
 
 
 class ClockedScheduler(BackgroundScheduler):  # type: ignore[misc]
@@ -105,8 +128,9 @@ class ClockedScheduler(BackgroundScheduler):  # type: ignore[misc]
         """The app clock in the scheduler's zone."""
         return self.clock().astimezone(self.timezone)
 
-    def _submit(self, job: Job, alias: str, now: datetime) -> JobSubmissionEvent | None:
-        run_times = job._get_run_times(now)
+    def _submit(self, job: Job, alias: str, store: BaseJobStore,
+                now: datetime) -> JobSubmissionEvent | None:
+        run_times = due_run_times(job, now)
         run_times = run_times[-1:] if run_times and job.coalesce else run_times
         if not run_times:
             return None
@@ -119,7 +143,7 @@ class ClockedScheduler(BackgroundScheduler):  # type: ignore[misc]
         following = job.trigger.get_next_fire_time(run_times[-1], now)
         if following:
             job._modify(next_run_time=following)
-            self._lookup_jobstore(alias).update_job(job)
+            store.update_job(job)
         else:
             self.remove_job(job.id, alias)
         return event
@@ -139,7 +163,7 @@ class ClockedScheduler(BackgroundScheduler):  # type: ignore[misc]
                     continue
                 for job in due:
                     try:
-                        event = self._submit(job, alias, now)
+                        event = self._submit(job, alias, store, now)
                     except Exception as exc:  # the store may fail mid-way: retry next poll
                         log.warning("job not submitted", extra={
                             "job_id": job.id, "error_type": type(exc).__name__})
@@ -164,7 +188,7 @@ def build(app: Flask, poll: float) -> ClockedScheduler:
         engine = db.engine
     return ClockedScheduler(
         app_clock.app_clock(app), poll,
-        jobstores={"default": SQLAlchemyJobStore(engine=engine)},
+        jobstores={JOBSTORE: SQLAlchemyJobStore(engine=engine)},
         executors={"default": AppExecutor(app)},
         job_defaults={"coalesce": True, "max_instances": 1,
                       "misfire_grace_time": int(config["JOB_MISFIRE_GRACE_SECONDS"])},

@@ -15,6 +15,7 @@ from server.models import FrequencyKind, OrderStatus, Role, ServiceLocation, The
 from server.services import changes, visit_generation
 from server.services.records import Access, Page, get_one, list_page
 from server.services.references import require_patient, require_user
+from server.services.visit_generation import Horizon
 
 # Edits that change the visits an order already has, not only which occurrences exist.
 RESHAPING = frozenset({"window_minutes", "service_location_id"})
@@ -47,20 +48,21 @@ def _check_schedule(session: Session, order: TherapyOrder) -> None:
 
 
 def _follow_with_visits(session: Session, order: TherapyOrder, access: Access,
-                        reshape: bool = False) -> None:
+                        horizon: Horizon, reshape: bool = False) -> None:
     """Write the order, then bring its future visits in line with it (same transaction)."""
     changes.flush(session, order, "This order conflicts with a stored one.")
-    visit_generation.refresh(session, access.now, [order.id], reshape)
+    visit_generation.refresh(session, access.now, horizon, [order.id], reshape)
 
 
-def create_order(session: Session, data: dict[str, Any], access: Access) -> TherapyOrder:
+def create_order(session: Session, data: dict[str, Any], access: Access,
+                 horizon: Horizon) -> TherapyOrder:
     """Enter a physician's order for a patient; its visits over the horizon come with it."""
     require_patient(session, data["patient_id"])
     require_user(session, data["physician_id"], Role.PHYSICIAN, "physician_id")
     order = TherapyOrder(**_enums(data))
     _check_schedule(session, order)
     session.add(order)
-    _follow_with_visits(session, order, access)
+    _follow_with_visits(session, order, access, horizon)
     audit.record(session, access.actor, "create", "therapy_orders", at=access.now,
                  entity_id=order.id, patient_id=order.patient_id)
     changes.commit(session, "This order conflicts with a stored one.", order, _dump)
@@ -84,7 +86,8 @@ def get_order(session: Session, order_id: uuid.UUID, access: Access) -> TherapyO
 
 
 def update_order(session: Session, order_id: uuid.UUID, data: dict[str, Any],
-                 expected_version: int | None, access: Access) -> TherapyOrder:
+                 expected_version: int | None, access: Access,
+                 horizon: Horizon) -> TherapyOrder:
     """Change an order (dose, rate, dates, schedule, status such as discontinued); its
     future visits follow in the same transaction."""
     order = get_one(session, TherapyOrder, order_id, access, lambda o: o.patient_id, "update")
@@ -95,7 +98,7 @@ def update_order(session: Session, order_id: uuid.UUID, data: dict[str, Any],
     if order.end_date and order.end_date < order.start_date:
         raise Invalid("The end date is before the start date.", {"end_date": ["Before start."]})
     _check_schedule(session, order)
-    _follow_with_visits(session, order, access, reshape=bool(RESHAPING & set(data)))
+    _follow_with_visits(session, order, access, horizon, reshape=bool(RESHAPING & set(data)))
     audit.record(session, access.actor, "update", "therapy_orders", at=access.now,
                  entity_id=order.id, patient_id=order.patient_id,
                  details={"fields": sorted(data)})

@@ -22,6 +22,7 @@ from server.models import (
 from server.services import changes, visit_generation
 from server.services.records import Access, Page, get_one, list_page
 from server.services.references import require_user
+from server.services.visit_generation import Horizon
 
 DUPLICATE_MRN = "A patient with this MRN exists."
 ACCESS_COLUMNS = ("access_type", "access_placed_on", "access_side", "access_external_length_cm")
@@ -108,18 +109,20 @@ def _patch_locations(patient: Patient, items: list[dict[str, Any]]) -> None:
             patient.locations.append(_location(item))
 
 
-def _follow_status(session: Session, patient: Patient, access: Access) -> None:
+def _follow_status(session: Session, patient: Patient, access: Access,
+                   horizon: Horizon) -> None:
     """Discharge cancels future unstarted visits; readmission brings the orders' back."""
     changes.flush(session, patient, DUPLICATE_MRN)
     order_ids = list(session.scalars(
         select(TherapyOrder.id).where(TherapyOrder.patient_id == patient.id)))
-    visit_generation.refresh(session, access.now, order_ids)
+    visit_generation.refresh(session, access.now, horizon, order_ids)
     if patient.status is PatientStatus.DISCHARGED:
         visit_generation.cancel_unordered_for_patient(session, patient.id, access.now)
 
 
 def update_patient(session: Session, patient_id: uuid.UUID, data: dict[str, Any],
-                   expected_version: int | None, access: Access) -> Patient:
+                   expected_version: int | None, access: Access,
+                   horizon: Horizon) -> Patient:
     """Change demographics, status, access device or locations."""
     patient = get_one(session, Patient, patient_id, access, lambda p: p.id, action="update")
     changes.check_version(session, access, patient, expected_version, _dump, patient.id)
@@ -133,7 +136,7 @@ def update_patient(session: Session, patient_id: uuid.UUID, data: dict[str, Any]
     data.pop("locations", None)
     changes.assign(patient, data)
     if "status" in data:
-        _follow_status(session, patient, access)
+        _follow_status(session, patient, access, horizon)
     audit.record(session, access.actor, "update", "patients", at=access.now,
                  entity_id=patient.id, patient_id=patient.id, details={"fields": sorted(data)})
     changes.commit(session, DUPLICATE_MRN, patient, _dump)

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from server import audit
 from server.errors import AppError
 from server.models import Device, DeviceCommand, Patient, User, Visit
-from server.services import training_delivery
 from server.services.sync_scope import (
     AHEAD,
     BACK,
@@ -28,6 +27,7 @@ from server.services.sync_scope import (
     resolve,
     upsert,
 )
+from server.training import delivery as training_delivery
 from sync import cursor as cursors
 from sync import feed
 

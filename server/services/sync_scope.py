@@ -34,7 +34,7 @@ from server.models import (
     Visit,
     VisitStatus,
 )
-from server.services import training_delivery
+from server.training import delivery as training_delivery
 
 BACK = timedelta(days=7)
 AHEAD = timedelta(days=14)

@@ -8,8 +8,10 @@ caller (a request, the nightly job, the seed command) owns the transaction.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
@@ -33,6 +35,19 @@ REASON_ORDER_INACTIVE = "Order is {status}; visits generated from it were cancel
 REASON_DISCHARGED = "Patient discharged; future visits were cancelled."
 REASON_SCHEDULE_CHANGED = "Order schedule changed; this occurrence no longer exists."
 _CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """How far ahead visits exist, and the zone whose local days and times they follow."""
+
+    days: int
+    zone: ZoneInfo
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Horizon:
+        """``SCHEDULE_HORIZON_DAYS`` in ``AGENCY_TIMEZONE``, from the app's configuration."""
+        return cls(int(config["SCHEDULE_HORIZON_DAYS"]), ZoneInfo(str(config["AGENCY_TIMEZONE"])))
 
 
 def _generated_reason(reason: str | None) -> bool:
@@ -292,15 +307,11 @@ def extend_horizon(session: Session, now: datetime, horizon_days: int, zone: Zon
     return counts
 
 
-def refresh(session: Session, now: datetime, order_ids: Collection[uuid.UUID],
-            reshape: bool = False) -> dict[str, int]:
-    """``extend_horizon`` for these orders with the app's zone and horizon (a request's)."""
-    from flask import current_app
-
-    from server import clock
-
-    return extend_horizon(session, now, int(current_app.config["SCHEDULE_HORIZON_DAYS"]),
-                          clock.agency_zone(), order_ids, reshape=reshape)
+def refresh(session: Session, now: datetime, horizon: Horizon,
+            order_ids: Collection[uuid.UUID], reshape: bool = False) -> dict[str, int]:
+    """``extend_horizon`` for the orders a request just changed."""
+    return extend_horizon(session, now, horizon.days, horizon.zone, order_ids,
+                          reshape=reshape)
 
 
 def cancel_unordered_for_patient(session: Session, patient_id: uuid.UUID,

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
 
-from server.services import training_rules as rules
+from server.training import rules
 from tests.integration.training.modules import QUIZ
 
 

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from server.extensions import db
 from server.models import TherapyOrder, Visit
-from server.services.training_jobs import run_daily
+from server.scheduler.jobs import training_daily
 from tests.assertions import error_of
 from tests.conftest import FakeClock
 from tests.factories import login
@@ -23,7 +23,7 @@ from tests.integration.training.modules import RIGHT, WRONG
 
 def _daily(app: Flask, clock: FakeClock) -> dict[str, int]:
     with app.app_context():
-        counts = run_daily(db.session, clock())
+        counts = training_daily(db.session, clock(), app.config)
         db.session.commit()
         return counts
 

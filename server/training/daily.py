@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from server.models import TrainingModule, TrainingState, TrainingStatus
-from server.services import training_rules as rules
-from server.services import training_standing as standing
 from server.services.notifications import notify
+from server.training import rules, standing
 
 REMINDER_KIND = "training_reminder"
 
@@ -45,16 +45,20 @@ def _remind(session: Session, status: TrainingStatus, module: TrainingModule,
     return sent is not None
 
 
-def run_daily(session: Session, now: datetime) -> dict[str, int]:
-    """Create missing statuses, mark overdue, reopen recurring cycles, send reminders."""
-    today = standing.agency_today(now)
-    days = standing.reminder_days()
+def run_daily(session: Session, now: datetime, zone: ZoneInfo,
+              reminder_days: int) -> dict[str, int]:
+    """Create missing statuses, mark overdue, reopen recurring cycles, send reminders.
+
+    ``zone`` is the agency's (due dates are its calendar dates); reminders go out
+    ``reminder_days`` before a due date.
+    """
+    today = rules.local_date(now, zone)
     counts = {"created": 0, "removed": 0, "overdue": 0, "reopened": 0, "reminded": 0}
     users = standing.active_users(session)
     existing = standing.statuses_by_key(session)
     current: dict[uuid.UUID, TrainingModule] = {}
     for module in standing.published_modules(session):
-        created, removed = standing.align(session, module, users, today, existing)
+        created, removed = standing.align(session, module, users, today, zone, existing)
         counts["created"] += created
         counts["removed"] += removed
         current[module.lineage_id] = module
@@ -67,7 +71,7 @@ def run_daily(session: Session, now: datetime) -> dict[str, int]:
         moved = standing.advance(status, found, today)
         if moved:
             counts[moved] += 1
-        if _remind(session, status, found, today, days, now):
+        if _remind(session, status, found, today, reminder_days, now):
             counts["reminded"] += 1
     session.flush()
     return counts

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,19 +22,7 @@ from server.models import (
     TrainingStatus,
     User,
 )
-from server.services import training_rules as rules
-
-
-def agency_today(now: datetime) -> date:
-    """The agency's local date at ``now``."""
-    from server import clock
-
-    return rules.local_date(now, clock.agency_zone())
-
-
-def reminder_days() -> int:
-    """How many days before the due date reminders go out."""
-    return int(current_app.config["TRAINING_REMINDER_DAYS"])
+from server.training import rules
 
 
 def published_modules(session: Session) -> list[TrainingModule]:
@@ -48,25 +36,28 @@ def active_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).where(User.active.is_(True)).order_by(User.id)))
 
 
-def _published_on(module: TrainingModule, today: date) -> date:
-    if module.published_at is None:
-        return today
-    return agency_today(module.published_at)
+def first_due(module: TrainingModule, today: date, zone: ZoneInfo) -> date | None:
+    """The due date of a status opened ``today`` (an agency-local date) on this module."""
+    published_on = today if module.published_at is None else rules.local_date(
+        module.published_at, zone)
+    return rules.first_due(module.due_rule, published_on, today)
 
 
 def align(session: Session, module: TrainingModule, users: list[User], today: date,
+          zone: ZoneInfo,
           existing: dict[tuple[uuid.UUID, uuid.UUID], TrainingStatus]) -> tuple[int, int]:
     """Create statuses for new members of a published module, drop those of ex-members.
 
     A status still pointing at an older version is moved to this one and starts over: a
-    pass of a superseded version is not a pass of the current one.
+    pass of a superseded version is not a pass of the current one. ``zone`` is the
+    agency's, whose calendar dates due dates are.
     Returns (created or restarted, removed).
     """
     wanted = {user.id for user in rules.members(module.audience, users)}
     created = removed = 0
     for user_id in sorted(wanted, key=str):
         status = existing.get((user_id, module.lineage_id))
-        due = rules.first_due(module.due_rule, _published_on(module, today), today)
+        due = first_due(module, today, zone)
         if status is None:
             status = TrainingStatus(nurse_id=user_id, lineage_id=module.lineage_id,
                                     module_id=module.id, state=TrainingState.NOT_STARTED,
@@ -96,9 +87,10 @@ def statuses_by_key(session: Session, lineage_id: uuid.UUID | None = None
     return {(s.nurse_id, s.lineage_id): s for s in session.scalars(stmt)}
 
 
-def align_module(session: Session, module: TrainingModule, now: datetime) -> tuple[int, int]:
+def align_module(session: Session, module: TrainingModule, now: datetime,
+                 zone: ZoneInfo) -> tuple[int, int]:
     """Align the statuses of one lineage with its (just published) current version."""
-    return align(session, module, active_users(session), agency_today(now),
+    return align(session, module, active_users(session), rules.local_date(now, zone), zone,
                  statuses_by_key(session, module.lineage_id))
 
 
@@ -131,14 +123,17 @@ def advance(status: TrainingStatus, module: TrainingModule, today: date) -> str 
 
 
 def record_attempt(status: TrainingStatus, module: TrainingModule, passed: bool,
-                   now: datetime) -> None:
-    """Her standing after an attempt at the current version, scored by the server."""
+                   now: datetime, zone: ZoneInfo) -> None:
+    """Her standing after an attempt at the current version, scored by the server.
+
+    A pass of a recurring module comes due again counted from her local date in ``zone``.
+    """
     status.attempts += 1
     status.last_attempt_at = now
     if passed:
         status.state, status.passed_at = TrainingState.PASSED, now
-        status.due_on = rules.next_due_after_pass(module.due_rule, agency_today(now),
-                                                  status.due_on)
+        status.due_on = rules.next_due_after_pass(module.due_rule,
+                                                  rules.local_date(now, zone), status.due_on)
         status.reminded_for = None if rules.is_recurring(module.due_rule) else status.reminded_for
     elif status.state is TrainingState.NOT_STARTED:
         status.state = TrainingState.FAILED

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -21,8 +22,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from server import audit
 from server.errors import Conflict, Invalid, NotFound, StaleVersion
 from server.models import ModuleStatus, TrainingAsset, TrainingModule
-from server.services import training_standing as standing
 from server.services.records import Access
+from server.training import standing
 
 EDITABLE = ("title", "summary", "body_md", "attachments", "quiz", "competency", "audience",
             "due_rule", "required")
@@ -193,8 +194,12 @@ def completeness(module: TrainingModule) -> dict[str, list[str]]:
     return problems
 
 
-def publish(session: Session, module_id: uuid.UUID, access: Access) -> TrainingModule:
-    """Freeze a complete draft as the lineage's next version; the previous one retires."""
+def publish(session: Session, module_id: uuid.UUID, access: Access,
+            zone: ZoneInfo) -> TrainingModule:
+    """Freeze a complete draft as the lineage's next version; the previous one retires.
+
+    Its audience's due dates are counted in ``zone``, the agency's.
+    """
     module = get_module(session, module_id)
     if module.status is not ModuleStatus.DRAFT:
         raise _immutable(module)
@@ -216,7 +221,7 @@ def publish(session: Session, module_id: uuid.UUID, access: Access) -> TrainingM
     module.published_at, module.published_by = access.now, access.actor.user_id
     with _guarded(session, module):
         session.flush()
-        created, _removed = standing.align_module(session, module, access.now)
+        created, _removed = standing.align_module(session, module, access.now, zone)
         _audit(session, access, "publish", module, version=module.version, assigned=created)
         session.commit()
     return module

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, inspect, select
 
 from server.models import ModuleStatus, TrainingModule, TrainingStatus, User
-from server.services import training_rules as rules
+from server.training import rules
 from sync import feed
 
 AUDIENCE_FIELDS = ("role", "competencies", "active")

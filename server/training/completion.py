@@ -8,9 +8,12 @@ mutation's schema (an unknown field refuses it).
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from server import clock
 from server.models import (
     ModuleStatus,
     TrainingAttempt,
@@ -20,25 +23,23 @@ from server.models import (
     User,
 )
 from server.reconcile.context import MutationContext, Result, rejected
-from server.services import training_rules as rules
-from server.services import training_standing as standing
+from server.training import rules, standing
 from sync.ledger import Outcome
 
 UNKNOWN = "No training module with this id was published to you."
 
 
-def _status(ctx: MutationContext, module: TrainingModule) -> TrainingStatus:
+def _status(ctx: MutationContext, module: TrainingModule, zone: ZoneInfo) -> TrainingStatus:
     """Her status on the lineage, created when the daily job has not made it yet."""
     status = ctx.session.scalar(select(TrainingStatus).where(
         TrainingStatus.nurse_id == ctx.nurse_id,
         TrainingStatus.lineage_id == module.lineage_id))
     if status is not None:
         return status
-    today = standing.agency_today(ctx.now)
-    published = standing.agency_today(module.published_at) if module.published_at else today
     status = TrainingStatus(nurse_id=ctx.nurse_id, lineage_id=module.lineage_id,
                             module_id=module.id, state=TrainingState.NOT_STARTED,
-                            due_on=rules.first_due(module.due_rule, published, today))
+                            due_on=standing.first_due(module, rules.local_date(ctx.now, zone),
+                                                      zone))
     try:
         with ctx.session.begin_nested():
             ctx.session.add(status)
@@ -50,6 +51,15 @@ def _status(ctx: MutationContext, module: TrainingModule) -> TrainingStatus:
 
 
 def complete(ctx: MutationContext) -> Result:
+    """The ``training.complete`` handler, in the agency's zone (due dates are its dates).
+
+    The one configuration read left below the views: ``MutationContext`` does not carry
+    the agency zone yet. When the push hands it in, call ``complete_in`` with it instead.
+    """
+    return complete_in(ctx, clock.agency_zone())
+
+
+def complete_in(ctx: MutationContext, zone: ZoneInfo) -> Result:
     """Score the answers, store the attempt, and move her status."""
     data = ctx.data
     module = ctx.session.get(TrainingModule, data["module_id"])
@@ -86,5 +96,6 @@ def complete(ctx: MutationContext) -> Result:
             current.attempts += 1
             current.last_attempt_at = ctx.now
     else:
-        standing.record_attempt(_status(ctx, module), module, verdict.passed, ctx.now)
+        standing.record_attempt(_status(ctx, module, zone), module, verdict.passed, ctx.now,
+                                zone)
     return Result(Outcome.APPLIED, record_id=ctx.mutation["entity_id"])

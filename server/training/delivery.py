@@ -19,7 +19,7 @@ from server.models import (
     TrainingStatus,
     User,
 )
-from server.services import training_rules as rules
+from server.training import rules
 
 
 def modules_for(session: Session, user: User) -> list[TrainingModule]:
