@@ -47,12 +47,19 @@ lint: install-test
 typecheck: install-test
 	$(BIN)/mypy sync offline_store schemas server
 
-## make test: install the test extras, run ruff and the whole suite (SQLite and PostgreSQL).
+## make test: install the test extras, run ruff and the whole suite (SQLite and PostgreSQL)
+## under branch coverage (with the servers and CLIs it starts), print the report and fail
+## below setup.cfg's fail_under. A failing test fails it with pytest's own status.
+## COVERAGE_ARGS go to the report, e.g. COVERAGE_ARGS=--fail-under=40 on a few files.
 test: lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@rm -f .coverage .coverage.*
+	@$(BIN)/coverage run -m pytest $(PYTEST_ARGS); tests=$$?; \
+	$(BIN)/coverage combine --quiet; \
+	$(BIN)/coverage report $(COVERAGE_ARGS); report=$$?; \
+	if [ $$tests -ne 0 ]; then exit $$tests; fi; exit $$report
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage .coverage.*
 
 .PHONY: bench bench-quick
 

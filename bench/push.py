@@ -4,6 +4,7 @@ server, beside the ceiling of inserting the same ``vital_signs`` rows with SQLAl
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 import uuid
@@ -15,11 +16,12 @@ from typing import Any
 
 from sqlalchemy import UniqueConstraint, create_engine, insert, select, text
 
-from bench import agency, bulk, databases, parallel
-from bench.device import HttpDevice
+from bench import agency, bulk, databases, parallel, vitals
 from bench.served import serve
 from bench.settings import Sizes
 from bench.stats import latency_ms
+from bench.transport import HttpClient
+from tests.integration.sync.device import TestDevice
 
 PATIENTS_PER_NURSE = 10
 SQLITE_BUSY_TIMEOUT_MS = 15000
@@ -47,22 +49,45 @@ class CeilingJob:
     batch_size: int
 
 
+def _vitals(device: TestDevice, visit_id: str, now: datetime) -> dict[str, Any]:
+    """A ``vitals.record`` with a fresh entity id, taken now by the nurse's phone."""
+    return device.mutation("vitals.record", visit_id, vitals.reading(device.seq + 1, now),
+                           entity_id=uuid.uuid4(),
+                           occurred_at=now.astimezone(vitals.DEVICE_OFFSET).isoformat())
+
+
+def _sealed(device: TestDevice, mutations: list[dict[str, Any]], now: datetime) -> bytes:
+    """The push body, sealed and signed ahead of the timed loop so only the server is timed."""
+    return json.dumps(device.body(device.plaintext(mutations, clock=now))).encode()
+
+
+def _push(client: HttpClient, device: TestDevice, body: bytes) -> dict[str, Any]:
+    """Push one sealed body; the decoded response (raises unless 200)."""
+    response = client.post("/api/v1/sync/push", data=body, headers=device.headers)
+    if response.status_code != 200:
+        raise RuntimeError(f"push failed: {response.status_code} {response.get_json()}")
+    return dict(response.get_json())
+
+
 def push_worker(job: PushJob, barrier: Any) -> dict[str, Any]:
     """Enroll, push a small warm-up batch, wait for the others, then the timed batches."""
-    device = HttpDevice(job.base_url)
-    device.enroll(job.code)
+    client = HttpClient(job.base_url)
+    device = TestDevice(client)
+    enrolled = device.enroll(job.code)
+    if enrolled.status_code != 201:
+        raise RuntimeError(f"enrollment failed: {enrolled.status_code} {enrolled.get_json()}")
     now = datetime.now(UTC)
-    bodies = [device.sealed_body([
-        device.vitals_mutation(job.visit_ids[i % len(job.visit_ids)], now)
-        for i in range(size)]) for size in (WARM_UP_MUTATIONS, *[job.batch_size] * job.batches)]
-    device.push(bodies[0])
+    bodies = [_sealed(device, [_vitals(device, job.visit_ids[i % len(job.visit_ids)], now)
+                               for i in range(size)], now)
+              for size in (WARM_UP_MUTATIONS, *[job.batch_size] * job.batches)]
+    _push(client, device, bodies[0])
     barrier.wait(timeout=300)
     counts: Counter[str] = Counter()
     latencies = []
     start = time.perf_counter()
     for body in bodies[1:]:
         sent = time.perf_counter()
-        counts.update(result["status"] for result in device.push(body)["results"])
+        counts.update(result["status"] for result in _push(client, device, body)["results"])
         latencies.append(time.perf_counter() - sent)
     end = time.perf_counter()
     return {"device_id": device.device_id, "applied": counts["applied"], "counts": dict(counts),

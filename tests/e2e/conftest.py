@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 BIN = Path(sys.executable).parent
+PASSWORD = "a long enough e2e password"  # every e2e user's, long enough for the policy
 
 
 def free_port() -> int:
@@ -53,6 +54,23 @@ class Server:
         """Run the ``infusync`` command against the same database."""
         return subprocess.run([str(BIN / "infusync"), *args], input=stdin, env=self.env,
                               capture_output=True, text=True, timeout=120, check=False)
+
+    def create_user(self, email: str, role: str, *options: str) -> str:
+        """Add a staff member the way an admin does (``infusync users create``); her id.
+
+        ``options`` are further CLI flags (``"--competency", "picc-care"``).
+        """
+        result = self.cli("users", "create", "--email", email, "--name", email.split("@")[0],
+                          "--role", role, "--password-stdin", *options, stdin=PASSWORD + "\n")
+        assert result.returncode == 0, result.stderr
+        return result.stdout.split("(")[-1].rstrip(")\n")
+
+    def login(self, email: str) -> str:
+        """Log in as a user made by ``create_user``; her bearer token."""
+        status, body = self.request("POST", "/api/v1/auth/login",
+                                    {"email": email, "password": PASSWORD})
+        assert status == 200, body
+        return str(body["token"])
 
 
 def _wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:

@@ -12,10 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.e2e.test_device_sync import (
-    _create_user,
     _enroll,
     _http_code,
-    _login,
     _ok,
     _patient,
     _visit,
@@ -35,10 +33,10 @@ def _board_entry(served, token, visit):
 
 
 def test_a_reassignment_on_the_board_reaches_the_old_and_the_new_nurse(served, tmp_path):
-    _create_user(served, "coord@e2e.test", "coordinator")
-    anna = _create_user(served, "anna@e2e.test", "nurse")
-    ben = _create_user(served, "ben@e2e.test", "nurse")
-    coordinator = _login(served, "coord@e2e.test")
+    served.create_user("coord@e2e.test", "coordinator")
+    anna = served.create_user("anna@e2e.test", "nurse")
+    ben = served.create_user("ben@e2e.test", "nurse")
+    coordinator = served.login("coord@e2e.test")
     visit = _visit(served, coordinator, _patient(served, coordinator, "E2E-A", "Ada", "Alder"),
                    anna, hours_ahead=2)
     store_anna, store_ben = tmp_path / "anna.sqlite3", tmp_path / "ben.sqlite3"

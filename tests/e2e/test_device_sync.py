@@ -21,25 +21,10 @@ from tests.e2e.conftest import BIN, free_port
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "a long enough e2e password"
 PIN = "246813"
 FAST_SCRYPT_N = str(2**10)  # the store's PIN cost, lowered so each command starts quickly
 HOME = {"lat": "40.0", "lon": "-75.0"}
 VITALS = ("--hr", "72", "--bp", "120/80", "--temp", "37.1", "--spo2", "98", "--rr", "16")
-
-
-def _create_user(served, email, role):
-    result = served.cli("users", "create", "--email", email, "--name", email.split("@")[0],
-                        "--role", role, "--password-stdin", stdin=PASSWORD + "\n")
-    assert result.returncode == 0, result.stderr
-    return result.stdout.split("(")[-1].rstrip(")\n")
-
-
-def _login(served, email):
-    status, body = served.request("POST", "/api/v1/auth/login",
-                                  {"email": email, "password": PASSWORD})
-    assert status == 200, body
-    return body["token"]
 
 
 def _patient(served, token, mrn, first, last):
@@ -145,10 +130,10 @@ def _visit_status(served, token, visit_id):
 
 def _two_nurses_two_visits(served):
     """A coordinator's token, nurses A and B, and a visit for each (patients Alder, Birch)."""
-    _create_user(served, "coord@e2e.test", "coordinator")
-    nurse_a = _create_user(served, "anna@e2e.test", "nurse")
-    nurse_b = _create_user(served, "ben@e2e.test", "nurse")
-    coordinator = _login(served, "coord@e2e.test")
+    served.create_user("coord@e2e.test", "coordinator")
+    nurse_a = served.create_user("anna@e2e.test", "nurse")
+    nurse_b = served.create_user("ben@e2e.test", "nurse")
+    coordinator = served.login("coord@e2e.test")
     alder = _patient(served, coordinator, "E2E-A", "Ada", "Alder")
     birch = _patient(served, coordinator, "E2E-B", "Bo", "Birch")
     return (coordinator, nurse_a, nurse_b,
@@ -248,9 +233,9 @@ def _second_server(env, port):
 def test_documentation_survives_a_server_outage(served, tmp_path):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    _create_user(served, "coord@e2e.test", "coordinator")
-    nurse = _create_user(served, "anna@e2e.test", "nurse")
-    coordinator = _login(served, "coord@e2e.test")
+    served.create_user("coord@e2e.test", "coordinator")
+    nurse = served.create_user("anna@e2e.test", "nurse")
+    coordinator = served.login("coord@e2e.test")
     visit = _visit(served, coordinator, _patient(served, coordinator, "E2E-A", "Ada", "Alder"),
                    nurse, hours_ahead=1)
     store = tmp_path / "a.sqlite3"

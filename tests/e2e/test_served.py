@@ -4,29 +4,13 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "a long enough e2e password"
-
-
-def _create_user(served, email, role, *extra):
-    result = served.cli("users", "create", "--email", email, "--name", email.split("@")[0],
-                        "--role", role, "--password-stdin", *extra, stdin=PASSWORD + "\n")
-    assert result.returncode == 0, result.stderr
-    return result.stdout.split("(")[-1].rstrip(")\n")
-
-
-def _login(served, email):
-    status, body = served.request("POST", "/api/v1/auth/login",
-                                  {"email": email, "password": PASSWORD})
-    assert status == 200, body
-    return body["token"]
-
 
 def test_coordinator_schedules_and_only_the_assigned_nurse_sees_it(served):
     assert served.request("GET", "/readyz")[0] == 200
-    _create_user(served, "coord@e2e.test", "coordinator")
-    nurse_id = _create_user(served, "nina@e2e.test", "nurse", "--competency", "picc-care")
-    _create_user(served, "other@e2e.test", "nurse")
-    coordinator = _login(served, "coord@e2e.test")
+    served.create_user("coord@e2e.test", "coordinator")
+    nurse_id = served.create_user("nina@e2e.test", "nurse", "--competency", "picc-care")
+    served.create_user("other@e2e.test", "nurse")
+    coordinator = served.login("coord@e2e.test")
 
     status, patient = served.request("POST", "/api/v1/patients", {
         "mrn": "E2E-1", "first_name": "Pat", "last_name": "Example",
@@ -43,12 +27,12 @@ def test_coordinator_schedules_and_only_the_assigned_nurse_sees_it(served):
     }, coordinator)
     assert status == 201, visit
 
-    nurse = _login(served, "nina@e2e.test")
+    nurse = served.login("nina@e2e.test")
     status, visits = served.request("GET", "/api/v1/visits", token=nurse)
     assert status == 200
     assert [v["id"] for v in visits] == [visit["id"]]
 
-    other = _login(served, "other@e2e.test")
+    other = served.login("other@e2e.test")
     status, body = served.request("GET", f"/api/v1/patients/{patient['id']}", token=other)
     assert status == 404
     assert "Example" not in str(body)

@@ -11,11 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.e2e.test_device_sync import (
-    PASSWORD,
-    _create_user,
     _device,
     _enroll,
-    _login,
     _ok,
     _patient,
 )
@@ -43,22 +40,6 @@ def _upload(served, token, data, content_type):
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
-
-
-def _nurse(served):
-    result = served.cli("users", "create", "--email", "nia@e2e.test", "--name", "Nia",
-                        "--role", "nurse", "--competency", "picc-care", "--password-stdin",
-                        stdin=PASSWORD + "\n")
-    assert result.returncode == 0, result.stderr
-    return result.stdout.split("(")[-1].rstrip(")\n")
-
-
-def _physician(served):
-    result = served.cli("users", "create", "--email", "doc@e2e.test", "--name", "Doc",
-                        "--role", "physician", "--npi", "1234567893", "--password-stdin",
-                        stdin=PASSWORD + "\n")
-    assert result.returncode == 0, result.stderr
-    return result.stdout.split("(")[-1].rstrip(")\n")
 
 
 def _picc_visit(served, coordinator, physician_id):
@@ -104,10 +85,11 @@ def _state(served, token, nurse_id):
 
 
 def test_an_offline_nurse_completes_a_required_module_and_is_eligible_again(served, tmp_path):
-    _create_user(served, "lead@e2e.test", "training_lead")
-    _create_user(served, "coord@e2e.test", "coordinator")
-    nurse_id, physician_id = _nurse(served), _physician(served)
-    lead, coordinator = _login(served, "lead@e2e.test"), _login(served, "coord@e2e.test")
+    served.create_user("lead@e2e.test", "training_lead")
+    served.create_user("coord@e2e.test", "coordinator")
+    nurse_id = served.create_user("nia@e2e.test", "nurse", "--competency", "picc-care")
+    physician_id = served.create_user("doc@e2e.test", "physician", "--npi", "1234567893")
+    lead, coordinator = served.login("lead@e2e.test"), served.login("coord@e2e.test")
     status, asset = _upload(served, lead, PDF, "application/pdf")
     assert status == 201, asset
     assert asset["sha256"] == hashlib.sha256(PDF).hexdigest()

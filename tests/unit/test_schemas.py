@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -105,8 +105,14 @@ def test_visit_must_end_after_it_starts(end):
 
 
 def test_visit_window_compares_instants_not_wall_clocks():
-    # 10:30 in New York is after 15:00 in London.
-    VisitSchema().load(visit(scheduled_end="2026-11-24T10:30:00-05:00"))
+    # The visit starts at 14:00 in London. 10:30 in New York reads earlier on the wall but is
+    # 15:30 UTC: the coordinator gets a 90-minute visit, not a refusal.
+    loaded = VisitSchema().load(visit(scheduled_end="2026-11-24T10:30:00-05:00"))
+    assert loaded["scheduled_end"] == datetime(2026, 11, 24, 15, 30, tzinfo=UTC)
+    assert loaded["scheduled_end"] - loaded["scheduled_start"] == timedelta(minutes=90)
+    # 14:30 in Paris reads later on the wall but is 13:30 UTC: refused, with the reason.
+    assert errors(VisitSchema(), visit(scheduled_end="2026-11-24T14:30:00+01:00")) == {
+        "scheduled_end": ["The visit must end after it starts."]}
 
 
 def test_visit_times_need_an_offset():

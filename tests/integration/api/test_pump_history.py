@@ -4,28 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from server.extensions import db
 from server.models import AuditEvent
 from tests.integration.api.test_review_queue import infusion, push
-from tests.integration.sync.device import TestDevice
-
-
-@pytest.fixture
-def enroll(client: FlaskClient, as_user: Any, agency: Any) -> Any:
-    """``enroll("nurse_a")`` → an enrolled TestDevice of that nurse."""
-
-    def make(nurse: str) -> TestDevice:
-        code = client.post(f"/api/v1/users/{agency[nurse]}/enrollment-codes",
-                           headers=as_user("coordinator"))
-        device = TestDevice(client)
-        assert device.enroll(code.get_json()["code"]).status_code == 201
-        return device
-
-    return make
 
 
 def history(client: FlaskClient, headers: dict[str, str], pump_id: Any) -> Any:

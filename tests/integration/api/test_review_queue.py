@@ -19,20 +19,6 @@ HOME = {"latitude": 39.78, "longitude": -89.65, "accuracy_m": 8}
 ALL_RESOLUTIONS = ["accept", "amend", "reassign_documentation", "entered_in_error"]
 
 
-@pytest.fixture
-def enroll(client: FlaskClient, as_user: Any, agency: Any) -> Any:
-    """``enroll("nurse_a")`` → an enrolled TestDevice of that nurse."""
-
-    def make(nurse: str) -> TestDevice:
-        code = client.post(f"/api/v1/users/{agency[nurse]}/enrollment-codes",
-                           headers=as_user("coordinator"))
-        device = TestDevice(client)
-        assert device.enroll(code.get_json()["code"]).status_code == 201
-        return device
-
-    return make
-
-
 def vitals(device: TestDevice, visit_id: Any, value: int = 72) -> dict[str, Any]:
     """A heart rate on the visit."""
     return device.mutation("vitals.record", visit_id, {

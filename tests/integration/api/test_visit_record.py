@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -16,20 +15,6 @@ from tests.integration.sync.device import TestDevice
 
 OCCURRED = "2026-11-23T09:05:00-05:00"  # what TestDevice reports for every mutation
 FAR = {"latitude": 39.79, "longitude": -89.65, "accuracy_m": 8}  # ~1.1 km north of home
-
-
-@pytest.fixture
-def enroll(client: FlaskClient, as_user: Any, agency: Any) -> Any:
-    """``enroll("nurse_a")`` → an enrolled TestDevice of that nurse."""
-
-    def make(nurse: str) -> TestDevice:
-        code = client.post(f"/api/v1/users/{agency[nurse]}/enrollment-codes",
-                           headers=as_user("coordinator"))
-        device = TestDevice(client)
-        assert device.enroll(code.get_json()["code"]).status_code == 201
-        return device
-
-    return make
 
 
 def check_out(device: TestDevice, visit_id: Any, location: Any = HOME) -> dict[str, Any]:

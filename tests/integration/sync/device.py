@@ -1,17 +1,46 @@
-"""A minimal device for driving the sync API through the Flask test client."""
+"""A minimal device for driving the sync API: the protocol, over any client.
+
+The integration tests hand it the Flask test client; ``bench`` hands it a small HTTP client
+(``bench/transport.py``) with the same ``post``/``get`` shape, so the enrollment, sealing
+and signing a benchmark measures are the ones the tests check.
+"""
 
 from __future__ import annotations
 
 import json
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from flask.testing import FlaskClient
 
 from sync import envelope
+
+OCCURRED_AT = "2026-11-23T09:05:00-05:00"  # the test clock's Monday 09:05 on the nurse's phone
+
+
+class Response(Protocol):
+    """What the device reads of a response (a subset of werkzeug's ``TestResponse``)."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def data(self) -> bytes: ...
+
+    @property
+    def headers(self) -> Any: ...
+
+    def get_json(self) -> Any: ...
+
+
+class Client(Protocol):
+    """What the device needs of a client (a subset of Flask's test client)."""
+
+    def post(self, *args: Any, **kwargs: Any) -> Response: ...
+
+    def get(self, *args: Any, **kwargs: Any) -> Response: ...
 
 
 class TestDevice:
@@ -19,7 +48,7 @@ class TestDevice:
 
     __test__ = False  # not a test class
 
-    def __init__(self, client: FlaskClient) -> None:
+    def __init__(self, client: Client) -> None:
         self.client = client
         self.key = Ed25519PrivateKey.generate()
         self.seq = 0
@@ -43,12 +72,12 @@ class TestDevice:
         return response
 
     def mutation(self, kind: str, visit_id: Any, data: dict[str, Any],
-                 entity_id: Any = None, base_version: int | None = None) -> dict[str, Any]:
+                 entity_id: Any = None, base_version: int | None = None,
+                 occurred_at: str = OCCURRED_AT) -> dict[str, Any]:
         self.seq += 1
         return {"id": str(uuid.uuid4()), "seq": self.seq, "type": kind,
                 "entity_id": str(entity_id or visit_id), "visit_id": str(visit_id),
-                "base_version": base_version, "occurred_at": "2026-11-23T09:05:00-05:00",
-                "data": data}
+                "base_version": base_version, "occurred_at": occurred_at, "data": data}
 
     def plaintext(self, mutations: list[dict[str, Any]], clock: datetime | None = None) -> bytes:
         return json.dumps({
