@@ -51,20 +51,27 @@ Repeat = tuple[Prepared, Valid, claims.Candidate]  # a later copy, and the first
 
 
 def _sort(run: BatchRun, entries: list[Entry], found: claims.Claims
-          ) -> tuple[list[tuple[Prepared, Valid]], list[Repeat]]:
-    """Answer what the ledger already held; return the claimed mutations (to apply) and
-    this batch's repeats of them (answered once those are applied)."""
+          ) -> tuple[list[tuple[Prepared, Valid]], list[Repeat], dict[uuid.UUID, int]]:
+    """Answer what the ledger already held; return the mutations to apply, this batch's
+    repeats of them (answered once those are applied), and where each claimed id's
+    applied mutation sits in the batch.
+
+    The first mutation of the batch with a claimed id is the one applied, even when a
+    later copy is the one whose seq claimed it (the ledger row then has that copy's seq):
+    what both databases do, pinned by tests/integration/sync/test_push_repeats.py.
+    """
     fresh: list[tuple[Prepared, Valid]] = []
     repeats: list[Repeat] = []
+    applied: dict[uuid.UUID, claims.Candidate] = {}
     for item, checked, candidate in entries:
-        first = found.claimed.get(candidate.mutation_id)
-        if first is candidate:
-            fresh.append((item, checked))
-        elif first is not None:
+        if candidate.mutation_id not in found.claimed:
+            _answer_replay(run, item, checked, found.replay(candidate))
+        elif (first := applied.get(candidate.mutation_id)) is not None:
             repeats.append((item, checked, first))
         else:
-            _answer_replay(run, item, checked, found.replay(candidate))
-    return fresh, repeats
+            applied[candidate.mutation_id] = candidate
+            fresh.append((item, checked))
+    return fresh, repeats, {key: c.index for key, c in applied.items()}
 
 
 def _answer_replay(run: BatchRun, item: Prepared, checked: Valid,
@@ -86,11 +93,11 @@ def _answer_repeats(run: BatchRun, repeats: list[Repeat]) -> None:
             run.answers[item.index] = refusal({"id": [claims.ID_REUSED]})
 
 
-def _write(run: BatchRun, found: claims.Claims) -> None:
+def _write(run: BatchRun, found: claims.Claims, applied: dict[uuid.UUID, int]) -> None:
     """Outcomes onto the ledger, every kept mutation into the encrypted inbox."""
-    settled = {key: ledger_writes.Settled(run.answers[c.index].outcome,
-                                          run.answers[c.index].result)
-               for key, c in found.claimed.items()}
+    settled = {key: ledger_writes.Settled(run.answers[applied[key]].outcome,
+                                          run.answers[applied[key]].result)
+               for key in found.claimed}
     ledger_writes.write_ledger(run.session, run.batch, found, settled)
     ledger_writes.write_inbox(run.session, run.batch, [
         ledger_writes.InboxRow(item.inbox_id, _uuid(item.raw_id), answer.outcome,
@@ -125,12 +132,12 @@ def apply_prepared(session: Session, device: Device, batch: SyncBatch, items: li
     run.answers.update({item.index: refusal(item.checked.errors)
                         for item in items if isinstance(item.checked, Refused)})
     found = claims.claim(session, device.id, [candidate for _i, _v, candidate in entries])
-    fresh, repeats = _sort(run, entries, found)
+    fresh, repeats, applied = _sort(run, entries, found)
     run.cache.prefetch(checked.mutation for _item, checked in fresh)
     dispatch(run, fresh)
     _answer_repeats(run, repeats)
     settle_visits(run)
-    _write(run, found)
+    _write(run, found, applied)
     check_seq_gap(session, device, now, {c.seq for c in found.claimed.values()})
     _audit_batch(run)
     return [{"id": item.raw_id, **{k: v for k, v in run.answers[item.index].result.items()
