@@ -29,6 +29,7 @@ def serve(host: str, port: int, workers: int | None, timeout: int) -> None:
         "--timeout", str(timeout),
         "--access-logfile", "-",
         "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
+        "--config", "python:server.cli.gunicorn_hooks",
         "server:create_app()",
     ]
     if gunicorn.version_info >= (27, 0):

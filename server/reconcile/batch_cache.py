@@ -12,8 +12,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Table, Uuid, any_, bindparam, insert, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from server.models import (
@@ -25,55 +24,13 @@ from server.models import (
     VisitRevision,
     VitalSign,
 )
+from sync.bulk import in_ids, sqlite_insert
 
 # Mutation types whose entity_id is the id of a new document, by the table it lands in.
 DOCUMENT_TABLES: dict[str, Any] = {
     "vitals.record": VitalSign, "infusion.record": InfusionAdministration,
     "visit.note": VisitNote, "record.amend": Amendment,
 }
-
-
-def in_ids(session: Session, column: Any, ids: Iterable[uuid.UUID]) -> Any:
-    """``column IN ids``; on PostgreSQL ``column = ANY(:ids)``, one uuid[] parameter: an IN of
-    200 ids was 200 parameters, each cast and dumped, and a statement text psycopg had not
-    seen (it parses each new one)."""
-    ids = list(ids)
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, ids, type_=ARRAY(Uuid())))
-    return column.in_(ids)
-
-
-def sqlite_insert(session: Session, table: Table, constants: dict[str, Any],
-                   names: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    """``session.execute(insert(table), rows)`` on SQLite, for rows that set every column:
-    the columns' own bind processors (of the session's dialect) turn the values into what
-    SQLAlchemy would send, but the values every row shares (``constants``) once, not once
-    per row, and the rows go straight to the driver's executemany, without SQLAlchemy
-    building a parameter dict per row (most of a bulk insert's CPU, spent under the
-    database's one write lock).
-    """
-    columns = [column.key for column in table.columns]
-    if sorted(columns) != sorted((*constants, *names)):
-        raise ValueError(f"{table.name}: every column, once: {sorted((*constants, *names))}")
-    dialect = session.get_bind().dialect
-    processors = {column.key: column.type._cached_bind_processor(dialect)
-                  for column in table.columns}
-    shared = tuple(value if (process := processors[key]) is None else process(value)
-                   for key, value in constants.items())
-    per_row = [(i, process) for i, key in enumerate(names)
-               if (process := processors[key]) is not None]
-    params = []
-    for row in rows:
-        values = list(row)
-        for i, process in per_row:
-            values[i] = process(values[i])
-        params.append((*values, *shared))
-    quote = dialect.identifier_preparer.quote
-    # Only the table's own names (checked above) go into the text; the values are bound.
-    sql = (f"INSERT INTO {quote(table.name)} "  # noqa: S608
-           f"({', '.join(quote(name) for name in (*names, *constants))}) "
-           f"VALUES ({', '.join('?' * (len(names) + len(constants)))})")
-    session.connection().exec_driver_sql(sql, params)
 
 
 class BatchCache:
@@ -136,6 +93,22 @@ class BatchCache:
             return False
         taken.add(document_id)
         return True
+
+    def store_row(self, model: Any, values: dict[str, Any]) -> None:
+        """Keep a new document's row for the bulk insert at the end of the batch."""
+        self.pending_rows.setdefault(model, []).append(values)
+
+    def document_visit_id(self, model: Any, document_id: uuid.UUID) -> uuid.UUID | None:
+        """The visit a document is on (None: no such document), whether it is stored or
+        still waiting for this batch's bulk insert (an amendment may name a vital sign
+        recorded earlier in the same batch)."""
+        # A scan, not an index kept per stored row: amendments are rare, vitals are not.
+        pending = next((row["visit_id"] for row in self.pending_rows.get(model, ())
+                        if row["id"] == document_id), None)
+        if pending is not None:
+            return pending  # type: ignore[no-any-return]
+        document = self.session.get(model, document_id)
+        return None if document is None else document.visit_id
 
     def insert_pending(self) -> None:
         """Insert the rows handlers stored with ``store_row``, one executemany per table."""

@@ -5,21 +5,19 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.models import Device, ReviewItem, Visit
-
-if TYPE_CHECKING:
-    from server.reconcile.batch_cache import BatchCache
+from server.models import Device, Visit
+from server.reconcile.batch_cache import BatchCache
 from sync.ledger import Outcome
 
 
 @dataclass
 class MutationContext:
-    """One validated mutation from one device, with the session to apply it in."""
+    """One validated mutation from one device, with the session to apply it in and what
+    its batch loaded (``cache``): handlers only ever run inside a batch."""
 
     session: Session
     device: Device
@@ -29,8 +27,8 @@ class MutationContext:
     raw_occurred_at: str
     batch_id: uuid.UUID
     now: datetime
+    cache: BatchCache
     flags: list[str] = field(default_factory=list)
-    cache: BatchCache | None = None
 
     @property
     def nurse_id(self) -> uuid.UUID:
@@ -46,35 +44,23 @@ class MutationContext:
 
     def store_new(self, document: Any) -> bool:
         """Add a new document; False when a record already has its (device-chosen) id."""
-        if self.cache is not None:
-            if not self.cache.claim_document_id(type(document), document.id):
-                return False
-            self.session.add(document)
-            return True
-        try:
-            with self.session.begin_nested():
-                self.session.add(document)
-        except IntegrityError:
+        if not self.cache.claim_document_id(type(document), document.id):
             return False
+        self.session.add(document)
         return True
 
     def store_row(self, model: Any, values: dict[str, Any]) -> bool:
-        """Like ``store_new`` for the hot path: in a batch, rows are inserted in bulk (Core)."""
-        if self.cache is None:
-            return self.store_new(model(**values))
+        """Like ``store_new`` for the hot path: rows are inserted in bulk (Core) with the
+        batch."""
         if not self.cache.claim_document_id(model, values["id"]):
             return False
-        self.cache.pending_rows.setdefault(model, []).append(values)
+        self.cache.store_row(model, values)
         return True
 
-    def rederive(self, visit: Visit, about: Any) -> list[ReviewItem]:
-        """Re-derive the visit now, or (in a batch) once at the end of the batch."""
-        if self.cache is not None:
-            self.cache.touch(visit)
-            return []
-        from server.reconcile.visit_state import recompute
-
-        return recompute(self.session, visit, self.now, about=about)
+    def rederive(self, visit: Visit) -> None:
+        """Have the visit re-derived once, at the end of the batch: the review items that
+        finds reach the answers through the ``record_id`` of their ``Result``."""
+        self.cache.touch(visit)
 
     @property
     def mutation_id(self) -> uuid.UUID:

@@ -29,8 +29,8 @@ def _store(ctx: MutationContext, access: VisitAccess, document: Any) -> Result:
     if document.conflict:
         return conflict_result(ctx, access, [standing_review(ctx, access, document.id)],
                                record_id=document.id)
-    contradictions = ctx.rederive(access.visit, about=document.id)
-    return applied_result(ctx, access, contradictions, record_id=document.id)
+    ctx.rederive(access.visit)
+    return applied_result(ctx, access, [], record_id=document.id)
 
 
 def _access(ctx: MutationContext) -> VisitAccess | Result:
@@ -81,10 +81,8 @@ def amend(ctx: MutationContext) -> Result:
         return access
     assert access.visit is not None
     model = AMENDABLE[ctx.data["target_type"]]
-    if ctx.cache is not None:
-        ctx.cache.insert_pending()  # the target may be a vital sign of this same batch
-    target = ctx.session.get(model, ctx.data["target_id"])
-    if target is None or target.visit_id != access.visit.id:
+    target_id = ctx.data["target_id"]
+    if ctx.cache.document_visit_id(model, target_id) != access.visit.id:
         return rejected("target_id", "There is no such record on this visit to amend.",
                         access.visit.patient_id)
     amendable = set(model.__table__.columns.keys()) - SERVER_OWNED
@@ -96,5 +94,5 @@ def amend(ctx: MutationContext) -> Result:
     conflict = access.standing is not Standing.ASSIGNED
     return _store(ctx, access, Amendment(
         id=ctx.mutation["entity_id"], patient_id=access.visit.patient_id,
-        target_type=ctx.data["target_type"], target_id=target.id, reason=ctx.data["reason"],
+        target_type=ctx.data["target_type"], target_id=target_id, reason=ctx.data["reason"],
         changes=ctx.raw_data.get("changes", {}), **ctx.provenance(access.visit.id, conflict)))

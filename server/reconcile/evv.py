@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from server.models import ServiceLocation, Visit, VisitEvent
 from server.reconcile.context import MutationContext, Result, rejected
 from server.reconcile.findings import open_item
@@ -34,9 +32,7 @@ def verify(ctx: MutationContext, visit: Visit, location: dict[str, Any] | None
     """(``verified`` | ``exception``, distance to the nearest location, that location)."""
     if not location:
         return "exception", None, None
-    places = (ctx.cache.locations(visit.patient_id) if ctx.cache is not None else
-              list(ctx.session.scalars(select(ServiceLocation).where(
-                  ServiceLocation.patient_id == visit.patient_id))))
+    places = ctx.cache.locations(visit.patient_id)
     measured = sorted(
         ((distance_m(location["latitude"], location["longitude"], p.latitude, p.longitude), p)
          for p in places), key=lambda pair: (pair[1].id != visit.service_location_id, pair[0]))
@@ -82,5 +78,5 @@ def _record(ctx: MutationContext, kind: str) -> Result:
                                record_id=event.id)
     # A check-in on a visit reported missed is flagged by the re-derivation, whichever of
     # the two arrived first.
-    items += ctx.rederive(visit, about=event.id)
+    ctx.rederive(visit)
     return applied_result(ctx, access, items, record_id=event.id)

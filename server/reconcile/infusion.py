@@ -80,5 +80,5 @@ def record(ctx: MutationContext) -> Result:
     if conflict:
         return conflict_result(ctx, access, [*items, standing_review(ctx, access, infusion.id)],
                                record_id=infusion.id)
-    items += ctx.rederive(visit, about=infusion.id)
+    ctx.rederive(visit)
     return applied_result(ctx, access, items, version=1, record_id=infusion.id)

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
-
 from server.models import Visit, VisitRevision, VisitStatus
 from server.reconcile.context import MutationContext
 
@@ -52,18 +50,6 @@ def _describe(version: int, nurse: Any, status: str, start: Any, end: Any) -> di
             "scheduled_start": start.isoformat(), "scheduled_end": end.isoformat()}
 
 
-def _revisions(ctx: MutationContext, visit: Visit) -> list[VisitRevision]:
-    if ctx.cache is not None:
-        return ctx.cache.revisions(visit.id)
-    return list(ctx.session.scalars(select(VisitRevision).where(
-        VisitRevision.visit_id == visit.id).order_by(VisitRevision.version)))
-
-
-def _visit(ctx: MutationContext) -> Visit | None:
-    visit_id = ctx.mutation.get("visit_id")
-    if ctx.cache is not None:
-        return ctx.cache.visit(visit_id)
-    return ctx.session.get(Visit, visit_id, with_for_update=True) if visit_id else None
 
 
 def resolve(ctx: MutationContext) -> VisitAccess:
@@ -73,8 +59,6 @@ def resolve(ctx: MutationContext) -> VisitAccess:
     nothing it depends on changes before the batch's end (revisions are read at its start,
     and visits are re-derived only once every handler has run).
     """
-    if ctx.cache is None:
-        return _resolve(ctx)
     key = (ctx.mutation.get("visit_id"), ctx.mutation.get("base_version"))
     access = ctx.cache.accesses.get(key)
     if access is None:
@@ -83,10 +67,10 @@ def resolve(ctx: MutationContext) -> VisitAccess:
 
 
 def _resolve(ctx: MutationContext) -> VisitAccess:
-    visit = _visit(ctx)
+    visit = ctx.cache.visit(ctx.mutation.get("visit_id"))
     if visit is None:
         return VisitAccess(None, Standing.NEVER)
-    revisions = _revisions(ctx, visit)
+    revisions = ctx.cache.revisions(visit.id)
     base = ctx.mutation.get("base_version")
     seen = next((r for r in revisions if r.version == base), None)
     if not any(r.nurse_id == ctx.nurse_id for r in revisions):

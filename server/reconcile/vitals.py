@@ -87,5 +87,5 @@ def record(ctx: MutationContext) -> Result:
     if conflict:
         return conflict_result(ctx, access, [standing_review(ctx, access, sign_id)],
                                record_id=sign_id)
-    late = ctx.rederive(visit, about=sign_id)
-    return applied_result(ctx, access, late, version=1, record_id=sign_id)
+    ctx.rederive(visit)
+    return applied_result(ctx, access, [], version=1, record_id=sign_id)

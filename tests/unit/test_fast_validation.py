@@ -17,8 +17,8 @@ from marshmallow import ValidationError
 from schemas.base import _holds_nul
 from schemas.mutations import VitalsSchema, fast_vitals
 from schemas.sync import BatchSchema, MutationSchema
-from server.services.apply import Item, _fast_mutation, _validate
-from server.services.push import _fast_batch
+from server.services.push.receive import _fast_batch
+from server.services.push.validation import Refused, Valid, fast_mutation, validate
 from sync import ledger
 
 DEVICE = uuid.UUID("00000000-0000-4000-8000-000000000001")
@@ -113,7 +113,7 @@ MUTATION_CASES: list[Any] = [
 
 @pytest.mark.parametrize("raw", MUTATION_CASES)
 def test_fast_mutation_loads_what_the_schema_loads_or_steps_aside(raw: Any) -> None:
-    fast = _fast_mutation(copy.deepcopy(raw))
+    fast = fast_mutation(copy.deepcopy(raw))
     if fast is None:
         return
     expected = _schema_load(MutationSchema(), copy.deepcopy(raw))
@@ -122,18 +122,17 @@ def test_fast_mutation_loads_what_the_schema_loads_or_steps_aside(raw: Any) -> N
     assert [type(v) for v in fast.values()] == [type(v) for v in expected.values()]
 
 
-def _slow(raw: Any) -> Item:
-    """What ``_validate`` filled before it had a fast path (the schemas alone)."""
-    item = Item(0, raw)
+def _slow(raw: Any) -> Valid | None:
+    """What ``validate`` gave before it had a fast path (the schemas alone); None for a
+    refusal."""
     mutation = _schema_load(MutationSchema(), raw)
     if mutation is None:
-        return item
+        return None
     data = _schema_load(VitalsSchema(), mutation["data"]) \
         if mutation["type"] == "vitals.record" else None
-    if data is not None:
-        item.mutation, item.data = mutation, data
-        item.digest = ledger.content_hash(DEVICE, raw)
-    return item
+    if data is None:
+        return None
+    return Valid(mutation, data, ledger.content_hash(DEVICE, raw))
 
 
 @pytest.mark.parametrize("raw", [
@@ -145,16 +144,16 @@ def _slow(raw: Any) -> Item:
     _with(MUTATION, occurred_at="2026-11-22T09:15:00\x00-05:00"),
     _with(MUTATION, data=_with(PULSE, unit="\\u0000")),  # a backslash, not a NUL
 ])
-def test_validate_fills_the_same_item_with_or_without_the_fast_path(raw: Any) -> None:
-    item = Item(0, copy.deepcopy(raw))
-    _validate(item, DEVICE)
+def test_validate_gives_the_same_value_with_or_without_the_fast_path(raw: Any) -> None:
+    checked = validate(copy.deepcopy(raw), DEVICE)
     expected = _slow(copy.deepcopy(raw))
-    if item.mutation is None:
-        assert item.result["status"] == "rejected"
-    assert (item.mutation, item.data, item.digest) == (
+    if expected is None:
+        assert isinstance(checked, Refused) and checked.errors
+        return
+    assert isinstance(checked, Valid)
+    assert (checked.mutation, checked.data, checked.digest) == (
         expected.mutation, expected.data, expected.digest)
-    if item.data is not None:
-        assert list(item.data.items()) == list(expected.data.items())  # type: ignore[union-attr]
+    assert list(checked.data.items()) == list(expected.data.items())
 
 
 BATCH = {"schema_version": 1, "device_clock": "2026-11-22T14:15:00+00:00",

@@ -1,20 +1,21 @@
 """Two pushes at once carrying the same mutation id (PostgreSQL, two real connections).
 
-Both read the ledger before either writes it (a barrier holds them there), both apply, and
-the ledger's unique key decides: the loser's transaction rolls back whole and its push runs
+Both read the ledger before either writes it (a third connection holds the rows of their
+visits, which a push locks right after reading the ledger), both apply, and the ledger's
+unique key decides: the loser's transaction rolls back whole and its push runs
 again, answering the shared mutation as a duplicate with the original outcome.
 """
 
 import threading
+import time
 import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, text
 
 from server.extensions import db
-from server.models import Patient, ReviewItem, ReviewStatus, User, VitalSign
-from server.services import apply
+from server.models import Patient, ReviewItem, ReviewStatus, User, Visit, VitalSign
 from sync.ledger import InboxEntry, LedgerEntry
 from tests.factories import make_visit
 
@@ -32,46 +33,63 @@ def _count(model, *where):
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def _race(app, device, bodies, monkeypatch):
-    """Post both bodies at once, both reading the ledger before either writes it; the
-    responses and how many times the ledger was read."""
-    barrier = threading.Barrier(2, timeout=20)
+def _waiting_on_locks() -> int:
+    """How many connections to this database wait for a lock right now."""
+    return db.session.scalar(text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"))
+
+
+def _ledger_reads(engine, reads: list[int]):
+    """Count the pushes' reads of the ledger (the claim reads whole rows; the seq-gap check
+    reads only seqs)."""
+    def count(_conn, _cursor, statement, *_args):
+        if statement.startswith("SELECT") and "sync_ledger.content_hash" in statement:
+            reads.append(1)
+    event.listen(engine, "before_cursor_execute", count)
+    return count
+
+
+def _race(app, device, bodies, visit_ids):
+    """Post both bodies at once, both reading the ledger before either writes it: the
+    visits' rows are held until both pushes wait for them. The responses and how many
+    times the ledger was read."""
     reads: list[int] = []
-    original = apply._claim_by_reading
-
-    def claim_then_wait(*args, **kwargs):
-        claims = original(*args, **kwargs)
-        reads.append(1)
-        if len(reads) <= 2:  # the first attempts: both have read before either writes
-            barrier.wait()
-        return claims
-
-    monkeypatch.setattr(apply, "_claim_by_reading", claim_then_wait)
     responses: list = [None, None]
 
     def post(i):
         responses[i] = app.test_client().post(
             "/api/v1/sync/push", headers=device.headers, json=bodies[i])
 
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    monkeypatch.setattr(apply, "_claim_by_reading", original)
+    with app.app_context():
+        listener = _ledger_reads(db.engine, reads)
+        with db.engine.connect() as holder:
+            holder.execute(select(Visit.id).where(Visit.id.in_(visit_ids)).with_for_update())
+            threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
+            for thread in threads:
+                thread.start()
+            deadline = time.monotonic() + 20
+            while _waiting_on_locks() < 2 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            both_waited = len(reads) == 2
+            holder.rollback()
+        for thread in threads:
+            thread.join(60)
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert both_waited, "both pushes read the ledger, then waited for the visits"
     return responses, len(reads)
 
 
 @ONLY_POSTGRES
 def test_same_mutation_id_in_two_concurrent_pushes_is_applied_once(
-        app, enroll, agency, database_url, monkeypatch):
+        app, enroll, agency, database_url):
     device = enroll("nurse_a")
     for _ in range(3):
         shared = _hr(device, agency["visit_a"])
         own = [_hr(device, agency["visit_a"], 80), _hr(device, agency["visit_a"], 81)]
         bodies = [device.body(device.plaintext([shared, own[0]])),
                   device.body(device.plaintext([own[1], shared]))]
-        responses, reads = _race(app, device, bodies, monkeypatch)
+        responses, reads = _race(app, device, bodies, [agency["visit_a"]])
         assert [r.status_code for r in responses] == [200, 200]
         results = [r for response in responses for r in response.get_json()["results"]]
         shared_results = [r for r in results if r["id"] == shared["id"]]
@@ -119,7 +137,7 @@ def test_same_batch_pushed_twice_at_once_is_applied_once(app, enroll, agency, da
 
 @ONLY_POSTGRES
 def test_two_pushes_of_one_device_at_once_leave_the_gap_item_the_ledger_count_says(
-        app, enroll, agency, database_url, monkeypatch, clock):
+        app, enroll, agency, database_url, clock):
     device = enroll("nurse_a")
     device_id = uuid.UUID(device.device_id)
     with app.app_context():  # a second visit of hers: the batches lock no visit in common
@@ -132,7 +150,7 @@ def test_two_pushes_of_one_device_at_once_leave_the_gap_item_the_ledger_count_sa
         first = [_hr(device, agency["visit_a"]) for _ in range(3)]
         second = [_hr(device, other_id) for _ in range(3)]
         bodies = [device.body(device.plaintext(first)), device.body(device.plaintext(second))]
-        responses, reads = _race(app, device, bodies, monkeypatch)
+        responses, reads = _race(app, device, bodies, [agency["visit_a"], other_id])
         assert [r.status_code for r in responses] == [200, 200]
         assert reads == 2
         with app.app_context():

@@ -1,4 +1,4 @@
-"""Applying a pushed batch: check, open, then apply each mutation exactly once.
+"""Receiving a pushed batch: check, open, then apply each mutation exactly once.
 
 Order of checks (docs/protocol.md): token ↔ device, device state, signature, key, envelope.
 Anything refused before the envelope opens stores nothing but an audit event. Once open,
@@ -12,7 +12,6 @@ opens; the batch's writes then begin with the device read and checked again (see
 
 from __future__ import annotations
 
-import gc
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,8 +26,10 @@ from server import audit
 from server.errors import AppError, Conflict, Invalid, Unauthorized
 from server.models import Device
 from server.services import devices, server_keys
-from server.services.apply import Item, apply_prepared, prepare, race_state
+from server.services.push.apply import apply_prepared, prepare
+from server.services.push.batch_run import Prepared
 from sync import batches, envelope
+from sync.claims import race_state
 
 
 @dataclass(frozen=True)
@@ -142,21 +143,26 @@ def _parse(plaintext: bytes, max_mutations: int) -> tuple[dict[str, Any], Any]:
     return batch, raw
 
 
+def _device(session: Session, token: str, device_id: Any, now: datetime) -> Device:
+    """The token's device, which must be the one the push names: checked when the push
+    arrives, and again in every write transaction (the device may have changed since)."""
+    device = devices.authenticate(session, token, now, pulling=False)
+    if device.id != device_id:
+        raise Unauthorized("This token belongs to another device.", code="device_mismatch")
+    return device
+
+
 def push(session: Session, token: str, body: dict[str, Any], actor: audit.Actor,
          now: datetime, settings: PushSettings) -> dict[str, Any]:
     """Apply one pushed batch and return the response (stored for retries)."""
-    device = devices.authenticate(session, token, now, pulling=False)
+    device = _device(session, token, body["device_id"], now)
     device_id = device.id
-    if body["device_id"] != device_id:
-        raise Unauthorized("This token belongs to another device.", code="device_mismatch")
     actor = audit.Actor(device.user_id, actor.remote_addr, actor.request_id, device_id)
     plaintext, ended = _open(session, device, body, actor, now, settings.data_key)
     batch, raw = _parse(plaintext, settings.policy.max_batch_mutations)
     items = prepare(batch["mutations"], device_id, settings.data_key)
     if ended:  # a new (write) transaction: the device is read and checked again inside it
-        device = devices.authenticate(session, token, now, pulling=False)
-        if device.id != device_id:
-            raise Unauthorized("This token belongs to another device.", code="device_mismatch")
+        device = _device(session, token, device_id, now)
     skew = (batch["device_clock"] - now).total_seconds()
     for attempt in range(_ATTEMPTS):
         record = batches.SyncBatch(
@@ -167,18 +173,15 @@ def push(session: Session, token: str, body: dict[str, Any], actor: audit.Actor,
             mutation_count=len(batch["mutations"]),
         )
         try:
-            return _apply_batch(session, device, record, items, actor, now, settings)
+            return _apply_batch(session, device, record, items, actor, now)
         except Exception as exc:
             if not race_state(exc) or attempt == _ATTEMPTS - 1:
                 raise
             # A concurrent push took one of these mutation ids (PostgreSQL): nothing of
             # this attempt stays; the next one finds them in the ledger.
+            # The prepared mutations are values, untouched by the attempt: reused as they are.
             session.rollback()
-            device = devices.authenticate(session, token, now, pulling=False)
-            if device.id != device_id:
-                raise Unauthorized("This token belongs to another device.",
-                                   code="device_mismatch") from None
-            items = prepare(batch["mutations"], device_id, settings.data_key)
+            device = _device(session, token, device_id, now)
     raise AssertionError("unreachable")
 
 
@@ -187,8 +190,7 @@ _ATTEMPTS = 3
 
 
 def _apply_batch(session: Session, device: Device, record: batches.SyncBatch,
-                 items: list[Item], actor: audit.Actor, now: datetime,
-                 settings: PushSettings) -> dict[str, Any]:
+                 items: list[Prepared], actor: audit.Actor, now: datetime) -> dict[str, Any]:
     """Claim the batch, apply its mutations and commit with the stored response."""
     try:
         batches.claim(session, record)
@@ -199,32 +201,10 @@ def _apply_batch(session: Session, device: Device, record: batches.SyncBatch,
         session.rollback()
         raise Conflict("This batch id was already used for a different batch.",
                        code="batch_id_reused") from None
-    results = apply_prepared(session, device, record, items, actor, now, settings.data_key)
+    results = apply_prepared(session, device, record, items, actor, now)
     device.last_push_at = device.last_seen_at = now
     response = {"batch_id": str(record.batch_id), "results": results,
                 "server_time": now.isoformat()}
     batches.store_response(session, record, response)
     session.commit()
-    _freeze_heap_once()
     return response
-
-
-_heap_frozen = False
-
-
-def _freeze_heap_once() -> None:
-    """After this process's first push, exempt what it has built from the garbage collector.
-
-    A push allocates thousands of short-lived containers (the decoded batch, rows, results),
-    which keeps triggering the collector's full passes; each walked the whole long-lived heap
-    of the app, its models and SQLAlchemy's compiled statements, about a sixth of a push's
-    CPU. ``gc.freeze`` moves what exists now (after one collection) out of those passes; it
-    is still freed by reference counting, and everything allocated later is collected as
-    before.
-    """
-    global _heap_frozen
-    if not _heap_frozen:
-        _heap_frozen = True
-        gc.collect()
-        gc.freeze()
-

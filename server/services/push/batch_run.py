@@ -1,0 +1,89 @@
+"""What travels through the phases of applying one batch: its mutations, as validated and
+sealed before the write transaction (``Prepared``), what became of each (``Answer``), and
+the batch-wide state every phase reads (``BatchRun``)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from server import audit
+from server.models import Device, Visit
+from server.reconcile.batch_cache import BatchCache
+from server.services.push.validation import Refused, Valid
+from sync.batches import SyncBatch
+from sync.claims import Candidate
+from sync.ledger import Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One mutation of the batch: as sent, validated once, and sealed for the inbox."""
+
+    index: int
+    raw: Any
+    checked: Valid | Refused
+    inbox_id: uuid.UUID
+    payload: bytes
+
+    @property
+    def raw_id(self) -> Any:
+        """The id as the device sent it (echoed back even when invalid)."""
+        return self.raw.get("id") if isinstance(self.raw, dict) else None
+
+    def candidate(self, valid: Valid) -> Candidate:
+        """This mutation as the ledger sees it (``valid`` is its ``checked``)."""
+        return Candidate(self.index, valid.id, valid.seq, valid.mutation["type"], valid.digest,
+                         self.inbox_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What became of one mutation: the result the device gets (``result``, which also
+    holds the flags the ledger keeps) and what the end of the batch still needs."""
+
+    outcome: Outcome | None
+    result: dict[str, Any]
+    keep: bool = True  # into the inbox (a duplicate is already there)
+    patient_id: uuid.UUID | None = None
+    # A result about the visit itself reports the visit's version once the batch is settled.
+    visit: Visit | None = None
+    # The record it stored: review items found when the batch is settled name it.
+    record_id: Any = None
+
+
+def refusal(errors: dict[str, Any]) -> Answer:
+    """A refused mutation (it stays in the inbox with the reasons)."""
+    return Answer(Outcome.REJECTED, {"status": Outcome.REJECTED.value, "errors": errors})
+
+
+def duplicate(outcome: Outcome | None, original: dict[str, Any] | None = None) -> Answer:
+    """A mutation already applied: the original outcome, and nothing stored again."""
+    return Answer(Outcome.DUPLICATE, {**(original or {}), "status": Outcome.DUPLICATE.value,
+                                      "outcome": outcome.value if outcome else None},
+                  keep=False)
+
+
+@dataclass
+class BatchRun:
+    """One batch being applied: who sent it, when, its mutations and their answers so far."""
+
+    session: Session
+    device: Device
+    batch: SyncBatch
+    actor: audit.Actor
+    now: datetime
+    items: list[Prepared]
+    cache: BatchCache
+    answers: dict[int, Answer] = field(default_factory=dict)
+
+    def audit_mutation(self, mutation_id: uuid.UUID, outcome: str, details: dict[str, Any],
+                       patient_id: uuid.UUID | None = None) -> None:
+        """The audit event of a mutation that was refused or looked suspicious."""
+        audit.record(self.session, self.actor, "sync.mutation", "sync_ledger", at=self.now,
+                     entity_id=mutation_id, patient_id=patient_id, outcome=outcome,
+                     details=details)

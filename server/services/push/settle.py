@@ -1,0 +1,50 @@
+"""Settling a batch's touched visits: each re-derived once, after every handler has run.
+
+A visit's state is a function of all its events (``reconcile.visit_state``), so deriving
+it per mutation would redo the same work hundreds of times; instead the answers learn the
+visit's final version and the review items the derivation found about their records.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from server.models import ReviewItem
+from server.reconcile.findings import most_severe
+from server.reconcile.visit_state import events_of, recompute
+from server.services.push.batch_run import Answer, BatchRun
+
+
+def _found(run: BatchRun) -> dict[str, list[ReviewItem]]:
+    """Re-derive each touched visit; the review items found, by the record they name."""
+    cache, session = run.cache, run.session
+    cache.insert_pending()
+    session.flush()
+    found: dict[str, list[ReviewItem]] = {}
+    # One query for every touched visit's events (re-deriving one visit adds no events).
+    events = events_of(session, list(cache.touched)) if cache.touched else {}
+    for visit in cache.touched.values():
+        for review in recompute(session, visit, run.now, events=events[visit.id]):
+            found.setdefault(review.details.get("record_id") or "", []).append(review)
+    session.flush()
+    return found
+
+
+def _settled(answer: Answer, found: dict[str, list[ReviewItem]]) -> Answer:
+    result = answer.result
+    if answer.visit is not None:
+        result = {**result, "version": answer.visit.version}
+    late = most_severe(found.get(answer.record_id or "", []))
+    if late is not None and "review_item_id" not in result:
+        result = {**result, "review_item_id": str(late.id)}
+    if result is answer.result:
+        return answer
+    return dataclasses.replace(answer, result=result)
+
+
+def settle_visits(run: BatchRun) -> None:
+    """Re-derive each touched visit once; report versions and the review items it found."""
+    found = _found(run)
+    for index, answer in run.answers.items():
+        if answer.visit is not None or answer.record_id is not None:
+            run.answers[index] = _settled(answer, found)

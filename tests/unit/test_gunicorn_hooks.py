@@ -1,0 +1,31 @@
+"""The worker hook of ``infusync serve``: the heap is frozen once, after the first push."""
+
+from __future__ import annotations
+
+import gc
+from types import SimpleNamespace
+
+from server.cli.gunicorn_hooks import PUSH_PATH, post_request
+from server.cli.serve import serve
+
+
+def test_the_heap_is_frozen_after_the_first_push_only() -> None:
+    worker = SimpleNamespace()
+    gc.unfreeze()
+    try:
+        post_request(worker, None, {"PATH_INFO": "/api/v1/sync/pull"}, None)
+        assert gc.get_freeze_count() == 0
+        post_request(worker, None, {"PATH_INFO": PUSH_PATH}, None)
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        post_request(worker, None, {"PATH_INFO": PUSH_PATH}, None)
+        assert gc.get_freeze_count() == frozen  # once per worker
+    finally:
+        gc.unfreeze()
+
+
+def test_serve_hands_gunicorn_the_hooks(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    seen: list[list[str]] = []
+    monkeypatch.setattr("os.execv", lambda _exe, args: seen.append(args))
+    serve.main(["--port", "8123", "--workers", "1"], standalone_mode=False)
+    assert "python:server.cli.gunicorn_hooks" in seen[0]
