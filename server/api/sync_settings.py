@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import current_app
 
+from server.clock import agency_zone
 from server.services.devices import SyncPolicy
 from server.services.push import PushSettings
 
@@ -33,4 +34,5 @@ def push_settings() -> PushSettings:
     """Everything the push service needs from configuration."""
     return PushSettings(data_key=data_key(), policy=policy(),
                         max_clock_skew=timedelta(
-                            minutes=current_app.config["SYNC_CLOCK_SKEW_MINUTES"]))
+                            minutes=current_app.config["SYNC_CLOCK_SKEW_MINUTES"]),
+                        zone=agency_zone())

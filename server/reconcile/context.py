@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,7 @@ class MutationContext:
     raw_occurred_at: str
     batch_id: uuid.UUID
     now: datetime
+    zone: ZoneInfo  # the agency's: local dates (training due dates) are its dates
     cache: BatchCache
     flags: list[str] = field(default_factory=list)
 

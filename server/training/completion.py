@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from server import clock
 from server.models import (
     ModuleStatus,
     TrainingAttempt,
@@ -51,15 +50,6 @@ def _status(ctx: MutationContext, module: TrainingModule, zone: ZoneInfo) -> Tra
 
 
 def complete(ctx: MutationContext) -> Result:
-    """The ``training.complete`` handler, in the agency's zone (due dates are its dates).
-
-    The one configuration read left below the views: ``MutationContext`` does not carry
-    the agency zone yet. When the push hands it in, call ``complete_in`` with it instead.
-    """
-    return complete_in(ctx, clock.agency_zone())
-
-
-def complete_in(ctx: MutationContext, zone: ZoneInfo) -> Result:
     """Score the answers, store the attempt, and move her status."""
     data = ctx.data
     module = ctx.session.get(TrainingModule, data["module_id"])
@@ -96,6 +86,6 @@ def complete_in(ctx: MutationContext, zone: ZoneInfo) -> Result:
             current.attempts += 1
             current.last_attempt_at = ctx.now
     else:
-        standing.record_attempt(_status(ctx, module, zone), module, verdict.passed, ctx.now,
-                                zone)
+        standing.record_attempt(_status(ctx, module, ctx.zone), module, verdict.passed, ctx.now,
+                                ctx.zone)
     return Result(Outcome.APPLIED, record_id=ctx.mutation["entity_id"])

@@ -21,7 +21,8 @@ import offline_store
 ALLOWED = {"offline_store", "sync", "schemas", "cryptography", "__future__"}
 PACKAGE = Path(offline_store.__file__).parent
 ROOT = PACKAGE.parent
-CURRENT_APP = ("flask.current_app", "flask.globals.current_app")
+# server.clock reads the current app's clock and zone: below the API they are passed in.
+CURRENT_APP = ("flask.current_app", "flask.globals.current_app", "server.clock")
 
 
 def _imported_roots(path: Path) -> set[str]:

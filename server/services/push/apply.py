@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -124,9 +125,9 @@ def _audit_batch(run: BatchRun) -> None:
 
 
 def apply_prepared(session: Session, device: Device, batch: SyncBatch, items: list[Prepared],
-                   actor: audit.Actor, now: datetime) -> list[dict[str, Any]]:
+                   actor: audit.Actor, now: datetime, zone: ZoneInfo) -> list[dict[str, Any]]:
     """Apply the ``prepare``d mutations of the batch; results come back in the order sent."""
-    run = BatchRun(session, device, batch, actor, now, items, BatchCache(session))
+    run = BatchRun(session, device, batch, actor, now, zone, items, BatchCache(session))
     entries = [(item, item.checked, item.candidate(item.checked))
                for item in items if isinstance(item.checked, Valid)]
     run.answers.update({item.index: refusal(item.checked.errors)

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -77,6 +78,7 @@ class BatchRun:
     batch: SyncBatch
     actor: audit.Actor
     now: datetime
+    zone: ZoneInfo
     items: list[Prepared]
     cache: BatchCache
     answers: dict[int, Answer] = field(default_factory=dict)

@@ -13,7 +13,8 @@ def _answer(run: BatchRun, item: Prepared, valid: Valid, flags: list[str]) -> An
     ctx = MutationContext(session=run.session, device=run.device, mutation=valid.mutation,
                           data=valid.data, raw_data=raw.get("data", {}),
                           raw_occurred_at=str(raw.get("occurred_at")),
-                          batch_id=run.batch.batch_id, now=run.now, flags=list(flags),
+                          batch_id=run.batch.batch_id, now=run.now, zone=run.zone,
+                          flags=list(flags),
                           cache=run.cache)
     result = HANDLERS[valid.mutation["type"]](ctx)
     if result.outcome is Outcome.REJECTED:

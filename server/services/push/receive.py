@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
@@ -39,6 +40,7 @@ class PushSettings:
     data_key: bytes
     policy: devices.SyncPolicy
     max_clock_skew: timedelta
+    zone: ZoneInfo  # the agency's: training due dates are its local dates
 
 
 class TooLarge(AppError):
@@ -173,7 +175,7 @@ def push(session: Session, token: str, body: dict[str, Any], actor: audit.Actor,
             mutation_count=len(batch["mutations"]),
         )
         try:
-            return _apply_batch(session, device, record, items, actor, now)
+            return _apply_batch(session, device, record, items, actor, now, settings.zone)
         except Exception as exc:
             if not race_state(exc) or attempt == _ATTEMPTS - 1:
                 raise
@@ -190,7 +192,8 @@ _ATTEMPTS = 3
 
 
 def _apply_batch(session: Session, device: Device, record: batches.SyncBatch,
-                 items: list[Prepared], actor: audit.Actor, now: datetime) -> dict[str, Any]:
+                 items: list[Prepared], actor: audit.Actor, now: datetime,
+                 zone: ZoneInfo) -> dict[str, Any]:
     """Claim the batch, apply its mutations and commit with the stored response."""
     try:
         batches.claim(session, record)
@@ -201,7 +204,7 @@ def _apply_batch(session: Session, device: Device, record: batches.SyncBatch,
         session.rollback()
         raise Conflict("This batch id was already used for a different batch.",
                        code="batch_id_reused") from None
-    results = apply_prepared(session, device, record, items, actor, now)
+    results = apply_prepared(session, device, record, items, actor, now, zone)
     device.last_push_at = device.last_seen_at = now
     response = {"batch_id": str(record.batch_id), "results": results,
                 "server_time": now.isoformat()}
