@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement
 from server.api.access import access_for, expected_version
 from server.api.blueprint import Blueprint
 from server.api.guards import roles_required
-from server.extensions import db
+from server.extensions import current_session
 from server.models import Role, User
 
 Scope = Callable[[User], ColumnElement[bool] | None]
@@ -58,7 +58,7 @@ def register_crud(blp: Blueprint, res: Resource) -> None:
         @blp.paginate()
         @blp.doc(summary=f"List {res.noun}s you may see")
         def get(self, filters: dict[str, Any], pagination_parameters: Any) -> Any:
-            page = res.list(db.session, filters, access_for(res.scope),
+            page = res.list(current_session(), filters, access_for(res.scope),
                             pagination_parameters.page, pagination_parameters.page_size)
             pagination_parameters.item_count = page.total
             return page.items
@@ -68,14 +68,14 @@ def register_crud(blp: Blueprint, res: Resource) -> None:
         @blp.response(201, res.schema)
         @blp.doc(summary=f"Create a {res.noun}")
         def post(self, data: dict[str, Any]) -> Any:
-            return res.create(db.session, data, access_for())
+            return res.create(current_session(), data, access_for())
 
     class Item(MethodView):
         @roles_required(*res.readers)
         @blp.response(200, res.detail_schema or res.schema)
         @blp.doc(summary=f"Read a {res.noun} (404 when it is not in your scope)")
         def get(self, entity_id: uuid.UUID) -> Any:
-            return res.get(db.session, entity_id, access_for(res.scope))
+            return res.get(current_session(), entity_id, access_for(res.scope))
 
         @roles_required(*res.writers)
         @blp.arguments(res.update_schema(partial=True))
@@ -84,9 +84,9 @@ def register_crud(blp: Blueprint, res: Resource) -> None:
                          "updates (409 stale_version)")
         def patch(self, data: dict[str, Any], entity_id: uuid.UUID) -> Any:
             if not res.versioned_patch:
-                return res.update(db.session, entity_id, data, access_for())
+                return res.update(current_session(), entity_id, data, access_for())
             version = expected_version(data)
-            return res.update(db.session, entity_id, data, version, access_for())
+            return res.update(current_session(), entity_id, data, version, access_for())
 
     Collection.__name__ = f"{res.noun.title()}Collection"
     Item.__name__ = f"{res.noun.title()}Item"
