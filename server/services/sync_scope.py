@@ -58,18 +58,18 @@ class Scope:
     device_id: uuid.UUID
     at: datetime
 
-    def visits(self) -> Select[tuple[Visit]]:
+    def visits(self) -> Select[Visit]:
         """Her visits inside the window."""
         return select(Visit).where(
             Visit.nurse_id == self.nurse_id, Visit.status != VisitStatus.CANCELLED,
             Visit.scheduled_start >= self.at - BACK, Visit.scheduled_start < self.at + AHEAD)
 
-    def notifications(self) -> Select[tuple[Notification]]:
+    def notifications(self) -> Select[Notification]:
         """Her notifications of the last ``NOTIFICATION_DAYS`` (the snapshot's)."""
         return select(Notification).where(Notification.user_id == self.nurse_id,
                                           Notification.created_at >= self.at - NOTIFICATION_DAYS)
 
-    def patient_ids(self) -> Select[tuple[uuid.UUID]]:
+    def patient_ids(self) -> Select[uuid.UUID]:
         """Ids of the patients of her visits inside the window."""
         return self.visits().with_only_columns(Visit.patient_id).distinct()
 
