@@ -25,6 +25,7 @@ def current_session() -> Session:
     return db.session()
 
 
+# flask-smorest ships no types, so its Api is Any to mypy.
 class InfusyncApi(Api):  # type: ignore[misc]
     """flask-smorest's Api, documenting and using infusync's one error shape."""
 

@@ -65,7 +65,9 @@ def _signed(payload: dict[str, Any]) -> Response:
     response.headers["Infusync-Signature"] = envelope.pull_signature_header(
         key_id, envelope.sign_pull(key, body))
     response.vary.add("Accept-Encoding")
-    if len(body) >= GZIP_MIN_BYTES and "gzip" in request.accept_encodings:
+    # werkzeug's Accept holds (value, quality) pairs, but its ``in`` takes a value's name.
+    accepts_gzip = "gzip" in request.accept_encodings  # type: ignore[comparison-overlap]
+    if len(body) >= GZIP_MIN_BYTES and accepts_gzip:
         response.set_data(gzip.compress(body, compresslevel=5))
         response.headers["Content-Encoding"] = "gzip"
     return response

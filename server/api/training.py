@@ -34,10 +34,10 @@ READERS = (Role.ADMIN, Role.TRAINING_LEAD, Role.COORDINATOR, Role.QC)
 
 def _expected_revision(data: dict[str, Any]) -> int | None:
     """The revision a draft edit is based on: If-Match or a ``revision`` body field."""
-    body = data.pop("revision", None)
+    body: int | None = data.pop("revision", None)
     header = request.headers.get("If-Match")
     if header is None:
-        return body  # type: ignore[no-any-return]
+        return body
     text = header.strip().removeprefix("W/").strip('"')
     if not (text.isascii() and text.isdigit()):
         raise Invalid("If-Match must carry the draft's revision number.",

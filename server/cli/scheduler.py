@@ -77,6 +77,7 @@ def scheduler() -> None:
     """Run the scheduled jobs (one process per deployment; a second one waits)."""
     stop = threading.Event()
     _stop_on_signals(stop)
+    # current_app is typed as the Flask it proxies; the proxy's own method is untyped.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     run_scheduler(app, stop)
 
