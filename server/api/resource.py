@@ -25,9 +25,6 @@ from server.models import Role, User
 Scope = Callable[[User], ColumnElement[bool] | None]
 
 
-
-
-
 @dataclass(frozen=True)
 class Resource:
     """What the generic routes need to know about one resource."""
@@ -50,6 +47,12 @@ class Resource:
 
 def register_crud(blp: Blueprint, res: Resource) -> None:
     """Add ``GET/POST ""`` and ``GET/PATCH "/<id>"`` for ``res`` to ``blp``."""
+    blp.route("")(_collection_view(blp, res))
+    blp.route("/<uuid:entity_id>")(_item_view(blp, res))
+
+
+def _collection_view(blp: Blueprint, res: Resource) -> type[MethodView]:
+    """``GET ""`` (a scoped page) and ``POST ""`` for ``res``."""
 
     class Collection(MethodView):
         @roles_required(*res.readers)
@@ -70,6 +73,14 @@ def register_crud(blp: Blueprint, res: Resource) -> None:
         def post(self, data: dict[str, Any]) -> Any:
             return res.create(current_session(), data, access_for())
 
+    # Flask names the endpoint after the class: one per resource.
+    Collection.__name__ = f"{res.noun.title()}Collection"
+    return Collection
+
+
+def _item_view(blp: Blueprint, res: Resource) -> type[MethodView]:
+    """``GET "/<id>"`` (scoped) and ``PATCH "/<id>"`` (version-checked unless opted out)."""
+
     class Item(MethodView):
         @roles_required(*res.readers)
         @blp.response(200, res.detail_schema or res.schema)
@@ -88,7 +99,5 @@ def register_crud(blp: Blueprint, res: Resource) -> None:
             version = expected_version(data)
             return res.update(current_session(), entity_id, data, version, access_for())
 
-    Collection.__name__ = f"{res.noun.title()}Collection"
     Item.__name__ = f"{res.noun.title()}Item"
-    blp.route("")(Collection)
-    blp.route("/<uuid:entity_id>")(Item)
+    return Item
