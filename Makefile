@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export INFUSYNC_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test lint typecheck install install-test migrate seed serve clean
+.PHONY: run test lint install install-test migrate seed serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,13 +39,10 @@ run: seed
 	trap 'kill -TERM $$scheduler 2>/dev/null; wait $$scheduler' EXIT INT TERM; \
 	$(BIN)/infusync serve --host $(HOST) --port $(PORT)
 
-## lint: ruff everywhere; mypy --strict on the protocol packages (sync, offline_store).
+## lint: ruff everywhere; mypy --strict (setup.cfg) on every package.
 lint: install-test
 	$(BIN)/ruff check .
-	$(BIN)/mypy sync offline_store
-
-typecheck: install-test
-	$(BIN)/mypy sync offline_store schemas server
+	$(BIN)/mypy server schemas sync offline_store
 
 ## make test: install the test extras, run ruff and the whole suite (SQLite and PostgreSQL)
 ## under branch coverage (with the servers and CLIs it starts), print the report and fail

@@ -64,7 +64,7 @@ def _decimal_places(number: Decimal) -> int:
     return max(0, -(int(exponent) + len(digits) - len(significant)))
 
 
-class Quantity(fields.Field):
+class Quantity(fields.Field[Decimal]):
     """A clinical quantity: a JSON number on the wire, an exact Decimal in Python.
 
     ``places`` is how many decimals the column stores; more is refused rather than rounded

@@ -33,7 +33,7 @@ def schedule_errors(kind: str, interval: int, weekdays: list[int]) -> dict[str, 
     return errors
 
 
-class LocalTime(fields.Field):  # type: ignore[type-arg]
+class LocalTime(fields.Field[time]):
     """A local wall-clock time as "HH:MM" (agency time zone)."""
 
     default_error_messages = {"invalid": "Give a local time as \"HH:MM\" (00:00 to 23:59)."}

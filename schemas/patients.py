@@ -72,7 +72,8 @@ class PatientSchema(BaseSchema):
         """Nest the flat access columns, or null when no device is recorded."""
         if getattr(patient, "access_type", None) is None:
             return None
-        return _ACCESS_SCHEMA.dump(patient)
+        access: dict[str, object] = _ACCESS_SCHEMA.dump(patient)
+        return access
 
     def load_access(self, value: object) -> dict[str, object]:
         """Validate the nested device and flatten it to column names."""
@@ -80,6 +81,7 @@ class PatientSchema(BaseSchema):
             return dict.fromkeys(
                 ("access_type", "access_placed_on", "access_side", "access_external_length_cm")
             )
+        # load() refuses a non-mapping itself, with marshmallow's message for it.
         loaded: dict[str, object] = VascularAccessSchema().load(value)  # type: ignore[arg-type]
         return loaded
 

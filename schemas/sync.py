@@ -97,7 +97,8 @@ def dump_push_result(response: dict[str, Any]) -> dict[str, Any]:
         dumped = [_dump_result(result) for result in results]
         if None not in dumped:
             return {"batch_id": batch_id, "results": dumped, "server_time": server_time}
-    return _PUSH_RESULT.dump(response)  # type: ignore[no-any-return]
+    dumped_response: dict[str, Any] = _PUSH_RESULT.dump(response)
+    return dumped_response
 
 
 class PullQuerySchema(BaseSchema):

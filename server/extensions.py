@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.orm import Session
 
 from schemas.errors import ErrorSchema
 from server.models.base import Base
@@ -14,6 +15,17 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 
 
+def current_session() -> Session:
+    """The Session of the current app context, typed as the services take it.
+
+    ``db.session`` is a ``scoped_session`` proxy, which the services' ``Session`` parameter
+    rightly refuses; calling it gives the context's one Session (the same object for the
+    whole request or CLI command), so views and commands hand that on.
+    """
+    return db.session()
+
+
+# flask-smorest ships no types, so its Api is Any to mypy.
 class InfusyncApi(Api):  # type: ignore[misc]
     """flask-smorest's Api, documenting and using infusync's one error shape."""
 

@@ -27,10 +27,10 @@ def access_for(condition: Callable[[User], ColumnElement[bool] | None] | None = 
 
 def expected_version(data: dict[str, Any]) -> int | None:
     """The version an edit is based on: ``If-Match`` header or a ``version`` body field."""
-    body_version = data.pop("version", None)
+    body_version: int | None = data.pop("version", None)
     header = request.headers.get("If-Match")
     if header is None:
-        return body_version  # type: ignore[no-any-return]
+        return body_version
     text = header.strip().removeprefix("W/").strip('"')
     if not (text.isascii() and text.isdigit()):  # isdigit alone takes "³", which int() refuses
         raise Invalid("If-Match must carry the record's version number.",

@@ -17,7 +17,7 @@ from server.api.guards import (
     roles_required,
     token_policy,
 )
-from server.extensions import db
+from server.extensions import current_session
 from server.services import sessions
 
 blp = Blueprint("auth", __name__, url_prefix="/auth", description="Staff login and logout")
@@ -32,7 +32,7 @@ class Login(MethodView):
     @blp.response(200, LoginResultSchema)
     def post(self, credentials: dict[str, Any]) -> Any:
         """Log in. Idles out after 15 minutes unused; ends after 12 hours regardless."""
-        return sessions.login(db.session, credentials["email"], credentials["password"],
+        return sessions.login(current_session(), credentials["email"], credentials["password"],
                               request_actor(), clock.now(), token_policy())
 
 
@@ -44,7 +44,7 @@ class Logout(MethodView):
     @blp.response(204)
     def post(self) -> None:
         """Log out."""
-        sessions.logout(db.session, current_token(), clock.now())
+        sessions.logout(current_session(), current_token(), clock.now())
 
 
 @blp.route("/me")

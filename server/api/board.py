@@ -11,7 +11,7 @@ from server import clock
 from server.api.access import access_for
 from server.api.blueprint import Blueprint
 from server.api.guards import roles_required
-from server.extensions import db
+from server.extensions import current_session
 from server.models import Role
 from server.services import board
 
@@ -32,4 +32,4 @@ class Board(MethodView):
                      "last device sync; unassigned visits; open review counts by severity; "
                      "open scheduling alerts. date is the agency's local date (default today)")
     def get(self, query: dict[str, Any]) -> Any:
-        return board.board(db.session, query.get("date"), clock.agency_zone(), access_for())
+        return board.board(current_session(), query.get("date"), clock.agency_zone(), access_for())

@@ -21,7 +21,7 @@ from server.api import sync_settings
 from server.api.access import access_for
 from server.api.blueprint import Blueprint
 from server.api.guards import STAFF_WRITERS, request_actor, roles_required
-from server.extensions import db
+from server.extensions import current_session
 from server.models import DeviceStatus
 from server.services import devices
 
@@ -37,7 +37,7 @@ class EnrollmentCodes(MethodView):
     def post(self, user_id: uuid.UUID) -> Any:
         """Issue a code for a nurse (valid 15 minutes, single use)."""
         lifetime = timedelta(minutes=current_app.config["ENROLLMENT_CODE_MINUTES"])
-        code, expires_at = devices.issue_code(db.session, user_id, access_for(), lifetime)
+        code, expires_at = devices.issue_code(current_session(), user_id, access_for(), lifetime)
         return {"code": code, "expires_at": expires_at}
 
 
@@ -50,7 +50,7 @@ class Enroll(MethodView):
     @blp.response(201, EnrollmentSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Enroll: returns the device id, its token (shown once), server keys and policy."""
-        return devices.enroll(db.session, data, request_actor(), clock.now(),
+        return devices.enroll(current_session(), data, request_actor(), clock.now(),
                               sync_settings.data_key(), sync_settings.policy())
 
 
@@ -64,7 +64,7 @@ class Devices(MethodView):
     @blp.paginate()
     def get(self, filters: dict[str, Any], pagination_parameters: Any) -> Any:
         """List devices, by nurse or status."""
-        page = devices.list_devices(db.session, filters, access_for(),
+        page = devices.list_devices(current_session(), filters, access_for(),
                                     pagination_parameters.page, pagination_parameters.page_size)
         pagination_parameters.item_count = page.total
         return page.items
@@ -76,7 +76,7 @@ def _status_route(status: DeviceStatus, summary: str) -> type[MethodView]:
         @blp.response(200, DeviceSchema)
         @blp.doc(summary=summary)
         def post(self, device_id: uuid.UUID) -> Any:
-            return devices.change_status(db.session, device_id, status, access_for())
+            return devices.change_status(current_session(), device_id, status, access_for())
 
     StatusChange.__name__ = f"Device{status.value.title()}"
     return StatusChange

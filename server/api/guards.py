@@ -17,7 +17,7 @@ from flask import current_app, g, request
 from server import clock
 from server.audit import Actor
 from server.errors import Forbidden, Unauthorized
-from server.extensions import db
+from server.extensions import current_session
 from server.models import AuthToken, Role, User
 from server.services import sessions
 
@@ -70,7 +70,8 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            row = sessions.authenticate(db.session, bearer_token(), clock.now(), token_policy())
+            row = sessions.authenticate(current_session(), bearer_token(), clock.now(),
+                                        token_policy())
             g.current_token, g.current_user = row, row.user
             if roles and row.user.role not in roles:
                 raise Forbidden(f"The {row.user.role.value} role may not do this.")

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from schemas.jobs import JobRunQuerySchema, JobRunSchema
 from server.api.blueprint import Blueprint
 from server.api.guards import roles_required
-from server.extensions import db
+from server.extensions import current_session
 from server.models import Role
 from server.services import job_runs
 
@@ -28,6 +28,6 @@ class JobRuns(MethodView):
     @blp.doc(summary="List job runs, newest scheduled time first")
     def get(self, filters: dict[str, Any], pagination_parameters: Any) -> Any:
         size = filters.pop("limit", None) or pagination_parameters.page_size
-        page = job_runs.list_runs(db.session, filters, pagination_parameters.page, size)
+        page = job_runs.list_runs(current_session(), filters, pagination_parameters.page, size)
         pagination_parameters.item_count = page.total
         return page.items

@@ -14,7 +14,7 @@ from server.api.access import access_for
 from server.api.blueprint import Blueprint
 from server.api.guards import PATIENT_READERS, STAFF_WRITERS, current_user, roles_required
 from server.api.resource import Resource, register_crud
-from server.extensions import db
+from server.extensions import current_session
 from server.services import pump_history, pumps, scope
 
 blp = Blueprint("pumps", __name__, url_prefix="/pumps", description="Infusion pumps")
@@ -44,5 +44,5 @@ class PumpHistory(MethodView):
                      "your scope)")
     def get(self, pump_id: uuid.UUID) -> Any:
         return pump_history.get_history(
-            db.session, pump_id, access_for(scope.pump_condition),
+            current_session(), pump_id, access_for(scope.pump_condition),
             functools.partial(scope.patient_condition, current_user()))

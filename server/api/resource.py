@@ -19,13 +19,10 @@ from sqlalchemy import ColumnElement
 from server.api.access import access_for, expected_version
 from server.api.blueprint import Blueprint
 from server.api.guards import roles_required
-from server.extensions import db
+from server.extensions import current_session
 from server.models import Role, User
 
 Scope = Callable[[User], ColumnElement[bool] | None]
-
-
-
 
 
 @dataclass(frozen=True)
@@ -50,6 +47,12 @@ class Resource:
 
 def register_crud(blp: Blueprint, res: Resource) -> None:
     """Add ``GET/POST ""`` and ``GET/PATCH "/<id>"`` for ``res`` to ``blp``."""
+    blp.route("")(_collection_view(blp, res))
+    blp.route("/<uuid:entity_id>")(_item_view(blp, res))
+
+
+def _collection_view(blp: Blueprint, res: Resource) -> type[MethodView]:
+    """``GET ""`` (a scoped page) and ``POST ""`` for ``res``."""
 
     class Collection(MethodView):
         @roles_required(*res.readers)
@@ -58,7 +61,7 @@ def register_crud(blp: Blueprint, res: Resource) -> None:
         @blp.paginate()
         @blp.doc(summary=f"List {res.noun}s you may see")
         def get(self, filters: dict[str, Any], pagination_parameters: Any) -> Any:
-            page = res.list(db.session, filters, access_for(res.scope),
+            page = res.list(current_session(), filters, access_for(res.scope),
                             pagination_parameters.page, pagination_parameters.page_size)
             pagination_parameters.item_count = page.total
             return page.items
@@ -68,14 +71,22 @@ def register_crud(blp: Blueprint, res: Resource) -> None:
         @blp.response(201, res.schema)
         @blp.doc(summary=f"Create a {res.noun}")
         def post(self, data: dict[str, Any]) -> Any:
-            return res.create(db.session, data, access_for())
+            return res.create(current_session(), data, access_for())
+
+    # Flask names the endpoint after the class: one per resource.
+    Collection.__name__ = f"{res.noun.title()}Collection"
+    return Collection
+
+
+def _item_view(blp: Blueprint, res: Resource) -> type[MethodView]:
+    """``GET "/<id>"`` (scoped) and ``PATCH "/<id>"`` (version-checked unless opted out)."""
 
     class Item(MethodView):
         @roles_required(*res.readers)
         @blp.response(200, res.detail_schema or res.schema)
         @blp.doc(summary=f"Read a {res.noun} (404 when it is not in your scope)")
         def get(self, entity_id: uuid.UUID) -> Any:
-            return res.get(db.session, entity_id, access_for(res.scope))
+            return res.get(current_session(), entity_id, access_for(res.scope))
 
         @roles_required(*res.writers)
         @blp.arguments(res.update_schema(partial=True))
@@ -84,11 +95,9 @@ def register_crud(blp: Blueprint, res: Resource) -> None:
                          "updates (409 stale_version)")
         def patch(self, data: dict[str, Any], entity_id: uuid.UUID) -> Any:
             if not res.versioned_patch:
-                return res.update(db.session, entity_id, data, access_for())
+                return res.update(current_session(), entity_id, data, access_for())
             version = expected_version(data)
-            return res.update(db.session, entity_id, data, version, access_for())
+            return res.update(current_session(), entity_id, data, version, access_for())
 
-    Collection.__name__ = f"{res.noun.title()}Collection"
     Item.__name__ = f"{res.noun.title()}Item"
-    blp.route("")(Collection)
-    blp.route("/<uuid:entity_id>")(Item)
+    return Item

@@ -16,7 +16,7 @@ from schemas.review import (
 from server.api.access import access_for
 from server.api.blueprint import Blueprint
 from server.api.guards import roles_required
-from server.extensions import db
+from server.extensions import current_session
 from server.models import Role
 from server.services import review
 
@@ -36,7 +36,7 @@ class ReviewItems(MethodView):
     @blp.paginate()
     @blp.doc(summary="List review items, most severe and oldest first")
     def get(self, filters: dict[str, Any], pagination_parameters: Any) -> Any:
-        page = review.list_items(db.session, filters, access_for(),
+        page = review.list_items(current_session(), filters, access_for(),
                                  pagination_parameters.page, pagination_parameters.page_size)
         pagination_parameters.item_count = page.total
         return page.items
@@ -50,7 +50,7 @@ class ReviewCounts(MethodView):
     @blp.response(200, ReviewCountsSchema)
     @blp.doc(summary="Open items by severity and by kind")
     def get(self) -> Any:
-        return review.open_counts(db.session)
+        return review.open_counts(current_session())
 
 
 @blp.route("/<uuid:item_id>")
@@ -61,7 +61,7 @@ class ReviewItemView(MethodView):
     @blp.response(200, ReviewItemSchema)
     @blp.doc(summary="Read a review item")
     def get(self, item_id: uuid.UUID) -> Any:
-        return review.get_item(db.session, item_id, access_for())
+        return review.get_item(current_session(), item_id, access_for())
 
 
 @blp.route("/<uuid:item_id>/resolve")
@@ -74,4 +74,4 @@ class ResolveItem(MethodView):
     @blp.doc(summary="Resolve an open item as one of its allowed_resolutions (409 when it "
                      "is already resolved)")
     def post(self, data: dict[str, Any], item_id: uuid.UUID) -> Any:
-        return review.resolve_item(db.session, item_id, data, access_for())
+        return review.resolve_item(current_session(), item_id, data, access_for())

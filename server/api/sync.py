@@ -20,7 +20,7 @@ from server import clock
 from server.api import sync_settings
 from server.api.blueprint import Blueprint
 from server.api.guards import bearer_token, request_actor
-from server.extensions import db
+from server.extensions import current_session
 from server.services import devices, server_keys
 from server.services.pull import pull
 from server.services.push import push
@@ -47,23 +47,27 @@ class Push(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """Apply a batch exactly once; the same batch again returns the same response."""
         # Dumped here (what @blp.response would do, faster), documented by the decorator.
-        return jsonify(dump_push_result(push(db.session, bearer_token(), body, request_actor(),
-                                             clock.now(), sync_settings.push_settings())))
+        result = push(current_session(), bearer_token(), body, request_actor(), clock.now(),
+                      sync_settings.push_settings())
+        return jsonify(dump_push_result(result))
 
 
 def _signed(payload: dict[str, Any]) -> Response:
     """The JSON body, signed over its exact bytes, gzipped when the client accepts it."""
     body = json.dumps(payload, separators=(",", ":"), default=str).encode()
+    session = current_session()
     try:
-        key_id, key = server_keys.signing_key(db.session, sync_settings.data_key())
+        key_id, key = server_keys.signing_key(session, sync_settings.data_key())
     except LookupError:  # keys are made at the first enrollment; a restore may lack them
-        server_keys.ensure_keys(db.session, sync_settings.data_key(), clock.now())
-        key_id, key = server_keys.signing_key(db.session, sync_settings.data_key())
+        server_keys.ensure_keys(session, sync_settings.data_key(), clock.now())
+        key_id, key = server_keys.signing_key(session, sync_settings.data_key())
     response = Response(body, mimetype="application/json")
     response.headers["Infusync-Signature"] = envelope.pull_signature_header(
         key_id, envelope.sign_pull(key, body))
     response.vary.add("Accept-Encoding")
-    if len(body) >= GZIP_MIN_BYTES and "gzip" in request.accept_encodings:
+    # werkzeug's Accept holds (value, quality) pairs, but its ``in`` takes a value's name.
+    accepts_gzip = "gzip" in request.accept_encodings  # type: ignore[comparison-overlap]
+    if len(body) >= GZIP_MIN_BYTES and accepts_gzip:
         response.set_data(gzip.compress(body, compresslevel=5))
         response.headers["Content-Encoding"] = "gzip"
     return response
@@ -79,10 +83,11 @@ class Pull(MethodView):
     def get(self, query: dict[str, Any]) -> Response:
         """Pull a page; repeat with the returned cursor while has_more."""
         now = clock.now()
-        device = devices.authenticate(db.session, bearer_token(), now, pulling=True)
+        session = current_session()
+        device = devices.authenticate(session, bearer_token(), now, pulling=True)
         actor = request_actor(device.user_id)
         actor.device_id = device.id
-        page = pull(db.session, device, query["cursor"], query["limit"], now,
+        page = pull(session, device, query["cursor"], query["limit"], now,
                     sync_settings.cursor_key(), actor)
         return _signed({"changes": page.changes, "cursor": page.cursor,
                         "has_more": page.has_more, "snapshot": page.snapshot,

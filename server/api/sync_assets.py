@@ -11,7 +11,7 @@ from server import clock
 from server.api.blueprint import Blueprint
 from server.api.guards import bearer_token
 from server.errors import NotFound
-from server.extensions import db
+from server.extensions import current_session
 from server.services import devices
 from server.training.delivery import asset_for
 
@@ -26,11 +26,12 @@ class Asset(MethodView):
     @blp.doc(security=[{"deviceToken": []}],
              summary="Download an attachment of a module in your audience (Range: 206/416)")
     def get(self, sha256: str) -> Any:
-        device = devices.authenticate(db.session, bearer_token(), clock.now(), pulling=True)
+        session = current_session()
+        device = devices.authenticate(session, bearer_token(), clock.now(), pulling=True)
         if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
             raise NotFound("No such attachment on a training module for you.")
-        asset = asset_for(db.session, device.user, sha256)
-        db.session.commit()  # authenticate may have noted the device's activity
+        asset = asset_for(session, device.user, sha256)
+        session.commit()  # authenticate may have noted the device's activity
         response = Response(asset.data, mimetype=asset.content_type)
         response.set_etag(asset.sha256)
         response.headers["Cache-Control"] = "private, max-age=31536000, immutable"

@@ -27,7 +27,8 @@ def data_key() -> bytes:
 
 def cursor_key() -> bytes:
     """The key that authenticates pull cursors (derived from the secret key)."""
-    return ("infusync-cursor:" + current_app.config["SECRET_KEY"]).encode()
+    secret: str = current_app.config["SECRET_KEY"]
+    return ("infusync-cursor:" + secret).encode()
 
 
 def push_settings() -> PushSettings:

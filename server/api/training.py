@@ -22,7 +22,7 @@ from server.api.access import access_for
 from server.api.blueprint import Blueprint
 from server.api.guards import roles_required
 from server.errors import Invalid
-from server.extensions import db
+from server.extensions import current_session
 from server.models import Role
 from server.training import modules as training
 from server.training import report as training_report
@@ -36,10 +36,10 @@ READERS = (Role.ADMIN, Role.TRAINING_LEAD, Role.COORDINATOR, Role.QC)
 
 def _expected_revision(data: dict[str, Any]) -> int | None:
     """The revision a draft edit is based on: If-Match or a ``revision`` body field."""
-    body = data.pop("revision", None)
+    body: int | None = data.pop("revision", None)
     header = request.headers.get("If-Match")
     if header is None:
-        return body  # type: ignore[no-any-return]
+        return body
     text = header.strip().removeprefix("W/").strip('"')
     if not (text.isascii() and text.isdigit()):
         raise Invalid("If-Match must carry the draft's revision number.",
@@ -56,14 +56,14 @@ class Modules(MethodView):
     @blp.response(200, ModuleSchema(many=True))
     @blp.doc(summary="List module versions (drafts, published, retired)")
     def get(self, filters: dict[str, Any]) -> Any:
-        return training.list_modules(db.session, filters)
+        return training.list_modules(current_session(), filters)
 
     @roles_required(*WRITERS)
     @blp.arguments(ModuleSchema)
     @blp.response(201, ModuleSchema)
     @blp.doc(summary="Create a draft module")
     def post(self, data: dict[str, Any]) -> Any:
-        return training.create_module(db.session, data, access_for())
+        return training.create_module(current_session(), data, access_for())
 
 
 @blp.route("/modules/<uuid:module_id>")
@@ -74,7 +74,7 @@ class Module(MethodView):
     @blp.response(200, ModuleSchema)
     @blp.doc(summary="Read a module version")
     def get(self, module_id: uuid.UUID) -> Any:
-        return training.get_module(db.session, module_id)
+        return training.get_module(current_session(), module_id)
 
     @roles_required(*WRITERS)
     @blp.arguments(ModuleUpdateSchema)
@@ -83,7 +83,7 @@ class Module(MethodView):
                      "If-Match: revision)")
     def patch(self, data: dict[str, Any], module_id: uuid.UUID) -> Any:
         expected = _expected_revision(data)
-        return training.update_module(db.session, module_id, data, expected, access_for())
+        return training.update_module(current_session(), module_id, data, expected, access_for())
 
 
 @blp.route("/modules/<uuid:module_id>/versions")
@@ -94,7 +94,7 @@ class Versions(MethodView):
     @blp.response(201, ModuleSchema)
     @blp.doc(summary="New draft copied from this version, same lineage")
     def post(self, module_id: uuid.UUID) -> Any:
-        return training.new_version(db.session, module_id, access_for())
+        return training.new_version(current_session(), module_id, access_for())
 
 
 @blp.route("/modules/<uuid:module_id>/publish")
@@ -105,7 +105,8 @@ class Publish(MethodView):
     @blp.response(200, ModuleSchema)
     @blp.doc(summary="Publish a complete draft (422 lists what is missing)")
     def post(self, module_id: uuid.UUID) -> Any:
-        return training.publish(db.session, module_id, access_for(), clock.agency_zone())
+        return training.publish(current_session(), module_id, access_for(),
+                                clock.agency_zone())
 
 
 @blp.route("/modules/<uuid:module_id>/retire")
@@ -116,7 +117,7 @@ class Retire(MethodView):
     @blp.response(200, ModuleSchema)
     @blp.doc(summary="Retire a published version")
     def post(self, module_id: uuid.UUID) -> Any:
-        return training.retire(db.session, module_id, access_for())
+        return training.retire(current_session(), module_id, access_for())
 
 
 @blp.route("/assets")
@@ -139,13 +140,13 @@ class Assets(MethodView):
             raise training.AssetTooLarge(
                 f"This file is over the limit of {limit} bytes.",
                 {"body": [f"At most {limit} bytes."]}) from exc
-        asset, created = training.store_asset(db.session, data, request.content_type or "",
+        asset, created = training.store_asset(current_session(), data, request.content_type or "",
                                               limit, access_for())
         return AssetSchema().dump(asset), 201 if created else 200
 
 
 def _report(filters: dict[str, Any], as_csv: bool) -> Any:
-    report = training_report.rows(db.session, filters, access_for())
+    report = training_report.rows(current_session(), filters, access_for())
     if not as_csv:
         return report
     return Response(training_report.to_csv(report), mimetype="text/csv", headers={

@@ -23,7 +23,7 @@ from server.api.access import access_for, expected_version
 from server.api.blueprint import Blueprint
 from server.api.guards import PATIENT_READERS, STAFF_WRITERS, roles_required
 from server.api.resource import Resource, register_crud
-from server.extensions import db
+from server.extensions import current_session
 from server.services import assignment, candidates, scope, visit_record, visits
 
 blp = Blueprint("visits", __name__, url_prefix="/visits", description="Visits")
@@ -53,7 +53,7 @@ class VisitEvv(MethodView):
     @blp.doc(summary="The six federal EVV elements of a visit and whether check-in and "
                      "check-out were verified (404 when it is not in your scope)")
     def get(self, visit_id: uuid.UUID) -> Any:
-        return visit_record.get_evv(db.session, visit_id, access_for(scope.visit_condition))
+        return visit_record.get_evv(current_session(), visit_id, access_for(scope.visit_condition))
 
 
 @blp.route("/<uuid:visit_id>/assign")
@@ -70,7 +70,7 @@ class VisitAssign(MethodView):
         version = expected_version(data)
         req = assignment.Request(visit_id, data["nurse_id"], data.get("override_reason"),
                                  version)
-        return assignment.assign(db.session, req, access_for())
+        return assignment.assign(current_session(), req, access_for())
 
 
 @blp.route("/<uuid:visit_id>/unassign")
@@ -82,7 +82,8 @@ class VisitUnassign(MethodView):
     @blp.response(200, AssignedVisitSchema)
     @blp.doc(summary="Unassign a visit that is not started; If-Match or version required")
     def post(self, data: dict[str, Any], visit_id: uuid.UUID) -> Any:
-        return assignment.unassign(db.session, visit_id, expected_version(data), access_for())
+        return assignment.unassign(current_session(), visit_id, expected_version(data),
+                                   access_for())
 
 
 @blp.route("/assign")
@@ -95,7 +96,7 @@ class VisitBulkAssign(MethodView):
     @blp.doc(summary="Assign up to 200 visits; each item succeeds or is refused on its own "
                      "(results in request order; version per item optional)")
     def post(self, data: dict[str, Any]) -> Any:
-        return assignment.assign_many(db.session, data["assignments"],
+        return assignment.assign_many(current_session(), data["assignments"],
                                       data.get("override_reason"), access_for())
 
 
@@ -110,5 +111,5 @@ class VisitCandidates(MethodView):
                      "local day and distance from their previous visit; eligible first, "
                      "then nearest, then least loaded")
     def get(self, query: dict[str, Any], visit_id: uuid.UUID) -> Any:
-        return candidates.candidates(db.session, visit_id, query["include_ineligible"],
+        return candidates.candidates(current_session(), visit_id, query["include_ineligible"],
                                      clock.agency_zone(), access_for())

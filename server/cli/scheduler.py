@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from server import clock
-from server.extensions import db
+from server.extensions import current_session, db
 from server.scheduler import lease as leases
 from server.scheduler import runs
 from server.scheduler.jobs import BY_ID
@@ -35,7 +35,7 @@ def _hold(app: Flask, lease: leases.Lease, stop: threading.Event, every: float,
     from server.scheduler import process
 
     with app.app_context():
-        runs.close_interrupted(db.session, clock.now())
+        runs.close_interrupted(current_session(), clock.now())
     scheduler = process.start(app, poll)
     log.info("scheduler running", extra={"runner": runs.runner_name()})
     try:
@@ -77,6 +77,7 @@ def scheduler() -> None:
     """Run the scheduled jobs (one process per deployment; a second one waits)."""
     stop = threading.Event()
     _stop_on_signals(stop)
+    # current_app is typed as the Flask it proxies; the proxy's own method is untyped.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     run_scheduler(app, stop)
 
@@ -89,7 +90,7 @@ jobs_group = click.Group("jobs", help="Scheduled jobs: run one now, for operatio
 @with_appcontext
 def run_job(job_id: str) -> None:
     """Run JOB_ID now, recorded like a scheduled run (scheduled for the current time)."""
-    run = runs.run(db.session, job_id, BY_ID[job_id].body, clock.now(), current_app.config,
+    run = runs.run(current_session(), job_id, BY_ID[job_id].body, clock.now(), current_app.config,
                    clock.now)
     if run is None:
         raise click.ClickException("a run of this job for this time was already claimed")

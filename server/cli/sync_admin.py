@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from server import audit, clock
 from server.errors import AppError
-from server.extensions import db
+from server.extensions import current_session
 from server.models import User
 from server.services import devices, server_keys
 from server.services.records import Access
@@ -26,9 +26,10 @@ def rotate() -> None:
     """Add a new current HPKE key; the old one opens pushes for max_offline_hours more."""
     data_key = current_app.config["INFUSYNC_DATA_KEY"]
     now = clock.now()
-    server_keys.ensure_keys(db.session, data_key, now)
+    session = current_session()
+    server_keys.ensure_keys(session, data_key, now)
     grace = timedelta(hours=current_app.config["SYNC_MAX_OFFLINE_HOURS"])
-    key = server_keys.rotate_hpke(db.session, data_key, now, grace)
+    key = server_keys.rotate_hpke(session, data_key, now, grace)
     click.echo(f"current HPKE key: {key.key_id}; previous keys retire after "
                f"{(now + grace).isoformat()}")
 
@@ -38,8 +39,9 @@ def rotate() -> None:
 def list_keys() -> None:
     """Show the public keys devices are given."""
     now = clock.now()
-    server_keys.ensure_keys(db.session, current_app.config["INFUSYNC_DATA_KEY"], now)
-    public = server_keys.public_keys(db.session, now)
+    session = current_session()
+    server_keys.ensure_keys(session, current_app.config["INFUSYNC_DATA_KEY"], now)
+    public = server_keys.public_keys(session, now)
     for key in public["hpke_keys"]:
         marker = " (current)" if key["current"] else ""
         click.echo(f"hpke    {key['key_id']}{marker}")
@@ -51,13 +53,14 @@ def list_keys() -> None:
 @with_appcontext
 def enrollment_code(email: str) -> None:
     """Print a one-time enrollment code for a nurse (valid 15 minutes)."""
-    user = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+    session = current_session()
+    user = session.scalar(select(User).where(func.lower(User.email) == email.lower()))
     if user is None:
         raise click.ClickException(f"no user with email {email}")
     lifetime = timedelta(minutes=current_app.config["ENROLLMENT_CODE_MINUTES"])
     try:
         code, expires_at = devices.issue_code(
-            db.session, user.id, Access(audit.Actor(None, "cli"), clock.now(), None), lifetime)
+            session, user.id, Access(audit.Actor(None, "cli"), clock.now(), None), lifetime)
     except AppError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(code)
@@ -74,6 +77,7 @@ def compact() -> None:
     from server.scheduler.jobs import feed_compaction, feed_retention
 
     hours = int(feed_retention(current_app.config).total_seconds() // 3600)
-    removed = feed_compaction(db.session, clock.now(), current_app.config)["removed"]
-    db.session.commit()
+    session = current_session()
+    removed = feed_compaction(session, clock.now(), current_app.config)["removed"]
+    session.commit()
     click.echo(f"removed {removed} feed entries older than {hours} h")

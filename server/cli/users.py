@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 from schemas.users import ROLES, UserCreateSchema
 from server import audit, clock
 from server.errors import AppError
-from server.extensions import db
+from server.extensions import current_session
 from server.services import users
 from server.services.records import Access
 
@@ -37,7 +37,7 @@ def create(email: str, name: str, role: str, competencies: tuple[str, ...], npi:
                "competencies": list(competencies), "npi": npi}
     try:
         data = UserCreateSchema().load(payload)
-        user = users.create_user(db.session, data,
+        user = users.create_user(current_session(), data,
                                  Access(audit.Actor(None, "cli"), clock.now(), None))
     except ValidationError as exc:
         raise click.ClickException(f"invalid: {exc.messages}") from exc

@@ -4,24 +4,35 @@ Logging is left to the app (no fileConfig: it would silence the app's loggers). 
 needs batch mode to alter tables; types are compared so autogenerate sees type changes.
 """
 
+from __future__ import annotations
+
 import logging
+from collections.abc import Iterable
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
+from alembic.operations.ops import MigrationScript
+from alembic.runtime.migration import MigrationContext
 from flask import current_app
+from sqlalchemy.schema import SchemaItem
 
 logger = logging.getLogger("alembic.env")
 config = context.config
 target_db = current_app.extensions["migrate"].db
 
 
-def process_revision_directives(_context, _revision, directives):
+def process_revision_directives(_context: MigrationContext,
+                                _revision: str | Iterable[str | None],
+                                directives: list[MigrationScript]) -> None:
     """Write no empty revision when autogenerate finds nothing to do."""
-    if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
+    ops = directives[0].upgrade_ops
+    if getattr(config.cmd_opts, "autogenerate", False) and ops is not None and ops.is_empty():
         directives[:] = []
         logger.info("No changes in schema detected.")
 
 
-def render_item(type_, obj, autogen_context):
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Render app column types as plain SQLAlchemy ones: migrations must not import the app."""
     if type_ == "type" and hasattr(obj, "impl") and obj.__class__.__name__ == "UTCDateTime":
         return "sa.DateTime(timezone=True)"
@@ -32,16 +43,18 @@ def render_item(type_, obj, autogen_context):
 FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
 
 
-def include_object(obj, name, type_, reflected, _compare_to):
+def include_object(obj: SchemaItem, name: str | None, type_: str, reflected: bool,
+                   _compare_to: SchemaItem | None) -> bool:
     """Leave tables the app does not model (APScheduler's job store) to their owners."""
     if type_ == "table" and reflected and name in FOREIGN_TABLES:
         return False
-    if type_ in {"index", "column"} and reflected and getattr(obj, "table", None) is not None:
-        return obj.table.name not in FOREIGN_TABLES
+    table = getattr(obj, "table", None)  # indexes and columns have one
+    if type_ in {"index", "column"} and reflected and table is not None:
+        return table.name not in FOREIGN_TABLES
     return True
 
 
-def run_migrations_offline():
+def run_migrations_offline() -> None:
     """Emit SQL to stdout (``infusync db upgrade --sql``)."""
     context.configure(
         url=target_db.engine.url.render_as_string(hide_password=False),
@@ -55,7 +68,7 @@ def run_migrations_offline():
         context.run_migrations()
 
 
-def run_migrations_online():
+def run_migrations_online() -> None:
     """Migrate the app's database over the app's engine."""
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)

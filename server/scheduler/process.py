@@ -48,7 +48,7 @@ from apscheduler.schedulers.base import STATE_PAUSED
 from flask import Flask, current_app
 
 from server import clock as app_clock
-from server.extensions import db
+from server.extensions import current_session, db
 from server.scheduler import runs
 from server.scheduler.jobs import BY_ID, JOBS
 
@@ -65,7 +65,7 @@ def fire(job_id: str, scheduled_for: datetime | None = None) -> str | None:
     """
     if scheduled_for is None:
         raise TypeError("fire() runs under AppExecutor, which passes scheduled_for")
-    run = runs.run(db.session, job_id, BY_ID[job_id].body, scheduled_for, current_app.config,
+    run = runs.run(current_session(), job_id, BY_ID[job_id].body, scheduled_for, current_app.config,
                    app_clock.now)
     return run.outcome if run else None
 

@@ -13,9 +13,9 @@ import os
 import socket
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -75,8 +75,11 @@ def close_interrupted(session: Session, now: datetime) -> int:
     so a run still ``running`` lost its process. Its scheduled time is not run again (the
     claim stays); the next time catches up, as every job body is written to.
     """
-    closed = session.execute(update(JobRun).where(JobRun.outcome == RUNNING).values(
-        outcome=INTERRUPTED, finished_at=now)).rowcount
+    # Session.execute is typed to return a Result; an UPDATE's is a CursorResult.
+    result = cast("CursorResult[Any]", session.execute(
+        update(JobRun).where(JobRun.outcome == RUNNING).values(
+            outcome=INTERRUPTED, finished_at=now)))
+    closed = result.rowcount
     session.commit()
     if closed:
         log.warning("job runs interrupted by a stopped scheduler", extra={"count": closed})

@@ -6,26 +6,30 @@ sees the whole agency. Routes also check the role first (``server.api.guards``).
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, false, select
+import uuid
+
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, false, select
 
 from server.models import Patient, Pump, Role, TherapyOrder, User, Visit, VisitStatus
 
 AGENCY_WIDE = frozenset({Role.ADMIN, Role.COORDINATOR, Role.QC})
 
 
-def _nurse_patient_ids(user: User) -> Select[tuple[object]]:
+def _nurse_patient_ids(user: User) -> Select[uuid.UUID]:
     return select(Visit.patient_id).where(
         Visit.nurse_id == user.id, Visit.status != VisitStatus.CANCELLED
     )
 
 
-def _physician_patient_ids(user: User) -> Select[tuple[object]]:
+def _physician_patient_ids(user: User) -> Select[uuid.UUID]:
     ordered = select(TherapyOrder.patient_id).where(TherapyOrder.physician_id == user.id)
     primary = select(Patient.id).where(Patient.primary_physician_id == user.id)
     return select(primary.union(ordered).subquery().c[0])
 
 
-def patient_condition(user: User, column: ColumnElement[object]) -> ColumnElement[bool] | None:
+def patient_condition(
+    user: User, column: SQLColumnExpression[uuid.UUID | None]
+) -> ColumnElement[bool] | None:
     """Condition that ``column`` (a patient id) belongs to a patient ``user`` may see."""
     if user.role in AGENCY_WIDE:
         return None
@@ -40,14 +44,14 @@ def visit_condition(user: User) -> ColumnElement[bool] | None:
     """Nurses see the visits assigned to them; physicians their patients' visits."""
     if user.role is Role.NURSE:
         return Visit.nurse_id == user.id
-    return patient_condition(user, Visit.patient_id)  # type: ignore[arg-type]
+    return patient_condition(user, Visit.patient_id)
 
 
 def order_condition(user: User) -> ColumnElement[bool] | None:
     """Orders of the patients the user may see."""
-    return patient_condition(user, TherapyOrder.patient_id)  # type: ignore[arg-type]
+    return patient_condition(user, TherapyOrder.patient_id)
 
 
 def pump_condition(user: User) -> ColumnElement[bool] | None:
     """Pumps assigned to patients the user may see (all pumps for agency-wide roles)."""
-    return patient_condition(user, Pump.patient_id)  # type: ignore[arg-type]
+    return patient_condition(user, Pump.patient_id)

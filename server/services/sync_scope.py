@@ -58,18 +58,18 @@ class Scope:
     device_id: uuid.UUID
     at: datetime
 
-    def visits(self) -> Select[tuple[Visit]]:
+    def visits(self) -> Select[Visit]:
         """Her visits inside the window."""
         return select(Visit).where(
             Visit.nurse_id == self.nurse_id, Visit.status != VisitStatus.CANCELLED,
             Visit.scheduled_start >= self.at - BACK, Visit.scheduled_start < self.at + AHEAD)
 
-    def notifications(self) -> Select[tuple[Notification]]:
+    def notifications(self) -> Select[Notification]:
         """Her notifications of the last ``NOTIFICATION_DAYS`` (the snapshot's)."""
         return select(Notification).where(Notification.user_id == self.nurse_id,
                                           Notification.created_at >= self.at - NOTIFICATION_DAYS)
 
-    def patient_ids(self) -> Select[tuple[uuid.UUID]]:
+    def patient_ids(self) -> Select[uuid.UUID]:
         """Ids of the patients of her visits inside the window."""
         return self.visits().with_only_columns(Visit.patient_id).distinct()
 
@@ -139,23 +139,47 @@ def resolve(session: Session, scope: Scope, mentions: list[tuple[str, uuid.UUID]
     by_type: dict[str, set[uuid.UUID]] = {}
     for kind, entity_id in mentions:
         by_type.setdefault(kind, set()).add(entity_id)
+    # The patients mentioned, and those of mentioned records: each is resolved whole, once.
     patients = set(by_type.get("patient", set()))
-    visits = _by_id(session, Visit, by_type.get("visit", set()))
+    patients |= _resolve_visits(session, scope, by_type.get("visit", set()), out)
+    patients |= _resolve_children(session, by_type, out)
+    add_patient_closure(session, scope, patients, out)
+    training_delivery.resolve(session, scope.nurse_id, by_type, out.add)
+    _resolve_personal(session, scope, by_type, out)
+
+
+def _resolve_visits(session: Session, scope: Scope, visit_ids: set[uuid.UUID],
+                    out: ChangeList) -> set[uuid.UUID]:
+    """Upsert the visits in her window now, remove the others; their patients' ids."""
+    visits = _by_id(session, Visit, visit_ids)
     in_window = set(session.scalars(scope.visits().with_only_columns(Visit.id).where(
         Visit.id.in_(visits)))) if visits else set()
-    for visit_id in by_type.get("visit", set()):
+    patients: set[uuid.UUID] = set()
+    for visit_id in visit_ids:
         visit = visits.get(visit_id)
         out.add(upsert("visit", visit) if visit_id in in_window else remove("visit", visit_id))
         if visit is not None:
             patients.add(visit.patient_id)
+    return patients
+
+
+def _resolve_children(session: Session, by_type: dict[str, set[uuid.UUID]],
+                      out: ChangeList) -> set[uuid.UUID]:
+    """The patients of mentioned locations, orders and pumps (resolved with the patient);
+    a pump assigned to nobody any more is removed here, as no patient will carry it."""
+    patients: set[uuid.UUID] = set()
     for kind, model in CHILD_MODELS:
         for child in _by_id(session, model, by_type.get(kind, set())).values():
             if child.patient_id is not None:
                 patients.add(child.patient_id)
             elif kind == "pump":
                 out.add(remove(kind, child.id))
-    add_patient_closure(session, scope, patients, out)
-    training_delivery.resolve(session, scope.nurse_id, by_type, out.add)
+    return patients
+
+
+def _resolve_personal(session: Session, scope: Scope, by_type: dict[str, set[uuid.UUID]],
+                      out: ChangeList) -> None:
+    """Her profile, this device's commands and her notifications; anyone else's are skipped."""
     if scope.nurse_id in by_type.get("profile", set()):
         out.add(upsert("profile", session.get_one(User, scope.nurse_id)))
     for command in _by_id(session, DeviceCommand, by_type.get("device_command", set())).values():
