@@ -16,13 +16,13 @@ from decimal import Decimal
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from schemas.users import npi_is_valid
 from server import clock, config
 from server import demo_data as demo
+from server.cli.database_check import with_migrated_database
 from server.cli.seed_training import training_batches
 from server.extensions import db
 from server.models import (
@@ -71,7 +71,7 @@ class Case:
 
 
 @click.command("seed-demo")
-@with_appcontext
+@with_migrated_database
 def seed_demo() -> None:
     """Load the demo agency: staff, 60 fictional patients, orders, pumps and visits.
 
