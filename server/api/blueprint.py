@@ -1,4 +1,4 @@
-"""The Blueprint every API module uses: flask-smorest's, with a stricter JSON reader."""
+"""The Blueprint every API module uses: flask-smorest's, stricter about JSON and queries."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import Any
 import flask_smorest
 from flask import Request
 from webargs.flaskparser import FlaskParser
+
+from server.api.query_strings import StrictQueryMixin
 
 
 class BodyParser(FlaskParser):
@@ -24,7 +26,8 @@ class BodyParser(FlaskParser):
             self._handle_invalid_json_error(exc, req)  # type: ignore[arg-type]
 
 
-class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
-    """A flask-smorest Blueprint whose body parsing never turns bad JSON into a 500."""
+class Blueprint(StrictQueryMixin, flask_smorest.Blueprint):  # type: ignore[misc]
+    """A flask-smorest Blueprint whose body parsing never turns bad JSON into a 500, and
+    whose query strings refuse parameters the route does not know (``query_strings``)."""
 
     ARGUMENTS_PARSER = BodyParser()
