@@ -10,22 +10,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import click
 import sqlalchemy as sa
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from server.extensions import db
+from server import health
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def database_label(app: Flask) -> str:
@@ -34,11 +29,9 @@ def database_label(app: Flask) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def schema_problem(engine: sa.Engine) -> str | None:
+def schema_problem() -> str | None:
     """Why the database cannot serve this code (None when it is at the migration head)."""
-    heads = set(ScriptDirectory(str(MIGRATIONS)).get_heads())
-    with engine.connect() as connection:
-        current = set(MigrationContext.configure(connection).get_current_heads())
+    current, heads = health.database_revisions(), health.migration_heads()
     if current == heads:
         return None
     if not current:
@@ -52,7 +45,7 @@ def check_database(app: Flask) -> None:
     label = database_label(app)
     click.echo(f"infusync: instance folder {app.instance_path}, database {label}", err=True)
     try:
-        problem = schema_problem(db.engine)
+        problem = schema_problem()
     except sa.exc.OperationalError as exc:
         raise click.ClickException(f"cannot open database {label}: {exc.orig}") from exc
     if problem is not None:
