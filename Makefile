@@ -29,7 +29,7 @@ migrate: install
 	$(BIN)/infusync db upgrade
 
 seed: migrate
-	$(BIN)/infusync seed-demo
+	$(BIN)/infusync seed-demo --server-url http://$(HOST):$(PORT)
 
 ## make run: install, migrate the embedded SQLite database, load the demo agency, serve;
 ## the scheduler (jobs: missed visits, silent devices, ...) runs beside it and stops with it.

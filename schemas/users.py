@@ -66,6 +66,12 @@ class UserCreateSchema(UserSchema):
     )
 
 
+class UserUpdateSchema(UserSchema):
+    """A PATCH: any subset; ``version`` (or If-Match) names the version edited, as elsewhere."""
+
+    version = fields.Integer(strict=True, load_only=True, validate=validate.Range(min=1))
+
+
 class UserQuerySchema(BaseSchema):
     """Filters for the user list."""
 

@@ -51,10 +51,16 @@ class VisitUpdateSchema(BaseSchema):
     service_location_id = fields.UUID()
     scheduled_start = UTCDateTime()
     scheduled_end = UTCDateTime()
+    # OpenAPI 3.0 cannot say "required when status is cancelled": the descriptions say it.
     status = fields.String(
-        validate=validate.OneOf(("cancelled",), error="Only 'cancelled' may be set here.")
+        validate=validate.OneOf(("cancelled",), error="Only 'cancelled' may be set here."),
+        metadata={"description": "Only 'cancelled'; requires cancel_reason."},
     )
-    cancel_reason = fields.String(validate=validate.Length(min=1, max=400))
+    cancel_reason = fields.String(
+        validate=validate.Length(min=1, max=400),
+        metadata={"description": "Required with status 'cancelled' (1-400 characters), "
+                                 "refused without it."},
+    )
     version = fields.Integer(strict=True, validate=validate.Range(min=1))
 
     @validates_schema

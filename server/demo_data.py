@@ -16,7 +16,8 @@ from server.models import AccessDeviceType, FrequencyKind, Role
 DEMO_PASSWORD = "infusync-demo-only"  # noqa: S105 - a published demo password, by design
 EMAIL_DOMAIN = "demo.infusync.test"
 ADMIN_EMAIL = f"admin@{EMAIL_DOMAIN}"
-LOGIN_URL = "http://127.0.0.1:8000/api/docs"
+# Where ``infusync serve`` listens by default; ``make run`` passes its HOST and PORT instead.
+SERVER_URL = "http://127.0.0.1:8000"
 
 # One metro area (Columbus, Ohio): visits are planned in its local time, stored in UTC.
 TIMEZONE = ZoneInfo("America/New_York")

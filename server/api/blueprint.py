@@ -1,4 +1,4 @@
-"""The Blueprint every API module uses: flask-smorest's, with a stricter JSON reader."""
+"""The Blueprint every API module uses: flask-smorest's, stricter about JSON and queries."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import flask_smorest
 from flask import Request
 from marshmallow import Schema
 from webargs.flaskparser import FlaskParser
+
+from server.api.query_strings import StrictQueryMixin
 
 F = TypeVar("F", bound=Callable[..., Any])
 SchemaArg = type[Schema] | Schema
@@ -80,7 +82,8 @@ class TypedBlueprint(flask_smorest.Blueprint):  # type: ignore[misc]
         return registered
 
 
-class Blueprint(TypedBlueprint):
-    """A flask-smorest Blueprint whose body parsing never turns bad JSON into a 500."""
+class Blueprint(StrictQueryMixin, TypedBlueprint):
+    """A flask-smorest Blueprint whose body parsing never turns bad JSON into a 500, and
+    whose query strings refuse parameters the route does not know (``query_strings``)."""
 
     ARGUMENTS_PARSER = BodyParser()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schemas.users import UserCreateSchema, UserQuerySchema, UserSchema
+from schemas.users import UserCreateSchema, UserQuerySchema, UserUpdateSchema
 from server.api.blueprint import Blueprint
 from server.api.resource import Resource, register_crud
 from server.models import Role
@@ -13,7 +13,7 @@ blp = Blueprint("users", __name__, url_prefix="/users", description="Staff accou
 register_crud(blp, Resource(
     noun="user",
     schema=UserCreateSchema,
-    update_schema=UserSchema,
+    update_schema=UserUpdateSchema,
     query_schema=UserQuerySchema,
     create=users.create_user,
     list=users.list_users,
@@ -21,5 +21,4 @@ register_crud(blp, Resource(
     update=users.update_user,
     readers=(Role.ADMIN,),
     writers=(Role.ADMIN,),
-    versioned_patch=False,
 ))

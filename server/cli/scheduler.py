@@ -9,9 +9,9 @@ from types import FrameType
 
 import click
 from flask import Flask, current_app
-from flask.cli import with_appcontext
 
 from server import clock
+from server.cli.database_check import with_migrated_database
 from server.extensions import current_session, db
 from server.scheduler import lease as leases
 from server.scheduler import runs
@@ -72,7 +72,7 @@ def run_scheduler(app: Flask, stop: threading.Event) -> None:
 
 
 @click.command("scheduler")
-@with_appcontext
+@with_migrated_database
 def scheduler() -> None:
     """Run the scheduled jobs (one process per deployment; a second one waits)."""
     stop = threading.Event()
@@ -87,7 +87,7 @@ jobs_group = click.Group("jobs", help="Scheduled jobs: run one now, for operatio
 
 @jobs_group.command("run")
 @click.argument("job_id", type=click.Choice(sorted(BY_ID)))
-@with_appcontext
+@with_migrated_database
 def run_job(job_id: str) -> None:
     """Run JOB_ID now, recorded like a scheduled run (scheduled for the current time)."""
     run = runs.run(current_session(), job_id, BY_ID[job_id].body, clock.now(), current_app.config,

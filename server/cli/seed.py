@@ -16,13 +16,13 @@ from decimal import Decimal
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from schemas.users import npi_is_valid
 from server import clock, config
 from server import demo_data as demo
+from server.cli.database_check import with_migrated_database
 from server.cli.seed_training import training_batches
 from server.extensions import db
 from server.models import (
@@ -71,8 +71,10 @@ class Case:
 
 
 @click.command("seed-demo")
-@with_appcontext
-def seed_demo() -> None:
+@click.option("--server-url", default=demo.SERVER_URL, show_default=True,
+              help="Where the demo is served, for the login hint (make run passes its own).")
+@with_migrated_database
+def seed_demo(server_url: str) -> None:
     """Load the demo agency: staff, 60 fictional patients, orders, pumps and visits.
 
     Visits are the orders' occurrences in the agency's local time, from 7 days before today
@@ -89,7 +91,7 @@ def seed_demo() -> None:
     else:
         counts = _load(session, clock.now())
         click.echo("demo data loaded: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
-    _echo_logins()
+    _echo_logins(server_url.rstrip("/"))
 
 
 def _already_loaded(session: Session) -> bool:
@@ -132,9 +134,9 @@ def _load(session: Session, now: datetime) -> dict[str, int]:
     return counts
 
 
-def _echo_logins() -> None:
+def _echo_logins(server_url: str) -> None:
     """Print the demo accounts and their shared password, never any patient data."""
-    click.echo(f"Log in at {demo.LOGIN_URL} with one of these accounts:")
+    click.echo(f"Log in at {server_url}/api/docs with one of these accounts:")
     for member in demo.STAFF:
         click.echo(f"  {member.email:<36} {member.role.value}")
     click.echo(f"Password for every demo account: {demo.DEMO_PASSWORD}")

@@ -9,6 +9,8 @@ import sys
 import click
 import gunicorn
 
+from server.cli.database_check import with_migrated_database
+
 
 def default_workers() -> int:
     """gunicorn's rule of thumb, capped: 2 x cores + 1, at most 9."""
@@ -20,6 +22,7 @@ def default_workers() -> int:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=None, type=int, help="Default: 2 x cores + 1 (max 9).")
 @click.option("--timeout", default=60, show_default=True, type=int)
+@with_migrated_database
 def serve(host: str, port: int, workers: int | None, timeout: int) -> None:
     """Serve the API with gunicorn (never starts the scheduler: see 'infusync scheduler')."""
     args = [

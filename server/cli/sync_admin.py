@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from server import audit, clock
+from server.cli.database_check import with_migrated_database
 from server.errors import AppError
 from server.extensions import current_session
 from server.models import User
@@ -21,7 +21,7 @@ devices_group = click.Group("devices", help="Enroll and manage nurses' devices."
 
 
 @keys.command("rotate")
-@with_appcontext
+@with_migrated_database
 def rotate() -> None:
     """Add a new current HPKE key; the old one opens pushes for max_offline_hours more."""
     data_key = current_app.config["INFUSYNC_DATA_KEY"]
@@ -35,7 +35,7 @@ def rotate() -> None:
 
 
 @keys.command("list")
-@with_appcontext
+@with_migrated_database
 def list_keys() -> None:
     """Show the public keys devices are given."""
     now = clock.now()
@@ -50,7 +50,7 @@ def list_keys() -> None:
 
 @devices_group.command("enrollment-code")
 @click.option("--email", required=True, help="The nurse's email.")
-@with_appcontext
+@with_migrated_database
 def enrollment_code(email: str) -> None:
     """Print a one-time enrollment code for a nurse (valid 15 minutes)."""
     session = current_session()
@@ -71,7 +71,7 @@ sync_group = click.Group("sync", help="Sync housekeeping.")
 
 
 @sync_group.command("compact")
-@with_appcontext
+@with_migrated_database
 def compact() -> None:
     """Drop feed entries older than the retention window (never below max_offline_hours)."""
     from server.scheduler.jobs import feed_compaction, feed_retention

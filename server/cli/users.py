@@ -5,11 +5,11 @@ from __future__ import annotations
 import sys
 
 import click
-from flask.cli import with_appcontext
 from marshmallow import ValidationError
 
 from schemas.users import ROLES, UserCreateSchema
 from server import audit, clock
+from server.cli.database_check import with_migrated_database
 from server.errors import AppError
 from server.extensions import current_session
 from server.services import users
@@ -25,7 +25,7 @@ group = click.Group("users", help="Manage staff accounts.")
 @click.option("--competency", "competencies", multiple=True, help="Nurse competency (repeat).")
 @click.option("--npi", default=None, help="Physician's NPI.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-@with_appcontext
+@with_migrated_database
 def create(email: str, name: str, role: str, competencies: tuple[str, ...], npi: str | None,
            password_stdin: bool) -> None:
     """Create a staff account; the password is read from stdin or prompted for."""

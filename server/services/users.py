@@ -63,9 +63,10 @@ def get_user(session: Session, user_id: uuid.UUID, access: Access) -> User:
 
 
 def update_user(session: Session, user_id: uuid.UUID, data: dict[str, Any],
-                access: Access) -> User:
+                expected_version: int | None, access: Access) -> User:
     """Change an account; a new password is hashed, a disabled account's tokens stop working."""
     user = get_one(session, User, user_id, access, lambda _u: None, action="update")
+    changes.check_version(session, access, user, expected_version, _dump, None)
     data = dict(data)
     if "password" in data:
         user.password_hash = hash_password(data.pop("password"))

@@ -90,6 +90,29 @@ def test_patch_changes_a_field_and_bumps_the_version(client, as_user, agency):
     assert client.get(url, headers=headers).get_json()["name"] == "Ann Renamed"
 
 
+def test_patch_takes_version_like_every_other_resource(client, as_user, agency):
+    headers = as_user("admin")
+    url = f"{URL}/{agency['nurse_a']}"
+    response = client.patch(url, headers=headers, json={"name": "Ann One", "version": 1})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["version"] == 2
+    stale = client.patch(url, headers=headers, json={"name": "Ann Two", "version": 1})
+    current = error_of(stale, 409, "stale_version")["details"]["current"]
+    assert (current["version"], current["name"]) == (2, "Ann One")
+    assert "password" not in current and "password_hash" not in current
+    assert client.get(url, headers=headers).get_json()["name"] == "Ann One"
+
+
+def test_patch_on_a_stale_if_match_is_refused(client, as_user, agency):
+    headers = as_user("admin")
+    url = f"{URL}/{agency['nurse_a']}"
+    assert client.patch(url, headers=headers, json={"name": "Ann One"}).status_code == 200
+    stale = client.patch(url, headers={**headers, "If-Match": '"1"'}, json={"name": "Ann Two"})
+    error_of(stale, 409, "stale_version")
+    fresh = client.patch(url, headers={**headers, "If-Match": '"2"'}, json={"name": "Ann Two"})
+    assert (fresh.status_code, fresh.get_json()["version"]) == (200, 3)
+
+
 def test_duplicate_email_in_another_case_is_a_conflict_and_stored_once(
     client, as_user, agency, app
 ):

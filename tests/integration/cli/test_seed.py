@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -190,3 +191,15 @@ def test_refuses_to_seed_production(app, runner):
     assert "production" in result.output
     with app.app_context():
         assert all_rows(User) == []
+
+
+def test_output_points_at_the_url_actually_served(runner):
+    result = runner.invoke(args=["seed-demo", "--server-url", "http://127.0.0.1:8765"])
+    assert result.exit_code == 0, result.output
+    assert "Log in at http://127.0.0.1:8765/api/docs" in result.output
+    assert ":8000" not in result.output
+
+
+def test_make_run_passes_its_host_and_port_to_the_seed():
+    makefile = (Path(__file__).resolve().parents[3] / "Makefile").read_text()
+    assert "seed-demo --server-url http://$(HOST):$(PORT)" in makefile

@@ -1,0 +1,28 @@
+"""The OpenAPI document says what the routes enforce."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def patch_body_schema(spec: dict[str, Any], path: str) -> dict[str, Any]:
+    """The JSON schema of a PATCH route's body, its ``$ref`` resolved."""
+    body = spec["paths"][path]["patch"]["requestBody"]["content"]["application/json"]
+    ref = body["schema"]["$ref"].rsplit("/", 1)[-1]
+    return spec["components"]["schemas"][ref]  # type: ignore[no-any-return]
+
+
+def test_cancelling_a_visit_documents_its_required_reason(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    fields = patch_body_schema(spec, "/api/v1/visits/{entity_id}")["properties"]
+    assert "Required with status 'cancelled'" in fields["cancel_reason"]["description"]
+    assert "requires cancel_reason" in fields["status"]["description"]
+
+
+def test_patch_user_documents_the_version_it_accepts(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    operation = spec["paths"]["/api/v1/users/{entity_id}"]["patch"]
+    assert "If-Match or version" in operation["summary"]
+    version = patch_body_schema(spec, "/api/v1/users/{entity_id}")["properties"]["version"]
+    assert version["type"] == "integer"
+    assert not version.get("readOnly", False)
