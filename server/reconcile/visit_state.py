@@ -25,7 +25,7 @@ from server.models import (
     VitalSign,
 )
 from server.reconcile.findings import open_review
-from server.scheduler.alerts import SYSTEM_KINDS, close_alerts
+from server.review_items import CLOSED_BY_DOCUMENTATION, close_items
 
 DOCUMENT_MODELS: tuple[Any, ...] = (VitalSign, InfusionAdministration, VisitNote)
 AFTER_SIGNATURE = "after_signature"
@@ -146,7 +146,7 @@ def recompute(session: Session, visit: Visit, now: datetime, about: Any = None,
     if was_marked and not marked_by_job(visit):
         # The documentation (a check-in, or her own "missed" report) was on its way after
         # all: the alert is over, the documented record stands.
-        close_alerts(session, visit.id, SYSTEM_KINDS, "documentation_arrived", now)
+        close_items(session, visit.id, CLOSED_BY_DOCUMENTATION, "documentation_arrived", now)
     signs = [e for e in events if e.kind == "sign"]
     items = (_flag_after_signature(session, visit, signs, now)
              if signs and visit.status is VisitStatus.COMPLETED else [])
