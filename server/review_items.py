@@ -31,7 +31,7 @@ re-deriving a visit or re-running a job does not reopen what a person already re
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -116,14 +116,17 @@ def _insert(session: Session) -> Callable[..., Any]:
 def open_item(session: Session, kind: str, summary: str, *, dedupe_key: str | None,
               now: datetime, patient_id: uuid.UUID | None = None,
               visit_id: uuid.UUID | None = None, device_id: uuid.UUID | None = None,
-              mutation_id: uuid.UUID | None = None,
-              details: dict[str, Any] | None = None) -> Opened:
+              mutation_id: uuid.UUID | None = None, details: dict[str, Any] | None = None,
+              known: Mapping[str, ReviewItem] | None = None) -> Opened:
     """Store an item of ``kind`` unless one with ``dedupe_key`` is stored (then that one).
 
-    One statement when the item is new, two when it exists; either way the item is an ORM
-    object of ``session``. On PostgreSQL an insert that meets another transaction's
-    uncommitted key waits for it, then finds its item.
+    One statement when the item is new, two when it exists, none when ``known`` (from
+    ``keyed_items``) holds it; either way the item is an ORM object of ``session``. On
+    PostgreSQL an insert that meets another transaction's uncommitted key waits for it,
+    then finds its item.
     """
+    if known is not None and dedupe_key is not None and dedupe_key in known:
+        return Opened(known[dedupe_key], False)
     finding = FINDINGS[kind]
     values = {
         "id": uuid.uuid4(), "kind": kind, "severity": finding.severity,
@@ -138,6 +141,17 @@ def open_item(session: Session, kind: str, summary: str, *, dedupe_key: str | No
         return Opened(item, True)
     stored = session.scalars(select(ReviewItem).where(ReviewItem.dedupe_key == dedupe_key))
     return Opened(stored.one(), False)
+
+
+def keyed_items(session: Session, visit_id: uuid.UUID) -> dict[str, ReviewItem]:
+    """The visit's stored items by key, read once for a re-derivation that re-opens many.
+
+    Only a shortcut: an item it holds is stored for good (items are never deleted), and a
+    key it misses still goes through the insert, where the unique key decides.
+    """
+    return {item.dedupe_key: item for item in session.scalars(select(ReviewItem).where(
+        ReviewItem.visit_id == visit_id, ReviewItem.dedupe_key.is_not(None)))
+        if item.dedupe_key is not None}
 
 
 def close_items(session: Session, visit_id: uuid.UUID, kinds: tuple[str, ...],

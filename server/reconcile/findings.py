@@ -8,6 +8,7 @@ the record it is about and reports the most severe to the device.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -20,13 +21,18 @@ from server.reconcile.context import MutationContext
 
 def open_review(session: Session, visit: Visit, kind: str, summary: str, *,
                 details: dict[str, Any] | None, record_id: Any, device_id: uuid.UUID | None,
-                mutation_id: uuid.UUID | None, now: datetime) -> ReviewItem:
-    """Queue a review item, once per kind, visit and record (re-evaluation is idempotent)."""
+                mutation_id: uuid.UUID | None, now: datetime,
+                known: Mapping[str, ReviewItem] | None = None) -> ReviewItem:
+    """Queue a review item, once per kind, visit and record (re-evaluation is idempotent).
+
+    ``known``: the visit's items from ``review_items.keyed_items``, when re-opening many.
+    """
     record = str(record_id) if record_id is not None else None
     return review_items.open_item(
         session, kind, summary, dedupe_key=review_items.fact_key(kind, visit.id, record),
         now=now, patient_id=visit.patient_id, visit_id=visit.id, device_id=device_id,
-        mutation_id=mutation_id, details={**(details or {}), "record_id": record}).item
+        mutation_id=mutation_id, details={**(details or {}), "record_id": record},
+        known=known).item
 
 
 def open_item(ctx: MutationContext, visit: Visit, kind: str, summary: str,
