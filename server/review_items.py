@@ -20,7 +20,9 @@ never share a key:
 - ``silent_device``: ``silent_device:{nurse_id}:{local date}`` — once per nurse and
   agency-local day: the date is the period (the earlier code's "created since the day
   began" filter);
-- ``pump_pm_due``: ``pump_pm_due:{pump_id}:{due date}`` — once per pump and due date;
+- ``pump_pm_due``: ``pump_pm_due:{pump_id}:{due date}`` — once per pump and due date,
+  whichever patient has the pump (the earlier read-back also matched the patient, so a pump
+  moved to another patient before the same due date was flagged again);
 - no key (``None``): never deduplicated, e.g. ``seq_gap``, whose check keeps one open item
   per device under the device's lock.
 
