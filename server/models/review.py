@@ -29,7 +29,12 @@ class ReviewStatus(StrEnum):
 
 
 class ReviewItem(UUIDPrimaryKey, Base):
-    """Something a person must look at, pointing at what it is about."""
+    """Something a person must look at, pointing at what it is about.
+
+    ``dedupe_key`` is unique: the fact an item stands for is flagged once, however many
+    runs, pushes or concurrent transactions find it (``server.review_items`` writes it).
+    NULL never clashes: an item without a key is not deduplicated.
+    """
 
     __tablename__ = "review_items"
 
@@ -48,6 +53,7 @@ class ReviewItem(UUIDPrimaryKey, Base):
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[uuid.UUID | None]
     resolution: Mapped[str | None] = mapped_column(String(1000))
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
 
     __table_args__ = (
         Index("ix_review_items_status_severity", "status", "severity"),

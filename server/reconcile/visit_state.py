@@ -25,7 +25,7 @@ from server.models import (
     VitalSign,
 )
 from server.reconcile.findings import open_review
-from server.scheduler.alerts import SYSTEM_KINDS, close_alerts
+from server.review_items import CLOSED_BY_DOCUMENTATION, close_items, keyed_items
 
 DOCUMENT_MODELS: tuple[Any, ...] = (VitalSign, InfusionAdministration, VisitNote)
 AFTER_SIGNATURE = "after_signature"
@@ -94,19 +94,22 @@ def _documents_after(session: Session, visit: Visit, sign: VisitEvent) -> Iterab
 
 def _flag_after_signature(session: Session, visit: Visit, signs: list[VisitEvent],
                           now: datetime) -> list[ReviewItem]:
+    late = [(sign, document) for sign in signs
+            for document in _documents_after(session, visit, sign)]
+    # Each re-derivation re-opens these: one read finds the stored ones, not one per item.
+    known = keyed_items(session, visit.id) if late else {}
     items = []
-    for sign in signs:
-        for document in _documents_after(session, visit, sign):
-            if AFTER_SIGNATURE not in document.flags:
-                document.flags = [*document.flags, AFTER_SIGNATURE]
-            what = document.__tablename__.rstrip("s").replace("_", " ")
-            article = "An" if what[0] in "aeiou" else "A"
-            items.append(open_review(
-                session, visit, "documentation_after_signature",
-                f"{article} {what} was documented after the visit was signed.",
-                details={"signed_seq": sign.seq, "document_seq": document.seq},
-                record_id=document.id, device_id=document.device_id,
-                mutation_id=document.mutation_id, now=now))
+    for sign, document in late:
+        if AFTER_SIGNATURE not in document.flags:
+            document.flags = [*document.flags, AFTER_SIGNATURE]
+        what = document.__tablename__.rstrip("s").replace("_", " ")
+        article = "An" if what[0] in "aeiou" else "A"
+        items.append(open_review(
+            session, visit, "documentation_after_signature",
+            f"{article} {what} was documented after the visit was signed.",
+            details={"signed_seq": sign.seq, "document_seq": document.seq},
+            record_id=document.id, device_id=document.device_id,
+            mutation_id=document.mutation_id, now=now, known=known))
     return items
 
 
@@ -118,16 +121,19 @@ def _flag_missed_but_documented(session: Session, visit: Visit, events: list[Vis
     if not (missed and check_ins):
         return []
     reason = missed[-1].details.get("reason")
+    known = keyed_items(session, visit.id)
     return [
         *(open_review(session, visit, "missed_but_documented",
                       "The visit was reported missed and also checked in.",
                       details={"missed_reason": e.details.get("reason")}, record_id=e.id,
-                      device_id=e.device_id, mutation_id=e.mutation_id, now=now)
+                      device_id=e.device_id, mutation_id=e.mutation_id, now=now,
+                      known=known)
           for e in missed),
         *(open_review(session, visit, "check_in_on_closed_visit",
                       "A check-in was documented on a visit reported missed.",
                       details={"status": "missed", "missed_reason": reason}, record_id=e.id,
-                      device_id=e.device_id, mutation_id=e.mutation_id, now=now)
+                      device_id=e.device_id, mutation_id=e.mutation_id, now=now,
+                      known=known)
           for e in check_ins)]
 
 
@@ -146,7 +152,7 @@ def recompute(session: Session, visit: Visit, now: datetime, about: Any = None,
     if was_marked and not marked_by_job(visit):
         # The documentation (a check-in, or her own "missed" report) was on its way after
         # all: the alert is over, the documented record stands.
-        close_alerts(session, visit.id, SYSTEM_KINDS, "documentation_arrived", now)
+        close_items(session, visit.id, CLOSED_BY_DOCUMENTATION, "documentation_arrived", now)
     signs = [e for e in events if e.kind == "sign"]
     items = (_flag_after_signature(session, visit, signs, now)
              if signs and visit.status is VisitStatus.COMPLETED else [])

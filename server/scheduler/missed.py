@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.models import Device, Visit, VisitStatus
-from server.scheduler.alerts import aware, close_alerts, open_alert
+from server.review_items import close_items, fact_key
+from server.scheduler.alerts import aware, open_alert
 from server.services.notifications import notify
 
 OPEN = (VisitStatus.SCHEDULED, VisitStatus.LATE_UNKNOWN)
@@ -34,10 +35,10 @@ def _last_contact(session: Session, nurse_ids: set[uuid.UUID]) -> dict[uuid.UUID
 
 def _mark_missed(session: Session, visit: Visit, at: datetime) -> None:
     visit.status, visit.missed_reason = VisitStatus.MISSED, "no_documentation"
-    close_alerts(session, visit.id, ("visit_late_unknown",), "promoted_to_missed", at)
+    close_items(session, visit.id, ("visit_late_unknown",), "promoted_to_missed", at)
     open_alert(session, "visit_missed",
                "No documentation arrived for the visit, and the nurse's device has synced "
-               "since its window ended.", dedupe_key=f"visit_missed:{visit.id}", now=at,
+               "since its window ended.", dedupe_key=fact_key("visit_missed", visit.id), now=at,
                patient_id=visit.patient_id, visit_id=visit.id)
     assert visit.nurse_id is not None
     notify(session, visit.nurse_id, "visit_missed", "Visit marked missed",
@@ -51,7 +52,7 @@ def _mark_late(session: Session, visit: Visit, at: datetime) -> None:
     open_alert(session, "visit_late_unknown",
                "No check-in yet, and the nurse's device has not synced since the window "
                "ended: documentation may be on its way.",
-               dedupe_key=f"visit_late_unknown:{visit.id}", now=at,
+               dedupe_key=fact_key("visit_late_unknown", visit.id), now=at,
                patient_id=visit.patient_id, visit_id=visit.id)
 
 
@@ -59,7 +60,7 @@ def _mark_unassigned(session: Session, visit: Visit, at: datetime) -> None:
     visit.status, visit.missed_reason = VisitStatus.MISSED, "unassigned"
     open_alert(session, "visit_missed_unassigned",
                "The visit's window ended and no nurse was ever assigned.",
-               dedupe_key=f"visit_missed_unassigned:{visit.id}", now=at,
+               dedupe_key=fact_key("visit_missed_unassigned", visit.id), now=at,
                patient_id=visit.patient_id, visit_id=visit.id)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from server.feed_fanout import nurses_of_patient
 from server.models import Pump, PumpStatus
+from server.review_items import fact_key
 from server.scheduler.alerts import open_alert
 from server.services.notifications import notify
 
@@ -22,7 +23,7 @@ def _alert(session: Session, pump: Pump, at: datetime) -> tuple[bool, int]:
     """One review item per pump and due date; a notification to each nurse who has it."""
     due = pump.next_pm_due_on
     assert due is not None
-    key = f"pump_pm_due:{pump.id}:{due.isoformat()}"
+    key = fact_key("pump_pm_due", pump.id, due.isoformat())
     item = open_alert(
         session, "pump_pm_due", f"Pump {pump.serial} is due for preventive maintenance on "
         f"{due.isoformat()}.", dedupe_key=key, now=at, patient_id=pump.patient_id,

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import Device, DeviceStatus, User, Visit, VisitStatus
+from server.review_items import fact_key
 from server.scheduler.alerts import aware, open_alert
 from server.services.notifications import notify
 
@@ -45,14 +46,14 @@ def _latest_device(session: Session, nurse_id: uuid.UUID) -> tuple[Device | None
 
 
 def _flag(session: Session, nurse_id: uuid.UUID, device: Device | None,
-          last: datetime | None, day: date, since: datetime, at: datetime) -> bool:
+          last: datetime | None, day: date, at: datetime) -> bool:
     session.get_one(User, nurse_id, with_for_update=True)  # one flag per nurse and day
-    key = f"silent_device:{nurse_id}:{day.isoformat()}"
+    key = fact_key("silent_device", nurse_id, day.isoformat())
     item = open_alert(
         session, "silent_device",
         "A nurse with visits today has a device that has not synced." if device else
         "A nurse with visits today has no enrolled device.",
-        dedupe_key=key, now=at, device_id=device.id if device else None, since=since,
+        dedupe_key=key, now=at, device_id=device.id if device else None,
         details={"nurse_id": str(nurse_id), "local_date": day.isoformat(),
                  "last_seen_at": last.isoformat() if last else None})
     notify(session, nurse_id, "silent_device", "Please sync your device",
@@ -74,6 +75,6 @@ def run(session: Session, at: datetime, config: Mapping[str, Any]) -> dict[str, 
         device, last = _latest_device(session, nurse_id)
         if last is not None and last >= limit:
             continue
-        counts["flagged"] += _flag(session, nurse_id, device, last, day, start, at)
+        counts["flagged"] += _flag(session, nurse_id, device, last, day, at)
     session.flush()
     return counts

@@ -29,8 +29,8 @@ from server.models import (
     VisitStatus,
     VitalSign,
 )
-from server.reconcile.findings import ACCEPT, AMEND, FINDINGS, IN_ERROR, REASSIGN
 from server.reconcile.visit_state import recompute
+from server.review_items import ACCEPT, AMEND, FINDINGS, IN_ERROR, REASSIGN
 from server.services.records import Access, Page, get_one, list_page
 
 SEVERITY_RANK = case({Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2},

@@ -79,14 +79,6 @@ ARROWS = (
           CURRENT_APP, exempt=("server/scheduler/process.py",)),
 )
 
-# Broken on main when these tests were written; the fixes are in flight on other branches.
-# Strict: once a module is fixed its mark fails the run, so the mark goes with the fix.
-KNOWN_BROKEN = {
-    ("reconcile-below-scheduler", "server/reconcile/visit_state.py"):
-        "visit_state imports server.scheduler.alerts (issue 15 §3: one review-item writer)",
-}
-
-
 def _module_name(relative: str) -> str:
     return relative.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
 
@@ -129,20 +121,10 @@ def _offences(relative: str, forbidden: tuple[str, ...]) -> list[str]:
 
 
 def _cases() -> list[object]:
-    cases: list[object] = []
-    for arrow in ARROWS:
-        for module in arrow.modules():
-            reason = KNOWN_BROKEN.get((arrow.name, module))
-            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-            cases.append(pytest.param(arrow, module, marks=marks, id=f"{arrow.name}:{module}"))
-    return cases
+    return [pytest.param(arrow, module, id=f"{arrow.name}:{module}")
+            for arrow in ARROWS for module in arrow.modules()]
 
 
 @pytest.mark.parametrize(("arrow", "module"), _cases())
 def test_imports_follow_the_architecture_arrows(arrow: Arrow, module: str) -> None:
     assert _offences(module, arrow.forbidden) == [], f"{module} breaks {arrow.name}"
-
-
-def test_every_known_break_names_a_checked_module() -> None:
-    checked = {(arrow.name, module) for arrow in ARROWS for module in arrow.modules()}
-    assert set(KNOWN_BROKEN) <= checked

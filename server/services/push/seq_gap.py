@@ -11,7 +11,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.models import Device, ReviewItem, ReviewStatus, Severity
+from server import review_items
+from server.models import Device, ReviewItem, ReviewStatus
 from sync.bulk import is_postgresql
 from sync.ledger import LedgerEntry
 
@@ -76,12 +77,12 @@ def _record(session: Session, device: Device, item: ReviewItem | None, now: date
             missing: int, highest: int | None) -> None:
     """Open, update or heal the open item so that it says what is missing."""
     if missing > 0 and item is None:
-        session.add(ReviewItem(
-            kind="seq_gap", severity=Severity.WARNING, device_id=device.id, created_at=now,
-            summary=f"{missing} mutation(s) from this device have not arrived: "
-                    "documentation may be missing on the device.",
-            details={"missing": missing, "highest_seq": highest,
-                     "allowed_resolutions": ["accept"]}))
+        # No dedupe key: a gap healed and a later one opened are two items.
+        review_items.open_item(
+            session, "seq_gap", f"{missing} mutation(s) from this device have not arrived: "
+                                "documentation may be missing on the device.",
+            dedupe_key=None, now=now, device_id=device.id,
+            details={"missing": missing, "highest_seq": highest})
     elif missing > 0 and item is not None:
         item.details = {**item.details, "missing": missing, "highest_seq": highest}
     elif item is not None:
