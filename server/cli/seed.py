@@ -42,7 +42,8 @@ from server.models import (
     VisitStatus,
 )
 from server.passwords import hash_password
-from server.services.visit_generation import extend_horizon, occurrences
+from server.services.occurrences import occurrences
+from server.services.visit_generation import extend_horizon
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, demo.EMAIL_DOMAIN)
 SEED = 20261123

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,6 +28,7 @@ from server.models import (
     Visit,
     VisitStatus,
 )
+from server.services.occurrences import is_occurrence, local_start, occurrences
 
 # Visits nobody has started or documented: the generator may cancel or reshape them.
 UNTOUCHED = (VisitStatus.SCHEDULED, VisitStatus.LATE_UNKNOWN)
@@ -56,69 +57,6 @@ def _generated_reason(reason: str | None) -> bool:
         return False
     return reason in (REASON_DISCHARGED, REASON_SCHEDULE_CHANGED) or (
         reason.startswith("Order is ") and reason.endswith("generated from it were cancelled."))
-
-
-def _local_start(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """``day`` at local ``at`` in ``zone``, as UTC."""
-    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
-
-
-def _days(first: date, last: date) -> Iterator[date]:
-    day = first
-    while day <= last:
-        yield day
-        day += timedelta(days=1)
-
-
-def _week_start(day: date) -> date:
-    return day - timedelta(days=day.isoweekday() - 1)
-
-
-def _on_day(order: TherapyOrder, day: date) -> bool:
-    """Whether a day-based order (daily, every N days, weekly) occurs on ``day``."""
-    interval = max(order.frequency_interval or 1, 1)
-    if order.frequency_kind is FrequencyKind.DAILY:
-        return True
-    if order.frequency_kind is FrequencyKind.EVERY_N_DAYS:
-        return (day - order.start_date).days % interval == 0
-    weekdays = set(order.weekdays or ()) or {order.start_date.isoweekday()}
-    weeks = (_week_start(day) - _week_start(order.start_date)).days // 7
-    return day.isoweekday() in weekdays and weeks % interval == 0
-
-
-def occurrences(order: TherapyOrder, lower: datetime, last_day: date,
-                zone: ZoneInfo) -> list[datetime]:
-    """UTC starts of ``order``'s occurrences from ``lower`` through local day ``last_day``."""
-    first_day = max(order.start_date, lower.astimezone(zone).date())
-    if order.end_date is not None:
-        last_day = min(last_day, order.end_date)
-    if first_day > last_day:
-        return []
-    if order.frequency_kind is FrequencyKind.EVERY_N_HOURS:
-        return _hourly(order, lower, last_day, zone)
-    starts = (_local_start(day, order.window_start, zone) for day in _days(first_day, last_day)
-              if _on_day(order, day))
-    return [start for start in starts if start >= lower]
-
-
-def _hourly(order: TherapyOrder, lower: datetime, last_day: date,
-            zone: ZoneInfo) -> list[datetime]:
-    """Every N elapsed hours (doses keep their spacing across a DST change)."""
-    step = timedelta(hours=max(order.frequency_interval or 1, 1))
-    anchor = _local_start(order.start_date, order.window_start, zone)
-    upper = _local_start(last_day + timedelta(days=1), time(0, 0), zone)
-    skip = max(0, -(-(lower - anchor) // step))  # ceiling division of timedeltas
-    result, current = [], anchor + skip * step
-    while current < upper:
-        result.append(current)
-        current += step
-    return result
-
-
-def is_occurrence(order: TherapyOrder, start: datetime, zone: ZoneInfo) -> bool:
-    """Whether ``start`` (UTC) is one of ``order``'s occurrences under its current schedule."""
-    local = start.astimezone(zone).date()
-    return start in occurrences(order, start, local, zone)
 
 
 def _location_id(order: TherapyOrder) -> uuid.UUID | None:
@@ -299,7 +237,7 @@ def extend_horizon(session: Session, now: datetime, horizon_days: int, zone: Zon
     counts = {"created": 0, "cancelled": 0, "updated": 0, "reinstated": 0}
     last_day = now.astimezone(zone).date() + timedelta(days=horizon_days)
     orders = _orders(session, order_ids, now)
-    since = _local_start(now.astimezone(zone).date(), time(0, 0), zone)
+    since = local_start(now.astimezone(zone).date(), time(0, 0), zone)
     existing = _existing(session, [order.id for order in orders], now, since)
     for order in orders:
         _sync_order(session, order, existing[order.id], now, last_day, zone, reshape, counts)
