@@ -85,21 +85,27 @@ def postgres_admin_url_or_skip() -> str:
 
 
 @contextmanager
-def fresh_postgres_database(prefix: str, tmp: Path) -> Iterator[str]:
-    """A new PostgreSQL database migrated to head (keys written to ``tmp``), then dropped."""
+def empty_postgres_database(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database named ``<prefix>_<random>``, dropped afterwards."""
     admin_url = postgres_admin_url_or_skip()
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     try:
-        migrate_database(url, tmp)
-        yield url
+        yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextmanager
+def fresh_postgres_database(prefix: str, tmp: Path) -> Iterator[str]:
+    """A new PostgreSQL database migrated to head (keys written to ``tmp``), then dropped."""
+    with empty_postgres_database(prefix) as url:
+        migrate_database(url, tmp)
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from server import create_app
-from tests.conftest import TEST_PASSWORD, postgres_admin_url_or_skip
+from tests.conftest import TEST_PASSWORD, empty_postgres_database
 
 BIN = Path(sys.executable).parent
 CREATE_ADMIN = ["users", "create", "--email", "first@agency.test", "--name", "First",
@@ -27,17 +26,8 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'never-migrated.sqlite3'}"
         return
-    admin_url = postgres_admin_url_or_skip()
-    name = f"infusync_empty_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with empty_postgres_database("infusync_empty") as url:
+        yield url
 
 
 @pytest.fixture
