@@ -101,16 +101,16 @@ def steps(chart: Chart, zone: ZoneInfo, demo_id: DemoId) -> list[Step]:
 
 
 def _vitals(charting: Charting, at: datetime) -> list[Step]:
-    """Blood pressure, pulse, temperature and oxygen saturation, mostly in range."""
+    """Blood pressure, pulse, temperature and oxygen saturation, in the normal ranges."""
     rng = charting.rng
     readings: list[tuple[str, dict[str, Any]]] = [
         ("85354-9", {"components": [
-            {"code": "8480-6", "value": rng.randint(104, 142), "unit": "mm[Hg]"},
-            {"code": "8462-4", "value": rng.randint(62, 88), "unit": "mm[Hg]"}],
+            {"code": "8480-6", "value": rng.randint(104, 136), "unit": "mm[Hg]"},
+            {"code": "8462-4", "value": rng.randint(62, 86), "unit": "mm[Hg]"}],
             "unit": "mm[Hg]"}),
-        ("8867-4", {"value": rng.randint(60, 94), "unit": "/min"}),
-        ("8310-5", {"value": round(rng.uniform(36.3, 37.6), 1), "unit": "Cel"}),
-        ("2708-6", {"value": rng.randint(94, 99), "unit": "%"}),
+        ("8867-4", {"value": rng.randint(60, 88), "unit": "/min"}),
+        ("8310-5", {"value": round(rng.uniform(36.3, 37.5), 1), "unit": "Cel"}),
+        ("2708-6", {"value": rng.randint(96, 99), "unit": "%"}),
     ]
     result = []
     for minute, (code, values) in enumerate(readings):

@@ -1,7 +1,7 @@
 """The demo week as the nurses documented it: their devices' pushes, applied for real.
 
 Every visit that began before "now" is charted (``seed_charting``) and sent by its nurse's
-demo device as one batch shortly after she signs, through the push service's own phases
+demo device, one batch per nurse and day after her round, through the push service's own phases
 (``services.push.apply``: validation, the idempotency ledger, the reconciliation
 handlers, the visit re-derived from its events, the encrypted inbox). The visits' status
 (completed, or in progress for one under way), their check-in and check-out times, EVV
@@ -20,7 +20,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,12 +28,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
 from server import audit
-from server.cli.seed_charting import Chart, DemoId, steps
+from server.cli.seed_charting import Chart, DemoId, Step, steps
 from server.models import Device, User, Visit
 from server.services.push.apply import apply_prepared, prepare
 from sync import batches, envelope
 
-# The device syncs a few minutes after the nurse signs (she is back in her car).
+# The device syncs a few minutes after the nurse signs her round's last visit.
 SYNC_DELAY = timedelta(minutes=3)
 
 
@@ -73,13 +73,20 @@ class Week:
 
 
 def document(week: Week, charts: Sequence[Chart]) -> dict[str, int]:
-    """Push each begun visit's documentation, oldest first; return what was pushed."""
+    """Push each nurse's documentation of each day's begun visits; return the counts."""
     ordered = sorted((c for c in charts if c.visit.scheduled_start <= week.now),
                      key=lambda c: (c.visit.scheduled_start, str(c.visit.id)))
     left = _left_for_the_office([c.visit for c in ordered], week)
+    rounds: dict[tuple[uuid.UUID, date], list[Step]] = {}
     for chart in ordered:
-        if not left.undocumented(chart.visit):
-            _send(week, chart)
+        if chart.visit.nurse_id is None or left.undocumented(chart.visit):
+            continue
+        day = chart.visit.scheduled_start.astimezone(week.zone).date()
+        rounds.setdefault((chart.visit.nurse_id, day), []).extend(
+            step for step in steps(chart, week.zone, week.demo_id) if step.at <= week.now)
+    for (nurse_id, day), done in sorted(rounds.items(), key=lambda kv: (kv[0][1], kv[1][-1].at)):
+        if done:
+            _send(week, week.devices[nurse_id], day, done)
     return {"pushes": week.pushes}
 
 
@@ -111,18 +118,16 @@ def _left_for_the_office(visits: Sequence[Visit], week: Week) -> LeftUndocumente
     return LeftUndocumented(missed, late)
 
 
-def _send(week: Week, chart: Chart) -> None:
-    """The steps done before "now", as one push from the nurse's device."""
-    done = [step for step in steps(chart, week.zone, week.demo_id) if step.at <= week.now]
-    if not done:
-        return
-    assert chart.visit.nurse_id is not None
-    device = week.devices[chart.visit.nurse_id]
-    received = min(done[-1].at + SYNC_DELAY, week.now)
+def _send(week: Week, device: Device, day: date, done: list[Step]) -> None:
+    """A day's documentation as one push, once her round is over (or at "now").
+
+    The demo tablets sync once a round: offline-first, as in homes without coverage.
+    """
+    received = min(max(step.at for step in done) + SYNC_DELAY, week.now)
     first = week.seqs.get(device.id, 0) + 1
     raws = [{**step.mutation, "seq": first + n} for n, step in enumerate(done)]
     week.seqs[device.id] = first + len(raws) - 1
-    _push(week, device, week.demo_id("batch", chart.visit.id), raws, received)
+    _push(week, device, week.demo_id("batch", f"{device.id}:{day}"), raws, received)
     week.pushes += 1
 
 
