@@ -6,12 +6,11 @@ run; a database that already holds the demo (the admin's fixed id) is left untou
 
 from __future__ import annotations
 
-import itertools
 import random
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import click
@@ -22,13 +21,16 @@ from sqlalchemy.orm import Session
 from schemas.users import npi_is_valid
 from server import clock, config
 from server import demo_data as demo
+from server.cli import seed_documentation as documentation
+from server.cli import seed_schedule as schedule
 from server.cli.database_check import with_migrated_database
+from server.cli.seed_charting import Chart
 from server.cli.seed_training import training_batches
 from server.extensions import db
 from server.models import (
     AccessDeviceType,
     AuditEvent,
-    FrequencyKind,
+    Device,
     LocationKind,
     OrderStatus,
     Patient,
@@ -39,10 +41,9 @@ from server.models import (
     TherapyOrder,
     User,
     Visit,
-    VisitStatus,
 )
 from server.passwords import hash_password
-from server.services.occurrences import occurrences
+from server.scheduler import missed
 from server.services.visit_generation import extend_horizon
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, demo.EMAIL_DOMAIN)
@@ -51,7 +52,6 @@ DAYS_BACK = 7
 # Visits are generated over the whole horizon (SCHEDULE_HORIZON_DAYS); the first week is
 # already assigned, the rest waits on the coordinator's board.
 DAYS_AHEAD = 7
-TRAVEL = timedelta(minutes=30)
 
 
 def demo_id(kind: str, key: object) -> uuid.UUID:
@@ -61,7 +61,12 @@ def demo_id(kind: str, key: object) -> uuid.UUID:
 
 @dataclass
 class Case:
-    """One demo patient, the therapy she is on, where she is seen and when the dose is due."""
+    """One demo patient, the therapy she is on, where she is seen and when the dose is due.
+
+    ``first_dose`` is the therapy's preferred time; the schedule planner sets the order's
+    ``window_start`` near it. An antibiotic course that ``ended`` before today was active
+    while its doses were given, and is completed once they are documented.
+    """
 
     patient: Patient
     therapy: demo.Therapy
@@ -69,6 +74,7 @@ class Case:
     work: ServiceLocation | None
     first_dose: time
     order: TherapyOrder
+    ended: bool
 
 
 @click.command("seed-demo")
@@ -76,12 +82,13 @@ class Case:
               help="Where the demo is served, for the login hint (make run passes its own).")
 @with_migrated_database
 def seed_demo(server_url: str) -> None:
-    """Load the demo agency: staff, 60 fictional patients, orders, pumps and visits.
+    """Load the demo agency: staff, 60 fictional patients, orders, pumps and a real week.
 
     Visits are the orders' occurrences in the agency's local time, from 7 days before today
-    through the scheduling horizon ("today" from the app's clock). Past visits are
-    completed, later ones scheduled; the 7 days starting today are assigned, later ones
-    wait unassigned. Running it again on a seeded database changes nothing.
+    through the scheduling horizon ("today" from the app's clock); no nurse has two at
+    once. Visits begun before now were documented by the nurses' demo devices (one was
+    missed, one nurse's device is still offline); the 7 days starting today are assigned,
+    later ones wait unassigned. Running it again on a seeded database changes nothing.
     """
     if config.is_production(current_app.config):
         raise click.ClickException("refusing to load demo accounts (shared password) "
@@ -100,39 +107,106 @@ def _already_loaded(session: Session) -> bool:
     return session.get(User, demo_id("user", demo.ADMIN_EMAIL)) is not None
 
 
-def _load(session: Session, now: datetime) -> dict[str, int]:
-    """Build the whole agency in memory and store it in one transaction."""
+@dataclass(frozen=True)
+class Agency:
+    """The demo agency built in memory, before anything is stored."""
+
+    staff: list[User]
+    cases: list[Case]
+    pumps: list[Pump]
+    visits: list[Visit]
+    devices: list[Device]
+
+    def counts(self) -> dict[str, int]:
+        """How many of each the seed stores, for its output and audit event."""
+        return {"staff accounts": len(self.staff), "patients": len(self.cases),
+                "orders": len(self.cases), "pumps": len(self.pumps),
+                "visits": len(self.visits), "devices": len(self.devices)}
+
+
+def _build(now: datetime) -> Agency:
+    """Staff, patients, orders, pumps, the schedule and the nurses' devices."""
     rng = random.Random(SEED)  # noqa: S311 - reproducible demo data, not security
     today = now.astimezone(demo.TIMEZONE).date()
     staff = _build_staff(rng)
     physicians = [user for user in staff if user.role is Role.PHYSICIAN]
     cases = _build_cases(rng, physicians, today)
     pumps = _build_pumps(rng, cases, today)
-    horizon = int(current_app.config["SCHEDULE_HORIZON_DAYS"])
-    visits = _build_visits(cases, [user for user in staff if user.role is Role.NURSE], today,
-                           now, horizon)
-    counts = {"staff accounts": len(staff), "patients": len(cases), "orders": len(cases),
-              "pumps": len(pumps), "visits": len(visits)}
+    nurses = [user for user in staff if user.role is Role.NURSE]
+    span = schedule.span_of(today, DAYS_BACK, DAYS_AHEAD,
+                            int(current_app.config["SCHEDULE_HORIZON_DAYS"]),
+                            clock.agency_zone())
+    nurse_of = schedule.plan_rounds([(c.order, c.first_dose) for c in cases], nurses, span)
+    visits = schedule.build_visits([_placed(case, nurse_of[case.order.id]) for case in cases],
+                                   span, demo_id)
+    return Agency(staff, cases, pumps, visits, documentation.demo_devices(nurses, now, demo_id))
+
+
+def _placed(case: Case, nurse_id: uuid.UUID) -> schedule.Placed:
+    minutes = case.therapy.visit_minutes
+    return schedule.Placed(case.order, nurse_id, lambda local_start: schedule.at_work(
+        case.home, case.work, minutes, local_start))
+
+
+def _load(session: Session, now: datetime) -> dict[str, int]:
+    """Build the agency, store it, document its week, all in one transaction."""
+    agency = _build(now)
+    counts = agency.counts()
     audit = AuditEvent(id=demo_id("audit", "seed"), at=now, actor_user_id=None, action="seed",
                        entity_type="demo", outcome="ok", details=counts)
     # Foreign keys without a relationship() do not order the flush: flush parents first.
-    batches: list[Sequence[object]] = [staff, [case.patient for case in cases],
-                                       [*(case.order for case in cases), *pumps],
-                                       [*visits, audit],
-                                       *training_batches(staff, now, demo_id)]
+    batches: list[Sequence[object]] = [
+        agency.staff, [case.patient for case in agency.cases],
+        [*(case.order for case in agency.cases), *agency.pumps, *agency.devices],
+        [*agency.visits, audit], *training_batches(agency.staff, now, demo_id)]
     try:
         for batch in batches:
             session.add_all(batch)
             session.flush()
-        # Every occurrence is built above with a fixed id; this finds none missing, and
-        # leaves the demo exactly as the nightly horizon job would.
-        extend_horizon(session, now, horizon, clock.agency_zone())
+        _live_the_week(session, agency, now)
         session.commit()
     except IntegrityError as exc:
         session.rollback()
         raise click.ClickException("demo records clash with existing data (same e-mail, MRN "
                                    "or pump serial); use an empty database") from exc
     return counts
+
+
+def _live_the_week(session: Session, agency: Agency, now: datetime) -> None:
+    """The nurses document what they did, finished courses close, the jobs run.
+
+    Every occurrence is built with a fixed id, so the horizon job finds none missing;
+    the missed-visits job judges what nobody documented, as it would at "now".
+    """
+    settings = current_app.config
+    week = documentation.Week(
+        session, {device.user_id: device for device in agency.devices}, now,
+        timedelta(minutes=int(settings["MISSED_VISIT_GRACE_MINUTES"])), clock.agency_zone(),
+        settings["INFUSYNC_DATA_KEY"], demo_id)
+    documentation.document(week, _charts(agency))
+    for case in agency.cases:
+        if case.ended:
+            case.order.status = OrderStatus.COMPLETED
+    horizon = int(settings["SCHEDULE_HORIZON_DAYS"])
+    extend_horizon(session, now, horizon, clock.agency_zone())
+    missed.run(session, now, settings)
+
+
+def _charts(agency: Agency) -> list[Chart]:
+    """Each assigned visit with what its nurse needs to document it."""
+    cases = {case.order.id: case for case in agency.cases}
+    pumps = {pump.patient_id: pump.serial for pump in agency.pumps if pump.patient_id}
+    places = {place.id: place for case in agency.cases
+              for place in (case.home, case.work) if place is not None}
+    charts = []
+    for visit in agency.visits:
+        case = cases[visit.order_id] if visit.order_id else None
+        if case is None or visit.nurse_id is None:
+            continue
+        serial = pumps.get(case.patient.id) if case.order.pump_required else None
+        charts.append(Chart(visit, case.order, case.patient,
+                            places[visit.service_location_id], serial))
+    return charts
 
 
 def _echo_logins(server_url: str) -> None:
@@ -196,7 +270,8 @@ def _build_case(rng: random.Random, index: int, therapy: demo.Therapy, physician
     # Its visits: the first dose's time, as long as the therapy's visit takes.
     order.window_start, order.window_minutes, order.weekdays = (
         first_dose, therapy.visit_minutes, [])
-    return Case(patient, therapy, home, work, first_dose, order)
+    ended = order.end_date is not None and order.end_date < today
+    return Case(patient, therapy, home, work, first_dose, order, ended)
 
 
 def _location(rng: random.Random, patient_id: uuid.UUID, kind: LocationKind,
@@ -233,12 +308,12 @@ def _access(rng: random.Random, therapy: demo.Therapy, today: date) -> dict[str,
 
 def _build_order(rng: random.Random, index: int, therapy: demo.Therapy,
                  patient_id: uuid.UUID, physician_id: uuid.UUID, today: date) -> TherapyOrder:
-    """The patient's order; an antibiotic course that has ended is ``completed``."""
+    """The patient's order, active (a course that has ended is completed by the seed once
+    its doses are documented)."""
     start = today - timedelta(days=rng.randint(1, 30))
     end = None
     if therapy.course_days is not None:
         end = start + timedelta(days=rng.randint(*therapy.course_days) - 1)
-    finished = end is not None and end < today
     return TherapyOrder(
         id=demo_id("order", index), patient_id=patient_id, physician_id=physician_id,
         medication=therapy.medication, dose=Decimal(therapy.dose), dose_unit=therapy.dose_unit,
@@ -246,7 +321,7 @@ def _build_order(rng: random.Random, index: int, therapy: demo.Therapy,
         frequency_kind=therapy.frequency_kind, frequency_interval=therapy.frequency_interval,
         start_date=start, end_date=end, pump_required=therapy.pump_required,
         required_competency=therapy.required_competency,
-        status=OrderStatus.COMPLETED if finished else OrderStatus.ACTIVE,
+        status=OrderStatus.ACTIVE,
     )
 
 
@@ -257,7 +332,7 @@ def _decimal(value: str | None) -> Decimal | None:
 def _build_pumps(rng: random.Random, cases: list[Case], today: date) -> list[Pump]:
     """The fleet: pumps on the patients whose active orders need one, the rest on the shelf."""
     wearers = [case.patient.id for case in cases
-               if case.order.pump_required and case.order.status is OrderStatus.ACTIVE]
+               if case.order.pump_required and not case.ended]
     states = _shelf_states(rng, len(wearers))
     return [_pump(rng, index, wearers[index] if index < len(wearers) else None,
                   states.get(index, "ok"), today) for index in range(demo.PUMP_COUNT)]
@@ -292,81 +367,3 @@ def _pump(rng: random.Random, index: int, patient_id: uuid.UUID | None, state: s
         status=PUMP_STATUS_OF_STATE.get(state, PumpStatus.IN_SERVICE), patient_id=patient_id,
         last_pm_on=next_pm - timedelta(days=365), next_pm_due_on=next_pm,
     )
-
-
-def _build_visits(cases: list[Case], nurses: list[User], today: date, now: datetime,
-                  horizon: int) -> list[Visit]:
-    """One visit per order occurrence from a week back through the horizon; the first week
-    ahead by a nurse qualified for the order, later ones unassigned."""
-    zone = clock.agency_zone()
-    since = datetime.combine(today - timedelta(days=DAYS_BACK), time(), zone).astimezone(UTC)
-    assigned_before = today + timedelta(days=DAYS_AHEAD)
-    nurse_of = _assign_nurses(cases, nurses)
-    visits = []
-    for case in cases:
-        minutes = timedelta(minutes=case.order.window_minutes)
-        for start in occurrences(case.order, since, today + timedelta(days=horizon), zone):
-            local_start = start.astimezone(zone)
-            assigned = local_start.date() < assigned_before
-            visits.append(Visit(
-                id=demo_id("visit", f"{case.order.id}:{local_start:%Y%m%dT%H%M}"),
-                patient_id=case.patient.id, order_id=case.order.id, occurrence_at=start,
-                nurse_id=nurse_of[case.order.id] if assigned else None, scheduled_start=start,
-                scheduled_end=start + minutes,
-                service_location_id=_visit_location(case, local_start).id,
-            ))
-    _space_out(visits)
-    for visit in visits:
-        past = visit.scheduled_end <= now
-        visit.status = VisitStatus.COMPLETED if past else VisitStatus.SCHEDULED
-    return visits
-
-
-def _assign_nurses(cases: list[Case], nurses: list[User]) -> dict[uuid.UUID, uuid.UUID]:
-    """Give each order one nurse (continuity of care), balancing doses per day.
-
-    Orders needing a competency go first, so the nurses who hold it are not already full.
-    """
-    load = dict.fromkeys((nurse.id for nurse in nurses), 0.0)
-    nurse_of: dict[uuid.UUID, uuid.UUID] = {}
-    for case in sorted(cases, key=lambda c: (c.order.required_competency is None,
-                                             c.patient.mrn)):
-        needed = case.order.required_competency
-        qualified = [n for n in nurses if needed is None or needed in n.competencies]
-        nurse = min(qualified, key=lambda n: (load[n.id], n.email))
-        nurse_of[case.order.id] = nurse.id
-        load[nurse.id] += timedelta(days=1) / _dose_interval(case.order)
-    return nurse_of
-
-
-def _dose_interval(order: TherapyOrder) -> timedelta:
-    """Time between doses; daily and weekly step in local calendar days."""
-    if order.frequency_kind is FrequencyKind.EVERY_N_HOURS:
-        return timedelta(hours=order.frequency_interval)
-    if order.frequency_kind is FrequencyKind.WEEKLY:
-        return timedelta(weeks=order.frequency_interval)
-    if order.frequency_kind is FrequencyKind.EVERY_N_DAYS:
-        return timedelta(days=order.frequency_interval)
-    return timedelta(days=1)
-
-
-def _visit_location(case: Case, local_start: datetime) -> ServiceLocation:
-    """Short weekday daytime visits happen at work for patients who gave a workplace."""
-    at_work = (case.work is not None and local_start.weekday() < 5
-               and 9 <= local_start.hour < 17 and case.therapy.visit_minutes <= 60)
-    return case.work if at_work and case.work is not None else case.home
-
-
-def _space_out(visits: list[Visit]) -> None:
-    """Shift each nurse's visits so none overlaps the previous one plus travel time."""
-    by_nurse: dict[uuid.UUID | None, list[Visit]] = {}
-    for visit in visits:
-        if visit.nurse_id is not None:  # unassigned visits keep their occurrence times
-            by_nurse.setdefault(visit.nurse_id, []).append(visit)
-    for route in by_nurse.values():
-        route.sort(key=lambda v: (v.scheduled_start, str(v.id)))
-        for previous, visit in itertools.pairwise(route):
-            delay = previous.scheduled_end + TRAVEL - visit.scheduled_start
-            if delay > timedelta(0):
-                visit.scheduled_start += delay
-                visit.scheduled_end += delay

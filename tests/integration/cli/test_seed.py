@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -14,16 +15,24 @@ from server.extensions import db
 from server.models import (
     AuditEvent,
     Base,
+    Device,
+    FrequencyKind,
+    InfusionAdministration,
     LocationKind,
     OrderStatus,
     Patient,
     Pump,
     PumpStatus,
+    ReviewItem,
+    ReviewStatus,
     ServiceLocation,
     TherapyOrder,
     User,
     Visit,
+    VisitEvent,
+    VisitNote,
     VisitStatus,
+    VitalSign,
 )
 
 
@@ -38,9 +47,11 @@ def all_rows(model):
     return db.session.execute(sa.select(model)).scalars().all()
 
 
-# The tables the seed writes itself; other rows (the sync feed, assignment history) are
-# written by flush hooks with ids of their own.
-SEEDED = (User, Patient, ServiceLocation, TherapyOrder, Pump, Visit, AuditEvent)
+# The tables whose ids the seed (or the demo devices) choose; other rows (the sync feed,
+# assignment history, what the push service writes: events, audit, inbox) get ids of
+# their own, as they would from a real device's push.
+SEEDED = (User, Patient, ServiceLocation, TherapyOrder, Pump, Visit, Device, VitalSign,
+          InfusionAdministration, VisitNote)
 
 
 def primary_keys_by_table(app, tables=None):
@@ -137,17 +148,28 @@ def test_visits_for_the_next_week_by_qualified_nurses(app, runner, clock):
             assert (needed is None or visit.nurse_id is None
                     or needed in nurses[visit.nurse_id].competencies)
             assert locations[visit.service_location_id].patient_id == visit.patient_id
-            expected = VisitStatus.COMPLETED if visit.scheduled_end <= now else (
-                VisitStatus.SCHEDULED)
-            assert visit.status is expected
+            if visit.scheduled_start > now:
+                assert visit.status is VisitStatus.SCHEDULED
         assert any(locations[v.service_location_id].kind is LocationKind.WORK for v in visits)
+        # A real week: everything past was documented, but for one visit missed and one
+        # whose nurse's device has not synced since (the missed-visits job's verdicts on
+        # visits that ended more than its grace ago).
+        grace = timedelta(minutes=app.config["MISSED_VISIT_GRACE_MINUTES"])
+        past = Counter(v.status for v in visits if v.scheduled_end <= now - grace)
+        assert past[VisitStatus.MISSED] == past[VisitStatus.LATE_UNKNOWN] == 1
+        assert past[VisitStatus.COMPLETED] == sum(past.values()) - 2 > 200
 
 
 def test_seed_is_recorded_in_the_audit_trail(app, runner):
     seed(runner)
     with app.app_context():
-        [event] = all_rows(AuditEvent)
+        [event] = [e for e in all_rows(AuditEvent) if e.actor_user_id is None]
         assert (event.action, event.entity_type, event.actor_user_id) == ("seed", "demo", None)
+        # Everything else in the trail is the nurses' devices pushing their documentation.
+        devices = {device.id: device.user_id for device in all_rows(Device)}
+        others = [e for e in all_rows(AuditEvent) if e is not event]
+        assert others and all(e.action == "sync.push" for e in others)
+        assert all(devices[e.actor_device_id] == e.actor_user_id for e in others)
 
 
 def test_running_twice_changes_nothing(app, runner):
@@ -164,11 +186,15 @@ def test_fresh_database_gets_the_same_ids(app, runner):
     seeded = [model.__table__ for model in SEEDED]
     first = primary_keys_by_table(app, seeded)
     with app.app_context():
+        [seed_event] = [e.id for e in all_rows(AuditEvent) if e.action == "seed"]
+    with app.app_context():
         for table in reversed(Base.metadata.sorted_tables):
             db.session.execute(table.delete())
         db.session.commit()
     seed(runner)
     assert primary_keys_by_table(app, seeded) == first
+    with app.app_context():
+        assert db.session.get(AuditEvent, seed_event) is not None
 
 
 def test_output_lists_logins_but_no_patient_data(app, runner):
@@ -203,3 +229,84 @@ def test_output_points_at_the_url_actually_served(runner):
 def test_make_run_passes_its_host_and_port_to_the_seed():
     makefile = (Path(__file__).resolve().parents[3] / "Makefile").read_text()
     assert "seed-demo --server-url http://$(HOST):$(PORT)" in makefile
+
+
+def _on_schedule(order, start):
+    """A day-based order's visits start at its local window_start; a dose every N hours
+    comes N elapsed hours after the previous one from the first dose at window_start (so
+    across the November change its local time moves by an hour, as a dose's should)."""
+    if order.frequency_kind is not FrequencyKind.EVERY_N_HOURS:
+        return start.astimezone(TIMEZONE).time() == order.window_start
+    first = datetime.combine(order.start_date, order.window_start, TIMEZONE)
+    return (start - first) % timedelta(hours=order.frequency_interval) == timedelta(0)
+
+
+def test_visits_start_when_their_orders_say_and_no_nurse_is_double_booked(app, runner):
+    seed(runner)
+    with app.app_context():
+        orders = {order.id: order for order in all_rows(TherapyOrder)}
+        rounds = {}
+        for visit in all_rows(Visit):
+            order = orders[visit.order_id]
+            assert _on_schedule(order, visit.scheduled_start), (order.medication, visit)
+            assert visit.scheduled_end - visit.scheduled_start == timedelta(
+                minutes=order.window_minutes)
+            if visit.nurse_id is not None:
+                rounds.setdefault(visit.nurse_id, []).append(visit)
+        assert len(rounds) == 8
+        for visits in rounds.values():
+            visits.sort(key=lambda v: v.scheduled_start)
+            for before, after in itertools.pairwise(visits):
+                # Half an hour to drive from one patient to the next.
+                assert after.scheduled_start >= before.scheduled_end + timedelta(minutes=30)
+
+
+def test_past_visits_documented_as_a_nurse_would(app, runner, clock):
+    seed(runner)
+    now = clock()
+    with app.app_context():
+        pumps = {pump.patient_id: pump for pump in all_rows(Pump) if pump.patient_id}
+        orders = {order.id: order for order in all_rows(TherapyOrder)}
+        events, vitals, infusions = {}, {}, {}
+        for event in all_rows(VisitEvent):
+            events.setdefault(event.visit_id, {})[event.kind] = event
+        for sign in all_rows(VitalSign):
+            vitals.setdefault(sign.visit_id, set()).add(sign.code)
+        for infusion in all_rows(InfusionAdministration):
+            infusions[infusion.visit_id] = infusion
+        devices = {device.user_id: device.id for device in all_rows(Device)}
+        completed = [v for v in all_rows(Visit) if v.status is VisitStatus.COMPLETED]
+        assert len(completed) > 200
+        for visit in completed:
+            assert visit.scheduled_end <= now
+            kinds = events[visit.id]
+            assert {"check_in", "check_out", "sign"} <= set(kinds)
+            assert kinds["check_in"].evv_status == kinds["check_out"].evv_status == "verified"
+            assert visit.checked_in_at == kinds["check_in"].at
+            assert visit.checked_out_at == kinds["check_out"].at
+            assert visit.signed_at is not None
+            assert kinds["check_in"].device_id == devices[visit.nurse_id]
+            assert {"85354-9", "8867-4", "8310-5", "2708-6"} <= vitals[visit.id]
+            infusion = infusions[visit.id]
+            order = orders[visit.order_id]
+            assert (infusion.order_id, infusion.medication) == (order.id, order.medication)
+            assert infusion.lot_number and infusion.lot_expiry >= infusion.started_at.date()
+            if order.pump_required:
+                assert infusion.pump_serial == pumps[visit.patient_id].serial
+                assert infusion.pump_id == pumps[visit.patient_id].id
+            assert infusion.flags == []
+        notes = {note.visit_id for note in all_rows(VisitNote)}
+        assert 0 < len(notes) < len(completed)
+
+
+def test_the_office_has_a_small_plausible_review_queue(app, runner):
+    seed(runner)
+    with app.app_context():
+        open_items = [i for i in all_rows(ReviewItem) if i.status is ReviewStatus.OPEN]
+        assert sorted(item.kind for item in open_items) == [
+            "visit_late_unknown", "visit_missed"]
+        visits = {visit.id: visit for visit in all_rows(Visit)}
+        by_kind = {item.kind: visits[item.visit_id] for item in open_items}
+        assert by_kind["visit_missed"].status is VisitStatus.MISSED
+        assert by_kind["visit_late_unknown"].status is VisitStatus.LATE_UNKNOWN
+        assert by_kind["visit_missed"].nurse_id != by_kind["visit_late_unknown"].nurse_id
