@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from schemas.mutations import InfusionSchema
 from server.extensions import db
 from server.models import Severity, Visit
-from server.reconcile.findings import FINDINGS
+from server.review_items import FINDINGS
 
 QcView = list[tuple[str, Severity, str]]
 
