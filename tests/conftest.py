@@ -150,21 +150,32 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield url
 
 
+# A fixed Monday morning (08:00 in the agency's zone), where every test's clock starts.
+CLOCK_START = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     """The app's clock; starts at a fixed Monday morning."""
-    return FakeClock(datetime(2026, 11, 23, 13, 0, tzinfo=UTC))
+    return FakeClock(CLOCK_START)
 
 
-@pytest.fixture
-def app(database_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[Flask]:
-    """The application on a fresh database, with a controllable clock."""
-    config = _base_config(tmp_path, database_url)
+@contextmanager
+def app_on(database_url: str, tmp: Path, clock: FakeClock) -> Iterator[Flask]:
+    """The application on ``database_url`` with ``clock``; its engine disposed after."""
+    config = _base_config(tmp, database_url)
     config["INFUSYNC_CLOCK"] = clock
     app = create_app(config)
     yield app
     with app.app_context():
         app.extensions["sqlalchemy"].engine.dispose()
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[Flask]:
+    """The application on a fresh database, with a controllable clock."""
+    with app_on(database_url, tmp_path, clock) as app:
+        yield app
 
 
 @pytest.fixture

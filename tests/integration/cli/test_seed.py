@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import itertools
+import shutil
 from collections import Counter
+from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
+from flask import Flask
 
 from schemas.users import npi_is_valid
 from server.demo_data import ADMIN_EMAIL, DEMO_PASSWORD, TIMEZONE
@@ -34,6 +39,7 @@ from server.models import (
     VisitStatus,
     VitalSign,
 )
+from tests.conftest import CLOCK_START, FakeClock, app_on, fresh_postgres_database
 
 
 def seed(runner):
@@ -54,6 +60,31 @@ SEEDED = (User, Patient, ServiceLocation, TherapyOrder, Pump, Visit, Device, Vit
           InfusionAdministration, VisitNote)
 
 
+@dataclass(frozen=True)
+class Demo:
+    """The demo agency as seeded once for this module's read-only tests."""
+
+    app: Flask
+    clock: FakeClock
+    output: str
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def demo(request, tmp_path_factory):
+    """One seeded database per backend, shared by the tests that only read it (seeding
+    documents a week through the push path: seconds, not milliseconds)."""
+    tmp = tmp_path_factory.mktemp("seeded")
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp / 'demo.sqlite3'}"
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), tmp / "demo.sqlite3")
+        else:
+            url = stack.enter_context(fresh_postgres_database("infusync_demo", tmp))
+        clock = FakeClock(CLOCK_START)
+        app = stack.enter_context(app_on(url, tmp, clock))
+        yield Demo(app, clock, seed(app.test_cli_runner()))
+
+
 def primary_keys_by_table(app, tables=None):
     """Each table's set of primary keys (every table unless ``tables`` is given)."""
     with app.app_context():
@@ -64,8 +95,8 @@ def primary_keys_by_table(app, tables=None):
         }
 
 
-def test_staff_of_every_role_with_valid_npis(app, runner):
-    seed(runner)
+def test_staff_of_every_role_with_valid_npis(demo):
+    app = demo.app
     with app.app_context():
         users = all_rows(User)
         assert Counter(user.role.value for user in users) == {
@@ -80,8 +111,8 @@ def test_staff_of_every_role_with_valid_npis(app, runner):
         assert len({user.password_hash for user in users}) == 1
 
 
-def test_sixty_patients_at_home_some_also_at_work(app, runner):
-    seed(runner)
+def test_sixty_patients_at_home_some_also_at_work(demo):
+    app = demo.app
     with app.app_context():
         patients = all_rows(Patient)
         assert len(patients) == 60
@@ -92,8 +123,8 @@ def test_sixty_patients_at_home_some_also_at_work(app, runner):
         assert all(patient.mrn.startswith("DEMO-") for patient in patients)
 
 
-def test_orders_for_typical_home_infusion_therapies(app, runner):
-    seed(runner)
+def test_orders_for_typical_home_infusion_therapies(demo):
+    app = demo.app
     with app.app_context():
         orders = {order.medication: order for order in all_rows(TherapyOrder)}
         assert {"ceftriaxone", "vancomycin", "sodium chloride 0.9%"} <= set(orders)
@@ -109,8 +140,8 @@ def test_orders_for_typical_home_infusion_therapies(app, runner):
         assert tpn.required_competency == "tpn"
 
 
-def test_pump_fleet_with_one_recall_and_maintenance_due(app, runner, clock):
-    seed(runner)
+def test_pump_fleet_with_one_recall_and_maintenance_due(demo):
+    app, clock = demo.app, demo.clock
     today = clock().astimezone(TIMEZONE).date()
     with app.app_context():
         pumps = all_rows(Pump)
@@ -126,8 +157,8 @@ def test_pump_fleet_with_one_recall_and_maintenance_due(app, runner, clock):
                 assert in_use[order.patient_id].status is PumpStatus.IN_SERVICE
 
 
-def test_visits_for_the_next_week_by_qualified_nurses(app, runner, clock):
-    seed(runner)
+def test_visits_for_the_next_week_by_qualified_nurses(demo):
+    app, clock = demo.app, demo.clock
     now = clock()
     today = now.astimezone(TIMEZONE).date()
     with app.app_context():
@@ -160,8 +191,8 @@ def test_visits_for_the_next_week_by_qualified_nurses(app, runner, clock):
         assert past[VisitStatus.COMPLETED] == sum(past.values()) - 2 > 200
 
 
-def test_seed_is_recorded_in_the_audit_trail(app, runner):
-    seed(runner)
+def test_seed_is_recorded_in_the_audit_trail(demo):
+    app = demo.app
     with app.app_context():
         [event] = [e for e in all_rows(AuditEvent) if e.actor_user_id is None]
         assert (event.action, event.entity_type, event.actor_user_id) == ("seed", "demo", None)
@@ -172,8 +203,8 @@ def test_seed_is_recorded_in_the_audit_trail(app, runner):
         assert all(devices[e.actor_device_id] == e.actor_user_id for e in others)
 
 
-def test_running_twice_changes_nothing(app, runner):
-    seed(runner)
+def test_running_twice_changes_nothing(demo):
+    app, runner = demo.app, demo.app.test_cli_runner()
     before = primary_keys_by_table(app)
     output = seed(runner)
     assert "demo data already loaded" in output
@@ -197,8 +228,9 @@ def test_fresh_database_gets_the_same_ids(app, runner):
         assert db.session.get(AuditEvent, seed_event) is not None
 
 
-def test_output_lists_logins_but_no_patient_data(app, runner):
-    output = seed(runner)
+def test_output_lists_logins_but_no_patient_data(demo):
+    app = demo.app
+    output = demo.output
     assert ADMIN_EMAIL in output
     assert DEMO_PASSWORD in output
     assert "demo only" in output
@@ -241,8 +273,8 @@ def _on_schedule(order, start):
     return (start - first) % timedelta(hours=order.frequency_interval) == timedelta(0)
 
 
-def test_visits_start_when_their_orders_say_and_no_nurse_is_double_booked(app, runner):
-    seed(runner)
+def test_visits_start_when_their_orders_say_and_no_nurse_is_double_booked(demo):
+    app = demo.app
     with app.app_context():
         orders = {order.id: order for order in all_rows(TherapyOrder)}
         rounds = {}
@@ -261,8 +293,8 @@ def test_visits_start_when_their_orders_say_and_no_nurse_is_double_booked(app, r
                 assert after.scheduled_start >= before.scheduled_end + timedelta(minutes=30)
 
 
-def test_past_visits_documented_as_a_nurse_would(app, runner, clock):
-    seed(runner)
+def test_past_visits_documented_as_a_nurse_would(demo):
+    app, clock = demo.app, demo.clock
     now = clock()
     with app.app_context():
         pumps = {pump.patient_id: pump for pump in all_rows(Pump) if pump.patient_id}
@@ -299,8 +331,8 @@ def test_past_visits_documented_as_a_nurse_would(app, runner, clock):
         assert 0 < len(notes) < len(completed)
 
 
-def test_the_office_has_a_small_plausible_review_queue(app, runner):
-    seed(runner)
+def test_the_office_has_a_small_plausible_review_queue(demo):
+    app = demo.app
     with app.app_context():
         open_items = [i for i in all_rows(ReviewItem) if i.status is ReviewStatus.OPEN]
         assert sorted(item.kind for item in open_items) == [
