@@ -6,7 +6,6 @@ import gc
 from types import SimpleNamespace
 
 from server.cli.gunicorn_hooks import PUSH_PATH, post_request
-from server.cli.serve import serve
 
 
 def test_the_heap_is_frozen_after_the_first_push_only() -> None:
@@ -22,10 +21,3 @@ def test_the_heap_is_frozen_after_the_first_push_only() -> None:
         assert gc.get_freeze_count() == frozen  # once per worker
     finally:
         gc.unfreeze()
-
-
-def test_serve_hands_gunicorn_the_hooks(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    seen: list[list[str]] = []
-    monkeypatch.setattr("os.execv", lambda _exe, args: seen.append(args))
-    serve.main(["--port", "8123", "--workers", "1"], standalone_mode=False)
-    assert "python:server.cli.gunicorn_hooks" in seen[0]

@@ -32,7 +32,7 @@ def key_list(runner: FlaskCliRunner) -> list[str]:
     """The lines ``infusync keys list`` printed."""
     result = runner.invoke(args=["keys", "list"])
     assert result.exit_code == 0, result.output
-    return result.output.splitlines()
+    return result.stdout.splitlines()  # stderr names the instance and database
 
 
 def current_hpke(app: Flask) -> ServerKey:
