@@ -48,9 +48,11 @@ lint: install-test
 ## under branch coverage (with the servers and CLIs it starts), print the report and fail
 ## below setup.cfg's fail_under. A failing test fails it with pytest's own status.
 ## COVERAGE_ARGS go to the report, e.g. COVERAGE_ARGS=--fail-under=40 on a few files.
+## TEST_WORKERS: pytest-xdist processes (auto: one per core; 0 runs in this process).
+TEST_WORKERS ?= auto
 test: lint
 	@rm -f .coverage .coverage.*
-	@$(BIN)/coverage run -m pytest $(PYTEST_ARGS); tests=$$?; \
+	@$(BIN)/coverage run -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS); tests=$$?; \
 	$(BIN)/coverage combine --quiet; \
 	$(BIN)/coverage report $(COVERAGE_ARGS); report=$$?; \
 	if [ $$tests -ne 0 ]; then exit $$tests; fi; exit $$report
