@@ -40,7 +40,6 @@ class Resource:
     readers: tuple[Role, ...]
     writers: tuple[Role, ...]
     scope: Scope | None = None
-    versioned_patch: bool = True
     # GET one may answer more than the list (a visit with all its documentation).
     detail_schema: type[Schema] | None = None
 
@@ -94,8 +93,6 @@ def _item_view(blp: Blueprint, res: Resource) -> type[MethodView]:
         @blp.doc(summary=f"Change a {res.noun}; If-Match or version guards against lost "
                          "updates (409 stale_version)")
         def patch(self, data: dict[str, Any], entity_id: uuid.UUID) -> Any:
-            if not res.versioned_patch:
-                return res.update(current_session(), entity_id, data, access_for())
             version = expected_version(data)
             return res.update(current_session(), entity_id, data, version, access_for())
 
