@@ -18,6 +18,19 @@ from tests.integration.sync.device import TestDevice
 HOME = {"latitude": 39.78, "longitude": -89.65, "accuracy_m": 8}
 
 
+def as_ordered(agency: Any) -> dict[str, Any]:
+    """An ``infusion.record`` started as order_a says, on PMP-A, Monday 23 November 2026."""
+    return {
+        "order_id": str(agency["order_a"]), "medication": "ceftriaxone", "dose": 2,
+        "dose_unit": "g", "route": "IV", "lot_number": "LOT-7731", "lot_expiry": "2027-06-30",
+        "access": {"device_type": "picc", "site": "right basilic", "flushed_before": True,
+                   "flushed_after": True,
+                   "site_assessment": {"phlebitis_score": 0, "infiltration_score": 0}},
+        "pump": {"serial": "PMP-A", "programmed_rate_ml_h": 100, "vtbi_ml": 100},
+        "started_at": "2026-11-23T10:05:00-05:00",
+    }
+
+
 @pytest.fixture
 def phone(enroll: Callable[[str], TestDevice]) -> TestDevice:
     """nurse_a's phone."""
@@ -86,17 +99,8 @@ def infusion(agency: Any) -> Callable[..., dict[str, Any]]:
 
     def build(device: TestDevice, *, visit_id: Any = None, **overrides: Any) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "order_id": str(agency["order_a"]), "medication": "ceftriaxone", "dose": 2,
-            "dose_unit": "g", "route": "IV", "lot_number": "LOT-7731",
-            "lot_expiry": "2027-06-30",
-            "access": {"device_type": "picc", "site": "right basilic", "flushed_before": True,
-                       "flushed_after": True,
-                       "site_assessment": {"phlebitis_score": 0, "infiltration_score": 0}},
-            "pump": {"serial": "PMP-A", "programmed_rate_ml_h": 100, "vtbi_ml": 100},
-            "started_at": "2026-11-23T10:05:00-05:00",
-            "stopped_at": "2026-11-23T11:05:00-05:00",
-            "volume_infused_ml": 100,
-            **overrides,
+            **as_ordered(agency), "stopped_at": "2026-11-23T11:05:00-05:00",
+            "volume_infused_ml": 100, **overrides,
         }
         return device.mutation("infusion.record", visit_id or agency["visit_a"], data,
                                entity_id=uuid.uuid4())

@@ -26,6 +26,7 @@ from server.models import Device, Severity, Visit
 from server.reconcile.batch_cache import DOCUMENT_TABLES, BatchCache
 from server.reconcile.context import MutationContext
 from server.review_items import FINDINGS
+from tests.integration.reconcile.conftest import as_ordered
 
 QcView = list[tuple[str, Severity, str]]
 Context = Callable[..., MutationContext]
@@ -55,17 +56,7 @@ def administration(agency: Any) -> Callable[..., dict[str, Any]]:
     (loaded by the wire schema), matching order_a on PMP-A on Monday 23 November 2026."""
 
     def load(**overrides: Any) -> dict[str, Any]:
-        raw: dict[str, Any] = {
-            "order_id": str(agency["order_a"]), "medication": "ceftriaxone", "dose": 2,
-            "dose_unit": "g", "route": "IV", "lot_number": "LOT-7731",
-            "lot_expiry": "2027-06-30",
-            "access": {"device_type": "picc", "site": "right basilic", "flushed_before": True,
-                       "flushed_after": True,
-                       "site_assessment": {"phlebitis_score": 0, "infiltration_score": 0}},
-            "pump": {"serial": "PMP-A", "programmed_rate_ml_h": 100, "vtbi_ml": 100},
-            "started_at": "2026-11-23T10:05:00-05:00",
-            **overrides,
-        }
+        raw: dict[str, Any] = {**as_ordered(agency), **overrides}
         loaded: dict[str, Any] = InfusionSchema().load(raw)
         return loaded
 
