@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,6 +17,10 @@ from server.models import ReviewItem
 from tests.integration.sync.device import TestDevice
 
 HOME = {"latitude": 39.78, "longitude": -89.65, "accuracy_m": 8}
+# When the nurse of visit_a checked in, out and signed (what her device reports).
+CHECK_IN_AT = datetime(2026, 11, 23, 14, 55, tzinfo=UTC)  # 09:55 -05:00
+CHECK_OUT_AT = datetime(2026, 11, 23, 16, 10, tzinfo=UTC)
+SIGN_AT = datetime(2026, 11, 23, 16, 15, tzinfo=UTC)
 
 
 def as_ordered(agency: Any) -> dict[str, Any]:

@@ -1,6 +1,5 @@
 """The visit's state machine: derived from its events in ``seq`` order, not arrival order."""
 
-from datetime import UTC, datetime
 
 import pytest
 
@@ -15,10 +14,7 @@ from server.models import (
     VisitStatus,
     VitalSign,
 )
-
-CHECK_IN_AT = datetime(2026, 11, 23, 14, 55, tzinfo=UTC)  # 09:55 -05:00
-CHECK_OUT_AT = datetime(2026, 11, 23, 16, 10, tzinfo=UTC)
-SIGN_AT = datetime(2026, 11, 23, 16, 15, tzinfo=UTC)
+from tests.integration.reconcile.conftest import CHECK_IN_AT, CHECK_OUT_AT, SIGN_AT
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -32,12 +32,9 @@ from server.models import (
 from server.reconcile import HANDLERS, MutationContext
 from server.reconcile.visit_state import recompute
 from sync.ledger import Outcome
-from tests.integration.reconcile.conftest import HOME
+from tests.integration.reconcile.conftest import CHECK_IN_AT, CHECK_OUT_AT, HOME, SIGN_AT
 from tests.integration.reconcile.rules.conftest import Context
 
-CHECK_IN_AT = datetime(2026, 11, 23, 14, 55, tzinfo=UTC)  # 09:55 -05:00
-CHECK_OUT_AT = datetime(2026, 11, 23, 16, 10, tzinfo=UTC)
-SIGN_AT = datetime(2026, 11, 23, 16, 15, tzinfo=UTC)
 WIRE: dict[str, dict[str, Any]] = {
     "visit.check_in": {"at": "2026-11-23T09:55:00-05:00", "location": HOME},
     "visit.check_out": {"at": "2026-11-23T11:10:00-05:00", "location": HOME},
