@@ -8,6 +8,7 @@ a sealed body only opens for the device and cursor it was made for.
 
 import gzip
 import json
+from dataclasses import dataclass, field
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -122,3 +123,38 @@ def test_a_malformed_hpke_key_is_refused_and_the_code_stays_usable(
     assert "hpke_key" in response.get_json()["error"]["details"]
     body["hpke_key"] = envelope.x25519_public_key_to_b64u(X25519PrivateKey.generate().public_key())
     assert client.post("/api/v1/devices/enroll", json=body).status_code == 201
+
+
+def test_the_reference_client_pulls_sealed_from_the_real_server(
+        client, as_user, agency, row, tmp_path):
+    from offline_store.api import decoded_body
+    from offline_store.client import SyncClient
+    from offline_store.store import Store
+    from tests.integration.sync.flask_transport import FlaskTransport
+
+    @dataclass
+    class Recorder:
+        inner: FlaskTransport
+        bodies: list = field(default_factory=list)
+
+        def request(self, method, url, headers, body):
+            response = self.inner.request(method, url, headers, body)
+            self.bodies.append(decoded_body(response))  # gzip would hide the name anyway
+            return response
+
+    code = client.post(f"/api/v1/users/{agency['nurse_a']}/enrollment-codes",
+                       headers=as_user("coordinator")).get_json()["code"]
+    store = Store.create(tmp_path / "device.sqlite3", "135790", scrypt_n=2**10)
+    wire = Recorder(FlaskTransport(client))
+    try:
+        device = SyncClient(store, wire, app_version="1.1.0")
+        identity = device.enroll("http://localhost", code, "Ann's tablet")
+        assert row(Device, identity.device_id).hpke_public_key is not None
+        device.pull()
+        last_name = row(Patient, agency["patient_a"]).last_name
+        pulls = [json.loads(body) for body in wire.bodies[1:]]
+        assert pulls and all(page["protocol"] == "1.1" for page in pulls)
+        assert all(last_name.encode() not in body for body in wire.bodies[1:])
+        assert store.get("patient", str(agency["patient_a"])).data["last_name"] == last_name
+    finally:
+        store.close()
