@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from importlib import metadata
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from offline_store.api import ServerApi, decoded_body, error_of, json_of
 from offline_store.clock import Clock, system_clock, utc_rfc3339
@@ -69,7 +70,7 @@ class SyncReport:
 
 
 class SyncClient:
-    """Talks protocol v1 for one store; every dependency (transport, clock) is injectable."""
+    """Talks protocol v1.1 for one store; every dependency (transport, clock) is injectable."""
 
     def __init__(self, store: Store, transport: Transport | None = None, *,
                  clock: Clock = system_clock, app_version: str | None = None,
@@ -82,19 +83,24 @@ class SyncClient:
 
     def enroll(self, server_url: str, code: str, name: str, *,
                allow_http: bool = False) -> Identity:
-        """Enrol with a one-time code; the device's signing key never leaves the device."""
+        """Enrol with a one-time code; the device's private keys never leave the device.
+
+        The X25519 key makes this a protocol v1.1 device: every pull is sealed to it.
+        """
         if is_enrolled(self.store):
             raise AlreadyEnrolled("this store is already enrolled; wipe it to enrol again")
         server_url = check_server_url(server_url, allow_http=allow_http)
-        signing_key = Ed25519PrivateKey.generate()
+        signing_key, hpke_key = Ed25519PrivateKey.generate(), X25519PrivateKey.generate()
         response = ServerApi(self.transport, server_url).enroll({
             "code": code, "name": name, "platform": PLATFORM, "app_version": self.app_version,
             "signing_key": envelope.ed25519_public_key_to_b64u(signing_key.public_key()),
+            "hpke_key": envelope.x25519_public_key_to_b64u(hpke_key.public_key()),
         })
         if response.status != 201:
             error = error_of(response)
             raise error.to_exception(EnrollmentRefused if error.status < 500 else ServerError)
-        identity = parse_enrollment(json_of(decoded_body(response)), server_url, signing_key)
+        identity = parse_enrollment(json_of(decoded_body(response)), server_url, signing_key,
+                                    hpke_key)
         save_identity(self.store, identity)
         return identity
 

@@ -76,5 +76,13 @@ class BadPullSignature(OfflineStoreError):
     """A pull response is not signed by the enrolled server key; nothing was applied."""
 
 
+class PullNotSealed(OfflineStoreError):
+    """A signed pull response that is not sealed to this device for the cursor it sent.
+
+    A device enrolled with an HPKE key (protocol v1.1) accepts nothing else: a plain body
+    is a downgrade, one sealed for another cursor a replay. Nothing was applied.
+    """
+
+
 class ProtocolViolation(OfflineStoreError):
     """A signed or expected response does not have the shape protocol v1 defines."""

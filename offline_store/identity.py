@@ -1,6 +1,7 @@
 """Who this device is to the server, and what it knows of the server: kept in the store.
 
-The device token and the device's Ed25519 private key are sealed in ``secrets``, as are
+The device token, the device's Ed25519 private key and (protocol v1.1) its X25519 private
+key, which opens sealed pulls, are sealed in ``secrets``, as are
 the server's public keys (sealed for integrity: the pull-signature key decides what the
 device trusts) and the policy. ``meta`` holds what is neither secret nor clinical: the
 device id, the server URL and the ids of the server keys in use.
@@ -16,7 +17,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import (
+    X25519PrivateKey,
+    X25519PublicKey,
+)
 
 from offline_store.errors import NotEnrolled, ProtocolViolation
 from offline_store.store import Store
@@ -60,6 +64,9 @@ class Identity:
     server_signing_key_id: str
     server_signing_key: Ed25519PublicKey
     policy: Policy
+    # Protocol v1.1: pulls arrive sealed to this key. None only in a store enrolled by a v1
+    # client, which keeps accepting plain (signed) pulls until it is enrolled again.
+    hpke_key: X25519PrivateKey | None = None
 
     def current_hpke_key(self) -> HpkeKey:
         """The key to seal to: the one marked ``current``, else the last listed."""
@@ -96,7 +103,8 @@ def parse_hpke_keys(raw: Any) -> tuple[HpkeKey, ...]:
     return tuple(keys)
 
 
-def parse_enrollment(body: Any, server_url: str, signing_key: Ed25519PrivateKey) -> Identity:
+def parse_enrollment(body: Any, server_url: str, signing_key: Ed25519PrivateKey,
+                     hpke_key: X25519PrivateKey | None = None) -> Identity:
     """Build the identity from a 201 enrol response, refusing anything malformed."""
     try:
         server, policy = body["server"], body["policy"]
@@ -111,6 +119,7 @@ def parse_enrollment(body: Any, server_url: str, signing_key: Ed25519PrivateKey)
             server_signing_key=envelope.ed25519_public_key_from_b64u(signing["public_key"]),
             policy=Policy(int(policy["max_offline_hours"]), int(policy["max_batch_mutations"]),
                           int(policy["max_body_bytes"])),
+            hpke_key=hpke_key,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ProtocolViolation("the enrolment response is malformed") from exc
@@ -129,6 +138,9 @@ def save_identity(store: Store, identity: Identity) -> None:
             "key_id": identity.server_signing_key_id,
             "public_key": envelope.ed25519_public_key_to_b64u(identity.server_signing_key)})
         store.set_value("secrets", "policy", identity.policy.__dict__)
+        if identity.hpke_key is not None:
+            store.set_value("secrets", "device_hpke_key",
+                            envelope.x25519_private_key_to_b64u(identity.hpke_key))
         save_hpke_keys(store, identity.hpke_keys)
 
 
@@ -147,6 +159,7 @@ def load_identity(store: Store) -> Identity:
     if token is None or device_id is None or server_url is None:
         raise NotEnrolled("this store is not enrolled; run enroll first")
     signing = store.get_value("secrets", "server_signing_key")
+    hpke_key = store.get_value("secrets", "device_hpke_key")
     return Identity(
         device_id=device_id, server_url=server_url, token=token,
         signing_key=envelope.ed25519_private_key_from_b64u(
@@ -155,6 +168,7 @@ def load_identity(store: Store) -> Identity:
         server_signing_key_id=signing["key_id"],
         server_signing_key=envelope.ed25519_public_key_from_b64u(signing["public_key"]),
         policy=Policy(**store.get_value("secrets", "policy")),
+        hpke_key=envelope.x25519_private_key_from_b64u(hpke_key) if hpke_key else None,
     )
 
 

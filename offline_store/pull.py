@@ -1,4 +1,4 @@
-"""Pulling changes: verify each page's signature over its exact bytes, then apply it."""
+"""Pulling changes: verify each page's signature over its exact bytes, open it (v1.1), apply it."""
 
 from __future__ import annotations
 
@@ -7,11 +7,16 @@ from dataclasses import dataclass
 from offline_store.api import ServerApi, decoded_body, error_of, json_of, raise_unauthorized
 from offline_store.changes import Page, apply_page, parse_page
 from offline_store.device_commands import obey_revocation
-from offline_store.errors import BadPullSignature, ProtocolViolation, ServerError
+from offline_store.errors import (
+    BadPullSignature,
+    ProtocolViolation,
+    PullNotSealed,
+    ServerError,
+)
 from offline_store.identity import Identity
 from offline_store.store import Store
 from offline_store.transport import Response
-from sync import envelope
+from sync import envelope, sealed_pull
 
 DEFAULT_PAGE_SIZE = 200
 SIGNATURE_HEADER = "Infusync-Signature"
@@ -34,8 +39,9 @@ class PullReport:
     retired: bool = False
 
 
-def verified_page(response: Response, identity: Identity) -> Page:
-    """The page, only if the enrolled server key signed these exact (decoded) bytes."""
+def verified_page(response: Response, identity: Identity, cursor: str | None) -> Page:
+    """The page, only if the enrolled server key signed these exact (decoded) bytes and,
+    for a v1.1 device, they open as sealed to it for ``cursor`` (the one it asked with)."""
     header = response.header(SIGNATURE_HEADER)
     if header is None:
         raise BadPullSignature("the pull response is not signed")
@@ -47,7 +53,18 @@ def verified_page(response: Response, identity: Identity) -> Page:
         envelope.verify_pull(identity.server_signing_key, body, sig)
     except (envelope.BadSignature, ProtocolViolation) as exc:
         raise BadPullSignature(f"the pull response is refused: {exc}") from exc
-    return parse_page(json_of(body))
+    return parse_page(json_of(_opened(body, identity, cursor)))
+
+
+def _opened(body: bytes, identity: Identity, cursor: str | None) -> bytes:
+    """The v1 page bytes: a v1.1 device opens them and refuses a plain body (downgrade)."""
+    if identity.hpke_key is None:
+        return body
+    try:
+        return sealed_pull.open_pull(body, identity.hpke_key, identity.device_id, cursor or "")
+    except envelope.EnvelopeDoesNotOpen as exc:
+        raise PullNotSealed("the pull response is not sealed to this device for this cursor "
+                            "(protocol v1.1); nothing was applied") from exc
 
 
 def pull_changes(store: Store, api: ServerApi, identity: Identity, *,
@@ -61,7 +78,7 @@ def pull_changes(store: Store, api: ServerApi, identity: Identity, *,
             _raise_unless_retired(store, response)
             report.retired = True
             return report
-        page = verified_page(response, identity)
+        page = verified_page(response, identity, cursor)
         applied = apply_page(store, page, from_empty_cursor=cursor is None)
         report.pages += 1
         report.upserts += applied.upserts

@@ -27,6 +27,11 @@ class EnrollSchema(BaseSchema):
         required=True, validate=validate.Length(equal=43),
         metadata={"description": "Raw 32-byte Ed25519 public key, base64url, no padding"},
     )
+    hpke_key = fields.String(
+        validate=validate.Length(equal=43),
+        metadata={"description": "Protocol v1.1: raw 32-byte X25519 public key, base64url, "
+                                 "no padding; every pull is then sealed to it"},
+    )
 
 
 class HpkeKeySchema(BaseSchema):
@@ -77,6 +82,9 @@ class DeviceSchema(BaseSchema):
     name = fields.String(dump_only=True)
     platform = fields.String(dump_only=True)
     app_version = fields.String(dump_only=True)
+    pull_protocol = fields.Function(
+        lambda device: "1.1" if device.hpke_public_key else "1", dump_only=True,
+        metadata={"description": "1.1: pulls sealed to the device; 1: plain (re-enroll it)"})
     status = fields.String(dump_only=True)
     enrolled_at = fields.AwareDateTime(dump_only=True)
     last_seen_at = fields.AwareDateTime(dump_only=True)

@@ -76,7 +76,7 @@ def b64u_decode(text: str) -> bytes:
     return data
 
 
-def _identifier(name: str, value: str) -> bytes:
+def identifier(name: str, value: str) -> bytes:
     """Return an id as ASCII bytes, refusing any character that could break the framing."""
     if not _IDENTIFIER.fullmatch(value):
         raise InvalidIdentifier(f"{name} must be 1-128 characters from A-Z a-z 0-9 . _ ~ -")
@@ -85,8 +85,8 @@ def _identifier(name: str, value: str) -> bytes:
 
 def push_info(device_id: str, batch_id: str) -> bytes:
     """HPKE info binding a sealed batch to its device and batch, so it cannot be replayed."""
-    device = _identifier("device_id", device_id)
-    batch = _identifier("batch_id", batch_id)
+    device = identifier("device_id", device_id)
+    batch = identifier("batch_id", batch_id)
     return PUSH_LABEL + b"\x00" + device + b"\x00" + batch
 
 
@@ -94,9 +94,9 @@ def push_signed_message(device_id: str, batch_id: str, key_id: str, sealed_b64: 
     """The exact bytes a device signs for a push, covering every routing field and the seal."""
     fields = [
         PUSH_LABEL,
-        _identifier("device_id", device_id),
-        _identifier("batch_id", batch_id),
-        _identifier("key_id", key_id),
+        identifier("device_id", device_id),
+        identifier("batch_id", batch_id),
+        identifier("key_id", key_id),
         _sealed_text(sealed_b64),
     ]
     return b"\n".join(fields)
@@ -113,8 +113,7 @@ def seal(
     plaintext: bytes, server_public_key: X25519PublicKey, device_id: str, batch_id: str
 ) -> str:
     """Seal a batch for the server so only it can read it, bound to this device and batch."""
-    info = push_info(device_id, batch_id)
-    return b64u_encode(_SUITE.encrypt(plaintext, server_public_key, info=info))
+    return seal_with_info(plaintext, server_public_key, push_info(device_id, batch_id))
 
 
 def open_sealed(
@@ -122,16 +121,33 @@ def open_sealed(
 ) -> bytes:
     """Open a sealed batch; every failure is one exception so callers cannot leak which."""
     try:
-        sealed = b64u_decode(sealed_b64)
         info = push_info(device_id, batch_id)
     except EnvelopeError as exc:
         raise EnvelopeDoesNotOpen("sealed batch is malformed") from exc
-    if len(sealed) < ENC_LENGTH + TAG_LENGTH:
-        raise EnvelopeDoesNotOpen("sealed batch is too short")
+    return open_with_info(sealed_b64, server_private_key, info)
+
+
+def seal_with_info(plaintext: bytes, public_key: X25519PublicKey, info: bytes) -> str:
+    """HPKE-seal (the suite above, base mode, single shot, empty AAD) as base64url text.
+
+    Push (v1) and sealed pull (v1.1) differ only in their info bytes and recipient, so both
+    go through here and the suite stays defined in one place.
+    """
+    return b64u_encode(_SUITE.encrypt(plaintext, public_key, info=info))
+
+
+def open_with_info(sealed_b64: str, private_key: X25519PrivateKey, info: bytes) -> bytes:
+    """Open what ``seal_with_info`` made; every failure is ``EnvelopeDoesNotOpen``."""
     try:
-        return _SUITE.decrypt(sealed, server_private_key, info=info)
+        sealed = b64u_decode(sealed_b64)
+    except EnvelopeError as exc:
+        raise EnvelopeDoesNotOpen("sealed value is malformed") from exc
+    if len(sealed) < ENC_LENGTH + TAG_LENGTH:
+        raise EnvelopeDoesNotOpen("sealed value is too short")
+    try:
+        return _SUITE.decrypt(sealed, private_key, info=info)
     except (InvalidTag, ValueError) as exc:
-        raise EnvelopeDoesNotOpen("sealed batch does not open") from exc
+        raise EnvelopeDoesNotOpen("sealed value does not open") from exc
 
 
 def sign_push(
@@ -188,7 +204,7 @@ def _verify(public_key: Ed25519PublicKey, signature_b64: str, message: bytes) ->
 
 def pull_signature_header(key_id: str, sig: str) -> str:
     """Build the Infusync-Signature header value naming the key that signed the body."""
-    _identifier("key_id", key_id)
+    identifier("key_id", key_id)
     if not sig or not _B64U_TEXT.fullmatch(sig):
         raise InvalidBase64("sig is not base64url without padding")
     return f"key_id={key_id}, sig={sig}"
@@ -234,6 +250,21 @@ def x25519_private_key_to_b64u(key: X25519PrivateKey) -> str:
 def x25519_public_key_from_b64u(text: str) -> X25519PublicKey:
     """Load a server HPKE public key as published to devices."""
     return X25519PublicKey.from_public_bytes(_raw_key(text))
+
+
+def x25519_recipient_key_from_b64u(text: str) -> X25519PublicKey:
+    """Load an X25519 key something will be sealed to, refusing low-order points.
+
+    A low-order point (all zeros, for one) gives an all-zero shared secret, which HPKE
+    refuses at seal time; refusing it when the key arrives keeps that failure out of later
+    requests.
+    """
+    key = x25519_public_key_from_b64u(text)
+    try:
+        X25519PrivateKey.generate().exchange(key)
+    except ValueError as exc:
+        raise InvalidKey("key is a low-order X25519 point") from exc
+    return key
 
 
 def x25519_public_key_to_b64u(key: X25519PublicKey) -> str:

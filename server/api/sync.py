@@ -21,12 +21,13 @@ from server.api import sync_settings
 from server.api.blueprint import Blueprint
 from server.api.guards import bearer_token, request_actor
 from server.extensions import current_session
+from server.models import Device
 from server.services import devices, server_keys
 from server.services.pull import pull
 from server.services.push import push
-from sync import envelope
+from sync import envelope, sealed_pull
 
-blp = Blueprint("sync", __name__, url_prefix="/sync", description="Device sync (protocol v1)")
+blp = Blueprint("sync", __name__, url_prefix="/sync", description="Device sync (protocol v1.1)")
 
 GZIP_MIN_BYTES = 1024
 
@@ -52,9 +53,20 @@ class Push(MethodView):
         return jsonify(dump_push_result(result))
 
 
-def _signed(payload: dict[str, Any]) -> Response:
-    """The JSON body, signed over its exact bytes, gzipped when the client accepts it."""
-    body = json.dumps(payload, separators=(",", ":"), default=str).encode()
+def _sealed_for(device: Device, cursor: str, body: bytes) -> bytes:
+    """The v1.1 body sealed to the device's enrolled key; a v1 device's body unchanged.
+
+    The server decides from the enrolled key alone, never from a request header, so a
+    proxy cannot ask for (or strip its way to) a plain body for a v1.1 device.
+    """
+    if device.hpke_public_key is None:
+        return body
+    key = envelope.x25519_public_key_from_b64u(device.hpke_public_key)
+    return sealed_pull.seal_pull(body, key, str(device.id), cursor)
+
+
+def _signed(body: bytes) -> Response:
+    """The body, signed over its exact bytes, gzipped when the client accepts it."""
     session = current_session()
     try:
         key_id, key = server_keys.signing_key(session, sync_settings.data_key())
@@ -79,7 +91,9 @@ class Pull(MethodView):
 
     @blp.doc(security=[{"deviceToken": []}])
     @blp.arguments(PullQuerySchema, location="query")
-    @blp.alt_response(200, schema=PullSchema, description="Signed: see Infusync-Signature")
+    @blp.alt_response(200, schema=PullSchema, description=(
+        "Signed: see Infusync-Signature. For a device enrolled with an hpke_key (protocol "
+        "1.1) the body is {\"protocol\": \"1.1\", \"sealed\": …}, which opens to this page"))
     def get(self, query: dict[str, Any]) -> Response:
         """Pull a page; repeat with the returned cursor while has_more."""
         now = clock.now()
@@ -89,6 +103,7 @@ class Pull(MethodView):
         actor.device_id = device.id
         page = pull(session, device, query["cursor"], query["limit"], now,
                     sync_settings.cursor_key(), actor)
-        return _signed({"changes": page.changes, "cursor": page.cursor,
-                        "has_more": page.has_more, "snapshot": page.snapshot,
-                        "server_time": now.isoformat()})
+        body = json.dumps({"changes": page.changes, "cursor": page.cursor,
+                           "has_more": page.has_more, "snapshot": page.snapshot,
+                           "server_time": now.isoformat()}, separators=(",", ":"), default=str)
+        return _signed(_sealed_for(device, query["cursor"], body.encode()))

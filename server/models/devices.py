@@ -31,6 +31,9 @@ class Device(UUIDPrimaryKey, Base):
     platform: Mapped[str] = mapped_column(String(40))
     app_version: Mapped[str] = mapped_column(String(40))
     signing_key: Mapped[str] = mapped_column(String(64))
+    # Protocol v1.1: the X25519 key pulls are sealed to. NULL for a v1 device, whose pulls
+    # stay plain until it re-enrolls (docs/protocol.md, "Protocol v1.1").
+    hpke_public_key: Mapped[str | None] = mapped_column(String(64))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     status: Mapped[DeviceStatus] = mapped_column(
         str_enum(DeviceStatus, "device_status"), default=DeviceStatus.ACTIVE

@@ -18,7 +18,11 @@ from server.services import server_keys
 from server.services.records import Access, Page, get_one, list_page
 from server.services.references import require_user
 from server.tokens import new_token, token_hash
-from sync.envelope import EnvelopeError, ed25519_public_key_from_b64u
+from sync.envelope import (
+    EnvelopeError,
+    ed25519_public_key_from_b64u,
+    x25519_recipient_key_from_b64u,
+)
 
 # Unambiguous when read aloud or typed on a phone: no 0/O, 1/I/L.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -89,14 +93,26 @@ def _redeem(session: Session, code: str, now: datetime) -> EnrollmentCode:
     return session.get_one(EnrollmentCode, used)
 
 
-def enroll(session: Session, data: dict[str, Any], actor: audit.Actor, now: datetime,
-           data_key: bytes, policy: SyncPolicy) -> dict[str, Any]:
-    """Register a device for the code's nurse; returns its token (shown once) and keys."""
+def _check_keys(data: dict[str, Any]) -> None:
+    """Refuse keys that do not load before the code is spent, so the nurse can retry."""
     try:
         ed25519_public_key_from_b64u(data["signing_key"])
     except EnvelopeError as exc:
         raise Invalid("signing_key must be a raw 32-byte Ed25519 key, base64url.",
                       {"signing_key": ["Not an Ed25519 public key."]}) from exc
+    if "hpke_key" not in data:
+        return  # a v1 device: its pulls stay plain, signed only
+    try:
+        x25519_recipient_key_from_b64u(data["hpke_key"])
+    except EnvelopeError as exc:
+        raise Invalid("hpke_key must be a raw 32-byte X25519 key, base64url.",
+                      {"hpke_key": ["Not an X25519 public key."]}) from exc
+
+
+def enroll(session: Session, data: dict[str, Any], actor: audit.Actor, now: datetime,
+           data_key: bytes, policy: SyncPolicy) -> dict[str, Any]:
+    """Register a device for the code's nurse; returns its token (shown once) and keys."""
+    _check_keys(data)
     code = _redeem(session, data["code"], now)
     if not session.get_one(User, code.user_id).active:
         session.rollback()
@@ -104,6 +120,7 @@ def enroll(session: Session, data: dict[str, Any], actor: audit.Actor, now: date
     token = new_token()
     device = Device(user_id=code.user_id, name=data["name"], platform=data["platform"],
                     app_version=data["app_version"], signing_key=data["signing_key"],
+                    hpke_public_key=data.get("hpke_key"),
                     token_hash=token_hash(token), enrolled_at=now, last_seen_at=now)
     session.add(device)
     session.flush()

@@ -16,14 +16,15 @@ from tests.integration.sync.device import TestDevice
 
 
 @pytest.fixture
-def enroll(client: FlaskClient, as_user: Any, agency: Any) -> Callable[[str], TestDevice]:
-    """``enroll("nurse_a")`` → an enrolled TestDevice of that nurse."""
+def enroll(client: FlaskClient, as_user: Any, agency: Any) -> Callable[..., TestDevice]:
+    """``enroll("nurse_a")`` → an enrolled (v1) TestDevice of that nurse; ``sealed=True``
+    enrolls an X25519 key too (v1.1)."""
 
-    def make(nurse: str) -> TestDevice:
+    def make(nurse: str, *, sealed: bool = False) -> TestDevice:
         code = client.post(f"/api/v1/users/{agency[nurse]}/enrollment-codes",
                            headers=as_user("coordinator"))
         assert code.status_code == 201, code.get_json()
-        device = TestDevice(client)
+        device = TestDevice(client, sealed=sealed)
         response = device.enroll(code.get_json()["code"])
         assert response.status_code == 201, response.get_json()
         return device

@@ -1,8 +1,9 @@
 """An in-process stand-in for the server's device endpoints, and a transport that loses things.
 
-It implements just enough of protocol v1 to drive the client: enrolment, push (signature,
+It implements just enough of protocol v1.1 to drive the client: enrolment, push (signature,
 envelope, idempotent batches compared by plaintext, per-mutation results) and pull (scripted
-pages, signed). Integration tests against the real server replace it once that exists.
+pages, sealed to a device that enrolled an HPKE key, signed). Integration tests against the
+real server replace it once that exists.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from offline_store.errors import TransportError
 from offline_store.transport import Response, Transport
-from sync import envelope
+from sync import envelope, sealed_pull
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -40,6 +41,7 @@ class Device:
 
     device_id: str
     signing_key: str
+    hpke_key: str | None = None
     revoked: bool = False
     retired: bool = False
 
@@ -51,6 +53,7 @@ class FakeServer:
     max_batch_mutations: int = 50
     max_body_bytes: int = 1_000_000
     gzip_pulls: bool = False
+    seal_pulls: bool = True  # False: a server (or proxy) that sends v1.1 devices plain pages
     hpke_keys: dict[str, X25519PrivateKey] = field(default_factory=dict)
     signing_key: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
     signing_key_id: str = "sig-1"
@@ -121,7 +124,7 @@ class FakeServer:
             return error_response(404, "unknown_code")
         self.codes.discard(body["code"])
         token, device_id = uuid.uuid4().hex, str(uuid.uuid4())
-        self.devices[token] = Device(device_id, body["signing_key"])
+        self.devices[token] = Device(device_id, body["signing_key"], body.get("hpke_key"))
         return json_response(201, {
             "device_id": device_id, "token": token,
             "server": {"hpke_keys": self.published_keys(), "signing_key": {
@@ -181,7 +184,16 @@ class FakeServer:
         # Past the scripted pages the feed is quiet: no changes, the cursor stays put.
         quiet = {"changes": [], "cursor": cursor or "c0", "has_more": False, "snapshot": False}
         page = {**self.pages.get(cursor, quiet), "server_time": "2026-11-23T13:00:00Z"}
-        return self.signed(json.dumps(page).encode())
+        body = json.dumps(page).encode()
+        if device.hpke_key is not None and self.seal_pulls:
+            body = self.sealed(body, device, cursor or "")
+        return self.signed(body)
+
+    def sealed(self, plaintext: bytes, device: Device, cursor: str) -> bytes:
+        """The v1.1 body of ``plaintext`` sealed to ``device`` for ``cursor``."""
+        assert device.hpke_key is not None
+        key = envelope.x25519_public_key_from_b64u(device.hpke_key)
+        return sealed_pull.seal_pull(plaintext, key, device.device_id, cursor)
 
     def signed(self, body: bytes, *, key_id: str | None = None) -> Response:
         """A 200 pull response carrying ``body`` and its signature header."""

@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from sync import envelope
+from sync import envelope, sealed_pull
 
 OCCURRED_AT = "2026-11-23T09:05:00-05:00"  # the test clock's Monday 09:05 on the nurse's phone
 
@@ -48,9 +49,11 @@ class TestDevice:
 
     __test__ = False  # not a test class
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, *, sealed: bool = False) -> None:
         self.client = client
         self.key = Ed25519PrivateKey.generate()
+        # Protocol v1.1: enroll an X25519 key too, and every pull arrives sealed to it.
+        self.hpke = X25519PrivateKey.generate() if sealed else None
         self.seq = 0
         self.enrollment: dict[str, Any] = {}
 
@@ -64,9 +67,11 @@ class TestDevice:
 
     def enroll(self, code: str) -> Any:
         public = self.key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        response = self.client.post("/api/v1/devices/enroll", json={
-            "code": code, "name": "Test phone", "platform": "android", "app_version": "1.0.0",
-            "signing_key": envelope.b64u_encode(public)})
+        body = {"code": code, "name": "Test phone", "platform": "android",
+                "app_version": "1.0.0", "signing_key": envelope.b64u_encode(public)}
+        if self.hpke is not None:
+            body["hpke_key"] = envelope.x25519_public_key_to_b64u(self.hpke.public_key())
+        response = self.client.post("/api/v1/devices/enroll", json=body)
         if response.status_code == 201:
             self.enrollment = response.get_json()
         return response
@@ -112,11 +117,18 @@ class TestDevice:
                                  response.data, sig)
         return response
 
+    def opened(self, response: Response, cursor: str = "") -> Any:
+        """The page inside a v1.1 pull response, opened with this device's key."""
+        assert self.hpke is not None, "a v1 device's page is response.get_json()"
+        return json.loads(sealed_pull.open_pull(response.data, self.hpke, self.device_id,
+                                                cursor))
+
     def pull_all(self, cursor: str = "") -> tuple[dict[tuple[str, str], Any], str]:
         """Pull until has_more is false; returns {(type, id): data} and the final cursor."""
         held: dict[tuple[str, str], Any] = {}
         while True:
-            page = self.pull(cursor).get_json()
+            response = self.pull(cursor)
+            page = response.get_json() if self.hpke is None else self.opened(response, cursor)
             for change in page["changes"]:
                 key = (change["type"], change["id"])
                 if change["op"] == "upsert":

@@ -1,0 +1,182 @@
+"""Produce tests/sync/vectors-v1.1.json, the byte-level vectors of sealed pulls (v1.1).
+
+Run ``python -m tests.sync.make_vectors_v1_1`` to (re)write the file, or with ``--check``
+to exit 1 when the committed file differs from what this script produces. Every input is
+fixed — keys are SHA-256 of a label, the HPKE ephemeral key too — so the output is fully
+deterministic: pyca/cryptography's HPKE does not let a caller fix the ephemeral key, so the
+seal here is RFC 9180's SetupBaseS + Seal written out with the primitives (X25519, HMAC-
+SHA256, AES-256-GCM). ``tests/sync/test_vectors_v1_1.py`` opens the result with the
+production code (pyca's HPKE), which proves the two agree. Never use this seal outside
+vectors: a fixed ephemeral key is exactly what a real sender must never do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from sync import envelope, sealed_pull
+
+PATH = Path(__file__).with_name("vectors-v1.1.json")
+DEVICE_ID = "6f1c2b1e-8a4b-4c1e-9d7a-0c5b8f1e2a33"
+SIGNING_KEY_ID = "srv-2026-12"
+OTHER_DEVICE_ID = "00000000-0000-7000-8000-000000000000"
+# RFC 9180 identifiers of the suite: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM.
+KEM_SUITE_ID = b"KEM\x00\x20"
+HPKE_SUITE_ID = b"HPKE\x00\x20\x00\x01\x00\x02"
+MODE_BASE = b"\x00"
+
+FIRST_PAGE = {
+    "changes": [
+        {"type": "patient", "id": "0193a3b4-0000-7000-8000-0000000000e1", "op": "upsert",
+         "version": 3, "data": {"first_name": "Ada", "last_name": "Lovelace",
+                                "birth_date": "1915-12-10", "mrn": "MRN-1815"}},
+        {"type": "visit", "id": "0193a3b4-0000-7000-8000-0000000000f1", "op": "upsert",
+         "version": 1, "data": {"patient_id": "0193a3b4-0000-7000-8000-0000000000e1",
+                                "status": "scheduled",
+                                "scheduled_start": "2026-12-08T14:00:00+00:00"}},
+    ],
+    "cursor": "c2Vjb25kLXBhZ2U", "has_more": True, "snapshot": True,
+    "server_time": "2026-12-08T13:00:00+00:00",
+}
+NEXT_PAGE = {
+    "changes": [{"type": "visit", "id": "0193a3b4-0000-7000-8000-0000000000f1",
+                 "op": "remove", "version": None, "data": None}],
+    "cursor": "dGhpcmQtcGFnZQ", "has_more": False, "snapshot": False,
+    "server_time": "2026-12-08T13:00:01+00:00",
+}
+
+
+def fixed_key(label: str) -> bytes:
+    """32 fixed bytes named by what they are for."""
+    return hashlib.sha256(f"infusync sync v1.1 test vectors: {label}".encode()).digest()
+
+
+def _labeled_extract(suite_id: bytes, salt: bytes, label: bytes, ikm: bytes) -> bytes:
+    """RFC 9180 LabeledExtract with HKDF-SHA256 (an empty salt is HashLen zeros to HMAC)."""
+    return hmac.digest(salt, b"HPKE-v1" + suite_id + label + ikm, "sha256")
+
+
+def _labeled_expand(suite_id: bytes, prk: bytes, label: bytes, info: bytes,
+                    length: int) -> bytes:
+    """RFC 9180 LabeledExpand with HKDF-SHA256; one HMAC block covers every length used."""
+    labeled_info = length.to_bytes(2, "big") + b"HPKE-v1" + suite_id + label + info
+    return hmac.digest(prk, labeled_info + b"\x01", "sha256")[:length]
+
+
+def hpke_seal_with_ephemeral(plaintext: bytes, recipient: X25519PublicKey, info: bytes,
+                             ephemeral: X25519PrivateKey) -> bytes:
+    """RFC 9180 base mode, single shot, empty AAD, with a given ephemeral key: enc || ct."""
+    enc = ephemeral.public_key().public_bytes_raw()
+    dh = ephemeral.exchange(recipient)
+    kem_context = enc + recipient.public_bytes_raw()
+    eae_prk = _labeled_extract(KEM_SUITE_ID, b"", b"eae_prk", dh)
+    shared_secret = _labeled_expand(KEM_SUITE_ID, eae_prk, b"shared_secret", kem_context, 32)
+    psk_id_hash = _labeled_extract(HPKE_SUITE_ID, b"", b"psk_id_hash", b"")
+    info_hash = _labeled_extract(HPKE_SUITE_ID, b"", b"info_hash", info)
+    context = MODE_BASE + psk_id_hash + info_hash
+    secret = _labeled_extract(HPKE_SUITE_ID, shared_secret, b"secret", b"")
+    key = _labeled_expand(HPKE_SUITE_ID, secret, b"key", context, 32)
+    base_nonce = _labeled_expand(HPKE_SUITE_ID, secret, b"base_nonce", context, 12)
+    return enc + AESGCM(key).encrypt(base_nonce, plaintext, b"")  # sequence 0: the base nonce
+
+
+def _page_text(page: dict[str, Any]) -> str:
+    """A v1 page as the server serialises it (compact separators)."""
+    return json.dumps(page, separators=(",", ":"))
+
+
+def _pull_vector(name: str, cursor: str, page: dict[str, Any], device: X25519PublicKey,
+                 signer: Ed25519PrivateKey) -> dict[str, Any]:
+    """One sealed, signed pull body and everything needed to check it byte by byte."""
+    ephemeral_raw = fixed_key(f"ephemeral key of {name}")
+    ephemeral = X25519PrivateKey.from_private_bytes(ephemeral_raw)
+    info = sealed_pull.pull_info(DEVICE_ID, cursor)
+    plaintext = _page_text(page)
+    sealed = hpke_seal_with_ephemeral(plaintext.encode(), device, info, ephemeral)
+    body = sealed_pull.body_of(envelope.b64u_encode(sealed))
+    signature = envelope.sign_pull(signer, body)
+    return {
+        "name": name, "cursor": cursor, "hpke_info_hex": info.hex(),
+        "ephemeral_private_key": envelope.b64u_encode(ephemeral_raw),
+        "enc": envelope.b64u_encode(sealed[:envelope.ENC_LENGTH]),
+        "plaintext": plaintext, "body": body.decode("ascii"), "signature": signature,
+        "signature_header": envelope.pull_signature_header(SIGNING_KEY_ID, signature),
+    }
+
+
+def _flip_first_sealed_byte(body: str) -> str:
+    """The body with the lowest bit of the sealed value's first decoded byte flipped."""
+    sealed = bytearray(envelope.b64u_decode(json.loads(body)["sealed"]))
+    sealed[0] ^= 1
+    return sealed_pull.body_of(envelope.b64u_encode(bytes(sealed))).decode("ascii")
+
+
+def _negative(vector: dict[str, Any], signer: Ed25519PrivateKey) -> dict[str, Any]:
+    """Bodies a device must refuse: one fails the signature, one (re-signed) fails to open."""
+    flipped = _flip_first_sealed_byte(vector["body"])
+    return {
+        "of": vector["name"],
+        "body_with_one_bit_flipped": flipped,
+        "resigned_signature_of_flipped_body": envelope.sign_pull(signer, flipped.encode()),
+        "other_device_id": OTHER_DEVICE_ID,
+        "plain_v1_body": vector["plaintext"],
+        "plain_v1_body_signature": envelope.sign_pull(signer, vector["plaintext"].encode()),
+    }
+
+
+def build() -> dict[str, Any]:
+    """The whole vector file as a JSON value; the same every time."""
+    device_raw, signer_raw = fixed_key("device hpke key"), fixed_key("server signing key")
+    device = X25519PrivateKey.from_private_bytes(device_raw)
+    signer = Ed25519PrivateKey.from_private_bytes(signer_raw)
+    pulls = [
+        _pull_vector("first_pull", "", FIRST_PAGE, device.public_key(), signer),
+        _pull_vector("next_pull", FIRST_PAGE["cursor"], NEXT_PAGE, device.public_key(),
+                     signer),
+    ]
+    return {
+        "description": "Sync protocol v1.1 sealed-pull vectors (docs/protocol.md, Protocol "
+                       "v1.1). Produced by tests/sync/make_vectors_v1_1.py. Keys are raw "
+                       "bytes, base64url without padding.",
+        "hpke_suite": "DHKEM(X25519, HKDF-SHA256) / HKDF-SHA256 / AES-256-GCM, RFC 9180 "
+                      "base mode, single-shot, empty AAD",
+        "device_id": DEVICE_ID,
+        "device_hpke_private_key": envelope.b64u_encode(device_raw),
+        "device_hpke_public_key": envelope.x25519_public_key_to_b64u(device.public_key()),
+        "server_signing_key_id": SIGNING_KEY_ID,
+        "server_signing_private_key": envelope.b64u_encode(signer_raw),
+        "server_signing_public_key": envelope.ed25519_public_key_to_b64u(signer.public_key()),
+        "signed_message_prefix": envelope.PULL_PREFIX.decode("ascii"),
+        "pulls": pulls,
+        "negative": _negative(pulls[1], signer),
+    }
+
+
+def render() -> str:
+    """The file's exact text."""
+    return json.dumps(build(), indent=2, ensure_ascii=True) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    """Write the file, or with ``--check`` report whether the committed one is current."""
+    text = render()
+    if "--check" in argv:
+        current = PATH.read_text(encoding="utf-8") if PATH.exists() else ""
+        print("up to date" if current == text else f"{PATH} differs from what this produces")
+        return 0 if current == text else 1
+    PATH.write_text(text, encoding="utf-8")
+    print(f"wrote {PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
