@@ -40,12 +40,12 @@ def login(
 ) -> LoginResult:
     """Check the password and issue a token, or record the failure and refuse."""
     email = email.strip().lower()
-    addr = throttle.address_key(actor.remote_addr)
+    addr, key = throttle.address_key(actor.remote_addr), throttle.email_key(email)
     user = session.scalar(select(User).where(User.email == email))
-    throttle.check_login(session, email, addr, user.id if user else None, now, p.throttle)
+    throttle.check_login(session, key, addr, user.id if user else None, now, p.throttle)
     ok = verify_password(password, user.password_hash if user else dummy_hash())
     if user is None or not ok or not user.active:
-        throttle.record_login_failure(session, email, addr, now, p.throttle)
+        throttle.record_login_failure(session, key, addr, now, p.throttle)
         audit.record(session, actor, "login", "session", at=now, outcome="refused")
         session.commit()
         raise Unauthorized("Wrong email or password, or the account is disabled.")
@@ -53,7 +53,7 @@ def login(
     expires_at = now + p.absolute
     session.add(AuthToken(user=user, token_hash=token_hash(token), created_at=now,
                           last_used_at=now, expires_at=expires_at))
-    throttle.record_login_success(session, user.id, email, addr, now)
+    throttle.record_login_success(session, user.id, key, addr, now)
     audit.record(session, audit.Actor(user.id, actor.remote_addr, actor.request_id), "login",
                  "session", at=now, entity_id=user.id)
     session.commit()

@@ -34,9 +34,11 @@ from sqlalchemy.orm import Session
 from server.errors import Throttled
 from server.models import EnrollmentFailure, KnownLoginAddress, LoginFailure
 
-# The column is String(64): an address longer than any IP (a misconfigured proxy chain
-# forwarding a client's header) must be cut, not fail the insert.
+# The columns are String(64) and String(254): an address longer than any IP (a misconfigured
+# proxy chain forwarding a client's header), or an email that lower-casing made longer
+# ("İ" becomes two characters), must be cut, not fail the insert.
 ADDRESS_LENGTH = 64
+EMAIL_LENGTH = 254
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,11 @@ class LoginThrottle:
 def address_key(remote_addr: str | None) -> str:
     """The address as the throttles store it."""
     return (remote_addr or "unknown")[:ADDRESS_LENGTH]
+
+
+def email_key(email: str) -> str:
+    """The (lower-cased) email as the login throttle stores it."""
+    return email[:EMAIL_LENGTH]
 
 
 def _wait(session: Session, times: Select[Any], column: Any, limit: Limit,

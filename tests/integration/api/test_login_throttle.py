@@ -161,3 +161,9 @@ def test_old_failures_are_deleted_when_the_account_fails_again(app, client, agen
     assert count_rows(app, LoginFailure) == 1
     assert count_rows(app, AuditEvent, AuditEvent.action == "login",
                       AuditEvent.outcome == "refused") == 4
+
+
+def test_an_email_that_lengthens_when_lower_cased_is_a_plain_401(client, agency):
+    email = "\u0130" * 240 + "@agency.test"  # "İ" lower-cases to two characters
+
+    error_of(login(client, email, ELSEWHERE, WRONG), 401, "unauthorized")
