@@ -21,3 +21,12 @@ class LoginResultSchema(BaseSchema):
     token = fields.String(dump_only=True)
     expires_at = fields.AwareDateTime(dump_only=True)
     user = fields.Nested(UserBriefSchema, dump_only=True)
+
+
+class PasswordChangeSchema(BaseSchema):
+    """A staff member's own password change: the current password, then the new one."""
+
+    current_password = fields.String(required=True, load_only=True,
+                                      validate=validate.Length(min=1, max=200))
+    new_password = fields.String(required=True, load_only=True,
+                                 validate=validate.Length(min=12, max=200))

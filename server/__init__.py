@@ -22,6 +22,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings)
     register_logging(app)
     register_configuration(app)
+    register_proxies(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -40,6 +41,13 @@ def register_configuration(app: Flask) -> None:
         )
     keys.load_keys(app.config, app.instance_path)
     config.check_time_zone(app.config)
+
+
+def register_proxies(app: Flask) -> None:
+    """Trust ``X-Forwarded-*`` from ``TRUSTED_PROXIES`` reverse proxies, and no one else."""
+    from server import proxies
+
+    proxies.init_app(app)
 
 
 def register_logging(app: Flask) -> None:

@@ -28,8 +28,18 @@ class Setting:
     default: Any = None
 
 
-def _bool(value: str) -> bool:
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"must be 1 or more, not {number}")
+    return number
+
+
+def _not_negative(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError(f"must be 0 or more, not {number}")
+    return number
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -41,9 +51,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("INSTANCE_PATH", "INFUSYNC_INSTANCE_PATH"),
     Setting("TOKEN_IDLE_MINUTES", "TOKEN_IDLE_MINUTES", int, 15),
     Setting("TOKEN_MAX_HOURS", "TOKEN_MAX_HOURS", int, 12),
-    Setting("LOGIN_MAX_FAILURES_PER_ACCOUNT", "LOGIN_MAX_FAILURES_PER_ACCOUNT", int, 5),
-    Setting("LOGIN_MAX_FAILURES_PER_ADDRESS", "LOGIN_MAX_FAILURES_PER_ADDRESS", int, 20),
-    Setting("LOGIN_FAILURE_WINDOW_MINUTES", "LOGIN_FAILURE_WINDOW_MINUTES", int, 15),
+    # Failed-login throttling (server/services/throttle.py; docs/security.md): per account
+    # and address, per address, and per account over a longer window.
+    Setting("LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS", "LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS",
+            _positive, 5),
+    Setting("LOGIN_MAX_FAILURES_PER_ADDRESS", "LOGIN_MAX_FAILURES_PER_ADDRESS", _positive, 50),
+    Setting("LOGIN_FAILURE_WINDOW_MINUTES", "LOGIN_FAILURE_WINDOW_MINUTES", _positive, 15),
+    Setting("LOGIN_MAX_FAILURES_PER_ACCOUNT", "LOGIN_MAX_FAILURES_PER_ACCOUNT", _positive, 20),
+    Setting("LOGIN_ACCOUNT_WINDOW_MINUTES", "LOGIN_ACCOUNT_WINDOW_MINUTES", _positive, 60),
+    Setting("LOGIN_KNOWN_ADDRESS_DAYS", "LOGIN_KNOWN_ADDRESS_DAYS", _positive, 30),
+    Setting("ENROLLMENT_MAX_FAILURES_PER_ADDRESS", "ENROLLMENT_MAX_FAILURES_PER_ADDRESS",
+            _positive, 20),
+    Setting("ENROLLMENT_FAILURE_WINDOW_MINUTES", "ENROLLMENT_FAILURE_WINDOW_MINUTES",
+            _positive, 15),
     Setting("MAX_BODY_BYTES", "MAX_CONTENT_LENGTH", int, 2 * 1024 * 1024),
     Setting("SQLITE_BUSY_TIMEOUT_MS", "SQLITE_BUSY_TIMEOUT_MS", int, 15000),
     Setting("LOG_LEVEL", "LOG_LEVEL", str, "INFO"),
@@ -53,7 +73,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SYNC_CLOCK_SKEW_MINUTES", "SYNC_CLOCK_SKEW_MINUTES", int, 5),
     Setting("SYNC_FEED_RETENTION_HOURS", "SYNC_FEED_RETENTION_HOURS", int, 336),
     Setting("ENROLLMENT_CODE_MINUTES", "ENROLLMENT_CODE_MINUTES", int, 15),
-    Setting("TRUST_PROXY", "TRUST_PROXY", _bool, False),
+    # How many reverse proxies stand in front (each appends to X-Forwarded-For); 0: none,
+    # and a client's X-Forwarded-For is ignored.
+    Setting("TRUSTED_PROXIES", "TRUSTED_PROXIES", _not_negative, 0),
     # Scheduling: visit windows are local times of the agency's zone (IANA name).
     Setting("AGENCY_TIMEZONE", "AGENCY_TIMEZONE", str, "America/New_York"),
     Setting("SCHEDULE_HORIZON_DAYS", "SCHEDULE_HORIZON_DAYS", int, 14),

@@ -29,6 +29,10 @@ class AppError(Exception):
         if code:
             self.code = code
 
+    def headers(self) -> dict[str, str]:
+        """Response headers that go with this error (none by default)."""
+        return {}
+
 
 class Unauthorized(AppError):
     """No valid credentials: log in (again)."""
@@ -79,10 +83,14 @@ class Invalid(AppError):
 
 
 class Throttled(AppError):
-    """Too many attempts; try again later."""
+    """Too many attempts; ``details.retry_after_s`` (and ``Retry-After``) says how long to wait."""
 
     status = 429
     code = "too_many_requests"
+
+    def headers(self) -> dict[str, str]:
+        """The wait in seconds, as HTTP clients and proxies read it."""
+        return {"Retry-After": str(self.details["retry_after_s"])}
 
 
 HTTP_CODES = {
@@ -117,7 +125,9 @@ def _validation_details(messages: dict[str, Any]) -> dict[str, Any]:
 
 def handle_app_error(error: AppError) -> Response:
     """Domain errors raised by services."""
-    return error_response(error.status, error.code, error.message, error.details)
+    response = error_response(error.status, error.code, error.message, error.details)
+    response.headers.update(error.headers())
+    return response
 
 
 def handle_http_exception(error: HTTPException) -> Response:

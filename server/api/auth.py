@@ -6,7 +6,7 @@ from typing import Any
 
 from flask.views import MethodView
 
-from schemas.auth import LoginResultSchema, LoginSchema
+from schemas.auth import LoginResultSchema, LoginSchema, PasswordChangeSchema
 from schemas.users import UserBriefSchema
 from server import clock
 from server.api.blueprint import Blueprint
@@ -18,7 +18,7 @@ from server.api.guards import (
     token_policy,
 )
 from server.extensions import current_session
-from server.services import sessions
+from server.services import password_change, sessions
 
 blp = Blueprint("auth", __name__, url_prefix="/auth", description="Staff login and logout")
 
@@ -56,3 +56,19 @@ class Me(MethodView):
     def get(self) -> Any:
         """Who am I."""
         return current_user()
+
+
+@blp.route("/password")
+class Password(MethodView):
+    """Change one's own password."""
+
+    @roles_required()
+    @blp.arguments(PasswordChangeSchema)
+    @blp.response(204)
+    def post(self, data: dict[str, Any]) -> None:
+        """Change my password (the current one required); my other sessions end, this one
+        goes on. A wrong current password is a 422 and counts as a failed login."""
+        user = current_user()
+        password_change.change_own_password(
+            current_session(), current_token(), data["current_password"],
+            data["new_password"], request_actor(user.id), clock.now(), token_policy().throttle)

@@ -17,7 +17,7 @@ from schemas.devices import (
     EnrollSchema,
 )
 from server import clock
-from server.api import sync_settings
+from server.api import sync_settings, throttle_settings
 from server.api.access import access_for
 from server.api.blueprint import Blueprint
 from server.api.guards import STAFF_WRITERS, request_actor, roles_required
@@ -49,9 +49,12 @@ class Enroll(MethodView):
     @blp.arguments(EnrollSchema)
     @blp.response(201, EnrollmentSchema)
     def post(self, data: dict[str, Any]) -> Any:
-        """Enroll: returns the device id, its token (shown once), server keys and policy."""
+        """Enroll: returns the device id, its token (shown once), server keys and policy.
+
+        Failed codes are throttled per address (429 with Retry-After)."""
         return devices.enroll(current_session(), data, request_actor(), clock.now(),
-                              sync_settings.data_key(), sync_settings.policy())
+                              sync_settings.data_key(), sync_settings.policy(),
+                              throttle_settings.enrollment_limit())
 
 
 @blp.route("/devices")

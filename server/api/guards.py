@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from flask import current_app, g, request
 
 from server import clock
+from server.api import throttle_settings
 from server.audit import Actor
 from server.errors import Forbidden, Unauthorized
 from server.extensions import current_session
@@ -30,9 +31,7 @@ def token_policy() -> sessions.TokenPolicy:
     return sessions.TokenPolicy(
         idle=timedelta(minutes=cfg["TOKEN_IDLE_MINUTES"]),
         absolute=timedelta(hours=cfg["TOKEN_MAX_HOURS"]),
-        max_failures_per_account=cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
-        max_failures_per_address=cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"],
-        failure_window=timedelta(minutes=cfg["LOGIN_FAILURE_WINDOW_MINUTES"]),
+        throttle=throttle_settings.login_throttle(),
     )
 
 

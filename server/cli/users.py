@@ -7,7 +7,7 @@ import sys
 import click
 from marshmallow import ValidationError
 
-from schemas.users import ROLES, UserCreateSchema
+from schemas.users import ROLES, UserCreateSchema, UserUpdateSchema
 from server import audit, clock
 from server.cli.database_check import with_migrated_database
 from server.errors import AppError
@@ -44,3 +44,24 @@ def create(email: str, name: str, role: str, competencies: tuple[str, ...], npi:
     except AppError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"created {user.role.value} {user.email} ({user.id})")
+
+
+@group.command("set-password")
+@click.option("--email", required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_migrated_database
+def set_password(email: str, password_stdin: bool) -> None:
+    """Reset an account's password (a locked-out admin, say); all its sessions end."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        UserUpdateSchema(only=("password",)).load({"password": password})
+        ended = users.reset_password(current_session(), email, password,
+                                     Access(audit.Actor(None, "cli"), clock.now(), None))
+    except ValidationError as exc:
+        raise click.ClickException(f"invalid: {exc.messages}") from exc
+    except AppError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"password set for {email.strip().lower()}; {ended} session(s) ended")

@@ -23,6 +23,7 @@ from server.models.patients import (
 from server.models.pumps import Pump, PumpAssignment, PumpStatus
 from server.models.review import ReviewItem, ReviewStatus, Severity
 from server.models.server_keys import KeyPurpose, ServerKey
+from server.models.throttling import EnrollmentFailure, KnownLoginAddress
 from server.models.training import (
     ModuleStatus,
     TrainingAsset,
@@ -47,6 +48,7 @@ __all__ = [
     "DeviceCommand",
     "DeviceStatus",
     "EnrollmentCode",
+    "EnrollmentFailure",
     "FeedEntry",
     "FeedHead",
     "FrequencyKind",
@@ -54,6 +56,7 @@ __all__ = [
     "InfusionAdministration",
     "JobRun",
     "KeyPurpose",
+    "KnownLoginAddress",
     "LedgerEntry",
     "LocationKind",
     "LoginFailure",

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from server import audit
 from server.errors import AppError, Conflict, Forbidden, Invalid, Unauthorized
 from server.models import Device, DeviceCommand, DeviceStatus, EnrollmentCode, Role, User
-from server.services import server_keys
+from server.services import server_keys, throttle
 from server.services.records import Access, Page, get_one, list_page
 from server.services.references import require_user
 from server.tokens import new_token, token_hash
@@ -93,6 +93,23 @@ def _redeem(session: Session, code: str, now: datetime) -> EnrollmentCode:
     return session.get_one(EnrollmentCode, used)
 
 
+def _redeem_throttled(session: Session, code: str, actor: audit.Actor, now: datetime,
+                      limit: throttle.Limit) -> EnrollmentCode:
+    """Redeem ``code`` unless this address has guessed too many; a refused code counts.
+
+    Per address only: a wrong code matches no row, so it names no nurse to count against.
+    """
+    addr = throttle.address_key(actor.remote_addr)
+    throttle.check_enrollment(session, addr, now, limit)
+    try:
+        return _redeem(session, code, now)
+    except Unauthorized:
+        throttle.record_enrollment_failure(session, addr, now, limit)
+        audit.record(session, actor, "enroll", "devices", at=now, outcome="refused")
+        session.commit()
+        raise
+
+
 def _check_keys(data: dict[str, Any]) -> None:
     """Refuse keys that do not load before the code is spent, so the nurse can retry."""
     try:
@@ -110,10 +127,10 @@ def _check_keys(data: dict[str, Any]) -> None:
 
 
 def enroll(session: Session, data: dict[str, Any], actor: audit.Actor, now: datetime,
-           data_key: bytes, policy: SyncPolicy) -> dict[str, Any]:
+           data_key: bytes, policy: SyncPolicy, limit: throttle.Limit) -> dict[str, Any]:
     """Register a device for the code's nurse; returns its token (shown once) and keys."""
     _check_keys(data)
-    code = _redeem(session, data["code"], now)
+    code = _redeem_throttled(session, data["code"], actor, now, limit)
     if not session.get_one(User, code.user_id).active:
         session.rollback()
         raise Forbidden("The nurse's account is disabled.")

@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server import audit
-from server.errors import Throttled, Unauthorized
-from server.models import AuthToken, LoginFailure, User
+from server.errors import Unauthorized
+from server.models import AuthToken, User
 from server.passwords import dummy_hash, verify_password
+from server.services import throttle
+from server.services.throttle import LoginThrottle
 from server.tokens import new_token, token_hash
 
 
 @dataclass(frozen=True)
 class TokenPolicy:
-    """How long a staff token lives, and how many failed logins are tolerated."""
+    """How long a staff token lives, and how failed logins are throttled."""
 
     idle: timedelta = timedelta(minutes=15)
     absolute: timedelta = timedelta(hours=12)
-    max_failures_per_account: int = 5
-    max_failures_per_address: int = 20
-    failure_window: timedelta = timedelta(minutes=15)
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
 
 @dataclass(frozen=True)
@@ -35,29 +35,17 @@ class LoginResult:
     user: User
 
 
-def _check_throttle(session: Session, email: str, addr: str, now: datetime, p: TokenPolicy) -> None:
-    since = now - p.failure_window
-    recent = select(func.count()).select_from(LoginFailure).where(LoginFailure.at >= since)
-    per_account = session.scalar(recent.where(LoginFailure.email == email)) or 0
-    per_address = session.scalar(recent.where(LoginFailure.remote_addr == addr)) or 0
-    if per_account >= p.max_failures_per_account or per_address >= p.max_failures_per_address:
-        raise Throttled(
-            "Too many failed logins; wait a few minutes and try again.",
-            {"retry_after_s": int(p.failure_window.total_seconds())},
-        )
-
-
 def login(
     session: Session, email: str, password: str, actor: audit.Actor, now: datetime, p: TokenPolicy
 ) -> LoginResult:
     """Check the password and issue a token, or record the failure and refuse."""
     email = email.strip().lower()
-    addr = actor.remote_addr or "unknown"
-    _check_throttle(session, email, addr, now, p)
+    addr, key = throttle.address_key(actor.remote_addr), throttle.email_key(email)
     user = session.scalar(select(User).where(User.email == email))
+    throttle.check_login(session, key, addr, user.id if user else None, now, p.throttle)
     ok = verify_password(password, user.password_hash if user else dummy_hash())
     if user is None or not ok or not user.active:
-        session.add(LoginFailure(email=email, remote_addr=addr, at=now))
+        throttle.record_login_failure(session, key, addr, now, p.throttle)
         audit.record(session, actor, "login", "session", at=now, outcome="refused")
         session.commit()
         raise Unauthorized("Wrong email or password, or the account is disabled.")
@@ -65,7 +53,7 @@ def login(
     expires_at = now + p.absolute
     session.add(AuthToken(user=user, token_hash=token_hash(token), created_at=now,
                           last_used_at=now, expires_at=expires_at))
-    session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+    throttle.record_login_success(session, user.id, key, addr, now)
     audit.record(session, audit.Actor(user.id, actor.remote_addr, actor.request_id), "login",
                  "session", at=now, entity_id=user.id)
     session.commit()

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from schemas.users import UserSchema
 from server import audit
-from server.errors import Invalid
+from server.errors import Invalid, NotFound
 from server.models import Role, User
 from server.passwords import hash_password
-from server.services import changes
+from server.services import changes, revocation
 from server.services.records import Access, Page, get_one, list_page
 
 
@@ -62,13 +62,24 @@ def get_user(session: Session, user_id: uuid.UUID, access: Access) -> User:
     return get_one(session, User, user_id, access, lambda _u: None)
 
 
+def _refuse_own_password(user: User, access: Access) -> None:
+    """An admin changes her own password as everyone does, by proving the current one
+    (``POST /auth/password``): a stolen admin token must not be enough to take the account."""
+    if user.id == access.actor.user_id:
+        raise Invalid("Change your own password with POST /api/v1/auth/password.",
+                      {"password": ["Your own password: use POST /api/v1/auth/password, "
+                                    "which asks for the current one."]})
+
+
 def update_user(session: Session, user_id: uuid.UUID, data: dict[str, Any],
                 expected_version: int | None, access: Access) -> User:
-    """Change an account; a new password is hashed, a disabled account's tokens stop working."""
+    """Change an account; a password reset or a disabled account ends all its sessions."""
     user = get_one(session, User, user_id, access, lambda _u: None, action="update")
     changes.check_version(session, access, user, expected_version, _dump, None)
     data = dict(data)
+    fields = sorted(data)
     if "password" in data:
+        _refuse_own_password(user, access)
         user.password_hash = hash_password(data.pop("password"))
     if "email" in data:
         data["email"] = data["email"].strip().lower()
@@ -76,7 +87,24 @@ def update_user(session: Session, user_id: uuid.UUID, data: dict[str, Any],
         data["role"] = Role(data["role"])
     changes.assign(user, data)
     _check_role_fields(user)
+    details: dict[str, Any] = {"fields": fields}
+    if "password" in fields or not user.active:
+        details["sessions_ended"] = revocation.end_sessions(session, user.id, access.now)
     audit.record(session, access.actor, "update", "users", at=access.now, entity_id=user.id,
-                 details={"fields": sorted(data)})
+                 details=details)
     changes.commit(session, "A user with this email exists.", user, _dump)
     return user
+
+
+def reset_password(session: Session, email: str, password: str, access: Access) -> int:
+    """Set a new password from the shell (a locked-out admin); every session of the account
+    ends. Returns how many."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise NotFound("No account has this email.")
+    user.password_hash = hash_password(password)
+    ended = revocation.end_sessions(session, user.id, access.now)
+    audit.record(session, access.actor, "reset_password", "users", at=access.now,
+                 entity_id=user.id, details={"sessions_ended": ended})
+    session.commit()
+    return ended

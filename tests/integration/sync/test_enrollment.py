@@ -128,7 +128,9 @@ def test_a_code_is_single_use(client, as_user, agency, app):
     error = error_of(TestDevice(client).enroll(code), 401, "invalid_enrollment_code")
     assert "coordinator" in error["message"]
     assert count(app, Device) == 1
-    assert count(app, AuditEvent, AuditEvent.action == "enroll") == 1
+    assert count(app, AuditEvent, AuditEvent.action == "enroll", AuditEvent.outcome == "ok") == 1
+    assert count(app, AuditEvent, AuditEvent.action == "enroll",
+                 AuditEvent.outcome == "refused") == 1
 
 
 def test_an_expired_code_is_refused(client, as_user, agency, app, clock):
