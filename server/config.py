@@ -54,6 +54,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SYNC_FEED_RETENTION_HOURS", "SYNC_FEED_RETENTION_HOURS", int, 336),
     Setting("ENROLLMENT_CODE_MINUTES", "ENROLLMENT_CODE_MINUTES", int, 15),
     Setting("TRUST_PROXY", "TRUST_PROXY", _bool, False),
+    # Rate limits (server/rate_limits.py; why these defaults: docs/security.md). One or more
+    # "N/period" separated by ";". memory:// counts per process; redis:// across workers.
+    Setting("RATE_LIMIT_ENABLED", "RATE_LIMIT_ENABLED", _bool, True),
+    Setting("RATE_LIMIT_PER_TOKEN", "RATE_LIMIT_PER_TOKEN", str, "600/minute"),
+    Setting("RATE_LIMIT_PER_DEVICE", "RATE_LIMIT_PER_DEVICE", str, "3000/minute"),
+    Setting("RATE_LIMIT_PER_ADDRESS", "RATE_LIMIT_PER_ADDRESS", str, "300/minute"),
+    Setting("RATE_LIMIT_STORAGE_URL", "RATE_LIMIT_STORAGE_URL", str, "memory://"),
     # Scheduling: visit windows are local times of the agency's zone (IANA name).
     Setting("AGENCY_TIMEZONE", "AGENCY_TIMEZONE", str, "America/New_York"),
     Setting("SCHEDULE_HORIZON_DAYS", "SCHEDULE_HORIZON_DAYS", int, 14),
