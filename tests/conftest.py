@@ -161,10 +161,13 @@ def clock() -> FakeClock:
 
 
 @contextmanager
-def app_on(database_url: str, tmp: Path, clock: FakeClock) -> Iterator[Flask]:
-    """The application on ``database_url`` with ``clock``; its engine disposed after."""
+def app_on(database_url: str, tmp: Path, clock: FakeClock,
+           **overrides: Any) -> Iterator[Flask]:
+    """The application on ``database_url`` with ``clock`` (and ``overrides`` of its
+    configuration); its engine disposed after."""
     config = _base_config(tmp, database_url)
     config["INFUSYNC_CLOCK"] = clock
+    config.update(overrides)
     app = create_app(config)
     yield app
     with app.app_context():

@@ -7,10 +7,15 @@ it exercises on the running app (the defaults are far above what any test sends)
 from __future__ import annotations
 
 import secrets
+import socket
+from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+
+from tests.conftest import FakeClock, app_on
 
 PATIENTS = "/api/v1/patients"
 ELSEWHERE = {"REMOTE_ADDR": "192.0.2.7"}
@@ -91,3 +96,30 @@ def test_health_probes_are_never_limited(app: Flask, client: FlaskClient) -> Non
     assert client.get(PATIENTS).status_code == 401
     assert client.get(PATIENTS).status_code == 429
     assert client.get("/healthz").status_code == 200
+
+
+def test_limits_switched_off_count_nothing(database_url: str, tmp_path: Path,
+                                           clock: FakeClock) -> None:
+    with app_on(database_url, tmp_path, clock, RATE_LIMIT_ENABLED=False,
+                RATE_LIMIT_PER_ADDRESS="1/minute") as app:
+        client = app.test_client()
+        for _ in range(3):
+            assert client.get(PATIENTS).status_code == 401
+
+
+def test_a_storage_that_does_not_answer_never_fails_a_request(
+        database_url: str, tmp_path: Path, clock: FakeClock,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Redis down: the limits are counted in the process's memory until it is back."""
+    with app_on(database_url, tmp_path, clock, RATE_LIMIT_PER_ADDRESS="2/minute",
+                RATE_LIMIT_STORAGE_URL=f"redis://127.0.0.1:{closed_port()}/0") as app:
+        client = app.test_client()
+        assert [client.get(PATIENTS).status_code for _ in range(3)] == [401, 401, 429]
+    assert "falling back to in-memory storage" in capsys.readouterr().err
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on: connecting to it is refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
