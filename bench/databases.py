@@ -40,7 +40,10 @@ def bench_app(url: str, instance: Path) -> Flask:
     from server import create_app
 
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "INFUSYNC_INSTANCE_PATH": str(instance),
-                       "LOG_LEVEL": "ERROR"})  # not the dev-key notices
+                       "LOG_LEVEL": "ERROR",  # not the dev-key notices
+                       # A puller timing hundreds of pages a minute is the benchmark, not a
+                       # device to slow down (server/rate_limits.py; README, Benchmarks).
+                       "RATE_LIMIT_ENABLED": False})
 
 
 def migrate(app: Flask) -> None:

@@ -39,7 +39,9 @@ def _wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
 def serve(url: str, instance: Path, workers: int) -> Iterator[str]:
     """Run ``infusync serve`` on ``url`` with keys from ``instance``; yield its base URL."""
     port = free_port()
-    env = {**os.environ, "INFUSYNC_DATABASE_URL": url, "INFUSYNC_INSTANCE_PATH": str(instance)}
+    # Rate limits off: the pushing devices are the load under test (README, Benchmarks).
+    env = {**os.environ, "INFUSYNC_DATABASE_URL": url, "INFUSYNC_INSTANCE_PATH": str(instance),
+           "INFUSYNC_RATE_LIMIT_ENABLED": "false"}
     with (instance / "serve.log").open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - our own executable, fixed arguments
             [str(BIN / "infusync"), "serve", "--port", str(port), "--workers", str(workers)],

@@ -58,8 +58,8 @@ def register_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind the database, migrations, the API and the clock."""
-    from server import feed_fanout, history
+    """Bind the database, migrations, the API, the clock and the rate limits."""
+    from server import feed_fanout, health, history, rate_limits
     from server.database import configure_engine
     from server.extensions import api, db, migrate
 
@@ -69,6 +69,7 @@ def register_extensions(app: Flask) -> None:
     clock.init_app(app, app.config.get("INFUSYNC_CLOCK"))
     feed_fanout.init_app()
     history.init_app()
+    rate_limits.init_app(app, exempt=(health.blueprint,))
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 

@@ -35,6 +35,10 @@ def _positive(value: str) -> int:
     return number
 
 
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
 def _not_negative(value: str) -> int:
     number = int(value)
     if number < 0:
@@ -76,6 +80,13 @@ SETTINGS: tuple[Setting, ...] = (
     # How many reverse proxies stand in front (each appends to X-Forwarded-For); 0: none,
     # and a client's X-Forwarded-For is ignored.
     Setting("TRUSTED_PROXIES", "TRUSTED_PROXIES", _not_negative, 0),
+    # Rate limits (server/rate_limits.py; why these defaults: docs/security.md). One or more
+    # "N/period" separated by ";". memory:// counts per process; redis:// across workers.
+    Setting("RATE_LIMIT_ENABLED", "RATE_LIMIT_ENABLED", _bool, True),
+    Setting("RATE_LIMIT_PER_TOKEN", "RATE_LIMIT_PER_TOKEN", str, "600/minute"),
+    Setting("RATE_LIMIT_PER_DEVICE", "RATE_LIMIT_PER_DEVICE", str, "3000/minute"),
+    Setting("RATE_LIMIT_PER_ADDRESS", "RATE_LIMIT_PER_ADDRESS", str, "300/minute"),
+    Setting("RATE_LIMIT_STORAGE_URL", "RATE_LIMIT_STORAGE_URL", str, "memory://"),
     # Scheduling: visit windows are local times of the agency's zone (IANA name).
     Setting("AGENCY_TIMEZONE", "AGENCY_TIMEZONE", str, "America/New_York"),
     Setting("SCHEDULE_HORIZON_DAYS", "SCHEDULE_HORIZON_DAYS", int, 14),

@@ -11,7 +11,10 @@ import traceback
 from typing import Any
 
 from flask import Flask, Response, jsonify
+from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
+
+from server import rate_limits
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +155,16 @@ def handle_http_exception(error: HTTPException) -> Response:
     return response
 
 
+def handle_rate_limited(error: RateLimitExceeded) -> Response:
+    """A rate limit reached (``server.rate_limits``): when to try again, in the header too."""
+    seconds = rate_limits.retry_after(error)
+    response = error_response(
+        429, "too_many_requests", f"Too many requests; try again in {seconds} seconds.",
+        {"limit": str(error.limit.limit), "retry_after": seconds})
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 def handle_unexpected(error: Exception) -> Response:
     """A bug. Log the type and where it happened, never its message (a database error's
     message may quote the patient's values) nor the request body, and say sorry."""
@@ -166,4 +179,5 @@ def register_errorhandlers(app: Flask) -> None:
     """Route every error through the handlers above."""
     app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(RateLimitExceeded, handle_rate_limited)
     app.register_error_handler(Exception, handle_unexpected)

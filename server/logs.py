@@ -33,7 +33,8 @@ def init_app(app: Flask) -> None:
     """Send the app's and our packages' logs to stderr as JSON lines."""
     handler = logging.StreamHandler()
     handler.setFormatter(JSONFormatter())
-    for name in ("server", "sync"):
+    # flask-limiter: its storage fallbacks and the limits reached (keys are HMACs, no PHI).
+    for name in ("server", "sync", "flask-limiter"):
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
         logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))

@@ -162,12 +162,12 @@ def clock() -> FakeClock:
 
 @contextmanager
 def app_on(database_url: str, tmp: Path, clock: FakeClock,
-           overrides: dict[str, Any] | None = None) -> Iterator[Flask]:
-    """The application on ``database_url`` with ``clock`` (and config ``overrides``); its
-    engine disposed after."""
+           **overrides: Any) -> Iterator[Flask]:
+    """The application on ``database_url`` with ``clock`` (and ``overrides`` of its
+    configuration); its engine disposed after."""
     config = _base_config(tmp, database_url)
     config["INFUSYNC_CLOCK"] = clock
-    config.update(overrides or {})
+    config.update(overrides)
     app = create_app(config)
     yield app
     with app.app_context():

@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -86,13 +87,13 @@ def _wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("infusync serve did not come up in 30 s")
 
 
-@pytest.fixture
-def served(database_url: str, tmp_path: Path) -> Iterator[Server]:
-    """``infusync serve`` with two workers on an empty, migrated database."""
+@contextmanager
+def serve(database_url: str, folder: Path, **extra_env: str) -> Iterator[Server]:
+    """``infusync serve`` with two workers on ``database_url``, ``extra_env`` on top."""
     port = free_port()
     env = {**os.environ, "INFUSYNC_DATABASE_URL": database_url,
-           "INFUSYNC_INSTANCE_PATH": str(tmp_path)}
-    log = (tmp_path / "serve.log").open("wb")
+           "INFUSYNC_INSTANCE_PATH": str(folder), **extra_env}
+    log = (folder / "serve.log").open("wb")
     process = subprocess.Popen(
         [str(BIN / "infusync"), "serve", "--port", str(port), "--workers", "2"],
         env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -105,3 +106,10 @@ def served(database_url: str, tmp_path: Path) -> Iterator[Server]:
         process.terminate()
         process.wait(timeout=30)
         log.close()
+
+
+@pytest.fixture
+def served(database_url: str, tmp_path: Path) -> Iterator[Server]:
+    """``infusync serve`` with two workers on an empty, migrated database."""
+    with serve(database_url, tmp_path) as server:
+        yield server

@@ -70,3 +70,41 @@ def test_a_short_key_file_is_refused(tmp_path):
         create_app({"INFUSYNC_ENV": "production", "INFUSYNC_INSTANCE_PATH": str(tmp_path),
                     "SQLALCHEMY_DATABASE_URI": "sqlite:///:memory:", "SECRET_KEY": "s" * 64,
                     "INFUSYNC_DATA_KEY_FILE": str(key)})
+
+
+def test_rate_limits_are_read_from_the_environment():
+    config = from_environment({"INFUSYNC_RATE_LIMIT_PER_TOKEN": "100/minute;5/second",
+                               "INFUSYNC_RATE_LIMIT_ENABLED": "false",
+                               "INFUSYNC_RATE_LIMIT_STORAGE_URL": "redis://cache:6379/2"})
+    assert config["RATE_LIMIT_PER_TOKEN"] == "100/minute;5/second"
+    assert config["RATE_LIMIT_ENABLED"] is False
+    assert config["RATE_LIMIT_STORAGE_URL"] == "redis://cache:6379/2"
+    defaults = from_environment({})
+    assert defaults["RATE_LIMIT_ENABLED"] is True
+    assert defaults["RATE_LIMIT_STORAGE_URL"] == "memory://"
+
+
+@pytest.mark.parametrize("value", ["600 a minute", "", "minute/600"])
+def test_a_rate_limit_that_does_not_parse_refuses_to_start(tmp_path, value):
+    with pytest.raises(ConfigError, match="INFUSYNC_RATE_LIMIT_PER_DEVICE"):
+        create_app({"INFUSYNC_INSTANCE_PATH": str(tmp_path), "RATE_LIMIT_PER_DEVICE": value,
+                    "SQLALCHEMY_DATABASE_URI": "sqlite:///:memory:"})
+
+
+def test_a_rate_limit_storage_it_cannot_use_refuses_to_start(tmp_path):
+    with pytest.raises(ConfigError, match="INFUSYNC_RATE_LIMIT_STORAGE_URL"):
+        create_app({"INFUSYNC_INSTANCE_PATH": str(tmp_path),
+                    "RATE_LIMIT_STORAGE_URL": "carrier-pigeon://loft",
+                    "SQLALCHEMY_DATABASE_URI": "sqlite:///:memory:"})
+
+
+def test_production_warns_when_rate_limits_are_counted_per_process(tmp_path, capsys):
+    key = tmp_path / "data.key"
+    key.write_text(base64.urlsafe_b64encode(os.urandom(32)).decode())
+    production = {"INFUSYNC_ENV": "production", "INFUSYNC_INSTANCE_PATH": str(tmp_path),
+                  "SQLALCHEMY_DATABASE_URI": "sqlite:///:memory:", "SECRET_KEY": "s" * 64,
+                  "INFUSYNC_DATA_KEY_FILE": str(key)}
+    create_app(production)
+    assert "rate limits are counted per process" in capsys.readouterr().err
+    create_app({**production, "RATE_LIMIT_STORAGE_URL": "redis://127.0.0.1:6379/0"})
+    assert "rate limits are counted per process" not in capsys.readouterr().err

@@ -25,7 +25,7 @@ OTHER_CLIENT = "203.0.113.6"
 @pytest.fixture
 def proxied_app(database_url: str, tmp_path: Any, clock: Any) -> Iterator[Flask]:
     """The app behind one trusted reverse proxy."""
-    with app_on(database_url, tmp_path, clock, {"TRUSTED_PROXIES": 1}) as app:
+    with app_on(database_url, tmp_path, clock, TRUSTED_PROXIES=1) as app:
         build_agency(app, clock())
         yield app
 
