@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -13,6 +15,8 @@ from server.errors import Throttled, Unauthorized
 from server.models import AuthToken, LoginFailure, User
 from server.passwords import dummy_hash, verify_password
 from server.tokens import new_token, token_hash
+
+Held = TypeVar("Held")
 
 
 @dataclass(frozen=True)
@@ -48,9 +52,14 @@ def _check_throttle(session: Session, email: str, addr: str, now: datetime, p: T
 
 
 def login(
-    session: Session, email: str, password: str, actor: audit.Actor, now: datetime, p: TokenPolicy
-) -> LoginResult:
-    """Check the password and issue a token, or record the failure and refuse."""
+    session: Session, email: str, password: str, actor: audit.Actor, now: datetime, p: TokenPolicy,
+    gate: Callable[[User], Held | None] | None = None,
+) -> LoginResult | Held:
+    """Check the password and issue a token, or record the failure and refuse.
+
+    With the right password, ``gate`` may hold the login at a second factor instead (see
+    ``server.services.mfa.login``): what it returns is answered and no token is issued.
+    """
     email = email.strip().lower()
     addr = actor.remote_addr or "unknown"
     _check_throttle(session, email, addr, now, p)
@@ -61,13 +70,21 @@ def login(
         audit.record(session, actor, "login", "session", at=now, outcome="refused")
         session.commit()
         raise Unauthorized("Wrong email or password, or the account is disabled.")
+    session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+    if gate is not None and (held := gate(user)) is not None:
+        return held
+    return issue_token(session, user, actor, now, p)
+
+
+def issue_token(session: Session, user: User, actor: audit.Actor, now: datetime, p: TokenPolicy,
+                details: dict[str, str] | None = None) -> LoginResult:
+    """Issue a token to ``user``, whose credentials were checked; audit and commit."""
     token = new_token()
     expires_at = now + p.absolute
     session.add(AuthToken(user=user, token_hash=token_hash(token), created_at=now,
                           last_used_at=now, expires_at=expires_at))
-    session.execute(delete(LoginFailure).where(LoginFailure.email == email))
     audit.record(session, audit.Actor(user.id, actor.remote_addr, actor.request_id), "login",
-                 "session", at=now, entity_id=user.id)
+                 "session", at=now, entity_id=user.id, details=details)
     session.commit()
     return LoginResult(token=token, expires_at=expires_at, user=user)
 
