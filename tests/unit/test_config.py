@@ -70,3 +70,17 @@ def test_a_short_key_file_is_refused(tmp_path):
         create_app({"INFUSYNC_ENV": "production", "INFUSYNC_INSTANCE_PATH": str(tmp_path),
                     "SQLALCHEMY_DATABASE_URI": "sqlite:///:memory:", "SECRET_KEY": "s" * 64,
                     "INFUSYNC_DATA_KEY_FILE": str(key)})
+
+
+def test_mfa_required_roles_are_a_trimmed_comma_separated_list():
+    assert from_environment({})["MFA_REQUIRED_ROLES"] == ("admin", "privacy_officer")
+    config = from_environment({"INFUSYNC_MFA_REQUIRED_ROLES": " Coordinator, qc ,,"})
+    assert config["MFA_REQUIRED_ROLES"] == ("coordinator", "qc")
+
+
+def test_an_unknown_mfa_role_refuses_to_start(tmp_path):
+    overrides = {"INFUSYNC_INSTANCE_PATH": str(tmp_path),
+                 "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite3",
+                 "MFA_REQUIRED_ROLES": ("admin", "coordinater")}
+    with pytest.raises(ConfigError, match="INFUSYNC_MFA_REQUIRED_ROLES: unknown roles coordinater"):
+        create_app(overrides)
