@@ -121,9 +121,11 @@ def confirm(session: Session, mfa_token: str, code: str, settings: MfaSettings,
     challenges.check_user_throttle(session, challenge.user_id, settings, now)
     user = _live_user(session, challenge, now)
     credential = credentials.credential_of(session, user.id, lock=True)
-    if credential is None or credential.confirmed_at is not None:
-        raise Conflict("Call /auth/mfa/enroll first (once per mfa_token).",
-                       code="mfa_enrollment_not_started")
+    if credential is None:
+        raise Conflict("Call /auth/mfa/enroll first.", code="mfa_enrollment_not_started")
+    if credential.confirmed_at is not None:  # confirmed meanwhile, through another token
+        raise Conflict("A second factor is already set up; log in with it.",
+                       code="mfa_already_enrolled")
     if not credentials.check_totp(credential, code.strip(), settings.data_key, now):
         challenges.refuse(session, challenge, actor, settings, now)
     credential.confirmed_at = now

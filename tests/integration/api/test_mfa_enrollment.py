@@ -115,6 +115,19 @@ def test_confirm_before_enroll_is_a_409(client, runner):
                  "mfa_enrollment_not_started")
 
 
+def test_a_second_enrollment_token_cannot_confirm_over_a_confirmed_one(app, client, runner):
+    create_first_admin(runner)
+    first = log_in(client, FIRST_ADMIN, FIRST_PASSWORD)
+    second = log_in(client, FIRST_ADMIN, FIRST_PASSWORD)
+    secret = enroll(client, first["mfa_token"])["secret"]
+    assert confirm(client, first["mfa_token"], totp_code(app, secret)).status_code == 200
+
+    assert_error(client.post(ENROLL, json={"mfa_token": second["mfa_token"]}), 409,
+                 "mfa_already_enrolled")
+    assert_error(confirm(client, second["mfa_token"], totp_code(app, secret, steps=1)), 409,
+                 "mfa_already_enrolled")
+
+
 def test_recovery_codes_are_stored_as_sha256_only(app, client, runner):
     create_first_admin(runner)
     held = log_in(client, FIRST_ADMIN, FIRST_PASSWORD)
