@@ -46,6 +46,11 @@ def _not_negative(value: str) -> int:
     return number
 
 
+def _names(value: str) -> tuple[str, ...]:
+    """A comma-separated list of names, trimmed and lower-cased, blanks dropped."""
+    return tuple(name.strip().lower() for name in value.split(",") if name.strip())
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("ENV", "INFUSYNC_ENV", str, "development"),
     Setting("DATABASE_URL", "SQLALCHEMY_DATABASE_URI"),
@@ -101,6 +106,9 @@ SETTINGS: tuple[Setting, ...] = (
     # Training: attachment size limit, and how many days before the due date to remind.
     Setting("TRAINING_ASSET_MAX_BYTES", "TRAINING_ASSET_MAX_BYTES", int, 20 * 1024 * 1024),
     Setting("TRAINING_REMINDER_DAYS", "TRAINING_REMINDER_DAYS", int, 7),
+    # Roles whose members must log in with a second factor (TOTP); admin and
+    # privacy_officer always do, whatever this says (server/services/mfa/settings.py).
+    Setting("MFA_REQUIRED_ROLES", "MFA_REQUIRED_ROLES", _names, ("admin", "privacy_officer")),
 )
 
 DEFAULTS: dict[str, Any] = {
@@ -147,3 +155,15 @@ def check_time_zone(config: Mapping[str, Any]) -> None:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(f"{ENV_PREFIX}AGENCY_TIMEZONE: unknown time zone {name!r}") from exc
+
+
+def check_mfa_roles(config: Mapping[str, Any]) -> None:
+    """Refuse to start when INFUSYNC_MFA_REQUIRED_ROLES names no role (a typo would silently
+    leave that role on passwords alone)."""
+    from server.models.users import Role
+
+    known = {role.value for role in Role}
+    unknown = sorted(set(config.get("MFA_REQUIRED_ROLES", ())) - known)
+    if unknown:
+        raise ConfigError(f"{ENV_PREFIX}MFA_REQUIRED_ROLES: unknown roles {', '.join(unknown)}; "
+                          f"known: {', '.join(sorted(known))}")

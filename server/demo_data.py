@@ -16,6 +16,9 @@ from server.models import AccessDeviceType, FrequencyKind, Role
 DEMO_PASSWORD = "infusync-demo-only"  # noqa: S105 - a published demo password, by design
 EMAIL_DOMAIN = "demo.infusync.test"
 ADMIN_EMAIL = f"admin@{EMAIL_DOMAIN}"
+# Admins must log in with a second factor (TOTP). The demo admin's secret is published
+# with the password, so that ``make run`` can be tried at once: demo only, like the password.
+ADMIN_TOTP_SECRET = "DEMOINFUSYNCADMINTOTPSECRETONLY2"  # noqa: S105 - published, demo only
 # Where ``infusync serve`` listens by default; ``make run`` passes its HOST and PORT instead.
 SERVER_URL = "http://127.0.0.1:8000"
 

@@ -9,13 +9,16 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pyotp
 from flask import Flask
 from flask.testing import FlaskClient
 
+from server.clock import app_clock
 from server.extensions import db
 from server.models import (
     FrequencyKind,
     LocationKind,
+    MfaCredential,
     Patient,
     Pump,
     Role,
@@ -25,6 +28,7 @@ from server.models import (
     Visit,
 )
 from server.passwords import hash_password
+from server.services.mfa import credentials
 
 PASSWORD = "correct horse battery staple"
 PHYSICIAN_NPI = "1234567893"  # passes the NPI check digit
@@ -104,6 +108,7 @@ def build_agency(app: Flask, now: datetime) -> Agency:
             "physician_b": make_user(Role.PHYSICIAN, "dry@agency.test"),
         }
         db.session.flush()
+        enroll_totp(app, staff["admin"], TOTP_SECRETS["admin"], now)
         patient_a = make_patient("MRN-A", staff["physician_a"])
         patient_b = make_patient("MRN-B", staff["physician_b"])
         db.session.flush()
@@ -133,9 +138,33 @@ EMAILS = {
 }
 
 
-def login(client: FlaskClient, who: str) -> dict[str, str]:
-    """Log ``who`` in and return the Authorization header."""
+# The agency's admin has a second factor, as admins must: her TOTP secret (test only).
+TOTP_SECRETS = {"admin": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"}
+
+
+def enroll_totp(app: Flask, user: User, secret: str, now: datetime) -> MfaCredential:
+    """Give ``user`` a confirmed TOTP credential, sealed as enrollment seals it."""
+    credential, _ = credentials.new_credential(db.session, user,
+                                               app.config["INFUSYNC_DATA_KEY"], now, secret)
+    credential.confirmed_at = now
+    return credential
+
+
+def totp_code(app: Flask, secret: str, steps: int = 0) -> str:
+    """The TOTP code of ``secret`` at the app's now (``steps`` 30-second steps later)."""
+    return pyotp.TOTP(secret).at(app_clock(app)() + timedelta(seconds=30 * steps))
+
+
+def login(client: FlaskClient, who: str, password: str = PASSWORD,
+          steps: int = 0) -> dict[str, str]:
+    """Log ``who`` in (with a real TOTP code, ``steps`` 30-second steps ahead, when she has a
+    second factor: a code is accepted once) and return the Authorization header."""
     response = client.post("/api/v1/auth/login",
-                           json={"email": EMAILS[who], "password": PASSWORD})
+                           json={"email": EMAILS[who], "password": password})
     assert response.status_code == 200, response.get_json()
+    if response.get_json().get("status") == "mfa_required":
+        response = client.post("/api/v1/auth/login/mfa", json={
+            "mfa_token": response.get_json()["mfa_token"],
+            "code": totp_code(client.application, TOTP_SECRETS[who], steps)})
+        assert response.status_code == 200, response.get_json()
     return {"Authorization": f"Bearer {response.get_json()['token']}"}

@@ -9,6 +9,7 @@ from server.api import (
     board,
     devices,
     jobs,
+    mfa,
     orders,
     patients,
     pumps,
@@ -22,7 +23,7 @@ from server.api import (
 
 BLUEPRINTS = (auth.blp, users.blp, patients.blp, orders.blp, pumps.blp, visits.blp,
               devices.blp, sync.blp, review.blp, jobs.blp, training.blp, sync_assets.blp,
-              board.blp)
+              board.blp, mfa.blp)
 
 
 def register(api: Api) -> None:

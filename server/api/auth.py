@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import jsonify
 from flask.views import MethodView
 
 from schemas.auth import LoginResultSchema, LoginSchema, PasswordChangeSchema
+from schemas.mfa import MfaHeldSchema
 from schemas.users import UserBriefSchema
 from server import clock
 from server.api.blueprint import Blueprint
@@ -17,8 +19,11 @@ from server.api.guards import (
     roles_required,
     token_policy,
 )
+from server.api.mfa_settings import mfa_settings
 from server.extensions import current_session
 from server.services import password_change, sessions
+from server.services.mfa import login as mfa_login
+from server.services.mfa.challenges import HeldLogin
 
 blp = Blueprint("auth", __name__, url_prefix="/auth", description="Staff login and logout")
 
@@ -31,9 +36,19 @@ class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, LoginResultSchema)
     def post(self, credentials: dict[str, Any]) -> Any:
-        """Log in. Idles out after 15 minutes unused; ends after 12 hours regardless."""
-        return sessions.login(current_session(), credentials["email"], credentials["password"],
-                              request_actor(), clock.now(), token_policy())
+        """Log in. Idles out after 15 minutes unused; ends after 12 hours regardless.
+
+        A user with a second factor, or whose role requires one, gets no token yet but
+        ``{"status": "mfa_required" | "mfa_enrollment_required", "mfa_token", "expires_at"}``
+        (see /auth/login/mfa and /auth/mfa/enroll).
+        """
+        session, actor, now = current_session(), request_actor(), clock.now()
+        result = sessions.login(session, credentials["email"], credentials["password"], actor,
+                                now, token_policy(), gate=mfa_login.gate(session, mfa_settings(),
+                                                                         actor, now))
+        if isinstance(result, HeldLogin):  # another shape than the schema's: sent as it is
+            return jsonify(MfaHeldSchema().dump(result))
+        return result
 
 
 @blp.route("/logout")

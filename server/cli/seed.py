@@ -44,6 +44,7 @@ from server.models import (
 )
 from server.passwords import hash_password
 from server.scheduler import missed
+from server.services.mfa import credentials as mfa_credentials
 from server.services.visit_generation import extend_horizon
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, demo.EMAIL_DOMAIN)
@@ -163,6 +164,7 @@ def _load(session: Session, now: datetime) -> dict[str, int]:
         for batch in batches:
             session.add_all(batch)
             session.flush()
+        _enroll_admin(session, agency.staff, now)
         _live_the_week(session, agency, now)
         session.commit()
     except IntegrityError as exc:
@@ -170,6 +172,14 @@ def _load(session: Session, now: datetime) -> dict[str, int]:
         raise click.ClickException("demo records clash with existing data (same e-mail, MRN "
                                    "or pump serial); use an empty database") from exc
     return counts
+
+
+def _enroll_admin(session: Session, staff: list[User], now: datetime) -> None:
+    """The demo admin's second factor, with the published demo secret (see ``_echo_logins``)."""
+    admin = next(user for user in staff if user.email == demo.ADMIN_EMAIL)
+    credential, _secret = mfa_credentials.new_credential(
+        session, admin, current_app.config["INFUSYNC_DATA_KEY"], now, demo.ADMIN_TOTP_SECRET)
+    credential.confirmed_at = now
 
 
 def _live_the_week(session: Session, agency: Agency, now: datetime) -> None:
@@ -210,13 +220,19 @@ def _charts(agency: Agency) -> list[Chart]:
 
 
 def _echo_logins(server_url: str) -> None:
-    """Print the demo accounts and their shared password, never any patient data."""
+    """Print the demo accounts, their shared password and the admin's TOTP secret, never
+    any patient data."""
     click.echo(f"Log in at {server_url}/api/docs with one of these accounts:")
     for member in demo.STAFF:
         click.echo(f"  {member.email:<36} {member.role.value}")
     click.echo(f"Password for every demo account: {demo.DEMO_PASSWORD}")
-    click.echo("WARNING: for demo only. This password is published; never load demo data "
-               "into a database that holds real patients.")
+    click.echo(f"{demo.ADMIN_EMAIL} also needs a TOTP code (second factor) from the secret "
+               f"{demo.ADMIN_TOTP_SECRET}: add it to an authenticator app, or print the "
+               f"current code with .venv/bin/python -c \"import pyotp; "
+               f"print(pyotp.TOTP('{demo.ADMIN_TOTP_SECRET}').now())\" and send it to "
+               "/api/v1/auth/login/mfa with the mfa_token the login answers.")
+    click.echo("WARNING: for demo only. This password and secret are published; never load "
+               "demo data into a database that holds real patients.")
 
 
 def _build_staff(rng: random.Random) -> list[User]:

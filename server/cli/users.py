@@ -13,6 +13,7 @@ from server.cli.database_check import with_migrated_database
 from server.errors import AppError
 from server.extensions import current_session
 from server.services import users
+from server.services.mfa import reset as mfa_reset
 from server.services.records import Access
 
 group = click.Group("users", help="Manage staff accounts.")
@@ -65,3 +66,18 @@ def set_password(email: str, password_stdin: bool) -> None:
     except AppError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"password set for {email.strip().lower()}; {ended} session(s) ended")
+
+
+@group.command("reset-mfa")
+@click.option("--email", required=True)
+@with_migrated_database
+def reset_mfa(email: str) -> None:
+    """Remove a user's second factor (she sets up a new one at her next login if her role
+    requires one): for the only admin who lost both her phone and her recovery codes."""
+    try:
+        had = mfa_reset.reset_by_email(current_session(), email, audit.Actor(None, "cli"),
+                                       clock.now())
+    except AppError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"second factor of {email.strip().lower()} "
+               + ("reset" if had else "was not set up; nothing to reset"))

@@ -11,6 +11,7 @@ from server.models.documentation import (
     VitalSign,
 )
 from server.models.jobs import JobRun, SchedulerLease
+from server.models.mfa import ChallengePurpose, MfaChallenge, MfaCredential, MfaRecoveryCode
 from server.models.notifications import Notification
 from server.models.orders import FrequencyKind, OrderStatus, TherapyOrder
 from server.models.patients import (
@@ -44,6 +45,7 @@ __all__ = [
     "AuditEvent",
     "AuthToken",
     "Base",
+    "ChallengePurpose",
     "Device",
     "DeviceCommand",
     "DeviceStatus",
@@ -60,6 +62,9 @@ __all__ = [
     "LedgerEntry",
     "LocationKind",
     "LoginFailure",
+    "MfaChallenge",
+    "MfaCredential",
+    "MfaRecoveryCode",
     "ModuleStatus",
     "Notification",
     "OrderStatus",

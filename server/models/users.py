@@ -21,6 +21,7 @@ class Role(StrEnum):
     QC = "qc"
     NURSE = "nurse"
     PHYSICIAN = "physician"
+    PRIVACY_OFFICER = "privacy_officer"
 
 
 class User(UUIDPrimaryKey, Timestamps, Base):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +17,8 @@ from server.passwords import dummy_hash, verify_password
 from server.services import throttle
 from server.services.throttle import LoginThrottle
 from server.tokens import new_token, token_hash
+
+Held = TypeVar("Held")
 
 
 @dataclass(frozen=True)
@@ -36,9 +40,14 @@ class LoginResult:
 
 
 def login(
-    session: Session, email: str, password: str, actor: audit.Actor, now: datetime, p: TokenPolicy
-) -> LoginResult:
-    """Check the password and issue a token, or record the failure and refuse."""
+    session: Session, email: str, password: str, actor: audit.Actor, now: datetime, p: TokenPolicy,
+    gate: Callable[[User], Held | None] | None = None,
+) -> LoginResult | Held:
+    """Check the password and issue a token, or record the failure and refuse.
+
+    With the right password, ``gate`` may hold the login at a second factor instead (see
+    ``server.services.mfa.login``): what it returns is answered and no token is issued.
+    """
     email = email.strip().lower()
     addr, key = throttle.address_key(actor.remote_addr), throttle.email_key(email)
     user = session.scalar(select(User).where(User.email == email))
@@ -49,13 +58,23 @@ def login(
         audit.record(session, actor, "login", "session", at=now, outcome="refused")
         session.commit()
         raise Unauthorized("Wrong email or password, or the account is disabled.")
+    # The password is right: the pair's failures end and the address becomes known, even
+    # when a second factor is still to come (guessing codes has its own limits, in mfa).
+    throttle.record_login_success(session, user.id, key, addr, now)
+    if gate is not None and (held := gate(user)) is not None:
+        return held
+    return issue_token(session, user, actor, now, p)
+
+
+def issue_token(session: Session, user: User, actor: audit.Actor, now: datetime, p: TokenPolicy,
+                details: dict[str, str] | None = None) -> LoginResult:
+    """Issue a token to ``user``, whose credentials were checked; audit and commit."""
     token = new_token()
     expires_at = now + p.absolute
     session.add(AuthToken(user=user, token_hash=token_hash(token), created_at=now,
                           last_used_at=now, expires_at=expires_at))
-    throttle.record_login_success(session, user.id, key, addr, now)
     audit.record(session, audit.Actor(user.id, actor.remote_addr, actor.request_id), "login",
-                 "session", at=now, entity_id=user.id)
+                 "session", at=now, entity_id=user.id, details=details)
     session.commit()
     return LoginResult(token=token, expires_at=expires_at, user=user)
 

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 
 BIN = Path(sys.executable).parent
@@ -66,11 +67,19 @@ class Server:
         assert result.returncode == 0, result.stderr
         return result.stdout.split("(")[-1].rstrip(")\n")
 
-    def login(self, email: str) -> str:
-        """Log in as a user made by ``create_user``; her bearer token."""
+    def login(self, email: str, totp_secret: str | None = None, steps: int = 0) -> str:
+        """Log in as a user made by ``create_user``; her bearer token. With a second factor,
+        the code is computed from ``totp_secret`` (``steps`` 30-second steps ahead, since a
+        code used once is refused for the rest of its step)."""
         status, body = self.request("POST", "/api/v1/auth/login",
                                     {"email": email, "password": PASSWORD})
         assert status == 200, body
+        if body.get("status") == "mfa_required":
+            assert totp_secret, f"{email} has a second factor: pass her totp_secret"
+            code = pyotp.TOTP(totp_secret).at(time.time() + 30 * steps)
+            status, body = self.request("POST", "/api/v1/auth/login/mfa",
+                                        {"mfa_token": body["mfa_token"], "code": code})
+            assert status == 200, body
         return str(body["token"])
 
 

@@ -108,3 +108,17 @@ def test_production_warns_when_rate_limits_are_counted_per_process(tmp_path, cap
     assert "rate limits are counted per process" in capsys.readouterr().err
     create_app({**production, "RATE_LIMIT_STORAGE_URL": "redis://127.0.0.1:6379/0"})
     assert "rate limits are counted per process" not in capsys.readouterr().err
+
+
+def test_mfa_required_roles_are_a_trimmed_comma_separated_list():
+    assert from_environment({})["MFA_REQUIRED_ROLES"] == ("admin", "privacy_officer")
+    config = from_environment({"INFUSYNC_MFA_REQUIRED_ROLES": " Coordinator, qc ,,"})
+    assert config["MFA_REQUIRED_ROLES"] == ("coordinator", "qc")
+
+
+def test_an_unknown_mfa_role_refuses_to_start(tmp_path):
+    overrides = {"INFUSYNC_INSTANCE_PATH": str(tmp_path),
+                 "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite3",
+                 "MFA_REQUIRED_ROLES": ("admin", "coordinater")}
+    with pytest.raises(ConfigError, match="INFUSYNC_MFA_REQUIRED_ROLES: unknown roles coordinater"):
+        create_app(overrides)

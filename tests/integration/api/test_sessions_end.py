@@ -13,19 +13,18 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import AuditEvent, AuthToken
 from tests.assertions import error_of
-from tests.factories import EMAILS, PASSWORD
+from tests.factories import EMAILS, PASSWORD, login
 
 ME = "/api/v1/auth/me"
 CHANGE = "/api/v1/auth/password"
 NEW_PASSWORD = "a brand new passphrase"
 
 
-def session_of(client: FlaskClient, who: str, password: str = PASSWORD) -> dict[str, str]:
-    """A fresh login of ``who``: its Authorization headers."""
-    response = client.post("/api/v1/auth/login",
-                           json={"email": EMAILS[who], "password": password})
-    assert response.status_code == 200, response.get_json()
-    return {"Authorization": f"Bearer {response.get_json()['token']}"}
+def session_of(client: FlaskClient, who: str, password: str = PASSWORD,
+               steps: int = 0) -> dict[str, str]:
+    """A fresh login of ``who`` (the admin with her second factor): its Authorization
+    headers."""
+    return login(client, who, password, steps)
 
 
 def works(client: FlaskClient, headers: dict[str, str]) -> bool:
@@ -139,7 +138,7 @@ def test_an_admin_changes_her_own_password_with_the_current_one(app, client, age
 
     assert set(error["details"]) == {"password"}
     assert "/auth/password" in error["message"]
-    assert session_of(client, "admin", PASSWORD)
+    assert session_of(client, "admin", PASSWORD, steps=1)  # her first code is spent
 
 
 def test_reactivating_an_account_does_not_revive_its_old_tokens(app, client, agency):

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
 from schemas.users import npi_is_valid
-from server.demo_data import ADMIN_EMAIL, DEMO_PASSWORD, TIMEZONE
+from server.demo_data import ADMIN_EMAIL, ADMIN_TOTP_SECRET, DEMO_PASSWORD, TIMEZONE
 from server.extensions import db
 from server.models import (
     AuditEvent,
@@ -342,3 +343,18 @@ def test_the_office_has_a_small_plausible_review_queue(demo):
         assert by_kind["visit_missed"].status is VisitStatus.MISSED
         assert by_kind["visit_late_unknown"].status is VisitStatus.LATE_UNKNOWN
         assert by_kind["visit_missed"].nurse_id != by_kind["visit_late_unknown"].nurse_id
+
+
+def test_demo_admin_logs_in_with_the_published_totp_secret(runner, client, clock):
+    # Its own database: logging in writes audit rows the read-only ``demo`` must not get.
+    assert ADMIN_TOTP_SECRET in seed(runner)
+    held = client.post("/api/v1/auth/login",
+                       json={"email": ADMIN_EMAIL, "password": DEMO_PASSWORD}).get_json()
+    assert held["status"] == "mfa_required"
+
+    code = pyotp.TOTP(ADMIN_TOTP_SECRET).at(clock())
+    response = client.post("/api/v1/auth/login/mfa",
+                           json={"mfa_token": held["mfa_token"], "code": code})
+
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["user"]["email"] == ADMIN_EMAIL
