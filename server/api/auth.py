@@ -17,6 +17,7 @@ from server.api.guards import (
     roles_required,
     token_policy,
 )
+from server.api.refusals import refusals
 from server.extensions import current_session
 from server.services import sessions
 
@@ -28,6 +29,7 @@ class Login(MethodView):
     """Exchange email and password for a bearer token."""
 
     @blp.doc(security=[])
+    @refusals(401, 429)
     @blp.arguments(LoginSchema)
     @blp.response(200, LoginResultSchema)
     def post(self, credentials: dict[str, Any]) -> Any:
