@@ -1,11 +1,13 @@
-"""Every null the API answers stands where the OpenAPI document says null may stand.
+"""The OpenAPI document tells the truth about what the API answers.
 
-Reads every GET operation of the document as the admin (the known record for each path
-parameter) and a pull as the nurse's device, over an agency with a bit of everything
-(``world.py``), and walks each JSON body beside its documented schema. Schemathesis
-(``test_openapi_conformance.py``) checks the same on generated requests; this test reaches
-states generation does not make (a visit checked in without a GPS fix, an open review
-item, a draft module), on both databases, and names each field it saw null.
+Nulls: every GET operation of the document is read as the admin (the known record for each
+path parameter), and a pull as the nurse's device, over an agency with a bit of everything
+(``world.py``); each JSON body is walked beside its documented schema, and every null must
+stand where the document allows null. Schemathesis (``test_openapi_conformance.py``)
+checks the same on generated requests; this test reaches states generation does not make
+(a visit checked in without a GPS fix, an open review item, a draft module), on both
+databases, and names each field it must see null. Then: X-Pagination is documented as the
+JSON it holds, and every refusal as the one error shape, with no catch-all ``default``.
 """
 
 from __future__ import annotations
@@ -143,3 +145,31 @@ def test_paginated_lists_document_x_pagination_as_the_json_it_holds(
     assert metadata["total"] == 2 and metadata["total_pages"] == 2
     assert {key: schema["properties"][key]["type"] for key in metadata} == dict.fromkeys(
         metadata, "integer")
+
+
+def _responses(spec: Spec) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method != "parameters":
+                yield f"{method.upper()} {path}", method, operation
+
+
+def test_every_refusal_is_documented_in_the_one_error_shape(client: FlaskClient) -> None:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    refusals = {label: {status: response for status, response in operation["responses"].items()
+                        if status == "default" or int(status) >= 400}
+                for label, _method, operation in _responses(spec)}
+
+    assert {label for label, found in refusals.items() if "default" in found} == set()
+    shapes = {spec["components"]["responses"][response["$ref"].rsplit("/", 1)[-1]]["content"][
+        "application/json"]["schema"]["$ref"] for found in refusals.values()
+        for response in found.values()}
+    assert shapes == {"#/components/schemas/Error"}
+    staff = {label for label, _method, operation in _responses(spec)
+             if operation.get("security") is None}
+    assert {label for label in staff if "401" not in refusals[label]} == set()
+    assert {label for label in refusals if "{" in label and "404" not in refusals[label]} == set()
+    assert {"401", "429"} <= set(refusals["POST /api/v1/auth/login"])
+    assert {"409", "428"} <= set(refusals["PATCH /api/v1/visits/{entity_id}"])
+    assert "403" not in refusals["GET /api/v1/auth/me"]  # every role may ask who it is
+    assert {"403", "410"} <= set(refusals["GET /api/v1/sync/pull"])
