@@ -58,8 +58,9 @@ class BulkAssignSchema(BaseSchema):
 class AssignedVisitSchema(VisitSchema):
     """A visit after (un)assignment, with the override that allowed it, if any."""
 
-    occurrence_at = fields.AwareDateTime(dump_only=True)
-    assignment_override = fields.String(dump_only=True)
+    occurrence_at = fields.AwareDateTime(dump_only=True, allow_none=True, metadata={
+        "description": "The order occurrence it stands for (null: a visit made by hand)"})
+    assignment_override = fields.String(dump_only=True, allow_none=True)
 
 
 class BulkResultSchema(BaseSchema):

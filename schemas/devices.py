@@ -87,12 +87,12 @@ class DeviceSchema(BaseSchema):
         metadata={"description": "1.1: pulls sealed to the device; 1: plain (re-enroll it)"})
     status = fields.String(dump_only=True)
     enrolled_at = fields.AwareDateTime(dump_only=True)
-    last_seen_at = fields.AwareDateTime(dump_only=True)
-    last_push_at = fields.AwareDateTime(dump_only=True)
-    last_pull_at = fields.AwareDateTime(dump_only=True)
-    retired_at = fields.AwareDateTime(dump_only=True)
-    revoked_at = fields.AwareDateTime(dump_only=True)
-    wipe_delivered_at = fields.AwareDateTime(dump_only=True)
+    last_seen_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    last_push_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    last_pull_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    retired_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    revoked_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    wipe_delivered_at = fields.AwareDateTime(dump_only=True, allow_none=True)
 
 
 class DeviceQuerySchema(BaseSchema):

@@ -16,8 +16,8 @@ from schemas.review import ReviewItemBriefSchema
 from schemas.visits import VisitSchema
 
 
-def _reported(attribute: str) -> fields.String:
-    return fields.String(attribute=attribute, dump_only=True,
+def _reported(attribute: str, allow_none: bool = False) -> fields.String:
+    return fields.String(attribute=attribute, dump_only=True, allow_none=allow_none,
                          metadata={"description": "As the device reported it (with offset)"})
 
 
@@ -44,12 +44,13 @@ class VisitEventRecordSchema(_ProvenanceSchema):
     kind = fields.String(dump_only=True)
     at = fields.AwareDateTime(dump_only=True)
     at_reported = _reported("at_text")
-    latitude = fields.Float(dump_only=True)
-    longitude = fields.Float(dump_only=True)
-    accuracy_m = fields.Float(dump_only=True)
-    evv_status = fields.String(dump_only=True)
-    evv_distance_m = fields.Float(dump_only=True)
-    evv_location_id = fields.UUID(dump_only=True)
+    # Null on events without a position (a signature, a missed report) or an EVV check.
+    latitude = fields.Float(dump_only=True, allow_none=True)
+    longitude = fields.Float(dump_only=True, allow_none=True)
+    accuracy_m = fields.Float(dump_only=True, allow_none=True)
+    evv_status = fields.String(dump_only=True, allow_none=True)
+    evv_distance_m = fields.Float(dump_only=True, allow_none=True)
+    evv_location_id = fields.UUID(dump_only=True, allow_none=True)
     details = fields.Dict(dump_only=True)
 
 
@@ -58,7 +59,8 @@ class VitalSignRecordSchema(_ProvenanceSchema):
 
     patient_id = fields.UUID(dump_only=True)
     code = fields.String(dump_only=True)
-    value = Quantity(dump_only=True)
+    value = Quantity(dump_only=True, allow_none=True,
+                     metadata={"description": "Null when the sign has components"})
     components = fields.List(fields.Dict(), dump_only=True)
     unit = fields.String(dump_only=True)
     taken_at = fields.AwareDateTime(dump_only=True)
@@ -69,7 +71,7 @@ class InfusionRecordSchema(_ProvenanceSchema):
     """One administration: drug and lot, access, pump, times and outcome."""
 
     patient_id = fields.UUID(dump_only=True)
-    order_id = fields.UUID(dump_only=True)
+    order_id = fields.UUID(dump_only=True, allow_none=True)
     medication = fields.String(dump_only=True)
     dose = Quantity(dump_only=True)
     dose_unit = fields.String(dump_only=True)
@@ -77,17 +79,18 @@ class InfusionRecordSchema(_ProvenanceSchema):
     lot_number = fields.String(dump_only=True)
     lot_expiry = fields.Date(dump_only=True)
     access = fields.Dict(dump_only=True)
-    pump_serial = fields.String(dump_only=True)
-    pump_id = fields.UUID(dump_only=True)
-    programmed_rate_ml_h = Quantity(dump_only=True)
-    vtbi_ml = Quantity(dump_only=True)
+    pump_serial = fields.String(dump_only=True, allow_none=True)
+    pump_id = fields.UUID(dump_only=True, allow_none=True)
+    programmed_rate_ml_h = Quantity(dump_only=True, allow_none=True)
+    vtbi_ml = Quantity(dump_only=True, allow_none=True)
     started_at = fields.AwareDateTime(dump_only=True)
     started_at_reported = _reported("started_at_text")
-    stopped_at = fields.AwareDateTime(dump_only=True)
-    stopped_at_reported = _reported("stopped_at_text")
-    volume_infused_ml = Quantity(dump_only=True)
+    # Null while the infusion runs.
+    stopped_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    stopped_at_reported = _reported("stopped_at_text", allow_none=True)
+    volume_infused_ml = Quantity(dump_only=True, allow_none=True)
     adverse_reaction = fields.Dict(dump_only=True)
-    notes = fields.String(dump_only=True)
+    notes = fields.String(dump_only=True, allow_none=True)
 
 
 class NoteRecordSchema(_ProvenanceSchema):
@@ -102,6 +105,11 @@ class AmendmentRecordSchema(_ProvenanceSchema):
     """A correction; ``target_type``/``target_id`` name the untouched original."""
 
     patient_id = fields.UUID(dump_only=True)
+    # A correction made by a person resolving a review item came from no device.
+    device_id = fields.UUID(dump_only=True, allow_none=True)
+    mutation_id = fields.UUID(dump_only=True, allow_none=True)
+    batch_id = fields.UUID(dump_only=True, allow_none=True)
+    seq = fields.Integer(dump_only=True, allow_none=True)
     target_type = fields.String(dump_only=True)
     target_id = fields.UUID(dump_only=True)
     reason = fields.String(dump_only=True)
@@ -121,10 +129,11 @@ class DocumentationSchema(BaseSchema):
 class VisitDetailSchema(VisitSchema):
     """One visit with its derived state, all its documentation and its review items."""
 
-    checked_in_at = fields.AwareDateTime(dump_only=True)
-    checked_out_at = fields.AwareDateTime(dump_only=True)
-    signed_at = fields.AwareDateTime(dump_only=True)
-    missed_reason = fields.String(dump_only=True)
+    # Null until the visit reaches that point (and missed_reason unless it was missed).
+    checked_in_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    checked_out_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    signed_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    missed_reason = fields.String(dump_only=True, allow_none=True)
     flags = fields.List(fields.String(), dump_only=True)
     documentation = fields.Nested(DocumentationSchema, dump_only=True)
     review_items = fields.List(fields.Nested(ReviewItemBriefSchema), dump_only=True)
@@ -140,10 +149,11 @@ class EvvVerificationSchema(BaseSchema):
 
     status = fields.String(dump_only=True, metadata={
         "description": "verified | exception | missing"})
-    distance_m = fields.Float(dump_only=True, metadata={
-        "description": "To the matched location, or the nearest one on an exception"})
-    matched_location_id = fields.UUID(dump_only=True)
-    matched_location_kind = fields.String(dump_only=True)
+    distance_m = fields.Float(dump_only=True, allow_none=True, metadata={
+        "description": "To the matched location, or the nearest one on an exception; "
+                       "null when the event is missing"})
+    matched_location_id = fields.UUID(dump_only=True, allow_none=True)
+    matched_location_kind = fields.String(dump_only=True, allow_none=True)
 
 
 class EvvChecksSchema(BaseSchema):
@@ -200,7 +210,8 @@ class PumpAssignmentRecordSchema(BaseSchema):
 
     patient_id = fields.UUID(dump_only=True)
     assigned_at = fields.AwareDateTime(dump_only=True)
-    unassigned_at = fields.AwareDateTime(dump_only=True)
+    unassigned_at = fields.AwareDateTime(dump_only=True, allow_none=True,
+                                         metadata={"description": "Null: she has it now"})
 
 
 class PumpAdministrationSchema(BaseSchema):
@@ -213,7 +224,7 @@ class PumpAdministrationSchema(BaseSchema):
     dose = Quantity(dump_only=True)
     dose_unit = fields.String(dump_only=True)
     started_at = fields.AwareDateTime(dump_only=True)
-    stopped_at = fields.AwareDateTime(dump_only=True)
+    stopped_at = fields.AwareDateTime(dump_only=True, allow_none=True)
     flags = fields.List(fields.String(), dump_only=True)
     entered_in_error = fields.Boolean(dump_only=True)
 

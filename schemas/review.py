@@ -22,20 +22,22 @@ class ReviewItemSchema(BaseSchema):
     severity = fields.String(dump_only=True)
     status = fields.String(dump_only=True)
     summary = fields.String(dump_only=True)
-    patient_id = fields.UUID(dump_only=True)
-    visit_id = fields.UUID(dump_only=True)
-    device_id = fields.UUID(dump_only=True)
-    mutation_id = fields.UUID(dump_only=True)
-    record_id = fields.UUID(dump_only=True, metadata={
+    # Null when the item is not about one (an alert about a silent device names no visit).
+    patient_id = fields.UUID(dump_only=True, allow_none=True)
+    visit_id = fields.UUID(dump_only=True, allow_none=True)
+    device_id = fields.UUID(dump_only=True, allow_none=True)
+    mutation_id = fields.UUID(dump_only=True, allow_none=True)
+    record_id = fields.UUID(dump_only=True, allow_none=True, metadata={
         "description": "The document (event, vitals, infusion, note, amendment) it is about"})
     details = fields.Dict(dump_only=True, metadata={"description": "The evidence"})
     allowed_resolutions = fields.List(fields.String(), dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)
-    resolved_at = fields.AwareDateTime(dump_only=True)
-    resolved_by = fields.UUID(dump_only=True)
-    resolution = fields.String(dump_only=True, metadata={
+    # Null while the item is open.
+    resolved_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    resolved_by = fields.UUID(dump_only=True, allow_none=True)
+    resolution = fields.String(dump_only=True, allow_none=True, metadata={
         "description": "How it was resolved (null when the system closed it)"})
-    resolution_comment = fields.String(dump_only=True)
+    resolution_comment = fields.String(dump_only=True, allow_none=True)
 
 
 class ReviewItemBriefSchema(BaseSchema):
@@ -46,7 +48,8 @@ class ReviewItemBriefSchema(BaseSchema):
     severity = fields.String(dump_only=True)
     status = fields.String(dump_only=True)
     summary = fields.String(dump_only=True)
-    record_id = fields.Function(lambda item: item.details.get("record_id"), dump_only=True)
+    record_id = fields.Function(lambda item: item.details.get("record_id"), dump_only=True,
+                                allow_none=True)
 
 
 class ReviewItemQuerySchema(BaseSchema):

@@ -51,7 +51,8 @@ class ResultSchema(BaseSchema):
     id = fields.Raw(dump_only=True)
     status = fields.String(dump_only=True, validate=validate.OneOf(OUTCOMES))
     outcome = fields.String(
-        dump_only=True, metadata={"description": "For duplicates: the original outcome"})
+        dump_only=True, allow_none=True,
+        metadata={"description": "For duplicates: the original outcome (null if unknown)"})
     version = fields.Integer(dump_only=True)
     review_item_id = fields.String(dump_only=True, metadata={"format": "uuid"})
     errors = fields.Dict(dump_only=True)

@@ -135,8 +135,8 @@ class ModuleSchema(BaseSchema):
     due_rule = fields.Nested(DueRuleSchema, load_default=None, allow_none=True)
     required = fields.Boolean(load_default=False)
     created_at = fields.DateTime(dump_only=True)
-    published_at = fields.DateTime(dump_only=True)
-    retired_at = fields.DateTime(dump_only=True)
+    published_at = fields.DateTime(dump_only=True, allow_none=True)
+    retired_at = fields.DateTime(dump_only=True, allow_none=True)
     revision = fields.Integer(dump_only=True,
                               metadata={"description": "Send as If-Match to edit a draft"})
 

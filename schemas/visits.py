@@ -29,7 +29,7 @@ class VisitSchema(BaseSchema):
     scheduled_start = UTCDateTime(required=True)
     scheduled_end = UTCDateTime(required=True)
     status = fields.String(dump_only=True)
-    cancel_reason = fields.String(dump_only=True)
+    cancel_reason = fields.String(dump_only=True, allow_none=True)
     version = fields.Integer(dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)
     updated_at = fields.AwareDateTime(dump_only=True)

@@ -30,6 +30,8 @@ class InfusyncApi(Api):  # type: ignore[misc]
     """flask-smorest's Api, documenting and using infusync's one error shape."""
 
     ERROR_SCHEMA = ErrorSchema
+    # No catch-all: each operation lists the statuses it may answer (server/api/refusals.py).
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def _register_error_handlers(self) -> None:
         """Errors are handled by ``server.errors``, registered by the app factory."""

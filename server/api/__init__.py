@@ -34,5 +34,8 @@ def register(api: Api) -> None:
     api.spec.components.security_scheme(
         "deviceToken", {"type": "http", "scheme": "bearer", "description": "Device token"}
     )
+    # Every operation needs a staff token unless its own ``security`` says otherwise
+    # (login and enrollment: none; the sync routes: a device token).
+    api.spec.options["security"] = [{"bearerAuth": []}]
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")

@@ -20,6 +20,7 @@ from server.api.guards import (
     token_policy,
 )
 from server.api.mfa_settings import mfa_settings
+from server.api.refusals import refusals
 from server.extensions import current_session
 from server.services import password_change, sessions
 from server.services.mfa import login as mfa_login
@@ -33,6 +34,7 @@ class Login(MethodView):
     """Exchange email and password for a bearer token."""
 
     @blp.doc(security=[])
+    @refusals(401, 429)
     @blp.arguments(LoginSchema)
     @blp.response(200, LoginResultSchema)
     def post(self, credentials: dict[str, Any]) -> Any:

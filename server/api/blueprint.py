@@ -9,10 +9,12 @@ from typing import Any, TypeVar
 
 import flask_smorest
 from flask import Request
+from flask_smorest.pagination import PaginationMetadataSchema
 from marshmallow import Schema
 from webargs.flaskparser import FlaskParser
 
 from server.api.query_strings import StrictQueryMixin
+from server.api.refusals import RefusalsMixin
 
 F = TypeVar("F", bound=Callable[..., Any])
 SchemaArg = type[Schema] | Schema
@@ -82,8 +84,20 @@ class TypedBlueprint(flask_smorest.Blueprint):  # type: ignore[misc]
         return registered
 
 
-class Blueprint(StrictQueryMixin, TypedBlueprint):
-    """A flask-smorest Blueprint whose body parsing never turns bad JSON into a 500, and
-    whose query strings refuse parameters the route does not know (``query_strings``)."""
+class Blueprint(StrictQueryMixin, RefusalsMixin, TypedBlueprint):
+    """A flask-smorest Blueprint whose body parsing never turns bad JSON into a 500, whose
+    query strings refuse parameters the route does not know (``query_strings``), and whose
+    routes document the refusals their kind implies (``refusals``)."""
 
     ARGUMENTS_PARSER = BodyParser()
+
+    def _document_pagination_metadata(self, spec: Any, resp_doc: dict[str, Any]) -> None:
+        """X-Pagination carries JSON: say so (flask-smorest's hook for this).
+
+        flask-smorest documents it with a bare object ``schema``, which OpenAPI 3 reads as
+        the ``simple`` style (``total,8,page,1``), not the JSON text the header holds.
+        """
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = {
+            "description": "Pagination metadata, as JSON",
+            "content": {"application/json": {"schema": PaginationMetadataSchema}},
+        }

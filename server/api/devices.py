@@ -21,6 +21,7 @@ from server.api import sync_settings, throttle_settings
 from server.api.access import access_for
 from server.api.blueprint import Blueprint
 from server.api.guards import STAFF_WRITERS, request_actor, roles_required
+from server.api.refusals import refusals
 from server.extensions import current_session
 from server.models import DeviceStatus
 from server.services import devices
@@ -33,6 +34,7 @@ class EnrollmentCodes(MethodView):
     """One-time codes that enroll a nurse's device."""
 
     @roles_required(*STAFF_WRITERS)
+    @refusals(422)  # not an active nurse
     @blp.response(201, EnrollmentCodeSchema)
     def post(self, user_id: uuid.UUID) -> Any:
         """Issue a code for a nurse (valid 15 minutes, single use)."""
@@ -46,6 +48,7 @@ class Enroll(MethodView):
     """A device enrolls itself with a code."""
 
     @blp.doc(security=[])
+    @refusals(401, 403)  # the code is unknown, used or expired; the nurse is disabled
     @blp.arguments(EnrollSchema)
     @blp.response(201, EnrollmentSchema)
     def post(self, data: dict[str, Any]) -> Any:
@@ -76,6 +79,7 @@ class Devices(MethodView):
 def _status_route(status: DeviceStatus, summary: str) -> type[MethodView]:
     class StatusChange(MethodView):
         @roles_required(*STAFF_WRITERS)
+        @refusals(409)  # already revoked
         @blp.response(200, DeviceSchema)
         @blp.doc(summary=summary)
         def post(self, device_id: uuid.UUID) -> Any:

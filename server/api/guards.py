@@ -10,12 +10,13 @@ import functools
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import current_app, g, request
 
 from server import clock
 from server.api import throttle_settings
+from server.api.refusals import refusals
 from server.audit import Actor
 from server.errors import Forbidden, Unauthorized
 from server.extensions import current_session
@@ -64,7 +65,8 @@ def current_token() -> AuthToken:
 
 
 def roles_required(*roles: Role) -> Callable[[F], F]:
-    """Authenticate the request and allow it only for ``roles`` (all roles when empty)."""
+    """Authenticate the request and allow it only for ``roles`` (all roles when empty);
+    the OpenAPI document says so (401, and 403 when some roles are refused)."""
 
     def decorate(view: F) -> F:
         @functools.wraps(view)
@@ -76,7 +78,8 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
                 raise Forbidden(f"The {row.user.role.value} role may not do this.")
             return view(*args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+        refused = (401, 403) if roles else (401,)
+        return refusals(*refused)(cast(F, wrapper))
 
     return decorate
 

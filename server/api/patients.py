@@ -42,4 +42,5 @@ register_crud(blp, Resource(
     readers=PATIENT_READERS,
     writers=STAFF_WRITERS,
     scope=_scope,
+    create_refusals=(409,),  # a unique key (e-mail, MRN, serial) already taken
 ))

@@ -31,6 +31,7 @@ register_crud(blp, Resource(
     readers=PATIENT_READERS,
     writers=STAFF_WRITERS,
     scope=scope.pump_condition,
+    create_refusals=(409,),  # a unique key (e-mail, MRN, serial) already taken
 ))
 
 

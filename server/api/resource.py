@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement
 from server.api.access import access_for, expected_version
 from server.api.blueprint import Blueprint
 from server.api.guards import roles_required
+from server.api.refusals import refusals
 from server.extensions import current_session
 from server.models import Role, User
 
@@ -42,6 +43,10 @@ class Resource:
     scope: Scope | None = None
     # GET one may answer more than the list (a visit with all its documentation).
     detail_schema: type[Schema] | None = None
+    # Statuses only the service knows (documented): 409 for a unique key on create; a
+    # PATCH is 409 on a stale version, and 428 where the version is required.
+    create_refusals: tuple[int, ...] = ()
+    patch_refusals: tuple[int, ...] = (409,)
 
 
 def register_crud(blp: Blueprint, res: Resource) -> None:
@@ -66,6 +71,7 @@ def _collection_view(blp: Blueprint, res: Resource) -> type[MethodView]:
             return page.items
 
         @roles_required(*res.writers)
+        @refusals(*res.create_refusals)
         @blp.arguments(res.schema)
         @blp.response(201, res.schema)
         @blp.doc(summary=f"Create a {res.noun}")
@@ -88,6 +94,7 @@ def _item_view(blp: Blueprint, res: Resource) -> type[MethodView]:
             return res.get(current_session(), entity_id, access_for(res.scope))
 
         @roles_required(*res.writers)
+        @refusals(*res.patch_refusals)
         @blp.arguments(res.update_schema(partial=True))
         @blp.response(200, res.schema)
         @blp.doc(summary=f"Change a {res.noun}; If-Match or version guards against lost "

@@ -16,6 +16,7 @@ from schemas.review import (
 from server.api.access import access_for
 from server.api.blueprint import Blueprint
 from server.api.guards import roles_required
+from server.api.refusals import refusals
 from server.extensions import current_session
 from server.models import Role
 from server.services import review
@@ -69,6 +70,7 @@ class ResolveItem(MethodView):
     """A person's decision."""
 
     @roles_required(*REVIEWERS)
+    @refusals(409)
     @blp.arguments(ResolveSchema)
     @blp.response(200, ReviewItemSchema)
     @blp.doc(summary="Resolve an open item as one of its allowed_resolutions (409 when it "

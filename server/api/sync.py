@@ -20,6 +20,7 @@ from server import clock
 from server.api import sync_settings
 from server.api.blueprint import Blueprint
 from server.api.guards import bearer_token, request_actor
+from server.api.refusals import refusals
 from server.extensions import current_session
 from server.models import Device
 from server.services import devices, server_keys
@@ -43,6 +44,8 @@ class Push(MethodView):
     """Deliver a sealed, signed batch of mutations."""
 
     @blp.doc(security=[{"deviceToken": []}])
+    # 401 token, 403 device retired or revoked, 409 batch id reused, 422 batch not valid
+    @refusals(401, 403, 409, 422)
     @blp.arguments(PushSchema, error_status_code=400)
     @blp.response(200, PushResultSchema)
     def post(self, body: dict[str, Any]) -> Any:
@@ -90,6 +93,7 @@ class Pull(MethodView):
     """Fetch the changes to this device's scope since its cursor."""
 
     @blp.doc(security=[{"deviceToken": []}])
+    @refusals(400, 401, 403, 410)  # 400 a cursor not valid, 410 one compacted away
     @blp.arguments(PullQuerySchema, location="query")
     @blp.alt_response(200, schema=PullSchema, description=(
         "Signed: see Infusync-Signature. For a device enrolled with an hpke_key (protocol "

@@ -21,6 +21,7 @@ from server import clock
 from server.api.access import access_for
 from server.api.blueprint import Blueprint
 from server.api.guards import roles_required
+from server.api.refusals import refusals
 from server.errors import Invalid
 from server.extensions import current_session
 from server.models import Role
@@ -31,6 +32,8 @@ blp = Blueprint("training", __name__, url_prefix="/training",
                 description="Training modules, assets and status")
 
 WRITERS = (Role.ADMIN, Role.TRAINING_LEAD)
+# The status report as CSV: a header row, then a row per nurse and module.
+CSV = {"schema": {"type": "string"}, "content_type": "text/csv", "success": True}
 READERS = (Role.ADMIN, Role.TRAINING_LEAD, Role.COORDINATOR, Role.QC)
 
 
@@ -77,6 +80,7 @@ class Module(MethodView):
         return training.get_module(current_session(), module_id)
 
     @roles_required(*WRITERS)
+    @refusals(409)
     @blp.arguments(ModuleUpdateSchema)
     @blp.response(200, ModuleSchema)
     @blp.doc(summary="Edit a draft (409 module_immutable for a published version; "
@@ -91,6 +95,7 @@ class Versions(MethodView):
     """Start the next version of a published module."""
 
     @roles_required(*WRITERS)
+    @refusals(409)
     @blp.response(201, ModuleSchema)
     @blp.doc(summary="New draft copied from this version, same lineage")
     def post(self, module_id: uuid.UUID) -> Any:
@@ -102,6 +107,7 @@ class Publish(MethodView):
     """Freeze a draft as the next version."""
 
     @roles_required(*WRITERS)
+    @refusals(409, 422)
     @blp.response(200, ModuleSchema)
     @blp.doc(summary="Publish a complete draft (422 lists what is missing)")
     def post(self, module_id: uuid.UUID) -> Any:
@@ -114,6 +120,7 @@ class Retire(MethodView):
     """Take a published version off every device."""
 
     @roles_required(*WRITERS)
+    @refusals(409)
     @blp.response(200, ModuleSchema)
     @blp.doc(summary="Retire a published version")
     def post(self, module_id: uuid.UUID) -> Any:
@@ -125,6 +132,7 @@ class Assets(MethodView):
     """Attachments: raw bytes in, SHA-256 out."""
 
     @roles_required(*WRITERS)
+    @refusals(413, 415, 422)  # too large, not PNG/JPEG/PDF, empty
     @blp.response(201, AssetSchema)
     @blp.alt_response(200, schema=AssetSchema, description="Already stored")
     @blp.doc(summary="Upload a PNG, JPEG or PDF (raw body with its Content-Type)",
@@ -160,6 +168,7 @@ class Status(MethodView):
     @roles_required(*READERS)
     @blp.arguments(StatusQuerySchema, location="query")
     @blp.response(200, StatusSchema(many=True))
+    @blp.alt_response(200, **CSV, description="JSON, or CSV with format=csv")
     @blp.doc(summary="Training status per nurse and module (format=csv for the surveyor)")
     def get(self, filters: dict[str, Any]) -> Any:
         return _report(filters, filters.pop("format") == "csv")
@@ -171,6 +180,7 @@ class StatusCsv(MethodView):
 
     @roles_required(*READERS)
     @blp.arguments(StatusQuerySchema, location="query")
+    @blp.alt_response(200, **CSV, description="CSV")
     @blp.doc(summary="Training status as CSV")
     def get(self, filters: dict[str, Any]) -> Any:
         filters.pop("format", None)

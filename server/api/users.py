@@ -21,4 +21,5 @@ register_crud(blp, Resource(
     update=users.update_user,
     readers=(Role.ADMIN,),
     writers=(Role.ADMIN,),
+    create_refusals=(409,),  # a unique key (e-mail, MRN, serial) already taken
 ))

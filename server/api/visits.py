@@ -22,6 +22,7 @@ from server import clock
 from server.api.access import access_for, expected_version
 from server.api.blueprint import Blueprint
 from server.api.guards import PATIENT_READERS, STAFF_WRITERS, roles_required
+from server.api.refusals import refusals
 from server.api.resource import Resource, register_crud
 from server.extensions import current_session
 from server.services import assignment, candidates, scope, visit_record, visits
@@ -41,6 +42,7 @@ register_crud(blp, Resource(
     writers=STAFF_WRITERS,
     scope=scope.visit_condition,
     detail_schema=VisitDetailSchema,
+    patch_refusals=(409, 428),
 ))
 
 
@@ -61,6 +63,7 @@ class VisitAssign(MethodView):
     """Give a visit to a nurse."""
 
     @roles_required(*STAFF_WRITERS)
+    @refusals(409, 428)
     @blp.arguments(AssignSchema)
     @blp.response(200, AssignedVisitSchema)
     @blp.doc(summary="Assign a nurse; If-Match or version required. 409 not_eligible lists "
@@ -78,6 +81,7 @@ class VisitUnassign(MethodView):
     """Take a visit back from its nurse."""
 
     @roles_required(*STAFF_WRITERS)
+    @refusals(409, 428)
     @blp.arguments(UnassignSchema)
     @blp.response(200, AssignedVisitSchema)
     @blp.doc(summary="Unassign a visit that is not started; If-Match or version required")
