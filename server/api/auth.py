@@ -80,6 +80,7 @@ class Password(MethodView):
     """Change one's own password."""
 
     @roles_required()
+    @refusals(429)
     @blp.arguments(PasswordChangeSchema)
     @blp.response(204)
     def post(self, data: dict[str, Any]) -> None:

@@ -23,6 +23,7 @@ from server import clock
 from server.api.blueprint import Blueprint
 from server.api.guards import current_user, request_actor, roles_required, token_policy
 from server.api.mfa_settings import mfa_settings
+from server.api.refusals import refusals
 from server.extensions import current_session
 from server.models import Role
 from server.services.mfa import login, reset
@@ -36,6 +37,7 @@ class LoginMfa(MethodView):
     """Finish a login held at the second factor."""
 
     @blp.doc(security=[])
+    @refusals(401, 429)
     @blp.arguments(MfaCodeSchema)
     @blp.response(200, LoginResultSchema)
     def post(self, body: dict[str, Any]) -> Any:
@@ -49,6 +51,7 @@ class MfaStart(MethodView):
     """Set up a second factor from a session, voluntarily."""
 
     @roles_required()
+    @refusals(403, 409, 429)
     @blp.arguments(MfaPasswordSchema)
     @blp.response(200, MfaHeldSchema)
     def post(self, body: dict[str, Any]) -> Any:
@@ -63,6 +66,7 @@ class MfaEnroll(MethodView):
     """A new TOTP secret for the holder of an enrollment mfa_token."""
 
     @blp.doc(security=[])
+    @refusals(401, 409)
     @blp.arguments(MfaTokenSchema)
     @blp.response(200, MfaEnrollmentSchema)
     def post(self, body: dict[str, Any]) -> Any:
@@ -76,6 +80,7 @@ class MfaConfirm(MethodView):
     """Activate the new secret with its first code; finishes the login."""
 
     @blp.doc(security=[])
+    @refusals(401, 409, 429)
     @blp.arguments(MfaCodeSchema)
     @blp.response(200, MfaConfirmedSchema)
     def post(self, body: dict[str, Any]) -> Any:
