@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
@@ -28,14 +28,60 @@ from server.models import (
     Visit,
     VisitStatus,
 )
+from server.services import kept_visits
+from server.services.documented import documentation_on
+from server.services.kept_visits import CANCEL, REINSTATE, RESHAPE, Held
 from server.services.occurrences import is_occurrence, local_start, occurrences
 
-# Visits nobody has started or documented: the generator may cancel or reshape them.
+# Statuses of a visit nobody started: unless documented, the generator may cancel or
+# reshape it.
 UNTOUCHED = (VisitStatus.SCHEDULED, VisitStatus.LATE_UNKNOWN)
 REASON_ORDER_INACTIVE = "Order is {status}; visits generated from it were cancelled."
 REASON_DISCHARGED = "Patient discharged; future visits were cancelled."
 REASON_SCHEDULE_CHANGED = "Order schedule changed; this occurrence no longer exists."
 _CHUNK = 500
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Why the generator cancels visits: the review item's ``change`` and ``cause``, and
+    the ``cancel_reason`` an undocumented visit gets."""
+
+    change: str
+    cause: str
+    reason: str
+
+
+DISCHARGED = Stop("patient_discharged", "the patient was discharged", REASON_DISCHARGED)
+SCHEDULE_CHANGED = Stop("schedule_changed", "the order's schedule no longer has this "
+                        "occurrence", REASON_SCHEDULE_CHANGED)
+
+
+@dataclass
+class _Run:
+    """One pass of the generator: its clock, the documentation on the future visits it
+    read (``services/documented``), what it did and what it held back."""
+
+    now: datetime
+    documented: dict[uuid.UUID, set[str]]
+    counts: dict[str, int] = field(default_factory=lambda: {
+        "created": 0, "cancelled": 0, "updated": 0, "reinstated": 0, "kept": 0})
+    held: list[Held] = field(default_factory=list)
+
+    def documentation(self, visit: Visit) -> tuple[str, ...]:
+        """What is documented on ``visit`` (empty: nothing)."""
+        kinds = set(self.documented.get(visit.id, ()))
+        kinds |= {"check_in"} if visit.checked_in_at is not None else set()
+        kinds |= {"sign"} if visit.signed_at is not None else set()
+        return tuple(sorted(kinds))
+
+    def hold(self, visit: Visit, action: str, change: str, cause: str,
+             would_set: dict[str, Any]) -> None:
+        """Leave a documented future visit as it is, for a review item instead."""
+        self.held.append(Held(visit, change, action, cause, self.documentation(visit),
+                              would_set))
+        self.counts["kept"] += 1
 
 
 @dataclass(frozen=True)
@@ -67,10 +113,16 @@ def _location_id(order: TherapyOrder) -> uuid.UUID | None:
     return locations[0].id if locations else None
 
 
-def _untouched(visit: Visit, now: datetime) -> bool:
+def _untouched(run: _Run, visit: Visit) -> bool:
     """Future, not started, not documented: safe to cancel or reshape."""
-    return (visit.status in UNTOUCHED and visit.scheduled_start > now
-            and visit.checked_in_at is None and visit.signed_at is None)
+    return (visit.status in UNTOUCHED and visit.scheduled_start > run.now
+            and not run.documentation(visit))
+
+
+def _kept(run: _Run, visit: Visit) -> bool:
+    """Future, not cancelled, and documented: what an automatic change must hold back on."""
+    return (visit.status is not VisitStatus.CANCELLED and visit.scheduled_start > run.now
+            and bool(run.documentation(visit)))
 
 
 def _cancel(visit: Visit, reason: str) -> None:
@@ -78,9 +130,24 @@ def _cancel(visit: Visit, reason: str) -> None:
     visit.cancel_reason = reason
 
 
-def _chunks(ids: list[uuid.UUID]) -> Iterator[list[uuid.UUID]]:
+def _chunks(ids: list[T]) -> Iterator[list[T]]:
     for i in range(0, len(ids), _CHUNK):
         yield ids[i:i + _CHUNK]
+
+
+def _start(session: Session, now: datetime, visits: Iterable[Visit]) -> _Run:
+    """A run that knows the documentation on ``visits`` still ahead, one query per chunk."""
+    ahead = [visit.id for visit in visits if visit.scheduled_start > now]
+    documented: dict[uuid.UUID, set[str]] = {}
+    for chunk in _chunks(ahead):
+        documented.update(documentation_on(session, chunk))
+    return _Run(now, documented)
+
+
+def _finish(session: Session, run: _Run) -> None:
+    """Open the review items for what the run held back, a chunk at a time."""
+    for batch in _chunks(run.held):
+        kept_visits.open_items(session, batch, run.now)
 
 
 def _orders(session: Session, order_ids: Collection[uuid.UUID] | None,
@@ -113,87 +180,112 @@ def _existing(session: Session, order_ids: list[uuid.UUID], now: datetime,
     return found
 
 
-def _stop(visits: Iterable[Visit], now: datetime, reason: str) -> int:
-    count = 0
+def _stop(run: _Run, visits: Iterable[Visit], stop: Stop) -> None:
+    """Cancel the untouched visits; keep the documented ones, and say so."""
     for visit in visits:
-        if _untouched(visit, now):
-            _cancel(visit, reason)
-            count += 1
-    return count
+        if _untouched(run, visit):
+            _cancel(visit, stop.reason)
+            run.counts["cancelled"] += 1
+        elif _kept(run, visit):
+            run.hold(visit, CANCEL, stop.change, stop.cause,
+                     {"status": VisitStatus.CANCELLED.value, "cancel_reason": stop.reason})
 
 
-def _stop_reason(order: TherapyOrder) -> str | None:
+def _stop_reason(order: TherapyOrder) -> Stop | None:
     if order.patient.status is not PatientStatus.ACTIVE:
-        return REASON_DISCHARGED
+        return DISCHARGED
     if order.status is not OrderStatus.ACTIVE:
-        return REASON_ORDER_INACTIVE.format(status=order.status.value.replace("_", " "))
+        words = order.status.value.replace("_", " ")
+        return Stop(f"order_{order.status.value}", f"the order is {words}",
+                    REASON_ORDER_INACTIVE.format(status=words))
     return None
 
 
-def _follow(order: TherapyOrder, visit: Visit, location_id: uuid.UUID, reshape: bool,
-            counts: dict[str, int]) -> None:
-    """Bring back an occurrence the generator cancelled (say, during a hold); with
-    ``reshape``, give an untouched visit the order's new window length and location.
-
-    A visit a person moved (start no longer its occurrence) keeps its times.
-    """
+def _reinstate(run: _Run, order: TherapyOrder, visit: Visit, location_id: uuid.UUID) -> None:
+    """Bring back an occurrence the generator cancelled (say, during a hold) — unless
+    documentation arrived on it since: then it stays as it is, for a person."""
     assert visit.occurrence_at is not None
     end = visit.occurrence_at + timedelta(minutes=order.window_minutes)
-    if visit.status is VisitStatus.CANCELLED:
-        visit.status, visit.cancel_reason, visit.nurse_id = VisitStatus.SCHEDULED, None, None
-        visit.assignment_override = None
-        visit.scheduled_start, visit.scheduled_end = visit.occurrence_at, end
-        visit.service_location_id = location_id
-        counts["reinstated"] += 1
+    if run.documentation(visit):
+        run.hold(visit, REINSTATE, "order_resumed", "the order has this occurrence again",
+                 {"status": VisitStatus.SCHEDULED.value, "nurse_id": None,
+                  "scheduled_start": visit.occurrence_at.isoformat(),
+                  "scheduled_end": end.isoformat(), "service_location_id": str(location_id)})
         return
-    if not reshape:
-        return
-    changed = False
+    visit.status, visit.cancel_reason, visit.nurse_id = VisitStatus.SCHEDULED, None, None
+    visit.assignment_override = None
+    visit.scheduled_start, visit.scheduled_end = visit.occurrence_at, end
+    visit.service_location_id = location_id
+    run.counts["reinstated"] += 1
+
+
+def _reshape(run: _Run, order: TherapyOrder, visit: Visit, location_id: uuid.UUID) -> None:
+    """Give an untouched visit the order's new window length and location; a documented
+    one keeps its own. A visit a person moved (start no longer its occurrence) keeps its
+    times."""
+    assert visit.occurrence_at is not None
+    end = visit.occurrence_at + timedelta(minutes=order.window_minutes)
+    changes: dict[str, Any] = {}
     if visit.scheduled_start == visit.occurrence_at and visit.scheduled_end != end:
-        visit.scheduled_end, changed = end, True
+        changes["scheduled_end"] = end
     if visit.service_location_id != location_id:
-        visit.service_location_id, changed = location_id, True
-    counts["updated"] += changed
+        changes["service_location_id"] = location_id
+    if changes and _untouched(run, visit):
+        for name, value in changes.items():
+            setattr(visit, name, value)
+        run.counts["updated"] += 1
+    elif changes and _kept(run, visit):
+        run.hold(visit, RESHAPE, "order_reshaped",
+                 "the order's window length or location changed",
+                 {name: value.isoformat() if isinstance(value, datetime) else str(value)
+                  for name, value in changes.items()})
 
 
-def _served_days(order: TherapyOrder, visits: list[Visit], now: datetime,
+def _served_days(run: _Run, order: TherapyOrder, visits: list[Visit],
                  zone: ZoneInfo) -> set[date]:
     """Local days a day-based order already has a started or documented visit on: a
     schedule change must not add a second dose that day."""
     if order.frequency_kind is FrequencyKind.EVERY_N_HOURS:
         return set()
     return {v.scheduled_start.astimezone(zone).date() for v in visits
-            if v.status is not VisitStatus.CANCELLED and not _untouched(v, now)}
+            if v.status is not VisitStatus.CANCELLED and not _untouched(run, v)}
 
 
-def _sync_order(session: Session, order: TherapyOrder, visits: list[Visit], now: datetime,
-                last_day: date, zone: ZoneInfo, reshape: bool, counts: dict[str, int]) -> None:
-    reason = _stop_reason(order)
+def _follow(run: _Run, order: TherapyOrder, visit: Visit, location_id: uuid.UUID,
+            current: bool, reshape: bool) -> None:
+    """One existing occurrence after an order change: stopped, brought back or reshaped."""
+    if not current:
+        _stop(run, [visit], SCHEDULE_CHANGED)
+    elif visit.status is VisitStatus.CANCELLED:
+        if visit.scheduled_start > run.now and _generated_reason(visit.cancel_reason):
+            _reinstate(run, order, visit, location_id)
+    elif reshape:
+        _reshape(run, order, visit, location_id)
+
+
+def _sync_order(session: Session, run: _Run, order: TherapyOrder, visits: list[Visit],
+                last_day: date, zone: ZoneInfo, reshape: bool) -> None:
+    stop = _stop_reason(order)
     location_id = _location_id(order)
-    if reason is not None or location_id is None:
-        counts["cancelled"] += _stop(visits, now, reason or REASON_SCHEDULE_CHANGED)
+    if stop is not None or location_id is None:
+        _stop(run, visits, stop or SCHEDULE_CHANGED)
         return
-    wanted = occurrences(order, now, last_day, zone)
+    wanted = occurrences(order, run.now, last_day, zone)
     wanted_set = set(wanted)
-    served = _served_days(order, visits, now, zone)
+    served = _served_days(run, order, visits, zone)
     by_occurrence = {v.occurrence_at: v for v in visits if v.occurrence_at is not None}
     for visit in by_occurrence.values():
         assert visit.occurrence_at is not None
         current = visit.occurrence_at in wanted_set or (
             visit.occurrence_at.astimezone(zone).date() > last_day
             and is_occurrence(order, visit.occurrence_at, zone))
-        revivable = (visit.status is VisitStatus.CANCELLED and visit.scheduled_start > now
-                     and _generated_reason(visit.cancel_reason))
-        if current and (_untouched(visit, now) or revivable):
-            _follow(order, visit, location_id, reshape, counts)
-        elif not current:
-            counts["cancelled"] += _stop([visit], now, REASON_SCHEDULE_CHANGED)
+        _follow(run, order, visit, location_id, current, reshape)
     new = [Visit(patient_id=order.patient_id, order_id=order.id, occurrence_at=start,
                  nurse_id=None, service_location_id=location_id, scheduled_start=start,
                  scheduled_end=start + timedelta(minutes=order.window_minutes))
            for start in wanted
            if start not in by_occurrence and start.astimezone(zone).date() not in served]
-    counts["created"] += _insert(session, new)
+    run.counts["created"] += _insert(session, new)
 
 
 def _insert(session: Session, visits: list[Visit]) -> int:
@@ -232,17 +324,20 @@ def extend_horizon(session: Session, now: datetime, horizon_days: int, zone: Zon
     Active orders of active patients get one visit per occurrence (new ones unassigned);
     other orders, and occurrences a schedule change removed, lose their future untouched
     visits; ``reshape`` (an order just edited) also gives untouched visits its new window
-    length and location. Documented or started visits are never changed. Does not commit.
+    length and location. Started or documented visits (``services/documented``) are never
+    changed: each change held back on one opens a ``documented_visit_kept`` review item
+    (counted as ``kept``). Does not commit.
     """
-    counts = {"created": 0, "cancelled": 0, "updated": 0, "reinstated": 0}
     last_day = now.astimezone(zone).date() + timedelta(days=horizon_days)
     orders = _orders(session, order_ids, now)
     since = local_start(now.astimezone(zone).date(), time(0, 0), zone)
     existing = _existing(session, [order.id for order in orders], now, since)
+    run = _start(session, now, (visit for visits in existing.values() for visit in visits))
     for order in orders:
-        _sync_order(session, order, existing[order.id], now, last_day, zone, reshape, counts)
+        _sync_order(session, run, order, existing[order.id], last_day, zone, reshape)
+    _finish(session, run)
     session.flush()
-    return counts
+    return run.counts
 
 
 def refresh(session: Session, now: datetime, horizon: Horizon,
@@ -254,7 +349,12 @@ def refresh(session: Session, now: datetime, horizon: Horizon,
 
 def cancel_unordered_for_patient(session: Session, patient_id: uuid.UUID,
                                  now: datetime) -> int:
-    """Cancel a discharged patient's future untouched visits that no order produced."""
-    stmt = select(Visit).where(Visit.patient_id == patient_id, Visit.order_id.is_(None),
-                               Visit.status.in_(UNTOUCHED), Visit.scheduled_start > now)
-    return _stop(session.scalars(stmt), now, REASON_DISCHARGED)
+    """Cancel a discharged patient's future untouched visits that no order produced; a
+    documented one stays, with a review item."""
+    visits = list(session.scalars(select(Visit).where(
+        Visit.patient_id == patient_id, Visit.order_id.is_(None),
+        Visit.status != VisitStatus.CANCELLED, Visit.scheduled_start > now)))
+    run = _start(session, now, visits)
+    _stop(run, visits, DISCHARGED)
+    _finish(session, run)
+    return run.counts["cancelled"]
