@@ -26,7 +26,8 @@ never share a key:
 - ``documented_visit_kept``: ``documented_visit_kept:{visit_id}:{change}`` — once per
   visit and automatic change held back (``order_discontinued``, ``patient_discharged``,
   ``schedule_changed``, ...), however often generation runs again;
-- ``documented_visit_cancelled``: ``{kind}:{visit_id}`` — once per visit;
+- ``documented_visit_cancelled`` (a coordinator cancelled a documented visit by hand):
+  ``{kind}:{visit_id}`` — once per visit;
 - no key (``None``): never deduplicated, e.g. ``seq_gap``, whose check keeps one open item
   per device under the device's lock.
 

@@ -4,6 +4,10 @@ When an order stops or changes, or a patient is discharged, the generator cancel
 the future visits it reaches; a documented one (``services/documented``) it keeps as it
 is, and opens one ``documented_visit_kept`` review item per visit and change instead, so
 the note a nurse wrote on tomorrow's visit never hangs on a visit nobody looks at.
+
+A coordinator may still cancel a documented visit by hand (a person decided); that opens
+a ``documented_visit_cancelled`` item, so the documentation left on the cancelled visit is
+not silent either.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from server.models import ReviewItem, Visit
 from server.review_items import fact_key, open_item
 
 KIND = "documented_visit_kept"
+CANCELLED_BY_HAND = "documented_visit_cancelled"
 CANCEL, RESHAPE, REINSTATE = "cancel", "reshape", "reinstate"
 WOULD_HAVE = {
     CANCEL: "cancelled it",
@@ -76,3 +81,16 @@ def open_items(session: Session, batch: list[Held], now: datetime) -> int:
                             details=_details(held), known=known).new
     return opened
 
+
+
+def open_cancelled_by_hand(session: Session, visit: Visit, documentation: tuple[str, ...],
+                           now: datetime) -> None:
+    """The item for a documented visit a coordinator cancelled: once per visit."""
+    open_item(session, CANCELLED_BY_HAND,
+              f"A visit holding documentation ({', '.join(documentation)}) was cancelled by "
+              "hand; the documentation stays on the cancelled visit.",
+              dedupe_key=fact_key(CANCELLED_BY_HAND, visit.id), now=now,
+              patient_id=visit.patient_id, visit_id=visit.id,
+              details={"order_id": str(visit.order_id) if visit.order_id else None,
+                       "scheduled_start": visit.scheduled_start.isoformat(),
+                       "documentation": list(documentation)})

@@ -285,3 +285,21 @@ def test_documentation_is_read_in_one_statement_per_chunk_of_visits(app, clock, 
         finally:
             event.remove(engine, "before_cursor_execute", seen)
     assert len([s for s in statements if "visit_notes" in s]) == 1
+
+
+def test_a_coordinator_may_cancel_a_documented_visit_but_not_silently(
+        app, client, as_user, agency, enroll, rows, course):
+    phone = enroll("nurse_a")
+    assert phone.push([_note(phone, course[TOMORROW])]).status_code == 200
+    coordinator = as_user("coordinator")
+    for day in (TOMORROW, AFTER):
+        url = f"/api/v1/visits/{course[day]}"
+        version = client.get(url, headers=coordinator).get_json()["version"]
+        response = client.patch(url, headers=coordinator, json={
+            "status": "cancelled", "cancel_reason": "Patient in hospital", "version": version})
+        assert response.status_code == 200, response.get_json()
+        assert response.get_json()["status"] == "cancelled"
+    [item] = rows(ReviewItem, ReviewItem.kind == "documented_visit_cancelled")
+    assert (item.visit_id, item.status, item.details["documentation"]) == (
+        course[TOMORROW], ReviewStatus.OPEN, ["note"])
+    assert rows(ReviewItem, ReviewItem.kind == KEPT) == []
