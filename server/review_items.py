@@ -23,6 +23,11 @@ never share a key:
 - ``pump_pm_due``: ``pump_pm_due:{pump_id}:{due date}`` — once per pump and due date,
   whichever patient has the pump (the earlier read-back also matched the patient, so a pump
   moved to another patient before the same due date was flagged again);
+- ``documented_visit_kept``: ``documented_visit_kept:{visit_id}:{change}`` — once per
+  visit and automatic change held back (``order_discontinued``, ``patient_discharged``,
+  ``schedule_changed``, ...), however often generation runs again;
+- ``documented_visit_cancelled`` (a coordinator cancelled a documented visit by hand):
+  ``{kind}:{visit_id}`` — once per visit;
 - no key (``None``): never deduplicated, e.g. ``seq_gap``, whose check keeps one open item
   per device under the device's lock.
 
@@ -90,6 +95,10 @@ FINDINGS: dict[str, Finding] = {
     "visit_late_unknown": Finding(Severity.INFO, (ACCEPT,)),
     "silent_device": Finding(Severity.WARNING, (ACCEPT,)),
     "pump_pm_due": Finding(Severity.INFO, (ACCEPT,)),
+    # scheduling (services/visit_generation, services/visits): a documented visit the
+    # system kept instead of cancelling or moving it, or that a coordinator cancelled
+    "documented_visit_kept": Finding(Severity.WARNING, (ACCEPT,)),
+    "documented_visit_cancelled": Finding(Severity.WARNING, (ACCEPT,)),
 }
 # The missed-visits job's alerts: what they warned of is over once documentation arrives.
 CLOSED_BY_DOCUMENTATION = ("visit_missed", "visit_missed_unassigned", "visit_late_unknown")

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
@@ -28,14 +28,22 @@ from server.models import (
     Visit,
     VisitStatus,
 )
+from server.services import kept_visits
+from server.services.documented import documentation_on
+from server.services.existing_visits import (
+    DISCHARGED,
+    SCHEDULE_CHANGED,
+    UNTOUCHED,
+    Run,
+    follow,
+    stop,
+    stop_for,
+    untouched,
+)
 from server.services.occurrences import is_occurrence, local_start, occurrences
 
-# Visits nobody has started or documented: the generator may cancel or reshape them.
-UNTOUCHED = (VisitStatus.SCHEDULED, VisitStatus.LATE_UNKNOWN)
-REASON_ORDER_INACTIVE = "Order is {status}; visits generated from it were cancelled."
-REASON_DISCHARGED = "Patient discharged; future visits were cancelled."
-REASON_SCHEDULE_CHANGED = "Order schedule changed; this occurrence no longer exists."
 _CHUNK = 500
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -51,14 +59,6 @@ class Horizon:
         return cls(int(config["SCHEDULE_HORIZON_DAYS"]), ZoneInfo(str(config["AGENCY_TIMEZONE"])))
 
 
-def _generated_reason(reason: str | None) -> bool:
-    """Whether the generator (not a person) cancelled a visit with this reason."""
-    if reason is None:
-        return False
-    return reason in (REASON_DISCHARGED, REASON_SCHEDULE_CHANGED) or (
-        reason.startswith("Order is ") and reason.endswith("generated from it were cancelled."))
-
-
 def _location_id(order: TherapyOrder) -> uuid.UUID | None:
     """The order's location, else the patient's home, else any of the patient's."""
     if order.service_location_id is not None:
@@ -67,20 +67,24 @@ def _location_id(order: TherapyOrder) -> uuid.UUID | None:
     return locations[0].id if locations else None
 
 
-def _untouched(visit: Visit, now: datetime) -> bool:
-    """Future, not started, not documented: safe to cancel or reshape."""
-    return (visit.status in UNTOUCHED and visit.scheduled_start > now
-            and visit.checked_in_at is None and visit.signed_at is None)
-
-
-def _cancel(visit: Visit, reason: str) -> None:
-    visit.status = VisitStatus.CANCELLED
-    visit.cancel_reason = reason
-
-
-def _chunks(ids: list[uuid.UUID]) -> Iterator[list[uuid.UUID]]:
+def _chunks(ids: list[T]) -> Iterator[list[T]]:
     for i in range(0, len(ids), _CHUNK):
         yield ids[i:i + _CHUNK]
+
+
+def _start(session: Session, now: datetime, visits: Iterable[Visit]) -> Run:
+    """A run that knows the documentation on ``visits`` still ahead, one query per chunk."""
+    ahead = [visit.id for visit in visits if visit.scheduled_start > now]
+    documented: dict[uuid.UUID, set[str]] = {}
+    for chunk in _chunks(ahead):
+        documented.update(documentation_on(session, chunk))
+    return Run(now, documented)
+
+
+def _finish(session: Session, run: Run) -> None:
+    """Open the review items for what the run held back, a chunk at a time."""
+    for batch in _chunks(run.held):
+        kept_visits.open_items(session, batch, run.now)
 
 
 def _orders(session: Session, order_ids: Collection[uuid.UUID] | None,
@@ -113,87 +117,39 @@ def _existing(session: Session, order_ids: list[uuid.UUID], now: datetime,
     return found
 
 
-def _stop(visits: Iterable[Visit], now: datetime, reason: str) -> int:
-    count = 0
-    for visit in visits:
-        if _untouched(visit, now):
-            _cancel(visit, reason)
-            count += 1
-    return count
-
-
-def _stop_reason(order: TherapyOrder) -> str | None:
-    if order.patient.status is not PatientStatus.ACTIVE:
-        return REASON_DISCHARGED
-    if order.status is not OrderStatus.ACTIVE:
-        return REASON_ORDER_INACTIVE.format(status=order.status.value.replace("_", " "))
-    return None
-
-
-def _follow(order: TherapyOrder, visit: Visit, location_id: uuid.UUID, reshape: bool,
-            counts: dict[str, int]) -> None:
-    """Bring back an occurrence the generator cancelled (say, during a hold); with
-    ``reshape``, give an untouched visit the order's new window length and location.
-
-    A visit a person moved (start no longer its occurrence) keeps its times.
-    """
-    assert visit.occurrence_at is not None
-    end = visit.occurrence_at + timedelta(minutes=order.window_minutes)
-    if visit.status is VisitStatus.CANCELLED:
-        visit.status, visit.cancel_reason, visit.nurse_id = VisitStatus.SCHEDULED, None, None
-        visit.assignment_override = None
-        visit.scheduled_start, visit.scheduled_end = visit.occurrence_at, end
-        visit.service_location_id = location_id
-        counts["reinstated"] += 1
-        return
-    if not reshape:
-        return
-    changed = False
-    if visit.scheduled_start == visit.occurrence_at and visit.scheduled_end != end:
-        visit.scheduled_end, changed = end, True
-    if visit.service_location_id != location_id:
-        visit.service_location_id, changed = location_id, True
-    counts["updated"] += changed
-
-
-def _served_days(order: TherapyOrder, visits: list[Visit], now: datetime,
+def _served_days(run: Run, order: TherapyOrder, visits: list[Visit],
                  zone: ZoneInfo) -> set[date]:
     """Local days a day-based order already has a started or documented visit on: a
     schedule change must not add a second dose that day."""
     if order.frequency_kind is FrequencyKind.EVERY_N_HOURS:
         return set()
     return {v.scheduled_start.astimezone(zone).date() for v in visits
-            if v.status is not VisitStatus.CANCELLED and not _untouched(v, now)}
+            if v.status is not VisitStatus.CANCELLED and not untouched(run, v)}
 
 
-def _sync_order(session: Session, order: TherapyOrder, visits: list[Visit], now: datetime,
-                last_day: date, zone: ZoneInfo, reshape: bool, counts: dict[str, int]) -> None:
-    reason = _stop_reason(order)
+def _sync_order(session: Session, run: Run, order: TherapyOrder, visits: list[Visit],
+                last_day: date, zone: ZoneInfo, reshape: bool) -> None:
+    why = stop_for(order)
     location_id = _location_id(order)
-    if reason is not None or location_id is None:
-        counts["cancelled"] += _stop(visits, now, reason or REASON_SCHEDULE_CHANGED)
+    if why is not None or location_id is None:
+        stop(run, visits, why or SCHEDULE_CHANGED)
         return
-    wanted = occurrences(order, now, last_day, zone)
+    wanted = occurrences(order, run.now, last_day, zone)
     wanted_set = set(wanted)
-    served = _served_days(order, visits, now, zone)
+    served = _served_days(run, order, visits, zone)
     by_occurrence = {v.occurrence_at: v for v in visits if v.occurrence_at is not None}
     for visit in by_occurrence.values():
         assert visit.occurrence_at is not None
         current = visit.occurrence_at in wanted_set or (
             visit.occurrence_at.astimezone(zone).date() > last_day
             and is_occurrence(order, visit.occurrence_at, zone))
-        revivable = (visit.status is VisitStatus.CANCELLED and visit.scheduled_start > now
-                     and _generated_reason(visit.cancel_reason))
-        if current and (_untouched(visit, now) or revivable):
-            _follow(order, visit, location_id, reshape, counts)
-        elif not current:
-            counts["cancelled"] += _stop([visit], now, REASON_SCHEDULE_CHANGED)
+        follow(run, order, visit, location_id, current, reshape)
     new = [Visit(patient_id=order.patient_id, order_id=order.id, occurrence_at=start,
                  nurse_id=None, service_location_id=location_id, scheduled_start=start,
                  scheduled_end=start + timedelta(minutes=order.window_minutes))
            for start in wanted
            if start not in by_occurrence and start.astimezone(zone).date() not in served]
-    counts["created"] += _insert(session, new)
+    run.counts["created"] += _insert(session, new)
 
 
 def _insert(session: Session, visits: list[Visit]) -> int:
@@ -232,17 +188,20 @@ def extend_horizon(session: Session, now: datetime, horizon_days: int, zone: Zon
     Active orders of active patients get one visit per occurrence (new ones unassigned);
     other orders, and occurrences a schedule change removed, lose their future untouched
     visits; ``reshape`` (an order just edited) also gives untouched visits its new window
-    length and location. Documented or started visits are never changed. Does not commit.
+    length and location. Started or documented visits (``services/documented``) are never
+    changed: each change held back on one opens a ``documented_visit_kept`` review item
+    (counted as ``kept``). Does not commit.
     """
-    counts = {"created": 0, "cancelled": 0, "updated": 0, "reinstated": 0}
     last_day = now.astimezone(zone).date() + timedelta(days=horizon_days)
     orders = _orders(session, order_ids, now)
     since = local_start(now.astimezone(zone).date(), time(0, 0), zone)
     existing = _existing(session, [order.id for order in orders], now, since)
+    run = _start(session, now, (visit for visits in existing.values() for visit in visits))
     for order in orders:
-        _sync_order(session, order, existing[order.id], now, last_day, zone, reshape, counts)
+        _sync_order(session, run, order, existing[order.id], last_day, zone, reshape)
+    _finish(session, run)
     session.flush()
-    return counts
+    return run.counts
 
 
 def refresh(session: Session, now: datetime, horizon: Horizon,
@@ -254,7 +213,12 @@ def refresh(session: Session, now: datetime, horizon: Horizon,
 
 def cancel_unordered_for_patient(session: Session, patient_id: uuid.UUID,
                                  now: datetime) -> int:
-    """Cancel a discharged patient's future untouched visits that no order produced."""
-    stmt = select(Visit).where(Visit.patient_id == patient_id, Visit.order_id.is_(None),
-                               Visit.status.in_(UNTOUCHED), Visit.scheduled_start > now)
-    return _stop(session.scalars(stmt), now, REASON_DISCHARGED)
+    """Cancel a discharged patient's future untouched visits that no order produced; a
+    documented one stays, with a review item."""
+    visits = list(session.scalars(select(Visit).where(
+        Visit.patient_id == patient_id, Visit.order_id.is_(None),
+        Visit.status != VisitStatus.CANCELLED, Visit.scheduled_start > now)))
+    run = _start(session, now, visits)
+    stop(run, visits, DISCHARGED)
+    _finish(session, run)
+    return run.counts["cancelled"]

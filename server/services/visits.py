@@ -12,7 +12,8 @@ from schemas.visits import VisitSchema
 from server import audit
 from server.errors import Conflict, Invalid, PreconditionRequired
 from server.models import Role, ServiceLocation, TherapyOrder, Visit, VisitStatus
-from server.services import changes
+from server.services import changes, kept_visits
+from server.services.documented import documentation_on
 from server.services.records import Access, Page, get_one, list_page
 from server.services.references import require_patient, require_user
 
@@ -93,7 +94,17 @@ def update_visit(session: Session, visit_id: uuid.UUID, data: dict[str, Any],
     changes.assign(visit, data)
     if visit.scheduled_end <= visit.scheduled_start:
         raise Invalid("The visit must end after it starts.", {"scheduled_end": ["Too early."]})
+    if visit.status is VisitStatus.CANCELLED:
+        _flag_documented(session, visit, access)
     audit.record(session, access.actor, "update", "visits", at=access.now, entity_id=visit.id,
                  patient_id=visit.patient_id, details={"fields": sorted(data)})
     changes.commit(session, "This visit conflicts with a stored one.", visit, _dump)
     return visit
+
+
+def _flag_documented(session: Session, visit: Visit, access: Access) -> None:
+    """A person may cancel a documented visit, but not silently: a review item says so."""
+    documentation = documentation_on(session, [visit.id]).get(visit.id)
+    if documentation:
+        kept_visits.open_cancelled_by_hand(session, visit, tuple(sorted(documentation)),
+                                           access.now)

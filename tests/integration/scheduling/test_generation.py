@@ -124,7 +124,7 @@ def test_regeneration_is_idempotent(app: Flask) -> None:
     first = generate(app, MONDAY)
     second = generate(app, MONDAY + timedelta(hours=1))
     assert first["created"] == 15 and second == {
-        "created": 0, "cancelled": 0, "updated": 0, "reinstated": 0}
+        "created": 0, "cancelled": 0, "updated": 0, "reinstated": 0, "kept": 0}
     assert count_rows(app, Visit, Visit.order_id == order_id) == 15
 
 
@@ -244,7 +244,8 @@ def test_schedule_change_replaces_untouched_occurrences(app: Flask) -> None:
     _document(app, order_id, "2026-11-23")
     _edit_order(app, order_id, window_start=time(14, 0))
     counts = generate(app, MONDAY, [order_id])
-    assert counts == {"created": 3, "cancelled": 3, "updated": 0, "reinstated": 0}
+    # The started visit (today 09:00, still ahead) is kept, for a review item.
+    assert counts == {"created": 3, "cancelled": 3, "updated": 0, "reinstated": 0, "kept": 1}
     assert local_starts(app, order_id) == [
         "2026-11-24 14:00", "2026-11-25 14:00", "2026-11-26 14:00"]
     assert local_starts(app, order_id, [VisitStatus.IN_PROGRESS]) == ["2026-11-23 09:00"]
