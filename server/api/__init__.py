@@ -10,6 +10,7 @@ from server.api import (
     devices,
     jobs,
     mfa,
+    notifications,
     orders,
     patients,
     pumps,
@@ -23,7 +24,7 @@ from server.api import (
 
 BLUEPRINTS = (auth.blp, users.blp, patients.blp, orders.blp, pumps.blp, visits.blp,
               devices.blp, sync.blp, review.blp, jobs.blp, training.blp, sync_assets.blp,
-              board.blp, mfa.blp)
+              board.blp, mfa.blp, notifications.blp)
 
 
 def register(api: Api) -> None:
