@@ -13,7 +13,6 @@ from server.extensions import db
 from server.models import JobRun
 from server.scheduler import process
 
-
 # Jobs that fire every minute (escalation, e-mail): these tests follow the others' times.
 EVERY_MINUTE = ("critical_escalation", "notification_mail")
 
