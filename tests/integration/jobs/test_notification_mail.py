@@ -20,6 +20,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import EmailOutbox, User
 from server.review_items import fact_key, open_item
+from server.scheduler import notification_mail
 from server.scheduler.notification_mail import MAX_ATTEMPTS
 
 PUBLIC_URL = "https://infusync.example.org"
@@ -93,9 +94,10 @@ def test_the_physician_gets_a_count_and_a_link_once(app, agency, clock, run_job,
     [message] = sink.messages
     assert (message["To"], message["From"]) == ("drx@agency.test", "infusync@agency.test")
     assert message["Subject"] == "infusync: 2 new notifications"
-    body = message.get_content()
-    assert "You have 2 new notifications in infusync" in body
-    assert f"{PUBLIC_URL}/api/v1/notifications" in body
+    body = message.get_content().replace("\r\n", "\n")  # SMTP line ends
+    assert body == (f"You have 2 new notifications in infusync:\n{PUBLIC_URL}/api/v1/"
+                    "notifications\n\nSign in to read them. For your patients' privacy this "
+                    "e-mail says no more.\n")
     for private in ("PatientMRN-A", "MRN-A", "Test Patient", "Urticaria", "ceftriaxone",
                     "adverse", "expired", str(agency["patient_a"])):
         assert private not in body and private not in message["Subject"]
@@ -125,6 +127,22 @@ def test_a_mail_server_that_is_down_is_tried_again_later(app, agency, clock, run
     assert [m["To"] for m in sink.messages] == ["drx@agency.test"]
     [row] = _outbox(app)
     assert (row.status, row.attempts, row.last_error) == ("sent", 2, None)
+
+
+def test_a_run_that_died_while_sending_is_taken_over_after_its_claim(app, agency, clock,
+                                                                     run_job, sink):
+    _mail_on(app, f"smtp://127.0.0.1:{sink.port}")
+    _critical(app, clock(), agency["patient_a"])
+    at = clock() + timedelta(minutes=1)
+    with app.app_context():  # a run claims the row, then its process dies before sending
+        [envelope], _ = notification_mail._claim(db.session, at)
+    assert run_job("notification_mail", at + timedelta(minutes=1)).counts[
+        "emails_sent"] == 0  # claimed: no second sender
+    assert run_job("notification_mail", at + notification_mail.CLAIM).counts[
+        "emails_sent"] == 1
+    assert len(sink.messages) == 1
+    [row] = _outbox(app)
+    assert (row.id, row.status, row.attempts) == (envelope.row_ids[0], "sent", 2)
 
 
 def test_after_the_last_attempt_the_row_fails_for_good(app, agency, clock, run_job):
