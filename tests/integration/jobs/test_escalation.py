@@ -3,17 +3,22 @@ coordinator and onto the board, once."""
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from server.extensions import db
 from server.models import Notification, ReviewItem, Role
 from server.review_items import fact_key, open_item
+from server.scheduler import escalation
 from tests.factories import make_user
 
 
@@ -112,3 +117,35 @@ def test_only_critical_items_escalate_and_the_threshold_is_configuration(
     with app.app_context():  # the notification points at the patient through the visit
         assert {n.patient_id for n in db.session.scalars(select(Notification).where(
             Notification.kind == "critical_escalation"))} == {agency["patient_b"]}
+
+
+def test_two_runs_at_once_escalate_the_item_once(app, database_url, agency, clock,
+                                                 coordinators):
+    item = _open(app, clock(), patient_id=agency["patient_a"])
+    at = clock() + timedelta(minutes=30)
+    engine = sa.create_engine(database_url)
+    first_updated, counts = threading.Event(), []
+
+    def first() -> None:
+        with Session(engine) as session:
+            counts.append(escalation.run(session, at, app.config))
+            first_updated.set()
+            time.sleep(0.5)  # the second run's UPDATE meets this uncommitted one
+            session.commit()
+
+    def second() -> None:
+        first_updated.wait(10)
+        with Session(engine) as session:
+            counts.append(escalation.run(session, at, app.config))
+            session.commit()
+
+    try:
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        engine.dispose()
+    assert sorted(c["escalated"] for c in counts) == [0, 1]
+    assert {ref for _, ref in _escalations(app)} == {item} and len(_escalations(app)) == 2
