@@ -51,7 +51,7 @@ def register_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the database, migrations, the API and the clock."""
-    from server import feed_fanout, history
+    from server import audit_chain, feed_fanout, history
     from server.database import configure_engine
     from server.extensions import api, db, migrate
 
@@ -60,6 +60,7 @@ def register_extensions(app: Flask) -> None:
     api.init_app(app)
     clock.init_app(app, app.config.get("INFUSYNC_CLOCK"))
     feed_fanout.init_app()
+    audit_chain.install()
     history.init_app()
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
