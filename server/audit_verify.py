@@ -14,11 +14,10 @@ no longer holds the anchored hash.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Result, select
 from sqlalchemy.orm import Session
 
 from server.audit_chain import FIELDS, GENESIS_HASH, HEAD_ID, event_hash
@@ -65,11 +64,12 @@ class Verified:
     broken: Break | None
 
 
-def _rows(session: Session) -> Iterator[Any]:
+def _rows(session: Session) -> Result[Any]:
+    """Every event in chain order, streamed (a server-side cursor on PostgreSQL)."""
     columns = [getattr(AuditEvent, name) for name in FIELDS]
     stmt = (select(*columns, AuditEvent.hash).order_by(AuditEvent.seq, AuditEvent.id)
             .execution_options(yield_per=BATCH))
-    yield from session.execute(stmt)
+    return session.execute(stmt)
 
 
 class _Walk:
@@ -119,15 +119,29 @@ class _Walk:
         return None
 
 
+def _head_row(session: Session) -> tuple[int, str] | None:
+    row = session.execute(select(AuditChainHead.seq, AuditChainHead.hash)
+                          .where(AuditChainHead.id == HEAD_ID)).first()
+    return None if row is None else (int(row.seq), str(row.hash))
+
+
+def head(session: Session) -> tuple[int, str]:
+    """The head row's (seq, hash): (0, 64 zeros) before the first event."""
+    return _head_row(session) or (0, GENESIS_HASH)
+
+
 def verify(session: Session, anchor: Anchor | None = None) -> Verified:
     """Walk the whole chain (read only) and report its first break, if any."""
-    head = session.execute(select(AuditChainHead.seq, AuditChainHead.hash)
-                           .where(AuditChainHead.id == HEAD_ID)).first()
-    head_seq, head_hash = (0, GENESIS_HASH) if head is None else (int(head.seq), str(head.hash))
+    found = _head_row(session)
+    head_seq, head_hash = found or (0, GENESIS_HASH)
+    if found is None and session.scalar(select(AuditEvent.id).limit(1)) is not None:
+        return Verified(0, 0, GENESIS_HASH, Break(
+            "head", "the chain's head row (audit_chain_head) is missing: it was deleted"))
     walk, count = _Walk(head_seq, anchor), 0
-    for row in _rows(session):
-        count += 1
-        broken = walk.check(row)
-        if broken is not None:
-            return Verified(count, head_seq, head_hash, broken)
+    with _rows(session) as rows:
+        for row in rows:
+            count += 1
+            broken = walk.check(row)
+            if broken is not None:
+                return Verified(count, head_seq, head_hash, broken)
     return Verified(count, head_seq, head_hash, walk.end(head_hash))
