@@ -78,10 +78,12 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    """One JSON error shape for everything."""
+    """One JSON error shape for everything; every refusal (403, 404) audited."""
     from server import errors
+    from server.api import refusals
 
     errors.register_errorhandlers(app)
+    refusals.init_app(app)
 
 
 def register_commands(app: Flask) -> None:
