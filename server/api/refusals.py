@@ -27,7 +27,8 @@ OUTCOMES = {403: "forbidden", 404: "not_found"}
 API_PREFIX = "/api/v1/"
 # URL segments whose records are stored under another name (the table's, as audited).
 ENTITY_TYPES = {"orders": "therapy_orders", "review-items": "review_items",
-                "modules": "training_modules", "assets": "training_assets"}
+                "modules": "training_modules", "assets": "training_assets",
+                "audit-events.csv": "audit_events"}
 ACTIONS = {"GET": "read", "HEAD": "read", "PATCH": "update", "PUT": "update",
            "DELETE": "delete"}
 
