@@ -21,6 +21,7 @@ from sqlalchemy import Result, select
 from sqlalchemy.orm import Session
 
 from server.audit_chain import FIELDS, GENESIS_HASH, HEAD_ID, event_hash
+from server.database import SNAPSHOT_READ
 from server.models import AuditChainHead, AuditEvent
 
 BATCH = 2000
@@ -131,7 +132,23 @@ def head(session: Session) -> tuple[int, str]:
 
 
 def verify(session: Session, anchor: Anchor | None = None) -> Verified:
-    """Walk the whole chain (read only) and report its first break, if any."""
+    """Walk the whole chain and report its first break, if any.
+
+    It reads in one snapshot of its own (``session`` must have no transaction open; it is
+    ended after): the head and the events as one commit left them, so an event committed
+    meanwhile is neither past the head nor missing. On PostgreSQL that is REPEATABLE READ;
+    on SQLite a plain BEGIN, which in WAL mode does not hold writers back.
+    """
+    dialect = session.get_bind().dialect.name
+    session.connection(execution_options={"isolation_level": "REPEATABLE READ"}
+                       if dialect == "postgresql" else {SNAPSHOT_READ: True})
+    try:
+        return _verify(session, anchor)
+    finally:
+        session.rollback()
+
+
+def _verify(session: Session, anchor: Anchor | None) -> Verified:
     found = _head_row(session)
     head_seq, head_hash = found or (0, GENESIS_HASH)
     if found is None and session.scalar(select(AuditEvent.id).limit(1)) is not None:

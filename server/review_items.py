@@ -23,6 +23,8 @@ never share a key:
 - ``pump_pm_due``: ``pump_pm_due:{pump_id}:{due date}`` — once per pump and due date,
   whichever patient has the pump (the earlier read-back also matched the patient, so a pump
   moved to another patient before the same due date was flagged again);
+- ``audit_chain_broken``: ``audit_chain_broken:{seq}:{problem}`` — once per break, by the
+  chain's first broken link;
 - no key (``None``): never deduplicated, e.g. ``seq_gap``, whose check keeps one open item
   per device under the device's lock.
 
@@ -90,6 +92,8 @@ FINDINGS: dict[str, Finding] = {
     "visit_late_unknown": Finding(Severity.INFO, (ACCEPT,)),
     "silent_device": Finding(Severity.WARNING, (ACCEPT,)),
     "pump_pm_due": Finding(Severity.INFO, (ACCEPT,)),
+    # the nightly audit-chain check: someone changed the audit trail outside the app
+    "audit_chain_broken": Finding(Severity.CRITICAL, (ACCEPT,)),
 }
 # The missed-visits job's alerts: what they warned of is over once documentation arrives.
 CLOSED_BY_DOCUMENTATION = ("visit_missed", "visit_missed_unassigned", "visit_late_unknown")

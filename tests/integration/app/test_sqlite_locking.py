@@ -49,8 +49,8 @@ def test_read_then_write_transactions_all_succeed(sqlite_template, tmp_path):
     for thread in threads:
         thread.join()
     with Session(engine) as session:
-        seqs = list(session.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq)))
         verified = verify(session)
+        seqs = list(session.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq)))
     engine.dispose()
     assert errors == []
     assert seqs == list(range(1, 121))

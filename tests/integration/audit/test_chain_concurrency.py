@@ -57,8 +57,8 @@ def test_concurrent_writers_make_one_contiguous_chain(app):
     for thread in threads:
         thread.join()
     with Session(engine) as session:
-        seqs = list(session.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq)))
         verified = verify(session)
+        seqs = list(session.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq)))
     engine.dispose()
 
     total = WRITERS * ROUNDS * EVENTS_PER_COMMIT
