@@ -28,6 +28,8 @@ never share a key:
   ``schedule_changed``, ...), however often generation runs again;
 - ``documented_visit_cancelled`` (a coordinator cancelled a documented visit by hand):
   ``{kind}:{visit_id}`` — once per visit;
+- ``audit_chain_broken``: ``audit_chain_broken:{seq}:{problem}`` — once per break, by the
+  chain's first broken link;
 - no key (``None``): never deduplicated, e.g. ``seq_gap``, whose check keeps one open item
   per device under the device's lock.
 
@@ -99,6 +101,8 @@ FINDINGS: dict[str, Finding] = {
     # system kept instead of cancelling or moving it, or that a coordinator cancelled
     "documented_visit_kept": Finding(Severity.WARNING, (ACCEPT,)),
     "documented_visit_cancelled": Finding(Severity.WARNING, (ACCEPT,)),
+    # the nightly audit-chain check: someone changed the audit trail outside the app
+    "audit_chain_broken": Finding(Severity.CRITICAL, (ACCEPT,)),
 }
 # The missed-visits job's alerts: what they warned of is over once documentation arrives.
 CLOSED_BY_DOCUMENTATION = ("visit_missed", "visit_missed_unassigned", "visit_late_unknown")

@@ -1,6 +1,6 @@
 """The EHR core's tables. Importing this package registers every model on the metadata."""
 
-from server.models.audit import AuditEvent
+from server.models.audit import AuditChainHead, AuditEvent
 from server.models.base import Base
 from server.models.devices import Device, DeviceCommand, DeviceStatus, EnrollmentCode
 from server.models.documentation import (
@@ -42,6 +42,7 @@ from sync.ledger import InboxEntry, LedgerEntry
 __all__ = [
     "AccessDeviceType",
     "Amendment",
+    "AuditChainHead",
     "AuditEvent",
     "AuthToken",
     "Base",
