@@ -11,10 +11,19 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from schemas.base import NUL_MESSAGE, READ_ONLY_MESSAGE
+from schemas.base import CONTROL_MESSAGE, NUL_MESSAGE, READ_ONLY_MESSAGE, SURROGATE_MESSAGE
 from server.extensions import db
-from server.models import Patient, Pump, ServiceLocation, TherapyOrder, User, Visit
-from tests.assertions import error_of
+from server.models import (
+    AuthToken,
+    Patient,
+    Pump,
+    ServiceLocation,
+    TherapyOrder,
+    TrainingModule,
+    User,
+    Visit,
+)
+from tests.assertions import count_rows, error_of
 from tests.factories import PHYSICIAN_NPI
 
 ROUTES = ("users", "patients", "orders", "pumps", "visits")
@@ -258,6 +267,53 @@ def test_text_with_nul_characters_is_refused(client, admin, agency, app):
         listing = client.get(url(route), headers=admin, query_string=query)
         assert list(error_of(listing, 422)["details"]["query"]) == list(query)
     assert counts(app) == before
+
+
+# The cases of issue 10: each once answered 500 (the login in its throttle, the others at
+# the database). The raw bodies carry the JSON escapes, as the attacker's client sent them.
+BAD_TEXT_CASES = [
+    ("POST", "/api/v1/auth/login", None,
+     '{"email": "a\\udc80@b.c", "password": "whatever-password"}', "email"),
+    ("POST", "/api/v1/patients", "admin", '{"mrn": "MRN-S", "first_name": "\\ud800", '
+     '"last_name": "B", "birth_date": "1950-12-10"}', "first_name"),
+    ("PATCH", "/api/v1/patients/{patient_a}", "admin",
+     '{"version": 1, "phone": "555\\udc80"}', "phone"),
+    ("POST", "/api/v1/training/modules", "training_lead", '{"title": "Line care \\udfff"}',
+     "title"),
+    ("POST", "/api/v1/users", "admin", '{"email": "s@agency.test", "name": "S\\udc80", '
+     '"role": "nurse", "password": "a long enough passphrase"}', "name"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "who", "data", "field"), BAD_TEXT_CASES)
+def test_lone_surrogates_are_refused_naming_the_field(client, as_user, agency, app, method,
+                                                      path, who, data, field):
+    headers = as_user(who) if who else {}
+
+    def stored() -> dict[str, int]:
+        return {**counts(app), "tokens": count_rows(app, AuthToken),
+                "modules": count_rows(app, TrainingModule)}
+
+    before = stored()
+    response = client.open(path.format(**agency.ids), method=method, headers=headers,
+                           data=data, content_type="application/json")
+    assert error_of(response, 422, "validation_failed")["details"] == {
+        field: [SURROGATE_MESSAGE]}
+    assert stored() == before
+
+
+def test_control_characters_are_refused_and_tab_newline_kept(client, admin, agency, app):
+    before = counts(app)
+    for char in ("\x01", "\x08", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f", "\x9b"):
+        for route, field in (("patients", "first_name"), ("pumps", "model"),
+                             ("orders", "medication"), ("users", "name")):
+            body = {**valid_body(route, agency), field: f"a{char}b"}
+            details = error_of(client.post(url(route), headers=admin, json=body), 422,
+                               "validation_failed")["details"]
+            assert details == {field: [CONTROL_MESSAGE]}, (route, field, char)
+    assert counts(app) == before
+    note = {**valid_body("pumps", agency), "model": "CADD\tPrizm\r\nline two"}
+    assert client.post(url("pumps"), headers=admin, json=note).status_code == 201
 
 
 def test_patch_with_unknown_or_read_only_fields_changes_nothing(client, admin, agency):
