@@ -152,8 +152,6 @@ def test_a_body_that_is_not_an_object_is_refused(client, admin, agency, app):
     for route in ROUTES:
         for data in ("[]", "[1, 2]", "42", '"text"', "null", "true", "[" * 50 + "]" * 50):
             error_of(post_raw(client, admin, route, data), 422, "validation_failed")
-        form = client.post(url(route), headers=admin, data={"mrn": "X"})
-        error_of(form, 422, "validation_failed")
     assert counts(app) == before
 
 
@@ -356,11 +354,45 @@ def test_unknown_route_is_404_in_the_error_shape(client, admin, agency):
         error_of(client.get(path, headers=admin), 404, "not_found")
 
 
-def test_wrong_method_is_405_in_the_error_shape(client, admin, agency):
+def test_wrong_method_is_405_in_the_error_shape_with_allow(client, admin, agency):
     for route in ROUTES:
-        error_of(client.delete(f"{url(route)}/{uuid.uuid4()}", headers=admin), 405,
-                 "method_not_allowed")
-        error_of(client.put(url(route), headers=admin, json={}), 405, "method_not_allowed")
+        item = client.delete(f"{url(route)}/{uuid.uuid4()}", headers=admin)
+        error_of(item, 405, "method_not_allowed")
+        assert set(item.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "PATCH"}
+        collection = client.put(url(route), headers=admin, json={})
+        error_of(collection, 405, "method_not_allowed")
+        assert set(collection.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS",
+                                                                 "POST"}
+        assert collection.mimetype == "application/json"
+
+
+def test_a_body_that_is_not_json_is_415_not_ignored(client, admin, agency, app, row):
+    """webargs reads a non-JSON body as absent: a PATCH sent as a form changed nothing and
+    answered 200; a POST complained of missing fields."""
+    before = counts(app)
+    patient = f"{url('patients')}/{agency['patient_a']}"
+    sends = [
+        client.patch(patient, headers=admin, data={"version": "1", "phone": "555-0100"}),
+        client.patch(patient, headers=admin, data='{"version": 1, "phone": "555-0100"}',
+                     content_type="text/plain"),
+        client.patch(patient, headers=admin, data=b'{"version": 1, "phone": "555-0100"}'),
+        *(client.post(url(route), headers=admin, data={"mrn": "X"}) for route in ROUTES),
+        client.post(url("pumps"), headers=admin, data=json.dumps(valid_body("pumps", agency)),
+                    content_type="application/xml"),
+        client.post("/api/v1/auth/login", data="email=a@b.c&password=x",
+                    content_type="application/x-www-form-urlencoded"),
+    ]
+    for response in sends:
+        error = error_of(response, 415, "unsupported_media_type")
+        assert "application/json" in error["message"]
+    assert row(Patient, agency["patient_a"]).phone != "555-0100"
+    assert counts(app) == before
+    json_suffix = client.post(url("pumps"), headers=admin, data=json.dumps(
+        valid_body("pumps", agency)), content_type="application/merge-patch+json")
+    assert json_suffix.status_code == 201, json_suffix.get_json()
+    no_body = client.post(f"/api/v1/visits/{agency['visit_a']}/unassign", headers=admin,
+                          content_type="text/plain")
+    assert no_body.status_code != 415
 
 
 def test_no_token_is_401_and_stores_nothing(client, agency, app):
