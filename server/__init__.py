@@ -26,6 +26,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_headers(app)
     register_commands(app)
     return app
 
@@ -94,6 +95,13 @@ def register_errorhandlers(app: Flask) -> None:
 
     errors.register_errorhandlers(app)
     refusal_audit.init_app(app)
+
+
+def register_headers(app: Flask) -> None:
+    """Security headers on every response."""
+    from server import headers
+
+    headers.init_app(app)
 
 
 def register_commands(app: Flask) -> None:
