@@ -28,6 +28,9 @@ never share a key:
   ``schedule_changed``, ...), however often generation runs again;
 - ``documented_visit_cancelled`` (a coordinator cancelled a documented visit by hand):
   ``{kind}:{visit_id}`` — once per visit;
+- ``pump_recalled``, ``pump_out_of_service`` (a pump withdrawn, traced to the patients it
+  served): ``{kind}:{pump_id}:{patient_id}:{recall_id}`` — once per pump, patient and
+  withdrawal (a ``pump_recalls`` row), so a recall list imported twice opens nothing new;
 - no key (``None``): never deduplicated, e.g. ``seq_gap``, whose check keeps one open item
   per device under the device's lock.
 
@@ -99,6 +102,10 @@ FINDINGS: dict[str, Finding] = {
     # system kept instead of cancelling or moving it, or that a coordinator cancelled
     "documented_visit_kept": Finding(Severity.WARNING, (ACCEPT,)),
     "documented_visit_cancelled": Finding(Severity.WARNING, (ACCEPT,)),
+    # recall and pump traceability (issue 11, item 1; services/recalls): a pump became
+    # recalled or out of service; one item per patient it served in the last 90 days
+    "pump_recalled": Finding(Severity.CRITICAL, (ACCEPT,)),
+    "pump_out_of_service": Finding(Severity.CRITICAL, (ACCEPT,)),
 }
 # The missed-visits job's alerts: what they warned of is over once documentation arrives.
 CLOSED_BY_DOCUMENTATION = ("visit_missed", "visit_missed_unassigned", "visit_late_unknown")
