@@ -30,6 +30,9 @@ never share a key:
   ``{kind}:{visit_id}`` — once per visit;
 - ``audit_chain_broken``: ``audit_chain_broken:{seq}:{problem}`` — once per break, by the
   chain's first broken link;
+- ``pump_recalled``, ``pump_out_of_service`` (a pump withdrawn, traced to the patients it
+  served): ``{kind}:{pump_id}:{patient_id}:{recall_id}`` — once per pump, patient and
+  withdrawal (a ``pump_recalls`` row), so a recall list imported twice opens nothing new;
 - no key (``None``): never deduplicated, e.g. ``seq_gap``, whose check keeps one open item
   per device under the device's lock.
 
@@ -103,6 +106,10 @@ FINDINGS: dict[str, Finding] = {
     "documented_visit_cancelled": Finding(Severity.WARNING, (ACCEPT,)),
     # the nightly audit-chain check: someone changed the audit trail outside the app
     "audit_chain_broken": Finding(Severity.CRITICAL, (ACCEPT,)),
+    # recall and pump traceability (issue 11, item 1; services/recalls): a pump became
+    # recalled or out of service; one item per patient it served in the last 90 days
+    "pump_recalled": Finding(Severity.CRITICAL, (ACCEPT,)),
+    "pump_out_of_service": Finding(Severity.CRITICAL, (ACCEPT,)),
 }
 # The missed-visits job's alerts: what they warned of is over once documentation arrives.
 CLOSED_BY_DOCUMENTATION = ("visit_missed", "visit_missed_unassigned", "visit_late_unknown")

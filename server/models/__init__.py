@@ -21,7 +21,7 @@ from server.models.patients import (
     PatientStatus,
     ServiceLocation,
 )
-from server.models.pumps import Pump, PumpAssignment, PumpStatus
+from server.models.pumps import Pump, PumpAssignment, PumpRecall, PumpStatus
 from server.models.review import ReviewItem, ReviewStatus, Severity
 from server.models.server_keys import KeyPurpose, ServerKey
 from server.models.throttling import EnrollmentFailure, KnownLoginAddress
@@ -73,6 +73,7 @@ __all__ = [
     "PatientStatus",
     "Pump",
     "PumpAssignment",
+    "PumpRecall",
     "PumpStatus",
     "ReviewItem",
     "ReviewStatus",
