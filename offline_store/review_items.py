@@ -23,6 +23,10 @@ RECENT = timedelta(days=14)
 RESOLUTIONS = {"accept": "accepted as documented", "amend": "corrected by the reviewer",
                "reassign_documentation": "moved to the visit it belongs to",
                "entered_in_error": "marked as entered in error"}
+# What a mutation documented, when its local document is gone (its visit left the device).
+DOCUMENTED = {"visit.check_in": "check-in", "visit.check_out": "check-out",
+              "vitals.record": "vitals", "infusion.record": "infusion", "visit.note": "note",
+              "visit.sign": "signature", "visit.missed": "missed", "record.amend": "amendment"}
 # The commonest doubts, in her words; any other kind is shown as its name.
 KINDS = {
     "documentation_on_reassigned_visit": "documented on a visit reassigned while you were "
@@ -78,9 +82,11 @@ def _moment(value: Any) -> datetime | None:
 
 def _about(data: Mapping[str, Any], labels: Mapping[str, str],
            types: Mapping[str, str]) -> str:
-    """What she documented: the local label, else the mutation type of its stored result."""
+    """What she documented: the local label, else the type of the mutation's stored result
+    (answered documents of a visit that left the device are pruned; results are kept)."""
     mutation_id = str(data.get("mutation_id"))
-    label = labels.get(mutation_id) or types.get(mutation_id) or "documentation"
+    kind = types.get(mutation_id)
+    label = labels.get(mutation_id) or (kind and DOCUMENTED.get(kind, kind)) or "documentation"
     return f"{label} on visit {data.get('visit_id')}"
 
 

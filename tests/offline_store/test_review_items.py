@@ -7,7 +7,7 @@ from typing import Any
 
 from tests.offline_store.fake_server import FakeServer
 from tests.offline_store.test_cli import VISIT, Run, enrolled, pin_in_environment, run
-from tests.offline_store.test_pull import page
+from tests.offline_store.test_pull import page, remove
 
 __all__ = ["enrolled", "pin_in_environment", "run"]  # the fixtures, shared with test_cli
 
@@ -50,8 +50,10 @@ def test_a_resolution_pulled_once_shows_resolved_by_whom_and_how(
     assert f"  open      check-in on visit {VISIT}: documented on a visit reassigned while " \
            "you were offline" in out
 
-    server.pages["c2"] = page([_resolved("r1", mutation_id)], "c3")
+    # The visit left her device too: her local check-in is pruned, its result stays.
+    server.pages["c2"] = page([remove("visit", VISIT), _resolved("r1", mutation_id)], "c3")
     assert run("sync")[0] == 0
+    assert run("visits")[1].startswith("no visits")
     out = run("status")[1]
     assert "needs attention" not in out
     assert "  open  " not in out
