@@ -60,10 +60,10 @@ def changes(connection: Connection, obj: Any) -> Iterator[feed.Change]:
 
 def announce(session: Session, item: ReviewItem, now: datetime) -> None:
     """Tell her devices of a newly stored item (``review_items.open_item``)."""
-    connection = session.connection()
-    nurse = _nurse_of(connection, item)
-    if nurse is not None:
-        feed.append(connection, [(nurse, KIND, item.id)], now)
+    # A push's own device is in the session already: no query for the common case.
+    device = session.get(Device, item.device_id) if delivered(item) else None
+    if device is not None:
+        feed.append(session.connection(), [(device.user_id, KIND, item.id)], now)
 
 
 def _hers(nurse_id: uuid.UUID) -> Select[ReviewItem]:
