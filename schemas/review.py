@@ -82,7 +82,9 @@ class ResolveSchema(BaseSchema):
     """A person's decision on an item: one of its allowed resolutions, and why."""
 
     resolution = fields.String(required=True, validate=validate.OneOf(RESOLUTIONS))
-    comment = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    comment = fields.String(required=True, validate=validate.Length(min=1, max=1000),
+                            metadata={"description": "Why, in words; the nurse whose "
+                                      "documentation the item is about reads it on her device"})
     target_visit_id = fields.UUID(metadata={
         "description": "reassign_documentation: the visit (same patient) it belongs to"})
     changes = fields.Dict(keys=fields.String(), validate=validate.Length(min=1, max=50),

@@ -2,8 +2,9 @@
 
 Reconciliation (a push contradicts the record) and the scheduled jobs (a window passed
 with no check-in) both put doubts in front of a person. The table of kinds and the writer
-live here, below both layers — this module imports models only, never flask, ``reconcile``
-or ``scheduler`` — so that QC reads in one place what the system flags, how each flag may
+live here, below both layers — this module imports models (and ``review_delivery``, which
+tells the nurse's devices of a new item) only, never flask, ``reconcile`` or ``scheduler`` —
+so that QC reads in one place what the system flags, how each flag may
 be resolved, and when two findings are the same fact.
 
 Deduplication is the database's: ``review_items.dedupe_key`` is unique, and an item is
@@ -52,6 +53,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from server import review_delivery
 from server.models import ReviewItem, ReviewStatus, Severity
 
 ACCEPT, AMEND, REASSIGN, IN_ERROR = "accept", "amend", "reassign_documentation", "entered_in_error"
@@ -160,6 +162,7 @@ def open_item(session: Session, kind: str, summary: str, *, dedupe_key: str | No
                  .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(ReviewItem))
     item = session.scalars(statement).first()
     if item is not None:
+        review_delivery.announce(session, item, now)  # the nurse's devices (item 4)
         return Opened(item, True)
     stored = session.scalars(select(ReviewItem).where(ReviewItem.dedupe_key == dedupe_key))
     return Opened(stored.one(), False)
