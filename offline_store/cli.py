@@ -29,6 +29,7 @@ from offline_store.documentation import (
 from offline_store.errors import OfflineStoreError, WrongPin
 from offline_store.notifications import add_notification_commands
 from offline_store.output import print_status, print_sync, print_visits
+from offline_store.review_items import print_review_summary, review_summary
 from offline_store.store import Store
 from offline_store.summaries import list_visits, status_summary
 from offline_store.training_commands import add_training_commands
@@ -134,9 +135,13 @@ def cmd_sync(ctx: Context) -> None:
 
 
 def cmd_status(ctx: Context) -> None:
-    """Show pending work, the last sync and results that need a person."""
+    """Show pending work, the last sync, results that need a person and review items."""
+    now = ctx.clock()
     with ctx.open() as store:
-        print_status(status_summary(store, ctx.clock()))
+        summary = status_summary(store, now)
+        reviews = review_summary(store, now, summary.labels)
+    print_status(summary)
+    print_review_summary(reviews, now.tzinfo)
 
 
 def cmd_wipe(ctx: Context) -> None:

@@ -21,6 +21,7 @@ from offline_store.documentation import (
 )
 from offline_store.identity import is_enrolled, load_identity
 from offline_store.outbox import Outbox, Result
+from offline_store.review_items import unresolved
 from offline_store.store import Store
 
 _PENDING_LABELS = {CHECK_IN: "check-in", CHECK_OUT: "check-out", VITALS: "vitals",
@@ -170,5 +171,5 @@ def status_summary(store: Store, now: datetime) -> StatusSummary:
         server_url=store.get_meta("server_url"), pending=outbox.pending_count(),
         last_sync_at=last_sync, offline_hours_exceeded=exceeded,
         retired=bool(store.get_value("sync_state", "retired")),
-        problems=tuple(outbox.problems()),
+        problems=tuple(unresolved(store, outbox.problems())),  # resolved conflicts leave
         labels={wire["id"]: document_label(wire) for wire in local_documents(store)})

@@ -23,6 +23,17 @@ class LoginResultSchema(BaseSchema):
     user = fields.Nested(UserBriefSchema, dump_only=True)
 
 
+class LoginAnswerSchema(LoginResultSchema):
+    """What a login answers: a token (``token``, ``expires_at``, ``user``), or for a user
+    who needs a second factor a held login (``status``, ``mfa_token``, ``expires_at``)."""
+
+    status = fields.String(dump_only=True, metadata={
+        "description": "Only on a held login: mfa_required (send a code to /auth/login/mfa) "
+                       "or mfa_enrollment_required (/auth/mfa/enroll, then /auth/mfa/confirm)."})
+    mfa_token = fields.String(dump_only=True, metadata={
+        "description": "Only on a held login: short-lived, single use."})
+
+
 class PasswordChangeSchema(BaseSchema):
     """A staff member's own password change: the current password, then the new one."""
 

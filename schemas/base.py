@@ -1,34 +1,69 @@
-"""Shared schema behaviour: unknown fields rejected, read-only fields named as such."""
+"""Shared schema behaviour: unknown fields rejected, read-only fields named as such, text
+that is not text (NUL, lone surrogates, control characters) refused naming its field."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 READ_ONLY_MESSAGE = "Read-only: this field is set by the server."
 NUL_MESSAGE = "Text may not contain NUL (\\u0000) characters."
+SURROGATE_MESSAGE = ("Text may not contain lone UTF-16 surrogates (\\ud800-\\udfff): "
+                     "they encode no character.")
+CONTROL_MESSAGE = ("Text may not contain control characters other than tab, line feed and "
+                   "carriage return.")
+
+# C0 controls but tab, LF and CR; DEL and the C1 controls; every surrogate code point. In a
+# str from the JSON decoder a surrogate is always a lone one (a valid pair decodes to one
+# code point): it cannot be encoded as UTF-8, so a driver, a hash or a log would fail on it.
+_UNSAFE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
-def _holds_nul(value: Any) -> bool:
-    """True when a string anywhere inside ``value`` holds a NUL (PostgreSQL refuses it)."""
+def text_problem(text: str) -> str | None:
+    """Why ``text`` may not be stored (the message to show), or None when it may."""
+    found = _UNSAFE_TEXT.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    if char == "\x00":
+        return NUL_MESSAGE
+    return SURROGATE_MESSAGE if "\ud800" <= char <= "\udfff" else CONTROL_MESSAGE
+
+
+def unsafe_text(value: Any) -> str | None:
+    """The problem of the first bad string (key or value) anywhere inside ``value``."""
     pending = [value]
     while pending:  # a loop, not recursion: bodies may nest as deep as the decoder allows
         item = pending.pop()
-        if isinstance(item, str) and "\x00" in item:
-            return True
-        if isinstance(item, list):
+        if isinstance(item, str):
+            problem = text_problem(item)
+            if problem:
+                return problem
+        elif isinstance(item, list):
             pending.extend(item)
         elif isinstance(item, dict):
+            pending.extend(item.keys())
             pending.extend(item.values())
-    return False
+    return None
+
+
+def field_label(name: Any) -> str:
+    """A field's name as an error may quote it: a bad name by its JSON escapes."""
+    if isinstance(name, str) and text_problem(name) is None:
+        return name
+    return json.dumps(name)[1:-1] if isinstance(name, str) else str(name)
 
 
 class BaseSchema(Schema):
     """Every request and response schema. Unknown fields raise (marshmallow's default)."""
+
+    unchecked_text: ClassVar[frozenset[str]] = frozenset()
 
     @pre_load
     def refuse_read_only(self, data: Any, **_kwargs: Any) -> Any:
@@ -45,13 +80,19 @@ class BaseSchema(Schema):
         return data
 
     @pre_load
-    def refuse_nul(self, data: Any, **_kwargs: Any) -> Any:
-        """Name the fields whose text holds NUL, before the database fails on it."""
+    def refuse_unsafe_text(self, data: Any, **_kwargs: Any) -> Any:
+        """Name the fields whose text holds NUL, a lone surrogate or a control character,
+        before a database, a hash or a log fails on it (a 500) or is fooled by it. Fields
+        in ``unchecked_text`` hold values another schema loads, and checks, one by one."""
         if not isinstance(data, Mapping):
             return data
-        bad = [name for name in data if _holds_nul(data[name])]
+        bad: dict[str, list[str]] = {}
+        for name in data:
+            problem = None if name in self.unchecked_text else unsafe_text([name, data[name]])
+            if problem:
+                bad[field_label(name)] = [problem]
         if bad:
-            raise ValidationError({name: [NUL_MESSAGE] for name in bad})
+            raise ValidationError(bad)
         return data
 
 

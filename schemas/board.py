@@ -83,6 +83,30 @@ class BoardAlertSchema(BaseSchema):
                        "it stays on the board until acknowledged or resolved"})
 
 
+class BoardRecallPatientSchema(BaseSchema):
+    """A patient a withdrawn pump served, and her open recall item."""
+
+    id = fields.UUID()
+    name = fields.String()
+    review_item_id = fields.UUID()
+    kind = fields.String(metadata={"description": "pump_recalled or pump_out_of_service"})
+
+
+class BoardRecallPumpSchema(BaseSchema):
+    """The pump itself (issue 11, item 1)."""
+
+    id = fields.UUID()
+    serial = fields.String()
+    status = fields.String()
+
+
+class BoardRecallSchema(BaseSchema):
+    """A recalled or out-of-service pump with the patients whose items are still open."""
+
+    pump = fields.Nested(BoardRecallPumpSchema)
+    patients = fields.List(fields.Nested(BoardRecallPatientSchema))
+
+
 class BoardSchema(BaseSchema):
     """The day per nurse, what nobody has yet, and what needs a look."""
 
@@ -92,3 +116,6 @@ class BoardSchema(BaseSchema):
     unassigned = fields.List(fields.Nested(BoardVisitSchema))
     review_counts = fields.Nested(BoardReviewCountsSchema)
     alerts = fields.List(fields.Nested(BoardAlertSchema))
+    recalled_pumps = fields.List(fields.Nested(BoardRecallSchema), metadata={
+        "description": "Withdrawn pumps and the patients they served, until each patient's "
+                       "recall item is resolved"})

@@ -175,7 +175,7 @@ MUTATION_DATA_SCHEMAS: dict[str, type[BaseSchema]] = {
 # values), or None whenever the input is anything but plainly valid: the caller then runs
 # the schema, which accepts or refuses with its own messages. So a fast path can only ever
 # say "valid, and here is the same result", never refuse or accept differently. The caller
-# must also have ruled out NUL characters (``BaseSchema.refuse_nul``) in the whole input.
+# must also have ruled out unsafe text (``BaseSchema.refuse_unsafe_text``) in the whole input.
 
 _VITALS_FIELDS = VitalsSchema().fields
 _COMPONENT_KEYS = frozenset(ComponentSchema().fields)

@@ -9,7 +9,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from schemas.base import BaseSchema
 
 SEVERITIES = ("critical", "warning", "info")
-OWNERS = ("qc", "coordinator")
+OWNERS = ("qc", "coordinator", "admin")
 REVIEW_STATUSES = ("open", "resolved")
 ACCEPT, AMEND, REASSIGN, IN_ERROR = "accept", "amend", "reassign_documentation", "entered_in_error"
 RESOLUTIONS = (ACCEPT, AMEND, REASSIGN, IN_ERROR)
@@ -41,7 +41,8 @@ class ReviewItemSchema(BaseSchema):
     resolution_comment = fields.String(dump_only=True, allow_none=True)
     # Ownership and escalation (issue 11, item 7): whose queue, who took it, when it went up.
     owner = fields.String(dump_only=True, allow_none=True, metadata={
-        "description": "The role that acts on this kind: qc or coordinator"})
+        "description": "The role that acts on this kind: qc or coordinator (admin for "
+                       "audit_chain_broken)"})
     acknowledged_at = fields.AwareDateTime(dump_only=True, allow_none=True)
     acknowledged_by = fields.UUID(dump_only=True, allow_none=True)
     escalated_at = fields.AwareDateTime(dump_only=True, allow_none=True, metadata={
@@ -91,7 +92,9 @@ class ResolveSchema(BaseSchema):
     """A person's decision on an item: one of its allowed resolutions, and why."""
 
     resolution = fields.String(required=True, validate=validate.OneOf(RESOLUTIONS))
-    comment = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    comment = fields.String(required=True, validate=validate.Length(min=1, max=1000),
+                            metadata={"description": "Why, in words; the nurse whose "
+                                      "documentation the item is about reads it on her device"})
     target_visit_id = fields.UUID(metadata={
         "description": "reassign_documentation: the visit (same patient) it belongs to"})
     changes = fields.Dict(keys=fields.String(), validate=validate.Length(min=1, max=50),

@@ -8,7 +8,7 @@ from marshmallow import ValidationError, fields, validate, validates
 
 from schemas.base import BaseSchema, trimmed
 
-ROLES = ("admin", "coordinator", "training_lead", "qc", "nurse", "physician")
+ROLES = ("admin", "coordinator", "training_lead", "qc", "nurse", "physician", "privacy_officer")
 COMPETENCIES = (
     "picc-care",
     "port-access",

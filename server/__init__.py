@@ -26,6 +26,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_headers(app)
     register_commands(app)
     return app
 
@@ -60,8 +61,8 @@ def register_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind the database, migrations, the API, the clock and the rate limits."""
-    from server import feed_fanout, health, history, rate_limits
+    """Bind the database, migrations, the API, the clock, the rate limits and the audit chain."""
+    from server import audit_chain, feed_fanout, health, history, rate_limits
     from server.database import configure_engine
     from server.extensions import api, db, migrate
 
@@ -70,6 +71,7 @@ def register_extensions(app: Flask) -> None:
     api.init_app(app)
     clock.init_app(app, app.config.get("INFUSYNC_CLOCK"))
     feed_fanout.init_app()
+    audit_chain.install()
     history.init_app()
     rate_limits.init_app(app, exempt=(health.blueprint,))
     with app.app_context():
@@ -88,10 +90,19 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    """One JSON error shape for everything."""
+    """One JSON error shape for everything; every refusal (403, 404) audited."""
     from server import errors
+    from server.api import refusal_audit
 
     errors.register_errorhandlers(app)
+    refusal_audit.init_app(app)
+
+
+def register_headers(app: Flask) -> None:
+    """Security headers on every response."""
+    from server import headers
+
+    headers.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

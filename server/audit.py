@@ -1,6 +1,7 @@
 """Writing the audit trail: one event per access to patient data, in the same transaction.
 
 Events name ids only; the trail must never become a second copy of the patient's record.
+They are chained by hashes when the transaction commits (``server.audit_chain``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from server import audit_chain
 from server.models import AuditEvent
 
 
@@ -42,7 +44,7 @@ def record(
     outcome: str = "ok",
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Add one audit event to ``session``; it commits with the work it describes."""
+    """Stage one audit event on ``session``; it commits, chained, with the work it describes."""
     event = AuditEvent(
         at=at,
         actor_user_id=actor.user_id,
@@ -56,5 +58,5 @@ def record(
         request_id=actor.request_id,
         details=details or {},
     )
-    session.add(event)
+    audit_chain.stage(session, event)
     return event

@@ -11,6 +11,9 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+# Execution option of a read-only transaction that must not take SQLite's write lock.
+SNAPSHOT_READ = "infusync_snapshot_read"
+
 
 def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
     """Attach the per-connection settings this engine's dialect needs."""
@@ -31,5 +34,10 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def _sqlite_begin(connection: Any) -> None:
         # Take the write lock when the transaction starts, so a writer waits (busy_timeout)
-        # instead of failing when it upgrades a read lock mid-transaction.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # instead of failing when it upgrades a read lock mid-transaction. A long read that
+        # never writes (verifying the audit chain) asks for a plain snapshot instead: in WAL
+        # mode it lets writers go on.
+        if connection.get_execution_options().get(SNAPSHOT_READ):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -150,6 +150,9 @@ def handle_http_exception(error: HTTPException) -> Response:
         elif status == 422:
             message = "Some fields are invalid; see details."
     response = error_response(status, code, message, details)
+    for name, value in error.get_headers():  # Allow on a 405, WWW-Authenticate, ...
+        if name.lower() != "content-type":  # werkzeug's would be its HTML page's
+            response.headers[name] = value
     for name, value in (data.get("headers") or {}).items():
         response.headers[name] = value
     return response

@@ -1,9 +1,10 @@
 """Fan-out at write time: every change to synced data lands in the affected nurses' feeds.
 
 A SQLAlchemy ``after_flush`` hook, so no service can forget it: whatever changes a visit,
-patient, location, order, pump, nurse profile or device command — API, sync, jobs — writes
-the feed entries in the same transaction. Histories (visit revisions, pump assignments)
-are kept by ``server.history``.
+patient, location, order, pump, nurse profile, device command or review item — API, sync,
+jobs — writes the feed entries in the same transaction (a review item *opened* is told by
+``review_items.open_item``: its insert statement is no flush). Histories (visit revisions,
+pump assignments) are kept by ``server.history``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from flask import has_app_context
 from sqlalchemy import Connection, event, inspect, select
 from sqlalchemy.orm import Session
 
+from server import review_delivery
 from server.models import (
     Device,
     DeviceCommand,
@@ -79,6 +81,7 @@ def _visit_changes(visit: Visit) -> Iterator[feed.Change]:
 
 def _changes_for(connection: Connection, obj: Any, now: datetime) -> Iterator[feed.Change]:
     yield from training_changes(connection, obj)
+    yield from review_delivery.changes(connection, obj)
     if isinstance(obj, Visit):
         yield from _visit_changes(obj)
     elif isinstance(obj, Patient | ServiceLocation | TherapyOrder):

@@ -2,10 +2,11 @@
 
 Reconciliation (a push contradicts the record) and the scheduled jobs (a window passed
 with no check-in) both put doubts in front of a person. The table of kinds and the writer
-live here, below both layers — this module imports models and the notification writer
-(itself models only), never flask, ``reconcile`` or ``scheduler`` — so that QC reads in one
-place what the system flags, how each flag may be resolved, and when two findings are the
-same fact.
+live here, below both layers — this module imports models (and ``review_delivery``, which
+tells the nurse's devices of a new item, and the notification writer, which tells the
+physicians of a critical one; both models only), never flask, ``reconcile`` or
+``scheduler`` — so that QC reads in one place what the system flags, how each flag may be
+resolved, and when two findings are the same fact.
 
 Deduplication is the database's: ``review_items.dedupe_key`` is unique, and an item is
 opened with ``INSERT ... ON CONFLICT (dedupe_key) DO NOTHING`` (PostgreSQL and SQLite), so
@@ -29,6 +30,11 @@ never share a key:
   ``schedule_changed``, ...), however often generation runs again;
 - ``documented_visit_cancelled`` (a coordinator cancelled a documented visit by hand):
   ``{kind}:{visit_id}`` — once per visit;
+- ``audit_chain_broken``: ``audit_chain_broken:{seq}:{problem}`` — once per break, by the
+  chain's first broken link;
+- ``pump_recalled``, ``pump_out_of_service`` (a pump withdrawn, traced to the patients it
+  served): ``{kind}:{pump_id}:{patient_id}:{recall_id}`` — once per pump, patient and
+  withdrawal (a ``pump_recalls`` row), so a recall list imported twice opens nothing new;
 - no key (``None``): never deduplicated, e.g. ``seq_gap``, whose check keeps one open item
   per device under the device's lock.
 
@@ -55,6 +61,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from server import review_delivery
 from server.models import ReviewItem, ReviewStatus, Role, Severity
 from server.services.notifications import tell_physicians
 
@@ -74,7 +81,7 @@ class Finding:
 
     severity: Severity
     resolutions: tuple[str, ...]
-    owner: Role  # QC or COORD: the role whose queue it is in (``?owner=``)
+    owner: Role  # QC or COORD (ADMIN for the audit trail): whose queue it is in (``?owner=``)
 
 
 _DOC = (ACCEPT, AMEND, REASSIGN, IN_ERROR)
@@ -115,6 +122,13 @@ FINDINGS: dict[str, Finding] = {
     # system kept instead of cancelling or moving it, or that a coordinator cancelled
     "documented_visit_kept": Finding(Severity.WARNING, (ACCEPT,), COORD),
     "documented_visit_cancelled": Finding(Severity.WARNING, (ACCEPT,), COORD),
+    # the nightly audit-chain check: someone changed the audit trail outside the app; only an
+    # admin can take that in hand (the coordinators still hear of it if nobody does)
+    "audit_chain_broken": Finding(Severity.CRITICAL, (ACCEPT,), Role.ADMIN),
+    # recall and pump traceability (issue 11, item 1; services/recalls): a pump became
+    # recalled or out of service; one item per patient it served in the last 90 days
+    "pump_recalled": Finding(Severity.CRITICAL, (ACCEPT,), COORD),
+    "pump_out_of_service": Finding(Severity.CRITICAL, (ACCEPT,), COORD),
 }
 # The missed-visits job's alerts: what they warned of is over once documentation arrives.
 CLOSED_BY_DOCUMENTATION = ("visit_missed", "visit_missed_unassigned", "visit_late_unknown")
@@ -178,8 +192,9 @@ def open_item(session: Session, kind: str, summary: str, *, dedupe_key: str | No
                  .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(ReviewItem))
     item = session.scalars(statement).first()
     if item is not None:
+        review_delivery.announce(session, item, now)  # the nurse's devices (item 4)
         if finding.severity is Severity.CRITICAL:
-            tell_physicians(session, item, now)
+            tell_physicians(session, item, now)  # her physicians (item 5)
         return Opened(item, True)
     stored = session.scalars(select(ReviewItem).where(ReviewItem.dedupe_key == dedupe_key))
     return Opened(stored.one(), False)

@@ -92,7 +92,10 @@ def _associated(entry_id: uuid.UUID) -> bytes:
 
 def seal_payload(data_key: bytes, entry_id: uuid.UUID, raw: Any) -> bytes:
     """The mutation exactly as sent, encrypted and bound to its inbox entry's id."""
-    plaintext = json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode()
+    # surrogatepass: a lone surrogate (refused as text, kept here as sent) has no UTF-8
+    # form; json.loads of bytes reads it back the same way (``read_payload``).
+    plaintext = json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8", "surrogatepass")
     return at_rest.encrypt(data_key, plaintext, _associated(entry_id))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_smorest import Api
 
 from server.api import (
+    audit_events,
     auth,
     board,
     devices,
@@ -24,7 +25,7 @@ from server.api import (
 
 BLUEPRINTS = (auth.blp, users.blp, patients.blp, orders.blp, pumps.blp, visits.blp,
               devices.blp, sync.blp, review.blp, jobs.blp, training.blp, sync_assets.blp,
-              board.blp, mfa.blp, notifications.blp)
+              board.blp, mfa.blp, audit_events.blp, notifications.blp)
 
 
 def register(api: Api) -> None:

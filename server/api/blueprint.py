@@ -11,8 +11,10 @@ import flask_smorest
 from flask import Request
 from flask_smorest.pagination import PaginationMetadataSchema
 from marshmallow import Schema
-from webargs.flaskparser import FlaskParser
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
 
+from server.api.bodies import read_body, refuse_unless_json
 from server.api.query_strings import StrictQueryMixin
 from server.api.refusals import RefusalsMixin
 
@@ -21,11 +23,15 @@ SchemaArg = type[Schema] | Schema
 
 
 class BodyParser(FlaskParser):
-    """webargs' parser, also answering 400 for JSON the stdlib decoder cannot take."""
+    """webargs' parser, also answering 400 for JSON the stdlib decoder cannot take, 415 for
+    a body that is not JSON, and 413 for a chunked body over the limit (``bodies``)."""
 
     def _raw_load_json(self, req: Request) -> Any:
+        refuse_unless_json(req)
+        if not is_json_request(req):
+            return core.missing
         try:
-            return super()._raw_load_json(req)
+            return core.parse_json(read_body(req))
         except json.JSONDecodeError:
             raise  # webargs' own handling: 400, or "missing" for an empty body
         except (RecursionError, ValueError) as exc:

@@ -6,16 +6,21 @@ import functools
 import uuid
 from typing import Any
 
+from flask import request
 from flask.views import MethodView
 
 from schemas.documentation import PumpHistorySchema
 from schemas.pumps import PumpQuerySchema, PumpSchema, PumpUpdateSchema
+from schemas.recalls import RecallImportSchema
 from server.api.access import access_for
 from server.api.blueprint import Blueprint
 from server.api.guards import PATIENT_READERS, STAFF_WRITERS, current_user, roles_required
+from server.api.refusals import refusals
 from server.api.resource import Resource, register_crud
 from server.extensions import current_session
 from server.services import pump_history, pumps, scope
+from server.services.recalls import imports
+from server.services.recalls.recall_list import UnsupportedRecallList
 
 blp = Blueprint("pumps", __name__, url_prefix="/pumps", description="Infusion pumps")
 
@@ -47,3 +52,38 @@ class PumpHistory(MethodView):
         return pump_history.get_history(
             current_session(), pump_id, access_for(scope.pump_condition),
             functools.partial(scope.patient_condition, current_user()))
+
+
+# The recall list travels as the raw CSV, or as the "file" field of an HTML form upload.
+RECALL_LIST_BODY = {"required": True, "content": {
+    "text/csv": {"schema": {"type": "string"}},
+    "multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"],
+        "properties": {"file": {"type": "string", "format": "binary"}}}}}}
+
+
+def _recall_list() -> bytes:
+    """The uploaded CSV's bytes: a text/csv body, or the ``file`` part of a form."""
+    if request.mimetype == "text/csv":
+        return request.get_data(cache=False)
+    if request.mimetype == "multipart/form-data" and "file" in request.files:
+        upload: bytes = request.files["file"].read()
+        return upload
+    raise UnsupportedRecallList(
+        "Send the recall list as a text/csv body, or as the file field of a "
+        "multipart/form-data upload.", {"Content-Type": [request.mimetype or "missing"]})
+
+
+@blp.route("/recalls")
+class Recalls(MethodView):
+    """A manufacturer's or the agency's recall list: pumps by serial or UDI-DI."""
+
+    @roles_required(*STAFF_WRITERS)
+    @refusals(413, 415, 422)  # too large, not CSV, a bad line (nothing applied)
+    @blp.response(200, RecallImportSchema)
+    @blp.doc(summary="Import a recall list (CSV: serial and/or udi_di, recall_number, "
+                     "reason): each pump recalled and traced to the patients it served; "
+                     "all or nothing, and importing it again changes nothing",
+             requestBody=RECALL_LIST_BODY)
+    def post(self) -> Any:
+        return imports.import_recall_list(current_session(), _recall_list(), access_for())

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from flask import Response, jsonify, request
 from flask.views import MethodView
@@ -31,12 +33,28 @@ from sync import envelope, sealed_pull
 blp = Blueprint("sync", __name__, url_prefix="/sync", description="Device sync (protocol v1.1)")
 
 GZIP_MIN_BYTES = 1024
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @blp.before_request
 def _limit_body() -> None:
     """Pushes may be larger than other requests, up to the policy's max_body_bytes."""
     request.max_content_length = sync_settings.policy().max_body_bytes
+
+
+def _device_token_first(view: F) -> F:
+    """Refuse a push whose token is no device's before its body (up to the policy's
+    max_body_bytes) is read and parsed. The push checks the token again, with the device
+    the body names; this read transaction ends here, so parsing holds no lock (SQLite)."""
+
+    @functools.wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        session = current_session()
+        devices.authenticate(session, bearer_token(), clock.now(), pulling=False)
+        session.rollback()
+        return view(*args, **kwargs)
+
+    return cast(F, checked)
 
 
 @blp.route("/push")
@@ -46,6 +64,7 @@ class Push(MethodView):
     @blp.doc(security=[{"deviceToken": []}])
     # 401 token, 403 device retired or revoked, 409 batch id reused, 422 batch not valid
     @refusals(401, 403, 409, 422)
+    @_device_token_first
     @blp.arguments(PushSchema, error_status_code=400)
     @blp.response(200, PushResultSchema)
     def post(self, body: dict[str, Any]) -> Any:

@@ -20,6 +20,7 @@ from schemas.training import (
 from server import clock
 from server.api.access import access_for
 from server.api.blueprint import Blueprint
+from server.api.bodies import read_body
 from server.api.guards import roles_required
 from server.api.refusals import refusals
 from server.errors import Invalid
@@ -143,7 +144,7 @@ class Assets(MethodView):
         limit = int(current_app.config["TRAINING_ASSET_MAX_BYTES"])
         request.max_content_length = limit
         try:
-            data = request.get_data(cache=False)
+            data = read_body(request, cache=False)  # a chunked upload too
         except RequestEntityTooLarge as exc:
             raise training.AssetTooLarge(
                 f"This file is over the limit of {limit} bytes.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from server.cli import scheduler, seed, serve, sync_admin, users
+from server.cli import audit_trail, pumps, scheduler, seed, serve, sync_admin, users
 
 
 def init_app(app: Flask) -> None:
@@ -17,3 +17,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed.seed_demo)
     app.cli.add_command(scheduler.scheduler)
     app.cli.add_command(scheduler.jobs_group)
+    app.cli.add_command(audit_trail.group)
+    app.cli.add_command(pumps.group)

@@ -32,6 +32,8 @@ def serve(host: str, port: int, workers: int | None, timeout: int) -> None:
         "--timeout", str(timeout),
         "--access-logfile", "-",
         "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
+        # Every field escaped: a path cannot write a line (or a NUL) of its own.
+        "--logger-class", "server.cli.access_log.EscapingLogger",
         "--config", "python:server.cli.gunicorn_hooks",
         "server:create_app()",
     ]

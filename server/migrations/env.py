@@ -15,6 +15,7 @@ from alembic.autogenerate.api import AutogenContext
 from alembic.operations.ops import MigrationScript
 from alembic.runtime.migration import MigrationContext
 from flask import current_app
+from sqlalchemy.engine import Connection
 from sqlalchemy.schema import SchemaItem
 
 logger = logging.getLogger("alembic.env")
@@ -75,9 +76,36 @@ def run_migrations_online() -> None:
     conf_args.update(render_as_batch=True, compare_type=True, render_item=render_item,
                      include_object=include_object)
     with target_db.engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_foreign_keys_off(connection)
+        try:
+            context.configure(connection=connection, target_metadata=target_db.metadata,
+                              **conf_args)
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    _check_foreign_keys(connection)
+        finally:
+            if sqlite:  # never back to the pool with foreign keys off: a new one has them on
+                connection.invalidate()
+
+
+def _sqlite_foreign_keys_off(connection: Connection) -> None:
+    """Turn SQLite's foreign keys off while migrating, as its documentation requires for
+    rebuilding a table (batch mode): with them on, dropping the old ``users`` would run its
+    ON DELETE CASCADE (every login token gone). The pragma is a no-op inside a transaction,
+    so it is set on the driver connection before the migrations' transaction begins."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    driver.execute("PRAGMA foreign_keys=OFF")
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    """Refuse to commit migrations that left a dangling reference (foreign keys were off)."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"migrations left {len(broken)} dangling references, e.g. {broken[0]}")
 
 
 if context.is_offline_mode():

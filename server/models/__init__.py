@@ -1,6 +1,6 @@
 """The EHR core's tables. Importing this package registers every model on the metadata."""
 
-from server.models.audit import AuditEvent
+from server.models.audit import AuditChainHead, AuditEvent
 from server.models.base import Base
 from server.models.devices import Device, DeviceCommand, DeviceStatus, EnrollmentCode
 from server.models.documentation import (
@@ -21,7 +21,7 @@ from server.models.patients import (
     PatientStatus,
     ServiceLocation,
 )
-from server.models.pumps import Pump, PumpAssignment, PumpStatus
+from server.models.pumps import Pump, PumpAssignment, PumpRecall, PumpStatus
 from server.models.review import ReviewItem, ReviewStatus, Severity
 from server.models.server_keys import KeyPurpose, ServerKey
 from server.models.throttling import EnrollmentFailure, KnownLoginAddress
@@ -42,6 +42,7 @@ from sync.ledger import InboxEntry, LedgerEntry
 __all__ = [
     "AccessDeviceType",
     "Amendment",
+    "AuditChainHead",
     "AuditEvent",
     "AuthToken",
     "Base",
@@ -73,6 +74,7 @@ __all__ = [
     "PatientStatus",
     "Pump",
     "PumpAssignment",
+    "PumpRecall",
     "PumpStatus",
     "ReviewItem",
     "ReviewStatus",

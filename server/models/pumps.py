@@ -29,7 +29,7 @@ class Pump(UUIDPrimaryKey, Timestamps, Base):
     serial: Mapped[str] = mapped_column(String(60), unique=True)
     manufacturer: Mapped[str] = mapped_column(String(100))
     model: Mapped[str] = mapped_column(String(100))
-    udi_di: Mapped[str | None] = mapped_column(String(60))
+    udi_di: Mapped[str | None] = mapped_column(String(60), index=True)
     status: Mapped[PumpStatus] = mapped_column(
         str_enum(PumpStatus, "pump_status"), default=PumpStatus.IN_SERVICE
     )
@@ -50,3 +50,22 @@ class PumpAssignment(UUIDPrimaryKey, Base):
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"))
     assigned_at: Mapped[datetime]
     unassigned_at: Mapped[datetime | None]
+
+
+class PumpRecall(UUIDPrimaryKey, Base):
+    """One moment a pump was withdrawn: it became ``recalled`` or ``out_of_service``.
+
+    The event the traced review items and notifications hang on (their dedupe keys name
+    it): the same pump recalled again after a return to service is a new event, a recall
+    list imported twice is not.
+    """
+
+    __tablename__ = "pump_recalls"
+
+    pump_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pumps.id"), index=True)
+    status: Mapped[PumpStatus] = mapped_column(str_enum(PumpStatus, "pump_recall_status"))
+    recall_number: Mapped[str | None] = mapped_column(String(60))
+    reason: Mapped[str | None] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(String(20))  # api, cli or recall_list
+    recorded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime]

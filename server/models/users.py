@@ -21,6 +21,7 @@ class Role(StrEnum):
     QC = "qc"
     NURSE = "nurse"
     PHYSICIAN = "physician"
+    # Reads the audit trail (the accounting of disclosures); no patient data.
     PRIVACY_OFFICER = "privacy_officer"
 
 

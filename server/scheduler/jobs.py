@@ -18,6 +18,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.orm import Session
 
 from server.scheduler import (
+    audit_chain_check,
     escalation,
     missed,
     notification_mail,
@@ -75,6 +76,7 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("visit_horizon", _cron(hour=1, minute=0), visit_horizon),
     JobSpec("training_daily", _cron(hour=2, minute=0), training_daily),
     JobSpec("feed_compaction", _cron(hour=3, minute=30), feed_compaction),
+    JobSpec("audit_chain", _cron(hour=4, minute=0), audit_chain_check.run),
     JobSpec("pump_maintenance", _cron(hour=6, minute=0), pump_maintenance.run),
     # Hourly through the working day: at night nobody could act on it, and nurses sleep.
     JobSpec("silent_devices", _cron(hour="8-20", minute=5), silent_devices.run),

@@ -24,10 +24,13 @@ from server.models import (
     VisitStatus,
 )
 from server.services.candidates import local_day_bounds
+from server.services.recalls.board import recalled_pumps
+from server.services.recalls.trace import KINDS as RECALL_KINDS
 from server.services.records import Access
 
 # Review items the scheduling jobs raise; the board shows them beside the day.
-ALERT_KINDS = ("silent_device", "visit_missed", "visit_late_unknown", "pump_pm_due")
+ALERT_KINDS = ("silent_device", "visit_missed", "visit_late_unknown", "pump_pm_due",
+               *RECALL_KINDS.values())
 # A critical item nobody acknowledged in time (server/scheduler/escalation), until someone
 # does or resolves it: whatever its kind, the coordinators must see it.
 ESCALATED = and_(ReviewItem.escalated_at.is_not(None), ReviewItem.acknowledged_at.is_(None))
@@ -134,10 +137,12 @@ def board(session: Session, day: date | None, zone: ZoneInfo, access: Access) ->
     visits = _day_visits(session, start, end, day == today)
     exceptions = _exceptions(session, [v.id for v in visits])
     counts, alerts = _review(session)
+    recalls = recalled_pumps(session)
     result = {"date": day, "time_zone": zone.key, "nurses": _nurses(session, visits, exceptions),
               "unassigned": [_item(v, exceptions) for v in visits if v.nurse_id is None],
-              "review_counts": counts, "alerts": alerts}
-    patients = sorted({str(v.patient_id) for v in visits})
+              "review_counts": counts, "alerts": alerts, "recalled_pumps": recalls}
+    patients = sorted({str(v.patient_id) for v in visits}
+                      | {str(p["id"]) for r in recalls for p in r["patients"]})
     audit.record(session, access.actor, "list", "visits", at=access.now,
                  details={"view": "board", "date": day.isoformat(), "count": len(visits),
                           "patient_ids": patients})

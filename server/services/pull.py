@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server import audit
+from server import audit, review_delivery
 from server.errors import AppError
 from server.models import Device, DeviceCommand, Patient, User, Visit
 from server.services.sync_scope import (
@@ -31,9 +31,10 @@ from server.training import delivery as training_delivery
 from sync import cursor as cursors
 from sync import feed
 
+# New ranks go last: a snapshot cursor names its rank by position.
 SNAPSHOT_RANKS = ("profile", "training", "training_status", "patient", "service_location",
                   "order", "pump", "visit",
-                  "device_command", "notification")
+                  "device_command", "notification", review_delivery.KIND)
 
 
 class CursorExpired(AppError):
@@ -88,6 +89,8 @@ def _snapshot_keys(session: Session, scope: Scope, rank: int, after: str | None,
                                            DeviceCommand.delivered_at.is_(None))
     elif kind == "notification":
         stmt = scope.notifications()
+    elif kind == review_delivery.KIND:
+        stmt = review_delivery.snapshot_query(scope.nurse_id, scope.at)
     else:
         model = dict(CHILD_MODELS)[kind]
         stmt = select(model).where(model.patient_id.in_(scope.patient_ids()))
@@ -166,7 +169,10 @@ def pull(session: Session, device: Device, cursor_text: str, limit: int, now: da
     device.last_pull_at = device.last_seen_at = now
     patients = sorted({c["id"] for c in page.changes
                        if c["type"] == "patient" and c["op"] == "upsert"})
+    items = sorted(c["id"] for c in page.changes
+                   if c["type"] == review_delivery.KIND and c["op"] == "upsert")
     audit.record(session, actor, "sync.pull", "devices", at=now, entity_id=device.id,
-                 details={"changes": len(page.changes), "patient_ids": patients})
+                 details={"changes": len(page.changes), "patient_ids": patients,
+                          **({"review_item_ids": items} if items else {})})
     session.commit()
     return page

@@ -20,10 +20,7 @@ PatientScope = Callable[[Any], ColumnElement[bool] | None]  # a patient-id colum
 def _load(session: Session, pump_id: uuid.UUID, access: Access) -> Pump:
     stmt = scoped(select(Pump).where(Pump.id == pump_id), access.condition)
     pump: Pump | None = session.scalar(stmt)
-    if pump is None:
-        audit.record(session, access.actor, "read", "pumps", at=access.now, entity_id=pump_id,
-                     outcome="not_found")
-        session.commit()
+    if pump is None:  # audited as a refusal by the API (server.api.refusal_audit)
         raise NotFound(f"There is no pump {pump_id} that you may see.")
     return pump
 

@@ -12,6 +12,7 @@ from schemas.pumps import PumpSchema
 from server import audit
 from server.models import Pump, PumpStatus
 from server.services import changes
+from server.services.recalls.withdraw import Withdrawal, withdraw
 from server.services.records import Access, Page, get_one, list_page
 from server.services.references import require_patient
 
@@ -63,10 +64,14 @@ def update_pump(session: Session, pump_id: uuid.UUID, data: dict[str, Any],
     """Assign, return or change the status and maintenance dates of a pump."""
     pump = get_one(session, Pump, pump_id, access, lambda p: p.patient_id, "update")
     changes.check_version(session, access, pump, expected_version, _dump, pump.patient_id)
-    previous_patient = pump.patient_id
+    previous_patient, previous_status = pump.patient_id, pump.status
     changes.assign(pump, _prepare(session, data))
     audit.record(session, access.actor, "update", "pumps", at=access.now, entity_id=pump.id,
                  patient_id=pump.patient_id or previous_patient,
                  details={"fields": sorted(data)})
+    changes.flush(session, pump, DUPLICATE_SERIAL)
+    # recalled or out of service: traced to the patients it served, in this transaction
+    withdraw(session, pump, previous_status, access, Withdrawal("pump_update"),
+             previous_patient)
     changes.commit(session, DUPLICATE_SERIAL, pump, _dump)
     return pump

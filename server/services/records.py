@@ -50,16 +50,13 @@ def get_one(
     patient_of: Callable[[T], uuid.UUID | None],
     action: str = "read",
 ) -> T:
-    """Load one record the user may see, audited; 404 (also audited) when out of scope."""
+    """Load one record the user may see, audited; 404 when out of scope."""
     # Any mapped model with a UUID ``id``: a TypeVar cannot say so (a Protocol with Mapped
     # members does not match declarative models), hence the two ignores.
     entity_type = model.__tablename__  # type: ignore[attr-defined]
     stmt = scoped(select(model).where(model.id == entity_id), access.condition)  # type: ignore[attr-defined]
     row: T | None = session.scalar(stmt)
-    if row is None:
-        audit.record(session, access.actor, action, entity_type, at=access.now,
-                     entity_id=entity_id, outcome="not_found")
-        session.commit()
+    if row is None:  # audited as a refusal by the API (server.api.refusal_audit)
         raise NotFound(f"There is no {entity_type.rstrip('s').replace('_', ' ')} {entity_id} "
                        "that you may see.")
     if action == "read":

@@ -23,6 +23,7 @@ from schemas.patients import PatientSchema, ServiceLocationSchema
 from schemas.pumps import PumpSchema
 from schemas.users import UserBriefSchema
 from schemas.visits import VisitSchema
+from server import review_delivery
 from server.models import (
     DeviceCommand,
     Notification,
@@ -78,6 +79,8 @@ def upsert(kind: str, entity: Any) -> dict[str, Any]:
     """An upsert change carrying the entity's current data."""
     if kind in training_delivery.TRAINING_KINDS:
         return training_delivery.upsert(kind, entity)
+    if kind == review_delivery.KIND:
+        return review_delivery.upsert(entity)
     if kind == "device_command":
         data = {"type": entity.kind, "created_at": entity.created_at.isoformat()}
         return {"type": kind, "id": str(entity.id), "op": "upsert", "version": 1, "data": data}
@@ -146,6 +149,8 @@ def resolve(session: Session, scope: Scope, mentions: list[tuple[str, uuid.UUID]
     add_patient_closure(session, scope, patients, out)
     training_delivery.resolve(session, scope.nurse_id, by_type, out.add)
     _resolve_personal(session, scope, by_type, out)
+    review_delivery.resolve(session, scope.nurse_id, by_type.get(review_delivery.KIND, set()),
+                            out.add)
 
 
 def _resolve_visits(session: Session, scope: Scope, visit_ids: set[uuid.UUID],

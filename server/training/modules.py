@@ -27,7 +27,13 @@ from server.training import standing
 
 EDITABLE = ("title", "summary", "body_md", "attachments", "quiz", "competency", "audience",
             "due_rule", "required")
-ASSET_TYPES = ("image/png", "image/jpeg", "application/pdf")
+# What each attachment type's bytes begin with: a declared type is believed only when the
+# bytes agree (an HTML page sent as image/png would reach devices as a "PNG").
+ASSET_SIGNATURES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff",
+                    "application/pdf": b"%PDF-"}
+ASSET_NAMES = {"image/png": "a PNG image", "image/jpeg": "a JPEG image",
+               "application/pdf": "a PDF document"}
+ASSET_TYPES = tuple(ASSET_SIGNATURES)
 
 
 class AssetTooLarge(Invalid):
@@ -256,6 +262,10 @@ def store_asset(session: Session, data: bytes, content_type: str, max_bytes: int
     if len(data) > max_bytes:
         raise AssetTooLarge(f"This file is {len(data)} bytes; the limit is {max_bytes}.",
                             {"body": [f"At most {max_bytes} bytes."]})
+    if not data.startswith(ASSET_SIGNATURES[kind]):
+        raise Invalid(f"The bytes are not {ASSET_NAMES[kind]}, as Content-Type {kind} says.",
+                      {"body": [f"Not {ASSET_NAMES[kind]}: send the file's own bytes and "
+                                "its own type."]})
     digest = hashlib.sha256(data).hexdigest()
     existing = session.get(TrainingAsset, digest)
     if existing is not None:

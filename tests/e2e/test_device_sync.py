@@ -262,3 +262,43 @@ def test_documentation_survives_a_server_outage(served, tmp_path):
     assert _pending(store) == 0
     assert _visit_status(served, coordinator, visit["id"]) == "in_progress"
     _assert_clean_server_logs(tmp_path, "Alder")
+
+
+def test_a_qc_resolution_shows_on_the_nurses_device_after_one_sync(served, tmp_path):
+    coordinator, nurse_a, nurse_b, visit_a, visit_b = _two_nurses_two_visits(served)
+    served.create_user("quinn@e2e.test", "qc")
+    store_a, store_b = tmp_path / "a.sqlite3", tmp_path / "b.sqlite3"
+    _enrol_and_pull(store_a, served.base, _cli_code(served, "anna@e2e.test"), visit_a,
+                    shown="A. Alder", hidden="Birch")
+    _enrol_and_pull(store_b, served.base, _http_code(served, coordinator, nurse_b), visit_b,
+                    shown="B. Birch", hidden="Alder")
+
+    # Nurse B checks in offline while the coordinator hands her visit to nurse A.
+    _ok(store_b, "check-in", visit_b["id"], "--lat", HOME["lat"], "--lon", HOME["lon"])
+    status, _moved = _patch_if_match(served, f"/api/v1/visits/{visit_b['id']}",
+                                     {"nurse_id": nurse_a}, coordinator, visit_b["version"])
+    assert status == 200
+    assert "1 conflict" in _ok(store_b, "sync")
+    before = _ok(store_b, "status")
+    item_id = re.search(rf"conflict\s+seq \d+\s+visit.check_in\s+{visit_b['id']} .*review "
+                        r"(\S+)", before).group(1)
+    assert re.search(r"^  open      check-in on visit \S+: documented on a visit reassigned",
+                     before, re.M), before
+
+    note = "Checked with the coordinator: she was there before the visit moved."
+    status, resolved = served.request("POST", f"/api/v1/review-items/{item_id}/resolve",
+                                      {"resolution": "accept", "comment": note},
+                                      served.login("quinn@e2e.test"))
+    assert status == 200, resolved
+
+    _ok(store_b, "sync")
+    after = _ok(store_b, "status")
+    assert "needs attention" not in after
+    assert re.search(rf"^  resolved  check-in on visit {visit_b['id']}: documented on a visit "
+                     rf"reassigned while you were offline\n\s+resolved by quinn \(qc\) on "
+                     rf"[\d-]+ [\d:]+: accepted as documented — {re.escape(note)}$",
+                     after, re.M), after
+    # Nurse A now holds the visit, but the documentation and its review are nurse B's.
+    _ok(store_a, "sync")
+    assert "review of your documentation" not in _ok(store_a, "status")
+    _assert_clean_server_logs(tmp_path, "Alder", "Birch")

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from marshmallow import ValidationError
 
-from schemas.base import _holds_nul
+from schemas.base import unsafe_text
 from schemas.mutations import VitalsSchema, fast_vitals
 from schemas.sync import BatchSchema, MutationSchema
 from server.services.push.receive import _fast_batch
@@ -62,7 +62,8 @@ VITALS_CASES: list[Any] = [
     _with(PULSE, taken_at="2026-11-22"), _with(PULSE, taken_at="yesterday"),
     _with(PULSE, taken_at="2026-11-22T09:15:00.123456+14:00"), _with(PULSE, taken_at=None),
     _with(PULSE, taken_at=20261122), _with(PULSE, taken_at=MISSING), _with(PULSE, taken_at=""),
-    _with(PULSE, unit="/min\x00"), [], None, "vitals", 1,
+    _with(PULSE, unit="/min\x00"), _with(PULSE, unit="/min\x1b"), _with(PULSE, unit="\udc80"),
+    _with(PULSE, unit="\x85"), _with(PULSE, unit="\U0001f642"), [], None, "vitals", 1,
 ]
 
 
@@ -76,8 +77,8 @@ def _schema_load(schema: Any, data: Any) -> Any:
 @pytest.mark.parametrize("data", VITALS_CASES)
 def test_fast_vitals_loads_what_the_schema_loads_or_steps_aside(data: Any) -> None:
     fast = fast_vitals(copy.deepcopy(data))
-    if fast is None or _holds_nul(data):
-        return  # the schema decides (NULs are the caller's to rule out)
+    if fast is None or unsafe_text(data):
+        return  # the schema decides (unsafe text is the caller's to rule out)
     expected = _schema_load(VitalsSchema(), copy.deepcopy(data))
     assert expected is not None, "the fast path accepted what the schema refuses"
     assert list(fast.items()) == list(expected.items())
@@ -143,6 +144,10 @@ def _slow(raw: Any) -> Valid | None:
         {"code": "8462-4", "value": 78, "unit": "mm\x00[Hg]"}])),
     _with(MUTATION, occurred_at="2026-11-22T09:15:00\x00-05:00"),
     _with(MUTATION, data=_with(PULSE, unit="\\u0000")),  # a backslash, not a NUL
+    _with(MUTATION, data=_with(PULSE, unit="/min\x7f")),
+    _with(MUTATION, data=_with(PULSE, unit="\ud83d")), _with(MUTATION, type="\udc80"),
+    _with(MUTATION, data=_with(PULSE, unit="\U0001f642")),  # a valid pair in JSON: text
+    _with(MUTATION, data=_with(PULSE, unit="/min\x08")), {**MUTATION, "\udc80": 1},
 ])
 def test_validate_gives_the_same_value_with_or_without_the_fast_path(raw: Any) -> None:
     checked = validate(copy.deepcopy(raw), DEVICE)
@@ -169,7 +174,8 @@ BATCH_CASES: list[Any] = [
     _with(BATCH, app_version=""), _with(BATCH, app_version=None), _with(BATCH, extra=1),
     _with(BATCH, mutations={}), _with(BATCH, mutations=MISSING),
     _with(BATCH, mutations=[_with(MUTATION, data=_with(PULSE, unit="/min\x00"))]),
-    _with(BATCH, app_version="1.0\x00"), [], None,
+    _with(BATCH, app_version="1.0\x00"), _with(BATCH, app_version="1.0\udc80"),
+    _with(BATCH, app_version="1.0\x9b"), [], None,
 ]
 
 
@@ -185,8 +191,19 @@ def test_fast_batch_loads_what_the_schema_loads_or_steps_aside(raw: Any, encodin
     assert list(fast.items()) == list(expected.items())
 
 
-def test_a_nul_anywhere_in_the_batch_leaves_it_to_the_schema() -> None:
-    raw = _with(BATCH, mutations=[_with(MUTATION, data=_with(PULSE, unit="/min\x00"))])
-    plaintext = json.dumps(raw, ensure_ascii=False).encode()
-    assert _fast_batch(plaintext, json.loads(plaintext)) is None
+def test_unsafe_text_in_the_batch_fields_leaves_it_to_the_schema() -> None:
+    for app_version in ("1.0\x00", "1.0\udc80", "1.0\x1b"):
+        raw = _with(BATCH, app_version=app_version)
+        plaintext = json.dumps(raw).encode()
+        assert _fast_batch(plaintext, json.loads(plaintext)) is None
     assert _fast_batch(json.dumps(BATCH).encode(), BATCH) is not None
+
+
+def test_unsafe_text_in_a_mutation_is_left_to_that_mutation() -> None:
+    """The batch loads; the mutation alone is refused (and kept) when it is validated."""
+    mutation = _with(MUTATION, data=_with(PULSE, unit="/min\x00"))
+    raw = _with(BATCH, mutations=[mutation])
+    plaintext = json.dumps(raw, ensure_ascii=False).encode()
+    fast = _fast_batch(plaintext, json.loads(plaintext))
+    assert fast is not None and fast == BatchSchema().load(json.loads(plaintext))
+    assert isinstance(validate(mutation, DEVICE), Refused)

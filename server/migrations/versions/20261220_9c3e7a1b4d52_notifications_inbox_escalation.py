@@ -1,7 +1,7 @@
 """staff notification inbox, e-mail outbox, review item acknowledgement and escalation
 
 Revision ID: 9c3e7a1b4d52
-Revises: f1cc872a0d12
+Revises: d24aeb995b13
 Create Date: 2026-12-20 10:00:00
 
 ``notifications`` gain what a staff inbox needs (``read_at``) and what a staff notification
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '9c3e7a1b4d52'
-down_revision = 'f1cc872a0d12'
+down_revision = 'd24aeb995b13'
 branch_labels = None
 depends_on = None
 

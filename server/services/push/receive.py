@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
+from schemas.base import text_problem
 from schemas.mutations import fast_aware_datetime
 from schemas.sync import BatchSchema
 from server import audit
@@ -110,16 +111,16 @@ _DEVICE_CLOCK = _BATCH_SCHEMA.fields["device_clock"]
 def _fast_batch(plaintext: bytes, raw: Any) -> dict[str, Any] | None:
     """``BatchSchema().load(raw)`` for a plainly valid batch; None to let the schema decide.
 
-    The schema refuses NUL anywhere in the batch, walking every mutation to find one. In
-    UTF-8 JSON a decoded string can only hold NUL through the escape ``\\u0000`` (the
-    decoder refuses raw control characters), so its absence from the bytes is enough.
+    The schema leaves the mutations' text to each mutation's own check; of the batch's own
+    fields only ``app_version`` is free text.
     """
-    if type(raw) is not dict or raw.keys() != _BATCH_KEYS or b"\\u0000" in plaintext \
+    if type(raw) is not dict or raw.keys() != _BATCH_KEYS \
             or json.detect_encoding(plaintext) != "utf-8":
         return None
     version, app_version, mutations = raw["schema_version"], raw["app_version"], raw["mutations"]
     if type(version) is not int or version != 1 or type(app_version) is not str \
-            or len(app_version) > 40 or type(mutations) is not list \
+            or len(app_version) > 40 or text_problem(app_version) is not None \
+            or type(mutations) is not list \
             or any(mutation is None for mutation in mutations):  # fields.Raw refuses null
         return None
     device_clock = fast_aware_datetime(_DEVICE_CLOCK, raw["device_clock"])

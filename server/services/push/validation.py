@@ -6,6 +6,7 @@ or steps aside for them (tests/unit/test_fast_validation.py holds it to that).
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -50,7 +51,10 @@ _MUTATION_SCHEMA = MutationSchema()
 _DATA_SCHEMAS = {kind: schema() for kind, schema in MUTATION_DATA_SCHEMAS.items()}
 _MUTATION_KEYS = frozenset(_MUTATION_SCHEMA.fields)
 _OCCURRED_AT = _MUTATION_SCHEMA.fields["occurred_at"]
-_NUL = "\\u0000"  # how canonical (ASCII) JSON writes a NUL
+# How canonical (ASCII) JSON writes what the schemas refuse as text: C0 controls but tab,
+# LF and CR (\b and \f, or \u00XX), DEL and C1 controls, surrogates. Valid pairs (emoji)
+# and escaped backslashes match too: those few take the schemas' path, which decides.
+_UNSAFE_ESCAPE = re.compile(r"\\(?:u00[0189][0-9a-f]|u007f|ud[89a-f]|[bf])")
 
 
 def _fast_uuid(value: Any) -> uuid.UUID | None:
@@ -94,7 +98,7 @@ def _validate_fast(raw: Any, device_id: uuid.UUID) -> Valid | None:
     if data is None:
         return None
     canonical = ledger.canonical_json(device_id, raw)
-    if _NUL in canonical:  # the schemas refuse NULs, naming the fields
+    if _UNSAFE_ESCAPE.search(canonical):  # the schemas refuse such text, naming the fields
         return None
     return Valid(mutation, data, ledger.hash_canonical(canonical))
 

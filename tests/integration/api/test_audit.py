@@ -3,7 +3,7 @@
 import uuid
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from server.extensions import db
 from server.models import AuditEvent
@@ -15,11 +15,6 @@ RECORDS_A = {"patients": "patient_a", "orders": "order_a", "pumps": "pump_a",
              "visits": "visit_a"}
 RECORDS_B = {"patients": "patient_b", "orders": "order_b", "pumps": "pump_b",
              "visits": "visit_b"}
-
-
-def _count(app):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(AuditEvent))
 
 
 def _new_event(app, before_ids):
@@ -159,14 +154,16 @@ def test_refused_out_of_scope_read_writes_one_not_found_event(app, client, agenc
         agency["nurse_a"], "read", ENTITY_TYPES[family], record, "not_found")
 
 
-def test_role_refusal_is_not_a_patient_data_access(app, client, agency, as_user):
+def test_role_refusal_writes_one_forbidden_event(app, client, agency, as_user):
     headers = as_user("training_lead")
-    baseline = _count(app)
+    before = _ids(app)
 
     response = client.get(f"{API}/patients/{agency['patient_a']}", headers=headers)
 
     assert response.status_code == 403
-    assert _count(app) == baseline
+    event = _new_event(app, before)
+    assert (event.actor_user_id, event.entity_id, event.outcome) == (
+        agency["training_lead"], agency["patient_a"], "forbidden")
 
 
 def test_audit_trail_holds_no_names_or_mrns(app, client, agency, as_user):

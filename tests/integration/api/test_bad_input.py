@@ -11,10 +11,19 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from schemas.base import NUL_MESSAGE, READ_ONLY_MESSAGE
+from schemas.base import CONTROL_MESSAGE, NUL_MESSAGE, READ_ONLY_MESSAGE, SURROGATE_MESSAGE
 from server.extensions import db
-from server.models import Patient, Pump, ServiceLocation, TherapyOrder, User, Visit
-from tests.assertions import error_of
+from server.models import (
+    AuthToken,
+    Patient,
+    Pump,
+    ServiceLocation,
+    TherapyOrder,
+    TrainingModule,
+    User,
+    Visit,
+)
+from tests.assertions import count_rows, error_of
 from tests.factories import PHYSICIAN_NPI
 
 ROUTES = ("users", "patients", "orders", "pumps", "visits")
@@ -143,8 +152,6 @@ def test_a_body_that_is_not_an_object_is_refused(client, admin, agency, app):
     for route in ROUTES:
         for data in ("[]", "[1, 2]", "42", '"text"', "null", "true", "[" * 50 + "]" * 50):
             error_of(post_raw(client, admin, route, data), 422, "validation_failed")
-        form = client.post(url(route), headers=admin, data={"mrn": "X"})
-        error_of(form, 422, "validation_failed")
     assert counts(app) == before
 
 
@@ -260,6 +267,53 @@ def test_text_with_nul_characters_is_refused(client, admin, agency, app):
     assert counts(app) == before
 
 
+# The cases of issue 10: each once answered 500 (the login in its throttle, the others at
+# the database). The raw bodies carry the JSON escapes, as the attacker's client sent them.
+BAD_TEXT_CASES = [
+    ("POST", "/api/v1/auth/login", None,
+     '{"email": "a\\udc80@b.c", "password": "whatever-password"}', "email"),
+    ("POST", "/api/v1/patients", "admin", '{"mrn": "MRN-S", "first_name": "\\ud800", '
+     '"last_name": "B", "birth_date": "1950-12-10"}', "first_name"),
+    ("PATCH", "/api/v1/patients/{patient_a}", "admin",
+     '{"version": 1, "phone": "555\\udc80"}', "phone"),
+    ("POST", "/api/v1/training/modules", "training_lead", '{"title": "Line care \\udfff"}',
+     "title"),
+    ("POST", "/api/v1/users", "admin", '{"email": "s@agency.test", "name": "S\\udc80", '
+     '"role": "nurse", "password": "a long enough passphrase"}', "name"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "who", "data", "field"), BAD_TEXT_CASES)
+def test_lone_surrogates_are_refused_naming_the_field(client, as_user, agency, app, method,
+                                                      path, who, data, field):
+    headers = as_user(who) if who else {}
+
+    def stored() -> dict[str, int]:
+        return {**counts(app), "tokens": count_rows(app, AuthToken),
+                "modules": count_rows(app, TrainingModule)}
+
+    before = stored()
+    response = client.open(path.format(**agency.ids), method=method, headers=headers,
+                           data=data, content_type="application/json")
+    assert error_of(response, 422, "validation_failed")["details"] == {
+        field: [SURROGATE_MESSAGE]}
+    assert stored() == before
+
+
+def test_control_characters_are_refused_and_tab_newline_kept(client, admin, agency, app):
+    before = counts(app)
+    for char in ("\x01", "\x08", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f", "\x9b"):
+        for route, field in (("patients", "first_name"), ("pumps", "model"),
+                             ("orders", "medication"), ("users", "name")):
+            body = {**valid_body(route, agency), field: f"a{char}b"}
+            details = error_of(client.post(url(route), headers=admin, json=body), 422,
+                               "validation_failed")["details"]
+            assert details == {field: [CONTROL_MESSAGE]}, (route, field, char)
+    assert counts(app) == before
+    note = {**valid_body("pumps", agency), "model": "CADD\tPrizm\r\nline two"}
+    assert client.post(url("pumps"), headers=admin, json=note).status_code == 201
+
+
 def test_patch_with_unknown_or_read_only_fields_changes_nothing(client, admin, agency):
     targets = {"users": "nurse_a", "patients": "patient_a", "orders": "order_a",
                "pumps": "pump_a", "visits": "visit_a"}
@@ -300,11 +354,45 @@ def test_unknown_route_is_404_in_the_error_shape(client, admin, agency):
         error_of(client.get(path, headers=admin), 404, "not_found")
 
 
-def test_wrong_method_is_405_in_the_error_shape(client, admin, agency):
+def test_wrong_method_is_405_in_the_error_shape_with_allow(client, admin, agency):
     for route in ROUTES:
-        error_of(client.delete(f"{url(route)}/{uuid.uuid4()}", headers=admin), 405,
-                 "method_not_allowed")
-        error_of(client.put(url(route), headers=admin, json={}), 405, "method_not_allowed")
+        item = client.delete(f"{url(route)}/{uuid.uuid4()}", headers=admin)
+        error_of(item, 405, "method_not_allowed")
+        assert set(item.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "PATCH"}
+        collection = client.put(url(route), headers=admin, json={})
+        error_of(collection, 405, "method_not_allowed")
+        assert set(collection.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS",
+                                                                 "POST"}
+        assert collection.mimetype == "application/json"
+
+
+def test_a_body_that_is_not_json_is_415_not_ignored(client, admin, agency, app, row):
+    """webargs reads a non-JSON body as absent: a PATCH sent as a form changed nothing and
+    answered 200; a POST complained of missing fields."""
+    before = counts(app)
+    patient = f"{url('patients')}/{agency['patient_a']}"
+    sends = [
+        client.patch(patient, headers=admin, data={"version": "1", "phone": "555-0100"}),
+        client.patch(patient, headers=admin, data='{"version": 1, "phone": "555-0100"}',
+                     content_type="text/plain"),
+        client.patch(patient, headers=admin, data=b'{"version": 1, "phone": "555-0100"}'),
+        *(client.post(url(route), headers=admin, data={"mrn": "X"}) for route in ROUTES),
+        client.post(url("pumps"), headers=admin, data=json.dumps(valid_body("pumps", agency)),
+                    content_type="application/xml"),
+        client.post("/api/v1/auth/login", data="email=a@b.c&password=x",
+                    content_type="application/x-www-form-urlencoded"),
+    ]
+    for response in sends:
+        error = error_of(response, 415, "unsupported_media_type")
+        assert "application/json" in error["message"]
+    assert row(Patient, agency["patient_a"]).phone != "555-0100"
+    assert counts(app) == before
+    json_suffix = client.post(url("pumps"), headers=admin, data=json.dumps(
+        valid_body("pumps", agency)), content_type="application/merge-patch+json")
+    assert json_suffix.status_code == 201, json_suffix.get_json()
+    no_body = client.post(f"/api/v1/visits/{agency['visit_a']}/unassign", headers=admin,
+                          content_type="text/plain")
+    assert no_body.status_code != 415
 
 
 def test_no_token_is_401_and_stores_nothing(client, agency, app):

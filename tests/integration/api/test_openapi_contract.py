@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.factories import EMAILS, PASSWORD
+
 
 def patch_body_schema(spec: dict[str, Any], path: str) -> dict[str, Any]:
     """The JSON schema of a PATCH route's body, its ``$ref`` resolved."""
@@ -26,3 +28,19 @@ def test_patch_user_documents_the_version_it_accepts(client):
     version = patch_body_schema(spec, "/api/v1/users/{entity_id}")["properties"]["version"]
     assert version["type"] == "integer"
     assert not version.get("readOnly", False)
+
+
+def test_login_documents_both_of_its_answers(client, agency):
+    """A held login (the admin's: a second factor is due) and a token answer each show only
+    properties the document lists for the login's 200."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    content = spec["paths"]["/api/v1/auth/login"]["post"]["responses"]["200"]["content"]
+    ref = content["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    documented = set(spec["components"]["schemas"][ref]["properties"])
+    held = client.post("/api/v1/auth/login", json={"email": EMAILS["admin"],
+                                                   "password": PASSWORD}).get_json()
+    token = client.post("/api/v1/auth/login", json={"email": EMAILS["nurse_a"],
+                                                    "password": PASSWORD}).get_json()
+    assert held["status"] == "mfa_required" and "token" not in held
+    assert set(held) <= documented and set(token) <= documented
+    assert {"status", "mfa_token", "token", "user"} <= documented

@@ -29,8 +29,11 @@ def _ack(client: Any, headers: dict[str, str], item_id: str) -> Any:
     return client.post(f"{URL}/{item_id}/acknowledge", headers=headers)
 
 
-def test_every_kind_is_owned_by_qc_or_the_coordinator():
-    assert {finding.owner for finding in FINDINGS.values()} == {Role.QC, Role.COORDINATOR}
+def test_every_kind_is_owned_by_qc_or_the_coordinator_but_the_audit_trail():
+    assert {finding.owner for finding in FINDINGS.values()} == {Role.QC, Role.COORDINATOR,
+                                                                Role.ADMIN}
+    assert [k for k, f in FINDINGS.items() if f.owner is Role.ADMIN] == ["audit_chain_broken"]
+    assert FINDINGS["pump_recalled"].owner is Role.COORDINATOR
     assert FINDINGS["adverse_reaction"].owner is Role.QC
     assert FINDINGS["evv_exception"].owner is Role.COORDINATOR
     assert FINDINGS["pump_not_in_service"].owner is Role.COORDINATOR
@@ -47,6 +50,7 @@ def test_the_queue_shows_and_filters_by_owner(app, client, agency, clock, as_use
         found = client.get(URL, headers=as_user("qc"), query_string={"owner": owner})
         assert [i["id"] for i in found.get_json()] == expected
     error_of(client.get(URL, headers=as_user("qc"), query_string={"owner": "nurse"}), 422)
+    assert client.get(URL, headers=as_user("qc"), query_string={"owner": "admin"}).get_json() == []
 
 
 def test_the_owner_acknowledges_once(app, client, agency, clock, as_user):
@@ -71,6 +75,8 @@ def test_the_owner_acknowledges_once(app, client, agency, clock, as_user):
     ("silent_device", "coordinator", 200),
     ("silent_device", "qc", 403),  # a coordinator's item is not QC's to take
     ("silent_device", "nurse_a", 403),
+    ("audit_chain_broken", "coordinator", 403),  # only an admin can take the audit trail
+    ("audit_chain_broken", "admin", 200),
     ("adverse_reaction", "physician_a", 403),
 ])
 def test_who_may_acknowledge(app, client, agency, clock, as_user, kind, who, status):

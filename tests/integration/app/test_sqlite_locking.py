@@ -1,11 +1,13 @@
 """Concurrent SQLite writers wait their turn instead of failing with 'database is locked'."""
 
 import threading
-import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.orm import Session
 
+from server import audit
+from server.audit_verify import verify
 from server.database import configure_engine
 from server.models import AuditEvent
 
@@ -22,7 +24,8 @@ def test_sqlite_pragmas(app):
 
 
 def test_read_then_write_transactions_all_succeed(sqlite_template, tmp_path):
-    """Each writer reads, then writes in one transaction: the classic lock-upgrade deadlock."""
+    """Each writer reads, then writes in one transaction: the classic lock-upgrade deadlock.
+    The writes are audit events, so the writers also share one hash chain."""
     path = tmp_path / "locking.sqlite3"
     path.write_bytes(sqlite_template.read_bytes())
     engine = create_engine(f"sqlite:///{path}")
@@ -32,11 +35,11 @@ def test_read_then_write_transactions_all_succeed(sqlite_template, tmp_path):
     def writer() -> None:
         try:
             for _ in range(20):
-                with engine.begin() as connection:
-                    connection.execute(select(func.count()).select_from(AuditEvent)).scalar()
-                    connection.execute(insert(AuditEvent).values(
-                        id=uuid.uuid4(), at=datetime.now(UTC), action="probe",
-                        entity_type="test", outcome="ok", details={}))
+                with Session(engine) as session:
+                    session.scalar(select(func.count()).select_from(AuditEvent))
+                    audit.record(session, audit.Actor(None), "probe", "test",
+                                 at=datetime.now(UTC))
+                    session.commit()
         except Exception as exc:
             errors.append(exc)
 
@@ -45,8 +48,10 @@ def test_read_then_write_transactions_all_succeed(sqlite_template, tmp_path):
         thread.start()
     for thread in threads:
         thread.join()
-    with engine.connect() as connection:
-        count = connection.execute(select(func.count()).select_from(AuditEvent)).scalar()
+    with Session(engine) as session:
+        verified = verify(session)
+        seqs = list(session.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq)))
     engine.dispose()
     assert errors == []
-    assert count == 120
+    assert seqs == list(range(1, 121))
+    assert (verified.broken, verified.head_seq) == (None, 120)

@@ -1,9 +1,11 @@
 """Push: exactly once, nothing lost, refusals that store nothing."""
 
+import json
 import uuid
 
 from sqlalchemy import func, select
 
+from schemas.base import CONTROL_MESSAGE, NUL_MESSAGE, SURROGATE_MESSAGE
 from server.extensions import db
 from server.models import AuditEvent, ReviewItem, Visit, VisitEvent, VitalSign
 from sync import ledger
@@ -182,6 +184,47 @@ def test_invalid_mutations_are_rejected_but_kept(app, enroll, agency):
     assert "unit" in results[1]["errors"]["data"]
     assert "id" in results[2]["errors"]
     assert _count(app, InboxEntry) == 3
+
+
+def test_text_that_is_not_text_refuses_its_mutation_alone_and_keeps_it(app, enroll, agency):
+    """A lone surrogate or a control character once made the whole push a 500 (and a NUL
+    refused the whole batch): each such mutation is refused on its own, and kept."""
+    device, visit = enroll("nurse_a"), agency["visit_a"]
+    note = device.mutation("visit.note", visit, {"category": "general", "text": "a\udc80b"})
+    escape = _hr(device, visit)
+    escape["data"]["unit"] = "/min\x1b[2J"
+    nul = _hr(device, visit)
+    nul["data"]["unit"] = "/min\x00"
+    bad_key = {**_hr(device, visit), "\ud800": 1}
+    bad_id = {**_hr(device, visit), "id": "x\udc80"}
+    sent = [note, escape, nul, bad_key, bad_id, _hr(device, visit, 75)]
+    response = device.push(sent)
+    assert response.status_code == 200, response.get_json()
+    results = response.get_json()["results"]
+    assert [r["status"] for r in results] == ["rejected"] * 5 + ["applied"]
+    assert [r["errors"] for r in results[:5]] == [
+        {"data": {"text": [SURROGATE_MESSAGE]}}, {"data": {"unit": [CONTROL_MESSAGE]}},
+        {"data": {"unit": [NUL_MESSAGE]}}, {"\\ud800": [SURROGATE_MESSAGE]},
+        {"id": [SURROGATE_MESSAGE]}]
+    assert _count(app, VitalSign) == 1
+    with app.app_context():
+        kept = db.session.scalars(select(InboxEntry)).all()
+        payloads = [ledger.read_payload(e, app.config["INFUSYNC_DATA_KEY"]) for e in kept]
+    assert sorted(map(repr, payloads)) == sorted(map(repr, sent))
+
+
+def test_text_that_is_not_text_around_the_mutations_refuses_the_batch(app, enroll, agency):
+    device = enroll("nurse_a")
+    for app_version in ("1.0\udc80", "1.0\x1b"):
+        plaintext = json.dumps({"schema_version": 1, "device_clock": "2026-11-23T13:00:00+00:00",
+                                "app_version": app_version,
+                                "mutations": [_hr(device, agency["visit_a"])]}).encode()
+        response = device.client.post("/api/v1/sync/push", headers=device.headers,
+                                      json=device.body(plaintext))
+        assert response.status_code == 422, response.get_json()
+        assert response.get_json()["error"]["code"] == "invalid_batch"
+        assert list(response.get_json()["error"]["details"]) == ["app_version"]
+    assert _count(app, InboxEntry) == 0
 
 
 def test_never_assigned_visit_is_rejected_kept_and_audited(app, enroll, agency):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from typing import Any
 
 from flask import Flask
@@ -125,6 +126,41 @@ def test_listing_filters_by_status_and_lineage(client: FlaskClient, lead: Any) -
     assert len(lineage) == 1
     error_of(client.get("/api/v1/training/modules", query_string={"status": "nope"},
                         headers=lead.headers), 422)
+
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256))
+PDF = b"%PDF-1.7\n" + bytes(range(256)) + b"\n%%EOF\n"
+HTML = b"<!DOCTYPE html><script>alert(1)</script>"
+
+
+def test_an_attachment_whose_bytes_are_not_its_declared_type_is_refused(
+        app: Flask, lead: Any) -> None:
+    for data, kind in ((HTML, "image/png"), (HTML, "application/pdf"), (PNG, "image/jpeg"),
+                       (JPEG, "application/pdf"), (PDF, "image/png"), (b"%PDF", "image/jpeg"),
+                       (b"\x89PNG", "image/png")):
+        error = error_of(lead.post("/assets", data=data, content_type=kind), 422,
+                         "validation_failed")
+        assert list(error["details"]) == ["body"], kind
+        assert kind in error["message"]
+    assert count_rows(app, TrainingAsset) == 0
+    for data, kind in ((PNG, "image/png"), (JPEG, "image/jpeg"), (PDF, "application/pdf")):
+        assert lead.post("/assets", data=data, content_type=kind).status_code == 201, kind
+    assert count_rows(app, TrainingAsset) == 3
+
+
+def test_a_chunked_upload_over_the_limit_is_413_not_stored_cut_short(
+        app: Flask, client: FlaskClient, lead: Any) -> None:
+    """Without Content-Length werkzeug stopped reading at the limit and the view stored the
+    first bytes as if they were the file. (gunicorn sets wsgi.input_terminated.)"""
+    app.config["TRAINING_ASSET_MAX_BYTES"] = 1000
+    for size, status in ((1000, 201), (1001, 413)):
+        data = PDF + b"x" * (size - len(PDF))
+        response = client.post("/api/v1/training/assets", input_stream=io.BytesIO(data),
+                               headers={**lead.headers, "Transfer-Encoding": "chunked",
+                                        "Content-Type": "application/pdf"},
+                               environ_overrides={"wsgi.input_terminated": True})
+        assert response.status_code == status, response.get_json()
+    assert count_rows(app, TrainingAsset) == 1
 
 
 def test_an_attachment_larger_than_other_request_bodies_is_accepted_up_to_its_own_limit(
