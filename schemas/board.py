@@ -69,7 +69,7 @@ class BoardReviewCountsSchema(BaseSchema):
 
 
 class BoardAlertSchema(BaseSchema):
-    """An open scheduling alert from the review queue."""
+    """An open scheduling alert, or an escalated critical item, from the review queue."""
 
     id = fields.UUID()
     kind = fields.String()
@@ -78,6 +78,9 @@ class BoardAlertSchema(BaseSchema):
     visit_id = fields.UUID(allow_none=True)
     device_id = fields.UUID(allow_none=True)
     created_at = fields.AwareDateTime()
+    escalated_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "Set on a critical item nobody acknowledged in time (any kind); "
+                       "it stays on the board until acknowledged or resolved"})
 
 
 class BoardRecallPatientSchema(BaseSchema):

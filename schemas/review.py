@@ -9,6 +9,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from schemas.base import BaseSchema
 
 SEVERITIES = ("critical", "warning", "info")
+OWNERS = ("qc", "coordinator", "admin")
 REVIEW_STATUSES = ("open", "resolved")
 ACCEPT, AMEND, REASSIGN, IN_ERROR = "accept", "amend", "reassign_documentation", "entered_in_error"
 RESOLUTIONS = (ACCEPT, AMEND, REASSIGN, IN_ERROR)
@@ -38,6 +39,14 @@ class ReviewItemSchema(BaseSchema):
     resolution = fields.String(dump_only=True, allow_none=True, metadata={
         "description": "How it was resolved (null when the system closed it)"})
     resolution_comment = fields.String(dump_only=True, allow_none=True)
+    # Ownership and escalation (issue 11, item 7): whose queue, who took it, when it went up.
+    owner = fields.String(dump_only=True, allow_none=True, metadata={
+        "description": "The role that acts on this kind: qc or coordinator (admin for "
+                       "audit_chain_broken)"})
+    acknowledged_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    acknowledged_by = fields.UUID(dump_only=True, allow_none=True)
+    escalated_at = fields.AwareDateTime(dump_only=True, allow_none=True, metadata={
+        "description": "When the unacknowledged critical item went to the coordinators"})
 
 
 class ReviewItemBriefSchema(BaseSchema):
@@ -60,6 +69,7 @@ class ReviewItemQuerySchema(BaseSchema):
     severity = fields.String(validate=validate.OneOf(SEVERITIES))
     patient_id = fields.UUID()
     visit_id = fields.UUID()
+    owner = fields.String(validate=validate.OneOf(OWNERS))
 
 
 class SeverityCountsSchema(BaseSchema):

@@ -43,6 +43,7 @@ def register_configuration(app: Flask) -> None:
     keys.load_keys(app.config, app.instance_path)
     config.check_time_zone(app.config)
     config.check_mfa_roles(app.config)
+    config.check_mail(app.config)
 
 
 def register_proxies(app: Flask) -> None:

@@ -51,6 +51,21 @@ def _names(value: str) -> tuple[str, ...]:
     return tuple(name.strip().lower() for name in value.split(",") if name.strip())
 
 
+def _smtp_url(value: str) -> str:
+    """An SMTP URL ``server.mail`` can use (its error never quotes the password)."""
+    from server.mail import parse_smtp_url
+
+    parse_smtp_url(value, "check@localhost")
+    return value
+
+
+def _public_url(value: str) -> str:
+    """The server's address as staff reach it, e.g. ``https://infusync.example.org``."""
+    if not value.startswith(("https://", "http://")):
+        raise ValueError("must start with https:// (or http://)")
+    return value.rstrip("/")
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("ENV", "INFUSYNC_ENV", str, "development"),
     Setting("DATABASE_URL", "SQLALCHEMY_DATABASE_URI"),
@@ -109,6 +124,13 @@ SETTINGS: tuple[Setting, ...] = (
     # Roles whose members must log in with a second factor (TOTP); admin and
     # privacy_officer always do, whatever this says (server/services/mfa/settings.py).
     Setting("MFA_REQUIRED_ROLES", "MFA_REQUIRED_ROLES", _names, ("admin", "privacy_officer")),
+    # Safety signals (issue 11): a critical review item nobody acknowledged escalates to the
+    # coordinators after this long; staff notifications are announced by e-mail when an
+    # SMTP server is set (server/mail.py), with a link to PUBLIC_URL.
+    Setting("CRITICAL_ESCALATION_MINUTES", "CRITICAL_ESCALATION_MINUTES", _positive, 30),
+    Setting("SMTP_URL", "SMTP_URL", _smtp_url),
+    Setting("SMTP_FROM", "SMTP_FROM", str, "infusync@localhost"),
+    Setting("PUBLIC_URL", "PUBLIC_URL", _public_url),
 )
 
 DEFAULTS: dict[str, Any] = {
@@ -167,3 +189,10 @@ def check_mfa_roles(config: Mapping[str, Any]) -> None:
     if unknown:
         raise ConfigError(f"{ENV_PREFIX}MFA_REQUIRED_ROLES: unknown roles {', '.join(unknown)}; "
                           f"known: {', '.join(sorted(known))}")
+
+
+def check_mail(config: Mapping[str, Any]) -> None:
+    """Refuse to start with e-mail on and no public address: the e-mail's one link."""
+    if config.get("SMTP_URL") and not config.get("PUBLIC_URL"):
+        raise ConfigError(f"{ENV_PREFIX}SMTP_URL is set: set {ENV_PREFIX}PUBLIC_URL too "
+                          "(the address the e-mails link to)")

@@ -65,6 +65,11 @@ def nurses_of_patient(connection: Connection, patient_id: uuid.UUID,
     return {nurse for nurse in rows if nurse is not None}
 
 
+def _is_nurse(connection: Connection, user_id: uuid.UUID) -> bool:
+    role = connection.execute(select(User.role).where(User.id == user_id)).scalar_one()
+    return bool(role == Role.NURSE)
+
+
 def _visit_changes(visit: Visit) -> Iterator[feed.Change]:
     _added, removed = _history(visit, "nurse_id")
     for old in removed:
@@ -95,7 +100,9 @@ def _changes_for(connection: Connection, obj: Any, now: datetime) -> Iterator[fe
     elif isinstance(obj, DeviceCommand):
         owner = connection.execute(select(Device.user_id).where(Device.id == obj.device_id))
         yield owner.scalar_one(), "device_command", obj.id
-    elif isinstance(obj, Notification):
+    elif isinstance(obj, Notification) and _is_nurse(connection, obj.user_id):
+        # Feeds are nurses' (devices): a staff member's notifications wait in her inbox,
+        # and a push that notifies a physician must not lock a feed nobody pulls.
         yield obj.user_id, "notification", obj.id
 
 

@@ -3,9 +3,10 @@
 Reconciliation (a push contradicts the record) and the scheduled jobs (a window passed
 with no check-in) both put doubts in front of a person. The table of kinds and the writer
 live here, below both layers — this module imports models (and ``review_delivery``, which
-tells the nurse's devices of a new item) only, never flask, ``reconcile`` or ``scheduler`` —
-so that QC reads in one place what the system flags, how each flag may
-be resolved, and when two findings are the same fact.
+tells the nurse's devices of a new item, and the notification writer, which tells the
+physicians of a critical one; both models only), never flask, ``reconcile`` or
+``scheduler`` — so that QC reads in one place what the system flags, how each flag may be
+resolved, and when two findings are the same fact.
 
 Deduplication is the database's: ``review_items.dedupe_key`` is unique, and an item is
 opened with ``INSERT ... ON CONFLICT (dedupe_key) DO NOTHING`` (PostgreSQL and SQLite), so
@@ -39,6 +40,13 @@ never share a key:
 
 The status is not part of the key: a resolved item still stands for its fact, so
 re-deriving a visit or re-running a job does not reopen what a person already resolved.
+
+Every kind has an owner role (``Finding.owner``): QC for clinical documentation, the
+coordinator for scheduling, EVV, devices and pump logistics. A critical item is everybody's
+business at once: when ``open_item`` stores one about a patient, the physicians treating
+that patient are notified (``services.notifications.tell_physicians``) — here, in the one
+writer, so that no rule that opens a critical item has to remember it; and if nobody
+acknowledges it in time, the coordinators are (``server.scheduler.escalation``).
 """
 
 from __future__ import annotations
@@ -54,64 +62,73 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from server import review_delivery
-from server.models import ReviewItem, ReviewStatus, Severity
+from server.models import ReviewItem, ReviewStatus, Role, Severity
+from server.services.notifications import tell_physicians
 
 ACCEPT, AMEND, REASSIGN, IN_ERROR = "accept", "amend", "reassign_documentation", "entered_in_error"
 KEY_LENGTH = 200  # review_items.dedupe_key
 
 
+QC, COORD = Role.QC, Role.COORDINATOR
+# Who may acknowledge an item, lowest first: its owner role and every role after it (a QC
+# item escalates to the coordinators, who must be able to take it; admins take anything).
+ACKNOWLEDGE_CHAIN = (Role.QC, Role.COORDINATOR, Role.ADMIN)
+
+
 @dataclass(frozen=True)
 class Finding:
-    """A kind of doubt: how serious, and what a person may do about it."""
+    """A kind of doubt: how serious, what a person may do about it, and whose it is."""
 
     severity: Severity
     resolutions: tuple[str, ...]
+    owner: Role  # QC or COORD (ADMIN for the audit trail): whose queue it is in (``?owner=``)
 
 
 _DOC = (ACCEPT, AMEND, REASSIGN, IN_ERROR)
 FINDINGS: dict[str, Finding] = {
     # the visit left the nurse while she documented it offline
-    "documentation_on_reassigned_visit": Finding(Severity.WARNING, _DOC),
-    "documentation_on_rescheduled_visit": Finding(Severity.WARNING, _DOC),
-    "documentation_on_cancelled_visit": Finding(Severity.WARNING, _DOC),
+    "documentation_on_reassigned_visit": Finding(Severity.WARNING, _DOC, QC),
+    "documentation_on_rescheduled_visit": Finding(Severity.WARNING, _DOC, QC),
+    "documentation_on_cancelled_visit": Finding(Severity.WARNING, _DOC, QC),
     # visit state machine
-    "check_in_on_closed_visit": Finding(Severity.WARNING, _DOC),
-    "documentation_after_signature": Finding(Severity.WARNING, (ACCEPT, AMEND, IN_ERROR)),
-    "missed_but_documented": Finding(Severity.WARNING, _DOC),
+    "check_in_on_closed_visit": Finding(Severity.WARNING, _DOC, QC),
+    "documentation_after_signature": Finding(Severity.WARNING, (ACCEPT, AMEND, IN_ERROR), QC),
+    "missed_but_documented": Finding(Severity.WARNING, _DOC, QC),
     # EVV
-    "evv_exception": Finding(Severity.WARNING, (ACCEPT, IN_ERROR)),
+    "evv_exception": Finding(Severity.WARNING, (ACCEPT, IN_ERROR), COORD),
     # infusion against the order
-    "no_active_order": Finding(Severity.WARNING, _DOC),
-    "medication_mismatch": Finding(Severity.CRITICAL, (ACCEPT, AMEND, IN_ERROR)),
-    "dose_outside_order": Finding(Severity.WARNING, (ACCEPT, AMEND, IN_ERROR)),
-    "rate_differs_from_order": Finding(Severity.WARNING, (ACCEPT, AMEND, IN_ERROR)),
-    "drug_expired": Finding(Severity.CRITICAL, (ACCEPT, AMEND, IN_ERROR)),
-    "possible_duplicate_administration": Finding(Severity.WARNING, (ACCEPT, IN_ERROR)),
-    "adverse_reaction": Finding(Severity.CRITICAL, (ACCEPT, AMEND)),
+    "no_active_order": Finding(Severity.WARNING, _DOC, QC),
+    "medication_mismatch": Finding(Severity.CRITICAL, (ACCEPT, AMEND, IN_ERROR), QC),
+    "dose_outside_order": Finding(Severity.WARNING, (ACCEPT, AMEND, IN_ERROR), QC),
+    "rate_differs_from_order": Finding(Severity.WARNING, (ACCEPT, AMEND, IN_ERROR), QC),
+    "drug_expired": Finding(Severity.CRITICAL, (ACCEPT, AMEND, IN_ERROR), QC),
+    "possible_duplicate_administration": Finding(Severity.WARNING, (ACCEPT, IN_ERROR), QC),
+    "adverse_reaction": Finding(Severity.CRITICAL, (ACCEPT, AMEND), QC),
     # pump verification
-    "pump_unknown": Finding(Severity.WARNING, (ACCEPT, AMEND, IN_ERROR)),
-    "pump_assigned_elsewhere": Finding(Severity.WARNING, (ACCEPT, AMEND, IN_ERROR)),
-    "pump_maintenance_overdue": Finding(Severity.WARNING, (ACCEPT, AMEND)),
-    "pump_not_in_service": Finding(Severity.CRITICAL, (ACCEPT, AMEND)),
+    "pump_unknown": Finding(Severity.WARNING, (ACCEPT, AMEND, IN_ERROR), COORD),
+    "pump_assigned_elsewhere": Finding(Severity.WARNING, (ACCEPT, AMEND, IN_ERROR), COORD),
+    "pump_maintenance_overdue": Finding(Severity.WARNING, (ACCEPT, AMEND), COORD),
+    "pump_not_in_service": Finding(Severity.CRITICAL, (ACCEPT, AMEND), COORD),
     # sync
-    "seq_gap": Finding(Severity.WARNING, (ACCEPT,)),
+    "seq_gap": Finding(Severity.WARNING, (ACCEPT,), COORD),
     # scheduled jobs (server/scheduler): acknowledged, or closed by the system when
     # documentation arrives
-    "visit_missed": Finding(Severity.WARNING, (ACCEPT,)),
-    "visit_missed_unassigned": Finding(Severity.CRITICAL, (ACCEPT,)),
-    "visit_late_unknown": Finding(Severity.INFO, (ACCEPT,)),
-    "silent_device": Finding(Severity.WARNING, (ACCEPT,)),
-    "pump_pm_due": Finding(Severity.INFO, (ACCEPT,)),
+    "visit_missed": Finding(Severity.WARNING, (ACCEPT,), COORD),
+    "visit_missed_unassigned": Finding(Severity.CRITICAL, (ACCEPT,), COORD),
+    "visit_late_unknown": Finding(Severity.INFO, (ACCEPT,), COORD),
+    "silent_device": Finding(Severity.WARNING, (ACCEPT,), COORD),
+    "pump_pm_due": Finding(Severity.INFO, (ACCEPT,), COORD),
     # scheduling (services/visit_generation, services/visits): a documented visit the
     # system kept instead of cancelling or moving it, or that a coordinator cancelled
-    "documented_visit_kept": Finding(Severity.WARNING, (ACCEPT,)),
-    "documented_visit_cancelled": Finding(Severity.WARNING, (ACCEPT,)),
-    # the nightly audit-chain check: someone changed the audit trail outside the app
-    "audit_chain_broken": Finding(Severity.CRITICAL, (ACCEPT,)),
+    "documented_visit_kept": Finding(Severity.WARNING, (ACCEPT,), COORD),
+    "documented_visit_cancelled": Finding(Severity.WARNING, (ACCEPT,), COORD),
+    # the nightly audit-chain check: someone changed the audit trail outside the app; only an
+    # admin can take that in hand (the coordinators still hear of it if nobody does)
+    "audit_chain_broken": Finding(Severity.CRITICAL, (ACCEPT,), Role.ADMIN),
     # recall and pump traceability (issue 11, item 1; services/recalls): a pump became
     # recalled or out of service; one item per patient it served in the last 90 days
-    "pump_recalled": Finding(Severity.CRITICAL, (ACCEPT,)),
-    "pump_out_of_service": Finding(Severity.CRITICAL, (ACCEPT,)),
+    "pump_recalled": Finding(Severity.CRITICAL, (ACCEPT,), COORD),
+    "pump_out_of_service": Finding(Severity.CRITICAL, (ACCEPT,), COORD),
 }
 # The missed-visits job's alerts: what they warned of is over once documentation arrives.
 CLOSED_BY_DOCUMENTATION = ("visit_missed", "visit_missed_unassigned", "visit_late_unknown")
@@ -122,6 +139,18 @@ class Opened(NamedTuple):
 
     item: ReviewItem
     new: bool
+
+
+def owner_of(kind: str) -> Role | None:
+    """The role whose queue ``kind`` is in (None: a kind this table no longer knows)."""
+    finding = FINDINGS.get(kind)
+    return finding.owner if finding else None
+
+
+def may_acknowledge(kind: str, role: Role) -> bool:
+    """Whether ``role`` may acknowledge an item of ``kind``: its owner or a role above."""
+    owner = owner_of(kind) or Role.QC
+    return role in ACKNOWLEDGE_CHAIN[ACKNOWLEDGE_CHAIN.index(owner):]
 
 
 def fact_key(kind: str, subject: Any, qualifier: Any = None) -> str:
@@ -142,7 +171,8 @@ def open_item(session: Session, kind: str, summary: str, *, dedupe_key: str | No
               visit_id: uuid.UUID | None = None, device_id: uuid.UUID | None = None,
               mutation_id: uuid.UUID | None = None, details: dict[str, Any] | None = None,
               known: Mapping[str, ReviewItem] | None = None) -> Opened:
-    """Store an item of ``kind`` unless one with ``dedupe_key`` is stored (then that one).
+    """Store an item of ``kind`` unless one with ``dedupe_key`` is stored (then that one);
+    a new critical item about a patient notifies her physicians in the same transaction.
 
     One statement when the item is new, two when it exists, none when ``known`` (from
     ``keyed_items``) holds it; either way the item is an ORM object of ``session``. On
@@ -163,6 +193,8 @@ def open_item(session: Session, kind: str, summary: str, *, dedupe_key: str | No
     item = session.scalars(statement).first()
     if item is not None:
         review_delivery.announce(session, item, now)  # the nurse's devices (item 4)
+        if finding.severity is Severity.CRITICAL:
+            tell_physicians(session, item, now)  # her physicians (item 5)
         return Opened(item, True)
     stored = session.scalars(select(ReviewItem).where(ReviewItem.dedupe_key == dedupe_key))
     return Opened(stored.one(), False)

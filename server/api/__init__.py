@@ -11,6 +11,7 @@ from server.api import (
     devices,
     jobs,
     mfa,
+    notifications,
     orders,
     patients,
     pumps,
@@ -24,7 +25,7 @@ from server.api import (
 
 BLUEPRINTS = (auth.blp, users.blp, patients.blp, orders.blp, pumps.blp, visits.blp,
               devices.blp, sync.blp, review.blp, jobs.blp, training.blp, sync_assets.blp,
-              board.blp, mfa.blp, audit_events.blp)
+              board.blp, mfa.blp, audit_events.blp, notifications.blp)
 
 
 def register(api: Api) -> None:

@@ -15,7 +15,7 @@ from schemas.review import (
 )
 from server.api.access import access_for
 from server.api.blueprint import Blueprint
-from server.api.guards import roles_required
+from server.api.guards import current_user, roles_required
 from server.api.refusals import refusals
 from server.extensions import current_session
 from server.models import Role
@@ -77,3 +77,19 @@ class ResolveItem(MethodView):
                      "is already resolved)")
     def post(self, data: dict[str, Any], item_id: uuid.UUID) -> Any:
         return review.resolve_item(current_session(), item_id, data, access_for())
+
+
+@blp.route("/<uuid:item_id>/acknowledge")
+class AcknowledgeItem(MethodView):
+    """Someone owning the item has it in hand."""
+
+    @roles_required(*REVIEWERS)
+    @refusals(409)
+    @blp.response(200, ReviewItemSchema)
+    @blp.doc(summary="Acknowledge an open item: you have it in hand (stops a critical "
+                     "item's escalation). Its owner role or above: QC items by QC, "
+                     "coordinators or admins; coordinator items by coordinators or admins. "
+                     "409 when it is resolved or acknowledged already")
+    def post(self, item_id: uuid.UUID) -> Any:
+        return review.acknowledge_item(current_session(), item_id, current_user().role,
+                                       access_for())

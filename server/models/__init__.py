@@ -12,7 +12,7 @@ from server.models.documentation import (
 )
 from server.models.jobs import JobRun, SchedulerLease
 from server.models.mfa import ChallengePurpose, MfaChallenge, MfaCredential, MfaRecoveryCode
-from server.models.notifications import Notification
+from server.models.notifications import EmailOutbox, Notification
 from server.models.orders import FrequencyKind, OrderStatus, TherapyOrder
 from server.models.patients import (
     AccessDeviceType,
@@ -50,6 +50,7 @@ __all__ = [
     "Device",
     "DeviceCommand",
     "DeviceStatus",
+    "EmailOutbox",
     "EnrollmentCode",
     "EnrollmentFailure",
     "FeedEntry",

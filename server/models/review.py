@@ -54,6 +54,11 @@ class ReviewItem(UUIDPrimaryKey, Base):
     resolved_by: Mapped[uuid.UUID | None]
     resolution: Mapped[str | None] = mapped_column(String(1000))
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # Someone owning the item has seen it (a resolution counts too); until then a critical
+    # item escalates to the coordinators once (``escalated_at``, server/scheduler/escalation).
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[uuid.UUID | None]
+    escalated_at: Mapped[datetime | None]
 
     __table_args__ = (
         Index("ix_review_items_status_severity", "status", "severity"),

@@ -17,7 +17,14 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.orm import Session
 
-from server.scheduler import audit_chain_check, missed, pump_maintenance, silent_devices
+from server.scheduler import (
+    audit_chain_check,
+    escalation,
+    missed,
+    notification_mail,
+    pump_maintenance,
+    silent_devices,
+)
 from server.scheduler.runs import Body
 from sync import feed
 
@@ -74,5 +81,9 @@ JOBS: tuple[JobSpec, ...] = (
     # Hourly through the working day: at night nobody could act on it, and nurses sleep.
     JobSpec("silent_devices", _cron(hour="8-20", minute=5), silent_devices.run),
     JobSpec("missed_visits", _cron(minute="*/15"), missed.run),
+    # Safety signals (issue 11): a critical item waits unacknowledged at most a minute past
+    # its threshold before the coordinators hear of it; e-mails leave within a minute.
+    JobSpec("critical_escalation", _cron(minute="*"), escalation.run),
+    JobSpec("notification_mail", _cron(minute="*"), notification_mail.run),
 )
 BY_ID: dict[str, JobSpec] = {job.id: job for job in JOBS}

@@ -31,6 +31,9 @@ from server.services.records import Access
 # Review items the scheduling jobs raise; the board shows them beside the day.
 ALERT_KINDS = ("silent_device", "visit_missed", "visit_late_unknown", "pump_pm_due",
                *RECALL_KINDS.values())
+# A critical item nobody acknowledged in time (server/scheduler/escalation), until someone
+# does or resolves it: whatever its kind, the coordinators must see it.
+ESCALATED = and_(ReviewItem.escalated_at.is_not(None), ReviewItem.acknowledged_at.is_(None))
 MAX_ALERTS = 200
 # How far back today's board looks for visits still waiting on a device (late_unknown).
 LATE_LOOKBACK = timedelta(days=7)
@@ -115,10 +118,11 @@ def _review(session: Session) -> tuple[dict[str, int], list[dict[str, Any]]]:
                 ReviewItem.status == ReviewStatus.OPEN).group_by(ReviewItem.severity)):
         counts[severity.value] = count
     items = session.scalars(select(ReviewItem).where(
-        ReviewItem.status == ReviewStatus.OPEN, ReviewItem.kind.in_(ALERT_KINDS))
+        ReviewItem.status == ReviewStatus.OPEN, or_(ReviewItem.kind.in_(ALERT_KINDS), ESCALATED))
         .order_by(ReviewItem.created_at.desc()).limit(MAX_ALERTS))
     alerts = [{"id": i.id, "kind": i.kind, "severity": i.severity.value, "summary": i.summary,
-               "visit_id": i.visit_id, "device_id": i.device_id, "created_at": i.created_at}
+               "visit_id": i.visit_id, "device_id": i.device_id, "created_at": i.created_at,
+               "escalated_at": i.escalated_at}
               for i in items]
     alerts.sort(key=lambda a: _SEVERITY_ORDER[Severity(str(a["severity"]))])
     return counts, alerts

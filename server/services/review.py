@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from server import audit
-from server.errors import Conflict, Invalid
+from server.errors import Conflict, Forbidden, Invalid
 from server.models import (
     Amendment,
     InfusionAdministration,
     ReviewItem,
     ReviewStatus,
+    Role,
     Severity,
     Visit,
     VisitEvent,
@@ -30,7 +31,15 @@ from server.models import (
     VitalSign,
 )
 from server.reconcile.visit_state import recompute
-from server.review_items import ACCEPT, AMEND, FINDINGS, IN_ERROR, REASSIGN
+from server.review_items import (
+    ACCEPT,
+    AMEND,
+    FINDINGS,
+    IN_ERROR,
+    REASSIGN,
+    may_acknowledge,
+    owner_of,
+)
 from server.services.records import Access, Page, get_one, list_page
 
 SEVERITY_RANK = case({Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2},
@@ -64,8 +73,15 @@ def view(item: ReviewItem) -> dict[str, Any]:
         "details": item.details, "allowed_resolutions": allowed_resolutions(item),
         "created_at": item.created_at, "resolved_at": item.resolved_at,
         "resolved_by": item.resolved_by, "resolution": resolved_with.get("resolution"),
-        "resolution_comment": item.resolution,
+        "resolution_comment": item.resolution, **_ownership(item),
     }
+
+
+def _ownership(item: ReviewItem) -> dict[str, Any]:
+    """Whose item it is, whether someone has taken it, and whether it escalated."""
+    owner = owner_of(item.kind)
+    return {"owner": owner.value if owner else None, "acknowledged_at": item.acknowledged_at,
+            "acknowledged_by": item.acknowledged_by, "escalated_at": item.escalated_at}
 
 
 def list_items(session: Session, filters: dict[str, Any], access: Access, page: int,
@@ -79,6 +95,9 @@ def list_items(session: Session, filters: dict[str, Any], access: Access, page: 
     for name in ("kind", "patient_id", "visit_id"):
         if name in filters:
             stmt = stmt.where(getattr(ReviewItem, name) == filters[name])
+    if "owner" in filters:
+        stmt = stmt.where(ReviewItem.kind.in_(
+            [kind for kind, finding in FINDINGS.items() if finding.owner == filters["owner"]]))
     found = list_page(session, stmt, access, "review_items", page, size,
                       lambda item: item.patient_id)
     return Page(items=[view(item) for item in found.items], total=found.total)
@@ -100,6 +119,35 @@ def open_counts(session: Session) -> dict[str, Any]:
         ReviewItem.kind, func.count()).where(is_open).group_by(ReviewItem.kind))}
     return {"open": sum(by_severity.values()), "by_severity": by_severity,
             "by_kind": dict(sorted(by_kind.items()))}
+
+
+def acknowledge_item(session: Session, item_id: uuid.UUID, role: Role,
+                     access: Access) -> dict[str, Any]:
+    """Record that the owner (or a role above) has taken the item; audited, committed.
+
+    Stops its escalation. The first acknowledgement stands: a second is a 409 naming it.
+    """
+    item = get_one(session, ReviewItem, item_id, access, lambda i: i.patient_id,
+                   "acknowledge")
+    session.refresh(item, with_for_update=True)  # two at once: one acknowledges, one 409s
+    if not may_acknowledge(item.kind, role):
+        owner = owner_of(item.kind)
+        raise Forbidden(f"A {item.kind.replace('_', ' ')} item is for "
+                        f"{owner.value if owner else 'its owner'} to acknowledge.")
+    if item.status is ReviewStatus.RESOLVED:
+        raise Conflict("This item is resolved, which acknowledges it.",
+                       {"resolved_at": item.resolved_at.isoformat() if item.resolved_at
+                        else None}, code="already_resolved")
+    if item.acknowledged_at is not None:
+        raise Conflict("Someone has acknowledged this item already.",
+                       {"acknowledged_at": item.acknowledged_at.isoformat(),
+                        "acknowledged_by": str(item.acknowledged_by)},
+                       code="already_acknowledged")
+    item.acknowledged_at, item.acknowledged_by = access.now, access.actor.user_id
+    audit.record(session, access.actor, "acknowledge", "review_items", at=access.now,
+                 entity_id=item.id, patient_id=item.patient_id)
+    session.commit()
+    return view(item)
 
 
 def _document(session: Session, item: ReviewItem) -> tuple[str, Any]:

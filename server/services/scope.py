@@ -8,11 +8,29 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ColumnElement, Select, SQLColumnExpression, false, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    SQLColumnExpression,
+    false,
+    select,
+)
 
-from server.models import Patient, Pump, Role, TherapyOrder, User, Visit, VisitStatus
+from server.models import (
+    OrderStatus,
+    Patient,
+    Pump,
+    Role,
+    TherapyOrder,
+    User,
+    Visit,
+    VisitStatus,
+)
 
 AGENCY_WIDE = frozenset({Role.ADMIN, Role.COORDINATOR, Role.QC})
+# Orders whose prescriber still treats the patient (an order on hold may resume).
+CURRENT_ORDERS = (OrderStatus.ACTIVE, OrderStatus.ON_HOLD)
 
 
 def _nurse_patient_ids(user: User) -> Select[uuid.UUID]:
@@ -25,6 +43,22 @@ def _physician_patient_ids(user: User) -> Select[uuid.UUID]:
     ordered = select(TherapyOrder.patient_id).where(TherapyOrder.physician_id == user.id)
     primary = select(Patient.id).where(Patient.primary_physician_id == user.id)
     return select(primary.union(ordered).subquery().c[0])
+
+
+def treating_physician_ids(patient_id: uuid.UUID) -> CompoundSelect[uuid.UUID | None]:
+    """The physicians to tell about ``patient_id``: her primary physician and the
+    prescribers of her current orders.
+
+    The same two links as ``_physician_patient_ids`` read the other way, narrowed to
+    orders still current: everyone it names may open the patient, so a notification never
+    points a physician at a patient she may not see; the prescriber of an order that ended
+    may still read the record, but is no longer told. (May hold NULL: a patient without a
+    primary physician.)
+    """
+    primary = select(Patient.primary_physician_id).where(Patient.id == patient_id)
+    ordered = select(TherapyOrder.physician_id).where(
+        TherapyOrder.patient_id == patient_id, TherapyOrder.status.in_(CURRENT_ORDERS))
+    return primary.union(ordered)
 
 
 def patient_condition(

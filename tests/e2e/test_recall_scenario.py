@@ -4,7 +4,8 @@ A real server, two ``infusync-device`` clients on the real clock. Nurse Anna inf
 Alder through pump DEMO-CS-0031; the pump is swapped to Bo Birch, where nurse Ben infuses
 through it; both devices push. The pump is then recalled, once through PATCH /pumps/{id},
 once through a CSV recall list: within one sync each device shows the notification, and
-each patient has a critical review item listing that infusion as evidence.
+each patient has a critical review item listing that infusion as evidence, and each
+patient's physician has one notification in her inbox (item 5).
 """
 
 import json
@@ -121,10 +122,22 @@ def _assert_traced(served, token, stores, given, recall_number=None):
         ("critical", recall_number)}
 
 
+def _assert_physicians_told(served, given):
+    """Each patient's physician (dr0: Alder's, dr1: Birch's) has one notification, for her."""
+    for index, patient_id in enumerate(given):
+        status, inbox = served.request("GET", "/api/v1/notifications",
+                                       token=served.login(f"dr{index}@e2e.test"))
+        assert status == 200, inbox
+        assert [(n["kind"], n["patient_id"]) for n in inbox] == [
+            ("critical_finding", patient_id)]
+        assert inbox[0]["title"] == "Critical finding on a patient of yours: pump recalled"
+
+
 def test_a_recall_through_the_api_reaches_both_nurses_and_both_patients(served, tmp_path):
     token, pump, stores, given = _pump_used_at_two_patients(served, tmp_path)
     _pump_at(served, token, pump["id"], status="recalled")
     _assert_traced(served, token, stores, given)
+    _assert_physicians_told(served, given)
     _assert_clean_server_logs(tmp_path, "Alder", "Birch")
 
 
@@ -141,4 +154,5 @@ def test_a_recall_list_reaches_both_nurses_and_both_patients_once(served, tmp_pa
     _assert_traced(served, token, stores, given, "Z-0311-2026")
     for store in stores:
         assert _ok(store, "notifications").count(MESSAGE) == 1
+    _assert_physicians_told(served, given)
     _assert_clean_server_logs(tmp_path, "Alder", "Birch")

@@ -124,8 +124,10 @@ def test_the_same_status_again_traces_nothing_new_but_a_second_recall_does(
     patch_pump(client, agency["pump_b"], status="recalled", model="CADD-Solis")
     patch_pump(client, agency["pump_b"], status="out_of_service")
     assert len(recall_items(client)) == 1
-    with app.app_context():
-        assert len(db.session.scalars(select(Notification)).all()) == 1
+    with app.app_context():  # one for the nurse's device, one for the patient's physician
+        assert sorted((n.user_id, n.kind) for n in db.session.scalars(
+            select(Notification))) == sorted([(agency["nurse_b"], "pump_recalled"),
+                                              (agency["physician_b"], "critical_finding")])
     # back in service after repair, then recalled again: a new withdrawal, traced again
     patch_pump(client, agency["pump_b"], status="in_service")
     clock.advance(minutes=5)
@@ -133,8 +135,8 @@ def test_the_same_status_again_traces_nothing_new_but_a_second_recall_does(
     listed = client.get("/api/v1/review-items", headers=staff(client, "qc"),
                         query_string={"kind": "pump_recalled"}).get_json()
     assert len(listed) == 2
-    with app.app_context():
-        assert len(db.session.scalars(select(Notification)).all()) == 2
+    with app.app_context():  # a second withdrawal: the nurse and the physician told again
+        assert len(db.session.scalars(select(Notification)).all()) == 4
 
 
 def test_the_withdrawal_is_audited_with_ids_only(app, client, enroll, agency, clock):
