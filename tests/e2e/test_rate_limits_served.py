@@ -67,10 +67,11 @@ def burst(server: Server, token: str) -> list[tuple[int, dict[str, str], Any]]:
         return list(pool.map(lambda _: get(server, "/api/v1/patients", token), range(REQUESTS)))
 
 
-def logged_in_admin(server: Server) -> str:
-    """A fresh admin's token (the database is the same for both servers of a test)."""
-    email = f"admin-{secrets.token_hex(3)}@e2e.test"
-    server.create_user(email, "admin")
+def logged_in_coordinator(server: Server) -> str:
+    """A fresh coordinator's token (the database is the same for both servers of a test; a
+    coordinator logs in without a second factor)."""
+    email = f"coordinator-{secrets.token_hex(3)}@e2e.test"
+    server.create_user(email, "coordinator")
     return server.login(email)
 
 
@@ -89,13 +90,13 @@ def test_two_workers_with_redis_share_one_count_per_token(sqlite_url: str,
     database_url = sqlite_url
     secret = secrets.token_hex(32)
     with serve(database_url, tmp_path, INFUSYNC_SECRET_KEY=secret, **LIMITS) as server:
-        per_worker = [status for status, _, _ in burst(server, logged_in_admin(server))]
+        per_worker = [status for status, _, _ in burst(server, logged_in_coordinator(server))]
     # Each worker counted its own: the burst did reach both.
     assert LIMIT < per_worker.count(200) <= 2 * LIMIT
 
     with serve(database_url, tmp_path, INFUSYNC_SECRET_KEY=secret,
                INFUSYNC_RATE_LIMIT_STORAGE_URL=redis_url, **LIMITS) as server:
-        token = logged_in_admin(server)
+        token = logged_in_coordinator(server)
         answers = burst(server, token)
         assert [status for status, _, _ in answers].count(200) == LIMIT
         refused = [(headers, body) for status, headers, body in answers if status == 429]
@@ -104,7 +105,7 @@ def test_two_workers_with_redis_share_one_count_per_token(sqlite_url: str,
         assert body["error"]["code"] == "too_many_requests"
         assert 1 <= int(headers["Retry-After"]) <= 3600
         # Another token has its own count, on either worker.
-        assert get(server, "/api/v1/patients", logged_in_admin(server))[0] == 200
+        assert get(server, "/api/v1/patients", logged_in_coordinator(server))[0] == 200
 
     client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT)
     ours = f"token:{Keys(secret).digest(token)}"

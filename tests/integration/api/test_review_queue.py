@@ -135,18 +135,22 @@ def test_pump_findings_are_listed_most_severe_first_and_counted(client, as_user,
     results = push(device, infusion(device, agency["visit_a"], agency["order_a"], "PMP-ZZZ", 9),
                    infusion(device, agency["visit_a"], agency["order_a"], "PMP-A", 11))
     assert [r["status"] for r in results] == ["applied", "applied"]
+    # The recall itself opened a critical item for the pump's patient (issue 11, item 1);
+    # the push found the two infusions' pumps. Critical first (the two critical items were
+    # opened at the same instant of the test clock, so their order is not asserted).
     queue = listed(client, as_user("qc"), status="open")
-    assert [i["kind"] for i in queue] == ["pump_not_in_service", "pump_unknown"]
-    assert queue[0]["severity"] == "critical"
-    assert queue[0]["details"]["status"] == "recalled"
-    assert queue[1]["details"]["serial"] == "PMP-ZZZ"
+    by_kind = {i["kind"]: i for i in queue}
+    assert [i["severity"] for i in queue] == ["critical", "critical", "warning"]
+    assert {i["kind"] for i in queue[:2]} == {"pump_recalled", "pump_not_in_service"}
+    assert by_kind["pump_not_in_service"]["details"]["status"] == "recalled"
+    assert queue[2]["kind"] == "pump_unknown" and queue[2]["details"]["serial"] == "PMP-ZZZ"
     counts = client.get(f"{URL}/counts", headers=as_user("coordinator"))
     assert counts.status_code == 200
     assert counts.get_json() == {
-        "open": 2, "by_severity": {"critical": 1, "warning": 1, "info": 0},
-        "by_kind": {"pump_not_in_service": 1, "pump_unknown": 1}}
+        "open": 3, "by_severity": {"critical": 2, "warning": 1, "info": 0},
+        "by_kind": {"pump_recalled": 1, "pump_not_in_service": 1, "pump_unknown": 1}}
     critical = listed(client, as_user("admin"), severity="critical")
-    assert [i["kind"] for i in critical] == ["pump_not_in_service"]
+    assert {i["kind"] for i in critical} == {"pump_recalled", "pump_not_in_service"}
 
 
 @pytest.mark.parametrize("who", ["nurse_a", "physician_a", "training_lead"])
