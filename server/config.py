@@ -109,6 +109,12 @@ SETTINGS: tuple[Setting, ...] = (
     # Roles whose members must log in with a second factor (TOTP); admin and
     # privacy_officer always do, whatever this says (server/services/mfa/settings.py).
     Setting("MFA_REQUIRED_ROLES", "MFA_REQUIRED_ROLES", _names, ("admin", "privacy_officer")),
+    # NEWS2 early-warning scores of pushed vital signs (server/reconcile/news2.py): the
+    # totals that open a warning and a critical review item, and whether a 3 in any single
+    # parameter opens a warning too (the RCP's defaults).
+    Setting("NEWS2_WARNING_SCORE", "NEWS2_WARNING_SCORE", _positive, 5),
+    Setting("NEWS2_CRITICAL_SCORE", "NEWS2_CRITICAL_SCORE", _positive, 7),
+    Setting("NEWS2_SINGLE_PARAMETER_WARNING", "NEWS2_SINGLE_PARAMETER_WARNING", _bool, True),
 )
 
 DEFAULTS: dict[str, Any] = {

@@ -28,6 +28,9 @@ never share a key:
   ``schedule_changed``, ...), however often generation runs again;
 - ``documented_visit_cancelled`` (a coordinator cancelled a documented visit by hand):
   ``{kind}:{visit_id}`` — once per visit;
+- ``news2_warning``, ``news2_critical``: ``{kind}:{visit_id}:{taken_at}`` (UTC, ISO 8601)
+  — once per level and set of vital signs (a visit's readings taken at one time); a set
+  that rises from warning to critical gets both;
 - no key (``None``): never deduplicated, e.g. ``seq_gap``, whose check keeps one open item
   per device under the device's lock.
 
@@ -99,6 +102,12 @@ FINDINGS: dict[str, Finding] = {
     # system kept instead of cancelling or moving it, or that a coordinator cancelled
     "documented_visit_kept": Finding(Severity.WARNING, (ACCEPT,)),
     "documented_visit_cancelled": Finding(Severity.WARNING, (ACCEPT,)),
+    # issue 11 item 3 (safety-flags): NEWS2 early-warning score of a set of vital signs
+    # (server/reconcile/early_warning.py); the level decides the kind, the thresholds are
+    # configuration. Accepted once the response is under way; a wrong reading is amended
+    # or voided on the vital sign itself.
+    "news2_warning": Finding(Severity.WARNING, (ACCEPT,)),
+    "news2_critical": Finding(Severity.CRITICAL, (ACCEPT,)),
 }
 # The missed-visits job's alerts: what they warned of is over once documentation arrives.
 CLOSED_BY_DOCUMENTATION = ("visit_missed", "visit_missed_unassigned", "visit_late_unknown")
