@@ -27,6 +27,7 @@ from offline_store.documentation import (
     record_vitals,
 )
 from offline_store.errors import OfflineStoreError, WrongPin
+from offline_store.flag_commands import add_flag_commands, print_new_flags, print_open_flags
 from offline_store.notifications import add_notification_commands
 from offline_store.output import print_status, print_sync, print_visits
 from offline_store.review_items import print_review_summary, review_summary
@@ -34,6 +35,7 @@ from offline_store.store import Store
 from offline_store.summaries import list_visits, status_summary
 from offline_store.training_commands import add_training_commands
 from offline_store.transport import Transport
+from schemas.mutations import CONSCIOUSNESS_LEVELS
 
 DEFAULT_STORE = Path("~/.infusync-device/store.sqlite3")
 PIN_ENV = "INFUSYNC_DEVICE_PIN"
@@ -118,9 +120,10 @@ def cmd_vitals(ctx: Context) -> None:
     """Record vital signs at a visit, one mutation per reading."""
     args = ctx.args
     vitals = Vitals(heart_rate=args.hr, blood_pressure=args.bp, temperature_c=args.temp,
-                    spo2=args.spo2, respiratory_rate=args.rr)
+                    spo2=args.spo2, respiratory_rate=args.rr, oxygen_l_min=args.o2,
+                    consciousness=args.acvpu)
     if vitals == Vitals():
-        raise OfflineStoreError("give at least one of --hr --bp --temp --spo2 --rr")
+        raise OfflineStoreError("give at least one of --hr --bp --temp --spo2 --rr --o2 --acvpu")
     with ctx.open() as store:
         mutations = record_vitals(store, args.visit, vitals, ctx.clock())
     print(f"{len(mutations)} reading(s) recorded; they are sent at the next sync")
@@ -131,7 +134,8 @@ def cmd_sync(ctx: Context) -> None:
     with ctx.open() as store:
         report = ctx.client(store).sync()
         prune_local_documents(store)
-    print_sync(report)
+        print_sync(report)
+        print_new_flags(store, report.push.results)
 
 
 def cmd_status(ctx: Context) -> None:
@@ -140,7 +144,8 @@ def cmd_status(ctx: Context) -> None:
     with ctx.open() as store:
         summary = status_summary(store, now)
         reviews = review_summary(store, now, summary.labels)
-    print_status(summary)
+        print_status(summary)
+        print_open_flags(store)
     print_review_summary(reviews, now.tzinfo)
 
 
@@ -192,8 +197,12 @@ def build_parser() -> argparse.ArgumentParser:
     vitals.add_argument("--temp", type=float, help="temperature, °C")
     vitals.add_argument("--spo2", type=int, help="oxygen saturation, %%")
     vitals.add_argument("--rr", type=int, help="respiratory rate, /min")
+    vitals.add_argument("--o2", type=float, help="supplemental oxygen, L/min (0: room air)")
+    vitals.add_argument("--acvpu", choices=CONSCIOUSNESS_LEVELS,
+                        help="level of consciousness (confusion: new confusion)")
     add_clinical_commands(sub)
     add_notification_commands(sub)
+    add_flag_commands(sub)
     add_training_commands(sub)
     sub.add_parser("sync", help="push documentation, pull changes").set_defaults(
         handler=cmd_sync)

@@ -42,6 +42,8 @@ DIASTOLIC = "8462-4"
 TEMPERATURE = ("8310-5", "Cel")
 SPO2 = ("2708-6", "%")
 RESPIRATORY_RATE = ("9279-1", "/min")
+OXYGEN_FLOW = ("3151-8", "L/min")  # NEWS2's "air or oxygen?": 0 on room air
+CONSCIOUSNESS = ("67775-7", "{ACVPU}")  # a coded answer: schemas.mutations.CONSCIOUSNESS_LEVELS
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ class Vitals:
     temperature_c: float | None = None
     spo2: int | None = None
     respiratory_rate: int | None = None
+    oxygen_l_min: float | None = None
+    consciousness: str | None = None  # ACVPU: alert, confusion, voice, pain, unresponsive
 
 
 def parse_blood_pressure(text: str) -> tuple[int, int]:
@@ -179,6 +183,11 @@ def vital_readings(vitals: Vitals) -> list[dict[str, Any]]:
         readings.append(_reading(SPO2, vitals.spo2))
     if vitals.respiratory_rate is not None:
         readings.append(_reading(RESPIRATORY_RATE, vitals.respiratory_rate))
+    if vitals.oxygen_l_min is not None:
+        readings.append(_reading(OXYGEN_FLOW, vitals.oxygen_l_min))
+    if vitals.consciousness is not None:
+        code, unit = CONSCIOUSNESS
+        readings.append({"code": code, "unit": unit, "answer": vitals.consciousness})
     return readings
 
 

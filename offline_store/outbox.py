@@ -17,10 +17,11 @@ recognises it and answers with the results it committed the first time.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from offline_store import flags
 from offline_store.clock import local_rfc3339, utc_rfc3339
 from offline_store.errors import ProtocolViolation
 from offline_store.store import Store, dumps
@@ -79,6 +80,9 @@ class Result:
     errors: Any
     answered_at: str
     outcome: str | None = None  # for a duplicate: what became of the original
+    # What the server flagged about it, worded for the nurse (kept until acknowledged:
+    # ``offline_store.flags``).
+    flags: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def needs_attention(self) -> bool:
@@ -195,7 +199,7 @@ class Outbox:
             id=mutation.id, seq=mutation.seq, type=mutation.type, entity_id=mutation.entity_id,
             status=str(status), version=raw.get("version"),
             review_item_id=raw.get("review_item_id"), errors=raw.get("errors"), answered_at=at,
-            outcome=raw.get("outcome"))
+            outcome=raw.get("outcome"), flags=flags.parse_flags(raw.get("flags")))
         conn = self.store.connection
         conn.execute("DELETE FROM outbox WHERE id = ?", (mutation.id,))
         conn.execute(
@@ -203,6 +207,8 @@ class Outbox:
             "ON CONFLICT (id) DO UPDATE SET status = excluded.status, sealed = excluded.sealed",
             (result.id, result.seq, result.status,
              self.store.seal("results", result.id, result.__dict__)))
+        flags.keep(self.store, result.flags, seq=result.seq, type_=result.type,
+                   visit_id=mutation.visit_id, answered_at=at)
         return result
 
     def abandon_batch(self, batch: Batch) -> None:

@@ -30,7 +30,8 @@ _PENDING_LABELS = {CHECK_IN: "check-in", CHECK_OUT: "check-out", VITALS: "vitals
 # Records an amendment can point at (its target_id is their entity_id).
 _RECORD_TYPES = (VITALS, INFUSION, NOTE)
 _VITAL_NAMES = {"8867-4": "heart rate", "85354-9": "blood pressure", "8310-5": "temperature",
-                "2708-6": "SpO2", "9279-1": "respiratory rate"}
+                "2708-6": "SpO2", "9279-1": "respiratory rate", "3151-8": "oxygen",
+                "67775-7": "consciousness"}
 
 
 @dataclass(frozen=True)

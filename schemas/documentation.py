@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from schemas.base import BaseSchema, Quantity
 from schemas.pumps import PumpSchema
@@ -65,6 +65,25 @@ class VitalSignRecordSchema(_ProvenanceSchema):
     unit = fields.String(dump_only=True)
     taken_at = fields.AwareDateTime(dump_only=True)
     taken_at_reported = _reported("taken_at_text")
+    answer = fields.String(dump_only=True, allow_none=True, metadata={
+        "description": "A coded reading's answer (67775-7: ACVPU level); null otherwise"})
+
+
+class EarlyWarningScoreSchema(BaseSchema):
+    """The NEWS2 score of one set of vital signs (the visit's readings taken at one time)."""
+
+    id = fields.UUID(dump_only=True)
+    taken_at = fields.AwareDateTime(dump_only=True)
+    score = fields.Integer(dump_only=True, metadata={
+        "description": "The sum of the parts scored; a lower bound when parts are missing"})
+    level = fields.String(dump_only=True, validate=validate.OneOf(("none", "warning",
+                                                                   "critical")))
+    parts = fields.Dict(dump_only=True, metadata={
+        "description": "Per NEWS2 parameter documented: value, points, vital_sign_id"})
+    missing = fields.List(fields.String(), dump_only=True, metadata={
+        "description": "The NEWS2 parameters the set lacks (not scored)"})
+    review_item_id = fields.UUID(dump_only=True, allow_none=True)
+    scored_at = fields.AwareDateTime(dump_only=True)
 
 
 class InfusionRecordSchema(_ProvenanceSchema):
@@ -124,6 +143,7 @@ class DocumentationSchema(BaseSchema):
     infusions = fields.List(fields.Nested(InfusionRecordSchema), dump_only=True)
     notes = fields.List(fields.Nested(NoteRecordSchema), dump_only=True)
     amendments = fields.List(fields.Nested(AmendmentRecordSchema), dump_only=True)
+    early_warning_scores = fields.List(fields.Nested(EarlyWarningScoreSchema), dump_only=True)
 
 
 class VisitDetailSchema(VisitSchema):

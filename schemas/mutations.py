@@ -37,8 +37,14 @@ class ComponentSchema(BaseSchema):
     unit = fields.String(required=True, validate=validate.Length(min=1, max=20))
 
 
+# ACVPU (NEWS2): alert, new confusion, responds to voice, to pain, unresponsive; the
+# answer of a level-of-consciousness reading (LOINC 67775-7).
+CONSCIOUSNESS_LEVELS = ("alert", "confusion", "voice", "pain", "unresponsive")
+
+
 class VitalsSchema(BaseSchema):
-    """``vitals.record``: a LOINC-coded value (or panel of components) with a UCUM unit."""
+    """``vitals.record``: a LOINC-coded value (or panel of components, or coded answer) with
+    a UCUM unit."""
 
     code = fields.String(required=True, validate=validate.Length(min=3, max=20))
     value = Quantity(load_default=None, allow_none=True)
@@ -46,12 +52,15 @@ class VitalsSchema(BaseSchema):
                              allow_none=True)
     unit = fields.String(required=True, validate=validate.Length(min=1, max=20))
     taken_at = fields.AwareDateTime(required=True)
+    answer = fields.String(load_default=None, allow_none=True,
+                           validate=validate.OneOf(CONSCIOUSNESS_LEVELS))
 
     @validates_schema
     def _value_or_components(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        if (data.get("value") is None) == (not data.get("components")):
-            raise ValidationError("Give either a value or components, not both or neither.",
-                                  "value")
+        given = ((data.get("value") is not None) + bool(data.get("components"))
+                 + (data.get("answer") is not None))
+        if given != 1:
+            raise ValidationError("Give one of a value, components or an answer.", "value")
 
 
 ACCESS_DEVICE_TYPES = ("picc", "port", "midline", "piv")
@@ -227,7 +236,7 @@ def _fast_components(value: Any) -> list[dict[str, Any]] | None:
 def fast_vitals(data: Any) -> dict[str, Any] | None:
     """``VitalsSchema().load(data)`` for plainly valid input; None otherwise."""
     if type(data) is not dict or not _VITALS_REQUIRED <= data.keys() <= _VITALS_KEYS \
-            or not _code_and_unit(data):
+            or "answer" in data or not _code_and_unit(data):  # coded answers: the schema's
         return None
     value = data.get("value")
     if value is not None:
@@ -245,7 +254,7 @@ def fast_vitals(data: Any) -> dict[str, Any] | None:
     if taken_at is None:
         return None
     return {"code": data["code"], "value": value, "components": components,
-            "unit": data["unit"], "taken_at": taken_at}
+            "unit": data["unit"], "taken_at": taken_at, "answer": None}
 
 
 FAST_DATA_LOADERS: dict[str, Callable[[Any], dict[str, Any] | None]] = {

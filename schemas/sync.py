@@ -10,6 +10,7 @@ from schemas.base import BaseSchema
 
 ID_PATTERN = r"^[A-Za-z0-9._~-]{1,128}$"
 OUTCOMES = ("applied", "duplicate", "conflict", "rejected")
+SEVERITIES = ("critical", "warning", "info")
 
 
 class PushSchema(BaseSchema):
@@ -50,6 +51,14 @@ class BatchSchema(BaseSchema):
     mutations = fields.List(fields.Raw(), required=True)
 
 
+class FlagSchema(BaseSchema):
+    """A review item the mutation raised, worded for the nurse (docs/protocol.md, Flags)."""
+
+    code = fields.String(dump_only=True, metadata={"description": "The review item's kind"})
+    severity = fields.String(dump_only=True, validate=validate.OneOf(SEVERITIES))
+    message = fields.String(dump_only=True)
+
+
 class ResultSchema(BaseSchema):
     """What became of one mutation."""
 
@@ -61,6 +70,9 @@ class ResultSchema(BaseSchema):
     version = fields.Integer(dump_only=True)
     review_item_id = fields.String(dump_only=True, metadata={"format": "uuid"})
     errors = fields.Dict(dump_only=True)
+    flags = fields.List(fields.Nested(FlagSchema), dump_only=True, metadata={
+        "description": "Always present, possibly empty; critical first. For duplicates: "
+                       "the original result's flags"})
 
 
 class PushResultSchema(BaseSchema):
@@ -75,8 +87,15 @@ _PUSH_RESULT = PushResultSchema()
 # The type each result field's value has when it needs no conversion (id: any, as sent).
 _RESULT_TYPES: dict[str, type | None] = {
     "id": None, "status": str, "outcome": str, "version": int, "review_item_id": str,
-    "errors": dict}
+    "errors": dict, "flags": list}
 assert tuple(_RESULT_TYPES) == tuple(ResultSchema().fields)
+_FLAG_KEYS = tuple(FlagSchema().fields)
+
+
+def _plain_flags(flags: list[Any]) -> bool:
+    """Flags exactly as FlagSchema dumps them (its keys, in its order, all strings)."""
+    return all(type(one) is dict and tuple(one) == _FLAG_KEYS
+               and all(type(value) is str for value in one.values()) for one in flags)
 
 
 def _dump_result(result: Any) -> dict[str, Any] | None:
@@ -88,6 +107,8 @@ def _dump_result(result: Any) -> dict[str, Any] | None:
             continue
         value = result[name]
         if value is not None and kind is not None and type(value) is not kind:
+            return None
+        if kind is list and value is not None and not _plain_flags(value):
             return None
         dumped[name] = dict(value) if kind is dict and value is not None else value
     return dumped

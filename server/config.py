@@ -131,6 +131,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SMTP_URL", "SMTP_URL", _smtp_url),
     Setting("SMTP_FROM", "SMTP_FROM", str, "infusync@localhost"),
     Setting("PUBLIC_URL", "PUBLIC_URL", _public_url),
+    # NEWS2 early-warning scores of pushed vital signs (server/reconcile/news2.py): the
+    # totals that open a warning and a critical review item, and whether a 3 in any single
+    # parameter opens a warning too (the RCP's defaults).
+    Setting("NEWS2_WARNING_SCORE", "NEWS2_WARNING_SCORE", _positive, 5),
+    Setting("NEWS2_CRITICAL_SCORE", "NEWS2_CRITICAL_SCORE", _positive, 7),
+    Setting("NEWS2_SINGLE_PARAMETER_WARNING", "NEWS2_SINGLE_PARAMETER_WARNING", _bool, True),
 )
 
 DEFAULTS: dict[str, Any] = {

@@ -35,6 +35,9 @@ never share a key:
 - ``pump_recalled``, ``pump_out_of_service`` (a pump withdrawn, traced to the patients it
   served): ``{kind}:{pump_id}:{patient_id}:{recall_id}`` — once per pump, patient and
   withdrawal (a ``pump_recalls`` row), so a recall list imported twice opens nothing new;
+- ``news2_warning``, ``news2_critical``: ``{kind}:{visit_id}:{taken_at}`` (UTC, ISO 8601)
+  — once per level and set of vital signs (a visit's readings taken at one time); a set
+  that rises from warning to critical gets both;
 - no key (``None``): never deduplicated, e.g. ``seq_gap``, whose check keeps one open item
   per device under the device's lock.
 
@@ -129,6 +132,12 @@ FINDINGS: dict[str, Finding] = {
     # recalled or out of service; one item per patient it served in the last 90 days
     "pump_recalled": Finding(Severity.CRITICAL, (ACCEPT,), COORD),
     "pump_out_of_service": Finding(Severity.CRITICAL, (ACCEPT,), COORD),
+    # issue 11 item 3 (safety-flags): NEWS2 early-warning score of a set of vital signs
+    # (server/reconcile/early_warning.py); the level decides the kind, the thresholds are
+    # configuration. Accepted once the response is under way; a wrong reading is amended
+    # or voided on the vital sign itself.
+    "news2_warning": Finding(Severity.WARNING, (ACCEPT,), QC),
+    "news2_critical": Finding(Severity.CRITICAL, (ACCEPT,), QC),
 }
 # The missed-visits job's alerts: what they warned of is over once documentation arrives.
 CLOSED_BY_DOCUMENTATION = ("visit_missed", "visit_missed_unassigned", "visit_late_unknown")

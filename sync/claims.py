@@ -30,7 +30,7 @@ from sync.ledger import LedgerEntry, Outcome
 
 ID_REUSED = "This mutation id was already used for different content."
 SEQ_REUSED = "This seq was already used by another mutation of this device."
-# What a duplicate repeats of the original answer, beside its outcome.
+# What a duplicate repeats of the original answer, beside its outcome (and its flags).
 _KEPT = ("version", "review_item_id", "errors")
 
 
@@ -73,10 +73,16 @@ class Claims:
                 and existing.content_hash == candidate.content_hash:
             kept: dict[str, Any] = {key: existing.result[key] for key in _KEPT
                                     if key in existing.result}
-            return Replay(existing.outcome, kept)
+            return Replay(existing.outcome, {**kept, "flags": _flags(existing.result)})
         if existing is not None and existing.mutation_id == candidate.mutation_id:
             return ID_REUSED
         return SEQ_REUSED
+
+
+def _flags(result: dict[str, Any]) -> list[Any]:
+    """The original answer's flags, word for word. Ledger rows written before flags were
+    answered kept the records' provenance flags (strings) under that key: not flags."""
+    return [one for one in result.get("flags") or () if isinstance(one, dict)]
 
 
 def _seq_range(seqs: list[int]) -> ColumnElement[bool]:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import current_app
 
 from server.clock import agency_zone
+from server.reconcile.news2 import Thresholds
 from server.services.devices import SyncPolicy
 from server.services.push import PushSettings
 
@@ -31,9 +32,17 @@ def cursor_key() -> bytes:
     return ("infusync-cursor:" + secret).encode()
 
 
+def news2_thresholds() -> Thresholds:
+    """When a NEWS2 score of pushed vital signs opens a review item."""
+    cfg = current_app.config
+    return Thresholds(warning_score=cfg["NEWS2_WARNING_SCORE"],
+                      critical_score=cfg["NEWS2_CRITICAL_SCORE"],
+                      single_parameter_warning=cfg["NEWS2_SINGLE_PARAMETER_WARNING"])
+
+
 def push_settings() -> PushSettings:
     """Everything the push service needs from configuration."""
     return PushSettings(data_key=data_key(), policy=policy(),
                         max_clock_skew=timedelta(
                             minutes=current_app.config["SYNC_CLOCK_SKEW_MINUTES"]),
-                        zone=agency_zone())
+                        zone=agency_zone(), news2=news2_thresholds())

@@ -5,6 +5,8 @@ from server.models.base import Base
 from server.models.devices import Device, DeviceCommand, DeviceStatus, EnrollmentCode
 from server.models.documentation import (
     Amendment,
+    EarlyWarningLevel,
+    EarlyWarningScore,
     InfusionAdministration,
     VisitEvent,
     VisitNote,
@@ -50,6 +52,8 @@ __all__ = [
     "Device",
     "DeviceCommand",
     "DeviceStatus",
+    "EarlyWarningLevel",
+    "EarlyWarningScore",
     "EmailOutbox",
     "EnrollmentCode",
     "EnrollmentFailure",

@@ -10,12 +10,13 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.models.base import Base, UUIDPrimaryKey
+from server.models.base import Base, UUIDPrimaryKey, str_enum
 
 
 class Provenance:
@@ -64,6 +65,43 @@ class VitalSign(Provenance, Base):
     unit: Mapped[str] = mapped_column(String(20))
     taken_at: Mapped[datetime]
     taken_at_text: Mapped[str] = mapped_column(String(40))
+    # A coded reading's answer instead of a value: the ACVPU level of consciousness (67775-7).
+    answer: Mapped[str | None] = mapped_column(String(20))
+
+
+class EarlyWarningLevel(StrEnum):
+    """What a NEWS2 score called for, under the agency's thresholds when it was scored."""
+
+    NONE = "none"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class EarlyWarningScore(UUIDPrimaryKey, Base):
+    """The NEWS2 score of one set of vital signs: a visit's readings taken at one time.
+
+    ``parts`` holds, per NEWS2 parameter documented, the reading scored (``value``, its
+    ``points`` and ``vital_sign_id``); ``missing`` the parameters the set lacks. When a
+    parameter was documented twice in the set, the reading with more points is the one
+    scored, so the result does not depend on the order readings arrived in.
+    """
+
+    __tablename__ = "early_warning_scores"
+
+    visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("visits.id"))
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"), index=True)
+    taken_at: Mapped[datetime]
+    score: Mapped[int]
+    parts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    missing: Mapped[list[str]] = mapped_column(JSON, default=list)
+    level: Mapped[EarlyWarningLevel] = mapped_column(
+        str_enum(EarlyWarningLevel, "early_warning_level"))
+    # The review item the score opened (the critical one when it rose that far), if any.
+    review_item_id: Mapped[uuid.UUID | None]
+    scored_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("visit_id", "taken_at",
+                                       name="uq_early_warning_scores_visit_taken_at"),)
 
 
 class InfusionAdministration(Provenance, Base):

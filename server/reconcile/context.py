@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from server.models import Device, Visit
+from server.models import Device, ReviewItem, Visit
 from server.reconcile.batch_cache import BatchCache
 from sync.ledger import Outcome
 
@@ -30,7 +30,9 @@ class MutationContext:
     now: datetime
     zone: ZoneInfo  # the agency's: local dates (training due dates) are its dates
     cache: BatchCache
-    flags: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)  # stored on each record (provenance)
+    # The review items this mutation opened or found about its records: its result's flags.
+    raised: list[ReviewItem] = field(default_factory=list)
 
     @property
     def nurse_id(self) -> uuid.UUID:

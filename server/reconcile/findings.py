@@ -2,7 +2,8 @@
 
 The kinds, their severities and resolutions, and the writer live in ``server.review_items``
 (below reconcile and the scheduler, which both raise items); this module keys an item by
-the record it is about and reports the most severe to the device.
+the record it is about and reports the most severe to the device (and every one, worded
+for the nurse, in the result's flags: ``reconcile.flags``).
 """
 
 from __future__ import annotations
@@ -37,9 +38,11 @@ def open_review(session: Session, visit: Visit, kind: str, summary: str, *,
 
 def open_item(ctx: MutationContext, visit: Visit, kind: str, summary: str,
               details: dict[str, Any] | None = None, record_id: Any = None) -> ReviewItem:
-    """Queue a review item about the mutation being applied."""
-    return open_review(ctx.session, visit, kind, summary, details=details, record_id=record_id,
+    """Queue a review item about the mutation being applied; its result flags it."""
+    item = open_review(ctx.session, visit, kind, summary, details=details, record_id=record_id,
                        device_id=ctx.device.id, mutation_id=ctx.mutation_id, now=ctx.now)
+    ctx.raised.append(item)
+    return item
 
 
 def most_severe(items: list[ReviewItem]) -> ReviewItem | None:

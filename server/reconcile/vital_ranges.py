@@ -6,7 +6,9 @@ Sources: LOINC vital signs panel 85353-1 (codes, units). Normal adult resting ra
 NEWS2 zero-score bands (Royal College of Physicians, 2017) for respiration 12-20, SpO2
 96-100, pulse 51-90, temperature 36.1-38.0 Cel; blood pressure per the AHA/ACC 2017 adult
 categories (systolic 90-139, diastolic 60-89; below 90 systolic is hypotension); pain on the
-0-10 numeric rating scale (LOINC 72514-3), above 3 flagged.
+0-10 numeric rating scale (LOINC 72514-3), above 3 flagged. Inhaled oxygen flow (LOINC
+3151-8, L/min) and the ACVPU level of consciousness (LOINC 67775-7, a coded answer) are what
+NEWS2 adds to those (``reconcile.news2``).
 """
 
 from __future__ import annotations
@@ -42,7 +44,14 @@ VITALS: dict[str, VitalSpec] = {
     "72514-3": _spec("pain severity", {"{score}"}, ("0", "10"), ("0", "3")),
     "8480-6": _spec("systolic blood pressure", {"mm[Hg]"}, ("40", "300"), ("90", "139")),
     "8462-4": _spec("diastolic blood pressure", {"mm[Hg]"}, ("20", "200"), ("60", "89")),
+    # NEWS2's "air or oxygen?": the flow the patient breathes, 0 on room air. No abnormal
+    # range: oxygen at home is an ordered therapy, scored by NEWS2 rather than flagged.
+    "3151-8": _spec("inhaled oxygen flow rate", {"L/min"}, ("0", "80"), None),
 }
 
 BP_PANEL = "85354-9"
 BP_COMPONENTS = frozenset({"8480-6", "8462-4"})
+# Readings with a coded ``answer`` instead of a value: LOINC 67775-7, level of
+# responsiveness, answered on NEWS2's ACVPU scale (anything but "alert" is flagged).
+CONSCIOUSNESS = "67775-7"
+CODED_UNITS = {CONSCIOUSNESS: "{ACVPU}"}

@@ -9,7 +9,7 @@ from server.models import VitalSign
 from server.reconcile.context import MutationContext, Result, rejected
 from server.reconcile.outcomes import applied_result, conflict_result, standing_review
 from server.reconcile.visit_access import Standing, resolve
-from server.reconcile.vital_ranges import BP_COMPONENTS, BP_PANEL, VITALS
+from server.reconcile.vital_ranges import BP_COMPONENTS, BP_PANEL, CODED_UNITS, VITALS
 
 
 def _check_value(code: str, value: Decimal, unit: str, prefix: str) -> tuple[str, str] | None:
@@ -30,6 +30,18 @@ def _is_abnormal(code: str, value: Decimal) -> bool:
     spec = VITALS[code]
     low, high = spec.normal_low, spec.normal_high
     return (low is not None and value < low) or (high is not None and value > high)
+
+
+def _coded(data: dict[str, Any]) -> list[str] | tuple[str, str]:
+    """The flags of a coded reading (consciousness), or the (field, reason) refusing it."""
+    code, unit = data["code"], data["unit"]
+    if code not in CODED_UNITS:
+        return "answer", f"LOINC code {code} takes a value, not an answer."
+    if unit != CODED_UNITS[code]:
+        return "unit", f"Unit {unit!r} is not valid for {code} (use {CODED_UNITS[code]!r})."
+    if data.get("answer") is None:
+        return "answer", f"LOINC code {code} needs an answer (ACVPU), not a value."
+    return [] if data["answer"] == "alert" else ["abnormal"]
 
 
 def _readings(data: dict[str, Any]) -> list[tuple[str, Decimal, str, str]] | Result:
@@ -63,10 +75,13 @@ def record(ctx: MutationContext) -> Result:
     visit = access.visit
     if visit is None or access.standing is Standing.NEVER:
         return rejected("visit_id", "This visit is not one you were assigned.")
-    readings = _readings(ctx.data)
-    if isinstance(readings, Result):
-        return readings
-    flags = _flags(readings)
+    if ctx.data.get("answer") is not None or ctx.data["code"] in CODED_UNITS:
+        flags = _coded(ctx.data)
+    else:
+        readings = _readings(ctx.data)
+        if isinstance(readings, Result):
+            return readings
+        flags = _flags(readings)
     if isinstance(flags, tuple):
         return rejected(*flags, patient_id=visit.patient_id)
     conflict = access.standing is not Standing.ASSIGNED
@@ -78,7 +93,8 @@ def record(ctx: MutationContext) -> Result:
         "components": [{**p, "value": float(p["value"])}
                        for p in ctx.data.get("components") or []],
         "unit": ctx.data["unit"], "taken_at": ctx.data["taken_at"],
-        "taken_at_text": str(ctx.raw_data.get("taken_at")), "entered_in_error": False,
+        "taken_at_text": str(ctx.raw_data.get("taken_at")), "answer": ctx.data.get("answer"),
+        "entered_in_error": False,
         **{**provenance, "flags": provenance["flags"] + flags}}
     # Vital signs are the most frequent mutation: stored as plain rows, inserted in bulk.
     if not ctx.store_row(VitalSign, row):

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from server.models import (
     Amendment,
+    EarlyWarningScore,
     InfusionAdministration,
     ReviewItem,
     ServiceLocation,
@@ -52,6 +53,11 @@ def _documentation(session: Session, visit_id: uuid.UUID) -> dict[str, list[Any]
                            InfusionAdministration.started_at),
         "notes": _rows(session, VisitNote, visit_id),
         "amendments": _rows(session, Amendment, visit_id),
+        # NEWS2 per set of vital signs (reconcile.early_warning): scored, not documented,
+        # but read beside the vitals they score.
+        "early_warning_scores": list(session.scalars(select(EarlyWarningScore).where(
+            EarlyWarningScore.visit_id == visit_id).order_by(EarlyWarningScore.taken_at,
+                                                             EarlyWarningScore.id))),
     }
 
 

@@ -6,9 +6,11 @@
    was seen before: the same content is a ``duplicate`` with the original outcome; other
    content is refused and audited as suspicious.
 3. Hand each claimed mutation, in device ``seq`` order, to its handler (``dispatch``).
-4. Re-derive each touched visit once (``settle``), then write outcomes onto the ledger and
-   every kept mutation into the encrypted inbox, in bulk (``sync.ledger_writes``), and
-   check the device's sequence numbers (``seq_gap``).
+4. Score the new vital-sign sets and re-derive each touched visit once (``settle``); each
+   answer's ``flags`` now hold every review item found about its mutation. Then write
+   outcomes (flags included) onto the ledger and every kept mutation into the encrypted
+   inbox, in bulk (``sync.ledger_writes``), and check the device's sequence numbers
+   (``seq_gap``).
 Everything commits (or not) with the batch, so "stored" and "applied" never part ways.
 """
 
@@ -24,7 +26,8 @@ from sqlalchemy.orm import Session
 from server import audit
 from server.models import Device
 from server.reconcile.batch_cache import BatchCache
-from server.services.push.batch_run import BatchRun, Prepared, duplicate, refusal
+from server.reconcile.news2 import Thresholds
+from server.services.push.batch_run import RECORD_FLAGS, BatchRun, Prepared, duplicate, refusal
 from server.services.push.dispatch import dispatch
 from server.services.push.seq_gap import check_seq_gap
 from server.services.push.settle import settle_visits
@@ -86,10 +89,13 @@ def _answer_replay(run: BatchRun, item: Prepared, checked: Valid,
 
 
 def _answer_repeats(run: BatchRun, repeats: list[Repeat]) -> None:
-    """A mutation sent twice in one batch: the second copy answers like a replay."""
+    """A mutation sent twice in one batch: the second copy answers like a replay (once the
+    batch is settled, so that it repeats the first copy's flags)."""
     for item, checked, first in repeats:
         if checked.digest == first.content_hash:
-            run.answers[item.index] = duplicate(run.answers[first.index].outcome)
+            original = run.answers[first.index]
+            run.answers[item.index] = duplicate(original.outcome,
+                                                {"flags": original.result["flags"]})
         else:
             run.answers[item.index] = refusal({"id": [claims.ID_REUSED]})
 
@@ -125,9 +131,14 @@ def _audit_batch(run: BatchRun) -> None:
 
 
 def apply_prepared(session: Session, device: Device, batch: SyncBatch, items: list[Prepared],
-                   actor: audit.Actor, now: datetime, zone: ZoneInfo) -> list[dict[str, Any]]:
-    """Apply the ``prepare``d mutations of the batch; results come back in the order sent."""
-    run = BatchRun(session, device, batch, actor, now, zone, items, BatchCache(session))
+                   actor: audit.Actor, now: datetime, zone: ZoneInfo,
+                   news2: Thresholds | None = None) -> list[dict[str, Any]]:
+    """Apply the ``prepare``d mutations of the batch; results come back in the order sent.
+
+    ``news2``: the agency's early-warning thresholds (the RCP's when not given).
+    """
+    run = BatchRun(session, device, batch, actor, now, zone, items, BatchCache(session),
+                   news2 or Thresholds())
     entries = [(item, item.checked, item.candidate(item.checked))
                for item in items if isinstance(item.checked, Valid)]
     run.answers.update({item.index: refusal(item.checked.errors)
@@ -136,10 +147,10 @@ def apply_prepared(session: Session, device: Device, batch: SyncBatch, items: li
     fresh, repeats, applied = _sort(run, entries, found)
     run.cache.prefetch(checked.mutation for _item, checked in fresh)
     dispatch(run, fresh)
-    _answer_repeats(run, repeats)
     settle_visits(run)
+    _answer_repeats(run, repeats)
     _write(run, found, applied)
     check_seq_gap(session, device, now, {c.seq for c in found.claimed.values()})
     _audit_batch(run)
     return [{"id": item.raw_id, **{k: v for k, v in run.answers[item.index].result.items()
-                                   if k != "flags"}} for item in items]
+                                   if k != RECORD_FLAGS}} for item in items]

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from server import audit
 from server.models import Device, Visit
 from server.reconcile.batch_cache import BatchCache
+from server.reconcile.news2 import Thresholds
 from server.services.push.validation import Refused, Valid
 from sync.batches import SyncBatch
 from sync.claims import Candidate
@@ -42,10 +43,15 @@ class Prepared:
                          self.inbox_id)
 
 
+# The result key of the flags stored on every record the mutation made (provenance, e.g.
+# ``device_clock_skew``): the ledger keeps them with the outcome, the device never sees them.
+RECORD_FLAGS = "record_flags"
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     """What became of one mutation: the result the device gets (``result``, which also
-    holds the flags the ledger keeps) and what the end of the batch still needs."""
+    holds the ``RECORD_FLAGS`` the ledger keeps) and what the end of the batch still needs."""
 
     outcome: Outcome | None
     result: dict[str, Any]
@@ -59,12 +65,14 @@ class Answer:
 
 def refusal(errors: dict[str, Any]) -> Answer:
     """A refused mutation (it stays in the inbox with the reasons)."""
-    return Answer(Outcome.REJECTED, {"status": Outcome.REJECTED.value, "errors": errors})
+    return Answer(Outcome.REJECTED, {"status": Outcome.REJECTED.value, "errors": errors,
+                                     "flags": []})
 
 
 def duplicate(outcome: Outcome | None, original: dict[str, Any] | None = None) -> Answer:
-    """A mutation already applied: the original outcome, and nothing stored again."""
-    return Answer(Outcome.DUPLICATE, {**(original or {}), "status": Outcome.DUPLICATE.value,
+    """A mutation already applied: the original outcome and flags, nothing stored again."""
+    return Answer(Outcome.DUPLICATE, {"flags": [], **(original or {}),
+                                      "status": Outcome.DUPLICATE.value,
                                       "outcome": outcome.value if outcome else None},
                   keep=False)
 
@@ -81,6 +89,7 @@ class BatchRun:
     zone: ZoneInfo
     items: list[Prepared]
     cache: BatchCache
+    news2: Thresholds = field(default_factory=Thresholds)  # the agency's configuration
     answers: dict[int, Answer] = field(default_factory=dict)
 
     def audit_mutation(self, mutation_id: uuid.UUID, outcome: str, details: dict[str, Any],

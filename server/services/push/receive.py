@@ -13,7 +13,7 @@ opens; the batch's writes then begin with the device read and checked again (see
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +27,7 @@ from schemas.sync import BatchSchema
 from server import audit
 from server.errors import AppError, Conflict, Invalid, Unauthorized
 from server.models import Device
+from server.reconcile.news2 import Thresholds
 from server.services import devices, server_keys
 from server.services.push.apply import apply_prepared, prepare
 from server.services.push.batch_run import Prepared
@@ -42,6 +43,8 @@ class PushSettings:
     policy: devices.SyncPolicy
     max_clock_skew: timedelta
     zone: ZoneInfo  # the agency's: training due dates are its local dates
+    # When a NEWS2 score opens a review item (the RCP's thresholds by default).
+    news2: Thresholds = field(default_factory=Thresholds)
 
 
 class TooLarge(AppError):
@@ -176,7 +179,7 @@ def push(session: Session, token: str, body: dict[str, Any], actor: audit.Actor,
             mutation_count=len(batch["mutations"]),
         )
         try:
-            return _apply_batch(session, device, record, items, actor, now, settings.zone)
+            return _apply_batch(session, device, record, items, actor, now, settings)
         except Exception as exc:
             if not race_state(exc) or attempt == _ATTEMPTS - 1:
                 raise
@@ -194,7 +197,7 @@ _ATTEMPTS = 3
 
 def _apply_batch(session: Session, device: Device, record: batches.SyncBatch,
                  items: list[Prepared], actor: audit.Actor, now: datetime,
-                 zone: ZoneInfo) -> dict[str, Any]:
+                 settings: PushSettings) -> dict[str, Any]:
     """Claim the batch, apply its mutations and commit with the stored response."""
     try:
         batches.claim(session, record)
@@ -205,7 +208,8 @@ def _apply_batch(session: Session, device: Device, record: batches.SyncBatch,
         session.rollback()
         raise Conflict("This batch id was already used for a different batch.",
                        code="batch_id_reused") from None
-    results = apply_prepared(session, device, record, items, actor, now, zone)
+    results = apply_prepared(session, device, record, items, actor, now, settings.zone,
+                             settings.news2)
     device.last_push_at = device.last_seen_at = now
     response = {"batch_id": str(record.batch_id), "results": results,
                 "server_time": now.isoformat()}

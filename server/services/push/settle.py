@@ -3,24 +3,30 @@
 A visit's state is a function of all its events (``reconcile.visit_state``), so deriving
 it per mutation would redo the same work hundreds of times; instead the answers learn the
 visit's final version and the review items the derivation found about their records.
+The NEWS2 scores of the vital-sign sets the batch added to are computed here too, once
+for the batch, before its vital signs are inserted (``reconcile.early_warning``). Every
+item found about an answer's record becomes one of its flags (``reconcile.flags``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from server.models import ReviewItem
+from server.models import ReviewItem, VitalSign
+from server.reconcile import early_warning, flags
 from server.reconcile.findings import most_severe
 from server.reconcile.visit_state import events_of, recompute
 from server.services.push.batch_run import Answer, BatchRun
 
 
 def _found(run: BatchRun) -> dict[str, list[ReviewItem]]:
-    """Re-derive each touched visit; the review items found, by the record they name."""
+    """Score the new vital-sign sets and re-derive each touched visit; the review items
+    found, by the record they name."""
     cache, session = run.cache, run.session
+    found = early_warning.score_sets(session, cache.pending_rows.get(VitalSign, ()), run.now,
+                                     run.news2)
     cache.insert_pending()
     session.flush()
-    found: dict[str, list[ReviewItem]] = {}
     # One query for every touched visit's events (re-deriving one visit adds no events).
     events = events_of(session, list(cache.touched)) if cache.touched else {}
     for visit in cache.touched.values():
@@ -34,9 +40,12 @@ def _settled(answer: Answer, found: dict[str, list[ReviewItem]]) -> Answer:
     result = answer.result
     if answer.visit is not None:
         result = {**result, "version": answer.visit.version}
-    late = most_severe(found.get(answer.record_id or "", []))
+    items = found.get(answer.record_id or "", [])
+    late = most_severe(items)
     if late is not None and "review_item_id" not in result:
         result = {**result, "review_item_id": str(late.id)}
+    if items:
+        result = {**result, "flags": flags.merged(result["flags"], items)}
     if result is answer.result:
         return answer
     return dataclasses.replace(answer, result=result)

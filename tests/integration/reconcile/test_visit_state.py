@@ -56,7 +56,8 @@ def test_check_in_puts_the_visit_in_progress(phone, push, check, visit):
     stored = visit()
     assert (stored.status, stored.checked_in_at, stored.checked_out_at) == (
         VisitStatus.IN_PROGRESS, CHECK_IN_AT, None)
-    assert result == {"id": result["id"], "status": "applied", "version": stored.version}
+    assert result == {"id": result["id"], "status": "applied", "version": stored.version,
+                      "flags": []}
     assert stored.version == 2
 
 

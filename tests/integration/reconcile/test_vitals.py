@@ -34,26 +34,40 @@ def test_impossible_value_is_rejected_naming_the_field_and_reason(
 def test_a_normal_value_is_applied_without_flags(phone, push, vitals, rows):
     mutation = vitals(phone, "8867-4", 72)
     result = push(phone, mutation)[0]
-    assert result == {"id": mutation["id"], "status": "applied", "version": 1}
+    assert result == {"id": mutation["id"], "status": "applied", "version": 1, "flags": []}
     stored = rows(VitalSign)
     assert [(s.id, s.code, s.value, s.unit, s.flags) for s in stored] == [
         (uuid.UUID(mutation["entity_id"]), "8867-4", Decimal("72"), "/min", [])]
 
 
 @pytest.mark.parametrize(("code", "value", "unit"), [
-    ("8867-4", 120, "/min"),
-    ("8867-4", 45, "/min"),
-    ("2708-6", 91, "%"),
-    ("8310-5", 38.6, "Cel"),
-    ("9279-1", 26, "/min"),
+    ("8867-4", 120, "/min"),  # NEWS2 2
+    ("8867-4", 45, "/min"),  # 1
+    ("2708-6", 93, "%"),  # 2
+    ("8310-5", 38.6, "Cel"),  # 1
+    ("9279-1", 22, "/min"),  # 2
 ])
-def test_abnormal_value_is_applied_flagged_and_opens_no_review_item(
+def test_abnormal_value_is_applied_flagged_and_below_news2_thresholds_opens_no_item(
         phone, push, vitals, rows, code, value, unit):
     result = push(phone, vitals(phone, code, value, unit))[0]
     assert result["status"] == "applied"
-    assert "review_item_id" not in result
+    assert "review_item_id" not in result and result["flags"] == []
     assert [s.flags for s in rows(VitalSign)] == [["abnormal"]]
     assert rows(ReviewItem) == []
+
+
+@pytest.mark.parametrize(("code", "value", "unit"), [
+    ("2708-6", 91, "%"),
+    ("9279-1", 26, "/min"),
+])
+def test_abnormal_value_scoring_three_on_its_own_opens_a_news2_warning(
+        phone, push, vitals, rows, code, value, unit):
+    result = push(phone, vitals(phone, code, value, unit))[0]
+    assert result["status"] == "applied"
+    assert [s.flags for s in rows(VitalSign)] == [["abnormal"]]
+    (item,) = rows(ReviewItem)
+    assert (item.kind, str(item.id)) == ("news2_warning", result["review_item_id"])
+    assert [f["code"] for f in result["flags"]] == ["news2_warning"]
 
 
 def test_values_on_the_edge_of_normal_are_not_flagged(phone, push, vitals, rows):
@@ -93,9 +107,16 @@ def test_blood_pressure_panel_is_stored_with_its_components(phone, push, vitals,
 
 def test_hypotensive_blood_pressure_is_flagged_abnormal(phone, push, vitals, rows):
     assert push(phone, vitals(phone, BP, unit="mm[Hg]",
-                              components=_bp(84, 50)))[0]["status"] == "applied"
+                              components=_bp(95, 58)))[0]["status"] == "applied"
     assert [s.flags for s in rows(VitalSign)] == [["abnormal"]]
-    assert rows(ReviewItem) == []
+    assert rows(ReviewItem) == []  # systolic 95 scores 2 in NEWS2: no item on its own
+
+
+def test_systolic_of_ninety_or_less_opens_a_news2_warning(phone, push, vitals, rows):
+    result = push(phone, vitals(phone, BP, unit="mm[Hg]", components=_bp(84, 50)))[0]
+    assert [s.flags for s in rows(VitalSign)] == [["abnormal"]]
+    assert [item.kind for item in rows(ReviewItem)] == ["news2_warning"]
+    assert result["flags"][0]["message"].startswith("NEWS2 score 3 (systolic 84 mmHg: 3; ")
 
 
 def test_impossible_blood_pressure_component_is_rejected_naming_it(phone, push, vitals, rows):

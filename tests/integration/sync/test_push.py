@@ -71,7 +71,7 @@ def test_mutation_in_a_new_batch_is_a_duplicate_with_its_original_outcome(app, e
     second = device.push([vitals]).get_json()["results"][0]
     assert first["status"] == "applied"
     assert second == {"id": vitals["id"], "status": "duplicate", "outcome": "applied",
-                      "version": first["version"]}
+                      "version": first["version"], "flags": []}
     assert _count(app, VitalSign) == 1
     assert _count(app, InboxEntry) == 1
 
@@ -295,7 +295,8 @@ def test_device_clock_skew_is_recorded_and_flags_mutations(app, enroll, agency, 
         assert batch.clock_flagged is True
         assert batch.clock_skew_s == 1800
         assert "device_clock_skew" in db.session.scalars(select(VitalSign)).one().flags
-        assert db.session.scalars(select(LedgerEntry)).one().result["flags"] == [
+        # Kept with the outcome, never shown to the device as a flag of the result.
+        assert db.session.scalars(select(LedgerEntry)).one().result["record_flags"] == [
             "device_clock_skew"]
 
 

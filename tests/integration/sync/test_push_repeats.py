@@ -27,7 +27,8 @@ def test_repeats_in_one_batch_are_answered_each_and_the_ledger_keeps_the_first(
         "results"]
     assert [r["status"] for r in results] == [
         "applied", "duplicate", "rejected", "rejected", "rejected", "applied"]
-    assert results[1] == {"id": first["id"], "status": "duplicate", "outcome": "applied"}
+    assert results[1] == {"id": first["id"], "status": "duplicate", "outcome": "applied",
+                          "flags": []}
     assert "different content" in results[2]["errors"]["id"][0]
     assert results[3]["errors"] == {
         "id": ["This seq was already used by another mutation of this device."]}
