@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -19,6 +18,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from server import audit
+from server.csv_cells import cell
 from server.errors import Invalid
 from server.models import AuditEvent, User
 from server.services.records import MAX_PAGE, Access, Page
@@ -105,24 +105,13 @@ def _batches(session: Session, stmt: Select[Any]) -> Iterator[dict[str, Any]]:
         last = rows[-1]["seq"]
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dict):
-        text = json.dumps(value, sort_keys=True, separators=(",", ":"))
-    else:
-        text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
 def csv_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
     """The header line, then one line per event (CRLF, RFC 4180)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        writer.writerow([_cell(row[name]) for name in CSV_COLUMNS])
+        writer.writerow([cell(row[name]) for name in CSV_COLUMNS])
         yield out.getvalue()
         out.seek(0)
         out.truncate()

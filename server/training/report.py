@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server import audit
+from server.csv_cells import cell
 from server.models import TrainingAttempt, TrainingModule, TrainingState, TrainingStatus, User
 from server.services.records import Access
 
@@ -63,19 +64,11 @@ def rows(session: Session, filters: dict[str, Any], access: Access) -> list[dict
     } for status, module, user in found]
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
 def to_csv(report: list[dict[str, Any]]) -> str:
     """The report as CSV for the accreditation surveyor (one row per nurse and module)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in report:
-        writer.writerow([_cell(row[name]) for name in CSV_COLUMNS])
+        writer.writerow([cell(row[name]) for name in CSV_COLUMNS])
     return out.getvalue()
