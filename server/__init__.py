@@ -79,14 +79,15 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Health probes and the /api/v1 resources."""
+    """Health probes, the /api/v1 resources and the staff console at /console/."""
     from server import api as api_package
-    from server import docs_assets, health
+    from server import console, docs_assets, health
     from server.extensions import api
 
     app.register_blueprint(health.blueprint)
     docs_assets.init_app(app)
     api_package.register(api)
+    console.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

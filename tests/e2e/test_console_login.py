@@ -1,0 +1,27 @@
+"""The console's front door in a real browser against a real ``infusync serve``."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.console_pages import screenshots, serious_violations, sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_refused_login_shows_why_keeps_the_email_and_passes_axe(served, page):
+    served.create_user("coord@e2e.test", "coordinator")
+    page.goto(served.base + "/")
+    assert page.url.endswith("/console/login?next=/console/")
+    assert serious_violations(page) == []
+    screenshots(page, "login")
+    page.get_by_label("Email").fill("coord@e2e.test")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    summary = page.get_by_role("alert")
+    assert "Wrong email or password" in summary.inner_text()
+    assert page.get_by_label("Email").input_value() == "coord@e2e.test"
+    assert page.get_by_label("Password").input_value() == ""
+    assert serious_violations(page) == []
+    sign_in(page, served.base, "coord@e2e.test")
+    assert "coord" in page.get_by_role("banner").inner_text()
