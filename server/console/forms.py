@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from marshmallow import Schema, ValidationError
+
 from server.errors import AppError
 
 
@@ -33,15 +35,30 @@ class Form:
         self.errors.setdefault(name, []).append(message)
 
     def refuse(self, error: AppError, fields: Mapping[str, str] | None = None) -> None:
-        """Take a service's refusal: its field errors, else its message for the whole form.
-
-        ``fields`` renames the service's field names to the form's (``nurse_id`` → ``nurse``).
-        """
-        names = dict(fields or {})
+        """Take a service's refusal: its message for the summary, and the errors of the
+        fields it names that this form has (``fields``: the service's name → the form's,
+        e.g. ``{"scheduled_end": "end"}``); other details are not shown."""
         self.message = error.message
+        names = dict(fields or {})
         for name, messages in _field_messages(error.details).items():
-            for message in messages:
-                self.add(names.get(name, name), message)
+            if name in names:
+                for message in messages:
+                    self.add(names[name], message)
+
+    def load(self, schema: Schema, data: Mapping[str, Any],
+             fields: Mapping[str, str]) -> dict[str, Any] | None:
+        """``data`` through the API's own ``schema`` (the same rules as the API), or None
+        with the errors added under the form's field names (``fields`` as in ``refuse``)."""
+        try:
+            loaded: dict[str, Any] = schema.load(data)
+        except ValidationError as error:
+            self.message = "Some fields are not right; see below."
+            messages: Any = error.messages
+            for name, found in _field_messages(messages).items():
+                for message in found:
+                    self.add(fields.get(name, name), message)
+            return None
+        return loaded
 
     @property
     def refused(self) -> bool:

@@ -14,7 +14,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 def csrf_of(client: FlaskClient, path: str) -> str:
     """The CSRF token of the form on the page at ``path``."""
-    page = client.get(path)
+    page = client.get(path, follow_redirects=True)
     found = CSRF.search(page.get_data(as_text=True))
     assert found, f"no CSRF field on {path} ({page.status_code})"
     return found.group(1)
@@ -37,3 +37,9 @@ def sign_in(client: FlaskClient, who: str, steps: int = 0) -> None:
         response = post_form(client, "/console/login/code", {"code": code})
         assert response.status_code == 302, response.get_data(as_text=True)
     assert not response.headers["Location"].startswith("/console/login")
+
+
+def text_of(response: TestResponse) -> str:
+    """The page's text as a person reads it: tags dropped, whitespace collapsed."""
+    html = response.get_data(as_text=True)
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())

@@ -11,15 +11,23 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import AuditEvent
-from tests.integration.console.browser import sign_in
+from tests.integration.console.browser import csrf_of, sign_in
 from tests.integration.console.routes import PATIENT_TEXT, ROLES, ROUTES, ConsoleRoute
 
 GETS = [r for r in ROUTES if r.method == "GET" and not r.public]
 POSTS = [r for r in ROUTES if r.method == "POST"]
 
 
+def _ids(agency: Any) -> dict[str, str]:
+    return {k: str(v) for k, v in agency.ids.items()}
+
+
 def _path(route: ConsoleRoute, agency: Any) -> str:
-    return route.path.format(**{k: str(v) for k, v in agency.ids.items()})
+    return route.path.format(**_ids(agency))
+
+
+def _form(route: ConsoleRoute, agency: Any) -> dict[str, str]:
+    return {k: v.format(**_ids(agency)) for k, v in route.form.items()}
 
 
 def _events(app: Flask, **where: Any) -> int:
@@ -82,7 +90,23 @@ def test_a_post_without_its_csrf_token_is_refused_and_changes_nothing(
     who = sorted(route.roles)[0]
     client = app.test_client() if route.public else _client(app, who)
     before = _events(app)
-    response = client.post(_path(route, agency), data=route.form)
+    response = client.post(_path(route, agency), data=_form(route, agency))
     assert response.status_code == 400
     assert "not sent from an open console page" in response.get_data(as_text=True)
     assert _events(app) == before  # every change the console makes is audited: none was
+
+
+@pytest.mark.parametrize("route", [r for r in POSTS if not r.public],
+                         ids=lambda r: f"{r.method} {r.path}")
+def test_a_post_from_a_role_without_the_right_is_403_and_changes_nothing(
+        app: Flask, agency: Any, route: ConsoleRoute) -> None:
+    for who in ROLES:
+        if who in route.roles:
+            continue
+        client = _client(app, who)
+        form = {**_form(route, agency), "csrf_token": csrf_of(client, "/console/")}
+        changes = _events(app, outcome="ok")
+        response = client.post(_path(route, agency), data=form)
+        assert response.status_code == 403, (who, response.status_code)
+        assert not any(name in response.get_data(as_text=True) for name in PATIENT_TEXT)
+        assert _events(app, outcome="ok") == changes, who
