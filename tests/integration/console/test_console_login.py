@@ -120,3 +120,8 @@ def test_the_login_page_sends_a_strict_csp_and_no_store(app):
 def test_the_root_sends_to_the_console(client):
     response = client.get("/")
     assert response.status_code == 302 and response.headers["Location"] == "/console/"
+
+
+def test_the_console_is_not_in_the_openapi_document(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    assert paths and not [path for path in paths if "console" in path]

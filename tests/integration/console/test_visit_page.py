@@ -53,7 +53,8 @@ def test_assigning_an_ineligible_nurse_says_why_and_asks_for_the_override_reason
     response = _act(client, agency, "assign", {"nurse_id": str(agency["nurse_b"])})
     text = text_of(response)
     assert response.status_code == 409
-    assert "There is a problem The nurse may not take this visit: missing_competency: picc-care" in text
+    assert ("There is a problem The nurse may not take this visit: "
+            "missing_competency: picc-care") in text
     assert "Error: To assign her anyway, say why you override the rules." in text
     assert f'<option value="{agency["nurse_b"]}" selected' in response.get_data(as_text=True)
     assert _visit(app, agency).nurse_id == agency["nurse_a"]
