@@ -1,0 +1,101 @@
+"""Gauges read from the database at scrape time: what every worker would agree on.
+
+Kept in no process's memory (a worker would only know what it saw): each scrape asks the
+database with a few cheap queries, all on indexed columns or small tables — review items
+open by severity (``ix_review_items_status_severity``), each nurse's devices (one row per
+device), the feed heads (one row per nurse: the feed's size is what each head handed out
+less what compaction removed, without counting the feed's rows), and the job runs (a few
+per job and day).
+
+A nurse is named by her user id, never her name: the scrape holds no staff or patient data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.models import Device, DeviceStatus, JobRun, ReviewItem, ReviewStatus, Severity
+from sync.feed import FeedHead
+
+
+class DatabaseCollector(Collector):
+    """The database's gauges, read with ``session`` as of ``now`` at each collect()."""
+
+    def __init__(self, session: Session, now: datetime) -> None:
+        self.session = session
+        self.now = now
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        """Each gauge family, read now (the session's transaction ends afterwards)."""
+        try:
+            yield self.review_items_open()
+            yield self.device_sync_age()
+            yield self.feed_entries()
+            yield from self.job_runs()
+        finally:
+            self.session.rollback()
+
+    def review_items_open(self) -> GaugeMetricFamily:
+        """Open review items by severity (every severity, 0 included)."""
+        family = GaugeMetricFamily("infusync_review_items_open",
+                                   "Review items open, by severity.", labels=["severity"])
+        counts = dict(self.session.execute(
+            select(ReviewItem.severity, func.count()).where(ReviewItem.status == ReviewStatus.OPEN)
+            .group_by(ReviewItem.severity)).tuples().all())
+        for severity in Severity:
+            family.add_metric([severity.value], counts.get(severity, 0))
+        return family
+
+    def device_sync_age(self) -> GaugeMetricFamily:
+        """Per nurse, the age of the last sync of her active device that synced longest ago
+        (a device never synced counts from its enrollment)."""
+        family = GaugeMetricFamily(
+            "infusync_nurse_oldest_device_sync_age_seconds",
+            "Per nurse (user id), seconds since the last sync of her active device that "
+            "synced longest ago.", labels=["nurse_id"])
+        oldest = func.min(func.coalesce(Device.last_seen_at, Device.enrolled_at))
+        rows = self.session.execute(
+            select(Device.user_id, oldest).where(Device.status == DeviceStatus.ACTIVE)
+            .group_by(Device.user_id)).tuples().all()
+        for nurse_id, last_sync in rows:
+            family.add_metric([str(nurse_id)], _age(self.now, last_sync))
+        return family
+
+    def feed_entries(self) -> GaugeMetricFamily:
+        """Rows in the change feed, from the heads alone."""
+        total = self.session.scalar(
+            select(func.coalesce(func.sum(FeedHead.position - FeedHead.compacted_through), 0)))
+        return GaugeMetricFamily("infusync_feed_entries",
+                                 "Entries in the nurses' change feeds (sync_feed rows).",
+                                 value=int(total or 0))
+
+    def job_runs(self) -> Iterator[GaugeMetricFamily]:
+        """Job runs recorded, by job and outcome; and each job's last success."""
+        runs = GaugeMetricFamily("infusync_job_runs",
+                                 "Job runs recorded in job_runs, by job and outcome "
+                                 "(running, succeeded, failed).", labels=["job", "outcome"])
+        for job, outcome, count in self.session.execute(
+                select(JobRun.job_id, JobRun.outcome, func.count())
+                .group_by(JobRun.job_id, JobRun.outcome)).tuples():
+            runs.add_metric([job, outcome], count)
+        yield runs
+        last = GaugeMetricFamily("infusync_job_last_success_timestamp_seconds",
+                                 "Unix time each job last finished successfully.",
+                                 labels=["job"])
+        for job, finished in self.session.execute(
+                select(JobRun.job_id, func.max(JobRun.finished_at))
+                .where(JobRun.outcome == "succeeded").group_by(JobRun.job_id)).tuples():
+            if finished is not None:
+                last.add_metric([job], finished.timestamp())
+        yield last
+
+
+def _age(now: datetime, then: datetime) -> float:
+    """Seconds from ``then`` to ``now``, never negative (a clock ahead is age 0)."""
+    return max(0.0, (now - then).total_seconds())
