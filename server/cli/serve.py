@@ -42,8 +42,10 @@ def default_workers() -> int:
 @with_migrated_database
 def serve(host: str, port: int, workers: int | None, timeout: int) -> None:
     """Serve the API with gunicorn (never starts the scheduler: see 'infusync scheduler')."""
-    # Set before gunicorn starts: prometheus-client reads it when a worker first imports it.
-    os.environ[MULTIPROC_VARIABLE] = str(metrics_directory(current_app.instance_path, port))
+    # In gunicorn's environment from its start: prometheus-client reads it when first
+    # imported, and each worker keeps its values there (this process's own is left alone).
+    env = {**os.environ,
+           MULTIPROC_VARIABLE: str(metrics_directory(current_app.instance_path, port))}
     args = [
         sys.executable, "-m", "gunicorn",
         "--bind", f"{host}:{port}",
@@ -59,4 +61,4 @@ def serve(host: str, port: int, workers: int | None, timeout: int) -> None:
     if gunicorn.version_info >= (27, 0):
         # gunicorn 27's control socket sits at one per-user path: two servers would share it.
         args.insert(-1, "--no-control-socket")
-    os.execv(sys.executable, args)  # noqa: S606 - replaces this process with gunicorn
+    os.execve(sys.executable, args, env)  # noqa: S606 - replaces this process with gunicorn

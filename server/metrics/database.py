@@ -47,7 +47,7 @@ class DatabaseCollector(Collector):
                                    "Review items open, by severity.", labels=["severity"])
         counts = dict(self.session.execute(
             select(ReviewItem.severity, func.count()).where(ReviewItem.status == ReviewStatus.OPEN)
-            .group_by(ReviewItem.severity)).tuples().all())
+            .group_by(ReviewItem.severity)).all())
         for severity in Severity:
             family.add_metric([severity.value], counts.get(severity, 0))
         return family
@@ -62,7 +62,7 @@ class DatabaseCollector(Collector):
         oldest = func.min(func.coalesce(Device.last_seen_at, Device.enrolled_at))
         rows = self.session.execute(
             select(Device.user_id, oldest).where(Device.status == DeviceStatus.ACTIVE)
-            .group_by(Device.user_id)).tuples().all()
+            .group_by(Device.user_id)).all()
         for nurse_id, last_sync in rows:
             family.add_metric([str(nurse_id)], _age(self.now, last_sync))
         return family
@@ -82,7 +82,7 @@ class DatabaseCollector(Collector):
                                  "(running, succeeded, failed).", labels=["job", "outcome"])
         for job, outcome, count in self.session.execute(
                 select(JobRun.job_id, JobRun.outcome, func.count())
-                .group_by(JobRun.job_id, JobRun.outcome)).tuples():
+                .group_by(JobRun.job_id, JobRun.outcome)):
             runs.add_metric([job, outcome], count)
         yield runs
         last = GaugeMetricFamily("infusync_job_last_success_timestamp_seconds",
@@ -90,7 +90,7 @@ class DatabaseCollector(Collector):
                                  labels=["job"])
         for job, finished in self.session.execute(
                 select(JobRun.job_id, func.max(JobRun.finished_at))
-                .where(JobRun.outcome == "succeeded").group_by(JobRun.job_id)).tuples():
+                .where(JobRun.outcome == "succeeded").group_by(JobRun.job_id)):
             if finished is not None:
                 last.add_metric([job], finished.timestamp())
         yield last
