@@ -76,10 +76,14 @@ class DatabaseCollector(Collector):
                                  value=int(total or 0))
 
     def job_runs(self) -> Iterator[GaugeMetricFamily]:
-        """Job runs recorded, by job and outcome; and each job's last success."""
+        """Job runs recorded, by job and outcome; and each job's last success.
+
+        The label is ``job_id``: Prometheus gives every series of a target its scrape job's
+        ``job`` label, and would rename ours to ``exported_job``.
+        """
         runs = GaugeMetricFamily("infusync_job_runs",
                                  "Job runs recorded in job_runs, by job and outcome "
-                                 "(running, succeeded, failed).", labels=["job", "outcome"])
+                                 "(running, succeeded, failed).", labels=["job_id", "outcome"])
         for job, outcome, count in self.session.execute(
                 select(JobRun.job_id, JobRun.outcome, func.count())
                 .group_by(JobRun.job_id, JobRun.outcome)):
@@ -87,7 +91,7 @@ class DatabaseCollector(Collector):
         yield runs
         last = GaugeMetricFamily("infusync_job_last_success_timestamp_seconds",
                                  "Unix time each job last finished successfully.",
-                                 labels=["job"])
+                                 labels=["job_id"])
         for job, finished in self.session.execute(
                 select(JobRun.job_id, func.max(JobRun.finished_at))
                 .where(JobRun.outcome == "succeeded").group_by(JobRun.job_id)):

@@ -77,7 +77,7 @@ def test_job_runs_are_counted_by_outcome_with_the_last_success(runner, agency, c
         clock.advance(minutes=15)
     got = scrape()
 
-    assert got.value("infusync_job_runs", job="missed_visits", outcome="succeeded") == 2
+    assert got.value("infusync_job_runs", job_id="missed_visits", outcome="succeeded") == 2
     last = clock() - timedelta(minutes=15)
     assert got.value("infusync_job_last_success_timestamp_seconds",
-                     job="missed_visits") == last.timestamp()
+                     job_id="missed_visits") == last.timestamp()
