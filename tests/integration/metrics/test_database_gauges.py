@@ -7,12 +7,14 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from server.extensions import db
-from server.models import ReviewItem, ReviewStatus, Severity
+from server.models import JobRun, ReviewItem, ReviewStatus, Severity
 from sync import feed
 from sync.feed import FeedEntry
 from tests.factories import login
 
 AGE = "infusync_nurse_oldest_device_sync_age_seconds"
+RUNS = "infusync_job_runs_last_hour"
+LAST_SUCCESS = "infusync_job_last_success_timestamp_seconds"
 
 
 def _item(severity: Severity, status: ReviewStatus = ReviewStatus.OPEN) -> ReviewItem:
@@ -68,16 +70,32 @@ def test_feed_size_is_the_number_of_feed_rows_compacted_or_not(app, agency, cloc
     assert scrape().value("infusync_feed_entries") == 0
 
 
-def test_job_runs_are_counted_by_outcome_with_the_last_success(runner, agency, clock, scrape):
-    assert scrape().series("infusync_job_runs") == {}
+def _run(runner, job_id):
+    result = runner.invoke(args=["jobs", "run", job_id])
+    assert result.exit_code == 0, result.output
 
+
+def test_job_runs_of_the_last_hour_are_counted_by_outcome_with_the_last_success(
+        app, runner, agency, clock, scrape):
+    assert scrape().series(RUNS) == {}
+    _run(runner, "pump_maintenance")
+    clock.advance(minutes=50)
     for _ in range(2):
-        result = runner.invoke(args=["jobs", "run", "missed_visits"])
-        assert result.exit_code == 0, result.output
+        _run(runner, "missed_visits")
         clock.advance(minutes=15)
+    with app.app_context():  # a run that broke, as runs.run records one
+        db.session.add(JobRun(job_id="missed_visits", scheduled_for=clock(), started_at=clock(),
+                              finished_at=clock(), outcome="failed", error="OperationalError",
+                              counts={}, runner="test"))
+        db.session.commit()
     got = scrape()
 
-    assert got.value("infusync_job_runs", job_id="missed_visits", outcome="succeeded") == 2
-    last = clock() - timedelta(minutes=15)
-    assert got.value("infusync_job_last_success_timestamp_seconds",
-                     job_id="missed_visits") == last.timestamp()
+    assert got.value(RUNS, job_id="missed_visits", outcome="succeeded") == 2
+    assert got.value(RUNS, job_id="missed_visits", outcome="failed") == 1
+    assert got.value(RUNS, job_id="missed_visits", outcome="running") == 0
+    # Its one run was 80 minutes ago: out of the hour, and its success still known.
+    assert got.value(RUNS, job_id="pump_maintenance", outcome="succeeded") == 0
+    assert got.value(LAST_SUCCESS, job_id="pump_maintenance") == \
+        (clock() - timedelta(minutes=80)).timestamp()
+    assert got.value(LAST_SUCCESS, job_id="missed_visits") == \
+        (clock() - timedelta(minutes=15)).timestamp()
