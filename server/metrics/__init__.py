@@ -2,7 +2,7 @@
 
 - ``instruments`` — counters and histograms that events increment where they happen (the
   push and pull services, the login throttle), summed over gunicorn's workers.
-- ``requests`` — request rate and latency by route rule.
+- ``request_counts`` — request rate and latency by route rule.
 - ``database`` — gauges read from the database at scrape time (review items, devices'
   last sync per nurse, feed size, job runs).
 - ``scrape`` — one scrape: both, in the text format.
@@ -16,7 +16,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Count every request; serve /metrics when a token is configured."""
-    from server.metrics import endpoint, requests
+    from server.metrics import endpoint, request_counts
 
-    requests.init_app(app)
+    request_counts.init_app(app)
     endpoint.init_app(app)
