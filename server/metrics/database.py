@@ -17,11 +17,12 @@ from datetime import datetime, timedelta
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select, text
+from sqlalchemy import String, func, select, text
 from sqlalchemy.orm import Session
 
 from server.models import Device, DeviceStatus, JobRun, ReviewItem, ReviewStatus, Severity
 from sync.feed import FeedHead
+from sync.orm import UTCDateTime
 
 
 class DatabaseCollector(Collector):
@@ -79,9 +80,10 @@ class DatabaseCollector(Collector):
         """Each job's runs of the last hour by outcome, and its last success.
 
         ``job_runs`` is never pruned (two jobs run every minute: about a million rows a
-        year), so nothing here reads the whole table: the job ids come from a walk of the
-        ``(job_id, scheduled_for)`` unique index, one probe per job, and each job's figures
-        from a range or a backward scan of that index.
+        year), so nothing here reads the whole table: one statement walks the
+        ``(job_id, scheduled_for)`` unique index for the job ids, one probe per job, with a
+        backward scan of each job's runs to its last success; a second counts each job's
+        range of the last hour.
 
         The label is ``job_id``: Prometheus gives every series of a target its scrape job's
         ``job`` label, and would rename ours to ``exported_job``.
@@ -92,33 +94,35 @@ class DatabaseCollector(Collector):
         last = GaugeMetricFamily("infusync_job_last_success_timestamp_seconds",
                                  "Unix time each job last finished successfully.",
                                  labels=["job_id"])
-        since = self.now - timedelta(hours=1)
-        for job in self.session.scalars(text(JOB_IDS)).all():
-            counts = dict(self.session.execute(
-                select(JobRun.outcome, func.count())
-                .where(JobRun.job_id == job, JobRun.scheduled_for >= since)
-                .group_by(JobRun.outcome)).all())
+        jobs = self.session.execute(JOBS_WITH_LAST_SUCCESS, {"succeeded": SUCCEEDED}).all()
+        counts = {(job, outcome): count for job, outcome, count in self.session.execute(
+            select(JobRun.job_id, JobRun.outcome, func.count())
+            .where(JobRun.job_id.in_([job for job, _ in jobs]),
+                   JobRun.scheduled_for >= self.now - timedelta(hours=1))
+            .group_by(JobRun.job_id, JobRun.outcome))}
+        for job, finished in jobs:
             for outcome in JOB_OUTCOMES:
-                runs.add_metric([job, outcome], counts.get(outcome, 0))
-            finished = self.session.scalar(
-                select(JobRun.finished_at).where(JobRun.job_id == job, JobRun.outcome == SUCCEEDED)
-                .order_by(JobRun.scheduled_for.desc()).limit(1))
+                runs.add_metric([job, outcome], counts.get((job, outcome), 0))
             if finished is not None:
                 last.add_metric([job], finished.timestamp())
         yield runs
         yield last
 
 
-# Distinct job ids by a loose index scan: from each id, the next one the index holds.
-JOB_IDS = """
+# Distinct job ids by a loose index scan (from each id, the next one the index holds), each
+# with the end of its latest successful run.
+JOBS_WITH_LAST_SUCCESS = text("""
 WITH RECURSIVE jobs(id) AS (
     SELECT MIN(job_id) FROM job_runs
     UNION ALL
     SELECT (SELECT MIN(job_id) FROM job_runs WHERE job_id > jobs.id) FROM jobs
     WHERE jobs.id IS NOT NULL
 )
-SELECT id FROM jobs WHERE id IS NOT NULL
-"""
+SELECT id, (SELECT finished_at FROM job_runs
+            WHERE job_id = jobs.id AND outcome = :succeeded
+            ORDER BY scheduled_for DESC LIMIT 1) AS finished_at
+FROM jobs WHERE id IS NOT NULL
+""").columns(id=String(), finished_at=UTCDateTime())
 SUCCEEDED = "succeeded"
 JOB_OUTCOMES = ("running", SUCCEEDED, "failed", "interrupted")
 
