@@ -87,8 +87,8 @@ def queue_page(session: Session, filters: dict[str, Any], access: Access, page: 
                size: int) -> QueuePage:
     """The queue as the API lists it (its ``list`` event) with counts and filter choices."""
     found = review.list_items(session, filters, access, page, size)
-    nurses = dict(sorted(session.execute(select(User.id, User.name).where(
-        User.role == Role.NURSE)).tuples(), key=lambda pair: pair[1]))
+    nurses = {user_id: name for user_id, name in session.execute(
+        select(User.id, User.name).where(User.role == Role.NURSE).order_by(User.name))}
     patients = _filter_patients(session, access)
     kinds = sorted(set(session.scalars(select(ReviewItem.kind).distinct())))
     return QueuePage(found.items, found.total, review.queue_counts(session, filters, access),

@@ -15,6 +15,8 @@ ROLES = ("admin", "coordinator", "training_lead", "qc", "nurse_a", "physician_a"
 EVERYONE = frozenset(ROLES)
 OFFICE = frozenset({"admin", "coordinator"})
 BOARD = frozenset({"admin", "coordinator", "qc"})
+# The API's review roles (server.api.review.REVIEWERS).
+REVIEWERS = frozenset({"admin", "coordinator", "qc"})
 # Text only a page showing the test agency's patients contains (their surnames).
 PATIENT_TEXT = ("PatientMRN-A", "PatientMRN-B")
 
@@ -66,4 +68,12 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     ConsoleRoute("/console/visits/<uuid:visit_id>/reschedule",
                  "/console/visits/{visit_a}/reschedule", OFFICE, "POST",
                  form={"day": "2026-11-24", "start": "09:00", "end": "10:00", "version": "1"}),
+    ConsoleRoute("/console/review", "/console/review", REVIEWERS,
+                 audit=("list", "review_items")),
+    ConsoleRoute("/console/review/<uuid:item_id>", "/console/review/{review_a}", REVIEWERS,
+                 audit=("read", "review_items")),
+    ConsoleRoute("/console/review/<uuid:item_id>/resolve", "/console/review/{review_a}/resolve",
+                 REVIEWERS, "POST", form={"resolution": "accept", "comment": "Checked."}),
+    ConsoleRoute("/console/review/<uuid:item_id>/acknowledge",
+                 "/console/review/{review_a}/acknowledge", REVIEWERS, "POST"),
 )
