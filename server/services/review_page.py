@@ -43,6 +43,7 @@ class ItemPage:
 
     item: dict[str, Any]
     record_type: str | None
+    evidence: dict[str, Any]  # what the system recorded when it raised the item
     sent: dict[str, Any]
     now: dict[str, Any]
     amendments: list[Amendment]
@@ -99,6 +100,18 @@ def _columns(row: Any) -> dict[str, Any]:
     return {attr.key: getattr(row, attr.key) for attr in inspect(type(row)).column_attrs}
 
 
+def _flat(details: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested evidence as one row per value (``device saw · status``), to read side by side."""
+    rows: dict[str, Any] = {}
+    for key, value in details.items():
+        name = f"{prefix}{key.replace('_', ' ')}"
+        if isinstance(value, dict) and value:
+            rows.update(_flat(value, f"{name} · "))
+        else:
+            rows[name] = value
+    return rows
+
+
 def _now(document: Any, amendments: list[Amendment]) -> dict[str, Any]:
     """The document with every amendment's changes applied, oldest first."""
     current = _columns(document)
@@ -131,9 +144,9 @@ def item_page(session: Session, item_id: uuid.UUID, access: Access) -> ItemPage:
                              visit.nurse_id if visit else None,
                              *(a.nurse_id for a in amendments)})
     patient = _patient_names(session, {item["patient_id"]}).get(item["patient_id"])
-    evidence = {k: v for k, v in item["details"].items() if k not in EVIDENCE_DETAILS_HIDDEN}
-    sent = {**(_columns(row) if row else {}), **({"evidence": evidence} if evidence else {})}
-    return ItemPage(item, record_type, sent, _now(row, amendments) if row else {}, amendments,
+    evidence = _flat({k: v for k, v in item["details"].items()
+                      if k not in EVIDENCE_DETAILS_HIDDEN})
+    return ItemPage(item, record_type, evidence, _columns(row) if row else {}, _now(row, amendments) if row else {}, amendments,
                     visit, patient, staff, staff.get(device_user) if device_user else None,
                     review.amendable_fields(row) if row else [],
                     _other_visits(session, visit))

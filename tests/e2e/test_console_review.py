@@ -56,7 +56,7 @@ def _filter_the_queue(page, base):
 
 def _resolve_on_the_item_page(page):
     page.get_by_role("link", name="documentation on reassigned visit").click()
-    expect(page.get_by_role("heading", name="What the device sent")).to_be_visible()
+    expect(page.get_by_role("heading", name="What the device saw")).to_be_visible()
     expect(page.get_by_role("heading", name="The record now")).to_be_visible()
     page.get_by_label("Accept").check()
     page.get_by_role("button", name="Resolve").click()

@@ -104,7 +104,8 @@ def test_the_item_page_shows_the_evidence_and_the_records_concerned(client, as_u
     page = _console(app).get(f"{QUEUE}/{item['id']}")
     assert page.status_code == 200
     text = text_of(page)
-    assert "What the device sent" in text and "The record now" in text
+    assert "What the device saw" in text and "The record now" in text
+    assert f"now · nurse id {agency['nurse_b']}" in text  # the visit when the push arrived
     assert "Records concerned" in text and "PatientMRN-A" in text
     assert "8867-4" in text  # the heart rate's code, as the device sent it
     for resolution in ("Accept", "Amend", "Reassign documentation", "Entered in error"):
