@@ -186,7 +186,7 @@ def test_a_missing_reason_is_refused_with_its_message_and_the_input_kept(
     _mutation, item = conflicting_vitals(client, as_user, enroll, agency)
     path = f"{QUEUE}/{item['id']}"
     refused = post_form(_console(app), f"{path}/resolve", {
-        "resolution": "amend", "comment": "  ", "change.value": "76"}, path)
+        "resolution": "amend", "comment": "", "change.value": "76"}, path)
     assert refused.status_code == 422
     html, text = refused.get_data(as_text=True), text_of(refused)
     assert "There is a problem" in text and "Reason: Say why, in words." in text
