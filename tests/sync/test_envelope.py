@@ -210,7 +210,7 @@ def test_signature_over_another_batch_fails() -> None:
     device = Ed25519PrivateKey.generate()
     signature = sign_push(device, DEVICE_ID, BATCH_ID, KEY_ID, "c2VhbGVk")
     with pytest.raises(BadSignature):
-        verify_push(device.public_key(), signature, DEVICE_ID, "0193a3b4-0000-7000-8000-00000000b002", KEY_ID, "c2VhbGVk")
+        verify_push(device.public_key(), signature, DEVICE_ID, OTHER_ID, KEY_ID, "c2VhbGVk")
 
 
 def test_signature_from_another_device_key_fails() -> None:
