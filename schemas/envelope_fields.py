@@ -39,6 +39,16 @@ _ENCODING_MESSAGES = {PADDED_MESSAGE: PADDED, ALPHABET_MESSAGE: NOT_BASE64URL,
                       NONCANONICAL_MESSAGE: NOT_BASE64URL}
 
 
+UUID_DOC = {"format": "uuid", "pattern": f"^{UUID_TEXT.pattern}$", "description": (
+    "A UUID in either case; signed and sealed in its lowercase form")}
+
+
+def base64url_doc(what: str) -> dict[str, str]:
+    """The OpenAPI metadata of a base64url field holding ``what``."""
+    return {"pattern": "^[A-Za-z0-9_-]+$",
+            "description": f"{what}; base64url without padding (RFC 4648 §5)"}
+
+
 class UuidText(fields.String):
     """A UUID, kept as sent: the envelope code reads it in its canonical (lowercase) form."""
 

@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate
 
 from schemas.base import BaseSchema
-from schemas.envelope_fields import Base64Url, UuidText, refusal
+from schemas.envelope_fields import UUID_DOC, Base64Url, UuidText, base64url_doc, refusal
 from schemas.errors import RefusedInput
 
 ID_PATTERN = r"^[A-Za-z0-9._~-]{1,128}$"
@@ -24,12 +24,14 @@ class PushSchema(BaseSchema):
 
     protocol = fields.Integer(required=True, validate=validate.Equal(
         1, error="This server speaks push protocol 1."))
-    device_id = UuidText(required=True, metadata={"format": "uuid"})
-    batch_id = UuidText(required=True, metadata={"format": "uuid"})
+    device_id = UuidText(required=True, metadata=UUID_DOC)
+    batch_id = UuidText(required=True, metadata=UUID_DOC)
     key_id = fields.String(required=True, validate=validate.Regexp(ID_PATTERN, error=(
         "A key id is 1 to 128 characters from A-Z a-z 0-9 . _ ~ -, as the server gave it.")))
-    sealed = Base64Url(required=True, min_length=48)
-    signature = Base64Url(required=True, length=64)
+    sealed = Base64Url(required=True, min_length=48, metadata=base64url_doc(
+        "enc || ciphertext || tag, at least 48 bytes"))
+    signature = Base64Url(required=True, length=64, metadata=base64url_doc(
+        "Ed25519 signature, 64 bytes"))
 
     def handle_error(self, error: ValidationError, data: Any, *, many: bool,
                      **kwargs: Any) -> None:
