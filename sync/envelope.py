@@ -158,6 +158,22 @@ def open_sealed(
     return open_with_info(sealed_b64, server_private_key, info)
 
 
+def opens_with_ids_as_sent(sealed_b64: str, server_private_key: X25519PrivateKey,
+                           device_id: str, batch_id: str) -> bool:
+    """True when a batch that does not open under the canonical ids opens under the ids as
+    sent in another case: sealed by the device with the wrong spelling, not tampered with.
+    """
+    try:
+        sent = identifier("device_id", device_id), identifier("batch_id", batch_id)
+        if sent == (device_id.lower().encode(), batch_id.lower().encode()):
+            return False
+        open_with_info(sealed_b64, server_private_key,
+                       PUSH_LABEL + b"\x00" + sent[0] + b"\x00" + sent[1])
+    except EnvelopeError:
+        return False
+    return True
+
+
 def seal_with_info(plaintext: bytes, public_key: X25519PublicKey, info: bytes) -> str:
     """HPKE-seal (the suite above, base mode, single shot, empty AAD) as base64url text.
 

@@ -398,3 +398,13 @@ def test_only_the_devices_own_signature_over_ids_as_sent_is_a_slip() -> None:
     lower = b64u_encode(device.sign(push_signed_message(DEVICE_ID, BATCH_ID, KEY_ID, "c2Vh")))
     assert not envelope.signed_over_ids_as_sent(device.public_key(), lower, DEVICE_ID,
                                                 BATCH_ID, KEY_ID, "c2Vh")
+
+
+def test_only_a_batch_that_opens_under_ids_as_sent_is_a_slip(server_hpke_key) -> None:
+    upper = DEVICE_ID.upper(), BATCH_ID.upper()
+    info = b"\x00".join([b"infusync/push/v1", *(i.encode() for i in upper)])
+    slip = envelope.seal_with_info(b"{}", server_hpke_key.public_key(), info)
+    assert envelope.opens_with_ids_as_sent(slip, server_hpke_key, *upper)
+    assert not envelope.opens_with_ids_as_sent(slip, server_hpke_key, DEVICE_ID, BATCH_ID)
+    right = seal(b"{}", server_hpke_key.public_key(), *upper)
+    assert not envelope.opens_with_ids_as_sent(right, server_hpke_key, *upper)

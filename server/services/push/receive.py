@@ -80,6 +80,10 @@ def _end_read_transaction(session: Session) -> bool:
 NOT_CANONICAL = ("The push was signed over device_id and batch_id as sent, not in lowercase: "
                  "sign the lowercase form of each id, whatever case the body carries.")
 
+NOT_CANONICAL_SEAL = ("The batch was sealed with device_id and batch_id as sent, not in "
+                      "lowercase: seal with the lowercase form of each id, whatever case the "
+                      "body carries.")
+
 
 def _open(session: Session, device: Device, body: dict[str, Any], actor: audit.Actor,
           now: datetime, data_key: bytes) -> tuple[bytes, bool]:
@@ -108,6 +112,8 @@ def _open(session: Session, device: Device, body: dict[str, Any], actor: audit.A
     try:
         return envelope.open_sealed(body["sealed"], private_key, device_id, batch_id), ended
     except envelope.EnvelopeError:
+        if envelope.opens_with_ids_as_sent(body["sealed"], private_key, device_id, batch_id):
+            raise Invalid(NOT_CANONICAL_SEAL, code="identifiers_not_canonical") from None
         raise _refuse(session, device, actor, now, "envelope_does_not_open", Invalid(
             "The sealed batch does not open for this device, batch and key.",
             code="envelope_does_not_open")) from None

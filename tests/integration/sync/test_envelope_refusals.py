@@ -201,6 +201,21 @@ def test_ids_signed_as_sent_in_upper_case_are_a_slip_not_a_forgery(app, enroll, 
     assert "lowercase" in error["message"]
 
 
+def test_a_batch_sealed_to_ids_as_sent_in_upper_case_is_a_slip_too(app, enroll, agency):
+    device = enroll("nurse_a")
+    device_id, batch_id = device.device_id.upper(), str(uuid.uuid4()).upper()
+    hpke = next(k for k in device.enrollment["server"]["hpke_keys"] if k["current"])
+    info = b"\x00".join([b"infusync/push/v1", device_id.encode(), batch_id.encode()])
+    sealed = envelope.seal_with_info(device.plaintext([_hr(device, agency["visit_a"])]),
+                                     envelope.x25519_public_key_from_b64u(hpke["public_key"]),
+                                     info)
+    body = _resigned(device, {"protocol": 1, "key_id": hpke["key_id"], "sealed": sealed},
+                     device_id, batch_id)
+    response = device.client.post(PUSH, headers=device.headers, json=body)
+    error = _refused(app, response, 422, "identifiers_not_canonical")
+    assert "sealed with device_id and batch_id as sent" in error["message"]
+
+
 def test_a_forged_signature_is_still_a_security_event(app, enroll, agency):
     device, thief = enroll("nurse_a"), enroll("nurse_b")
     body = _body(device, agency)
