@@ -16,7 +16,7 @@ from marshmallow import ValidationError, fields
 # RFC 9562 §4: the 8-4-4-4-12 hex form, read in either case. Braces, "urn:uuid:" and the
 # 32-digit form that Python's uuid.UUID also takes are refused: one id, one spelling rule.
 UUID_TEXT = re.compile(r"[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}")
-_B64U_TEXT = re.compile(r"[A-Za-z0-9_-]*")
+_B64U_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 UUID_MESSAGE = ("Not a UUID: 36 characters, hexadecimal digits in groups of 8-4-4-4-12 "
                 "joined by hyphens, in either case.")
@@ -87,17 +87,22 @@ def _chars(size: int) -> int:
 # The value of each base64url character; the last one of a text whose length is 2 or 3
 # modulo 4 carries 4 or 2 unused low bits, which must be zero for the encoding to be the
 # only one of its bytes.
-_B64U_VALUES = {char: value for value, char in enumerate(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")}
+_B64U_VALUES = {chr(char): value for value, char in enumerate(_B64U_ALPHABET)}
 _UNUSED_BITS = {0: 0, 2: 0b1111, 3: 0b11}
+
+
+def _is_base64url(text: str) -> bool:
+    """Only characters of the base64url alphabet (bytes.translate: a regular expression
+    took half a millisecond over a 60 kB batch, a third of the whole body's check)."""
+    return text.isascii() and not text.encode("ascii").translate(None, _B64U_ALPHABET)
 
 
 def _decoded_size(text: str) -> int:
     """How many bytes canonical base64url text holds, without decoding it (a sealed batch
     may be megabytes, decoded once when it opens); a ValidationError naming what is wrong."""
-    if not _B64U_TEXT.fullmatch(text):
+    if not _is_base64url(text):
         unpadded = text.rstrip("=")
-        padded_only = unpadded != text and _B64U_TEXT.fullmatch(unpadded)
+        padded_only = unpadded != text and _is_base64url(unpadded)
         raise ValidationError(PADDED_MESSAGE if padded_only else ALPHABET_MESSAGE)
     tail = len(text) % 4
     if tail == 1 or (tail and _B64U_VALUES[text[-1]] & _UNUSED_BITS[tail]):
