@@ -129,24 +129,31 @@ def _other_visits(session: Session, visit: Visit | None) -> list[Visit]:
         Visit.status != VisitStatus.CANCELLED).order_by(Visit.scheduled_start)))
 
 
+def _visit_of(session: Session, item: dict[str, Any], document: Any) -> Visit | None:
+    """The visit the document is on now (it may have moved), else the item's own."""
+    visit_id = document.visit_id if document is not None else item["visit_id"]
+    return session.get(Visit, visit_id) if visit_id else None
+
+
 def item_page(session: Session, item_id: uuid.UUID, access: Access) -> ItemPage:
     """One item as the API reads it (its ``read`` event) with its evidence beside it."""
     item = review.get_item(session, item_id, access)
-    document = review.document_of(session, item_id)
-    record_type, row = document if document else (None, None)
+    record_type, row = review.document_of(session, item_id) or (None, None)
     amendments = list(session.scalars(select(Amendment).where(
         Amendment.target_id == row.id).order_by(Amendment.received_at))) if row else []
-    visit = session.get(Visit, row.visit_id if row else item["visit_id"]) \
-        if (row or item["visit_id"]) else None
-    device_user = session.scalar(select(Device.user_id).where(
+    visit = _visit_of(session, item, row)
+    sender = session.scalar(select(Device.user_id).where(
         Device.id == item["device_id"])) if item["device_id"] else None
-    staff = _names(session, {device_user, item["resolved_by"], item["acknowledged_by"],
+    staff = _names(session, {sender, item["resolved_by"], item["acknowledged_by"],
                              visit.nurse_id if visit else None,
                              *(a.nurse_id for a in amendments)})
-    patient = _patient_names(session, {item["patient_id"]}).get(item["patient_id"])
     evidence = _flat({k: v for k, v in item["details"].items()
                       if k not in EVIDENCE_DETAILS_HIDDEN})
-    return ItemPage(item, record_type, evidence, _columns(row) if row else {}, _now(row, amendments) if row else {}, amendments,
-                    visit, patient, staff, staff.get(device_user) if device_user else None,
-                    review.amendable_fields(row) if row else [],
-                    _other_visits(session, visit))
+    return ItemPage(
+        item=item, record_type=record_type, evidence=evidence,
+        sent=_columns(row) if row else {}, now=_now(row, amendments) if row else {},
+        amendments=amendments, visit=visit,
+        patient=_patient_names(session, {item["patient_id"]}).get(item["patient_id"]),
+        staff=staff, sent_by=staff.get(sender) if sender else None,
+        amendable=review.amendable_fields(row) if row else [],
+        other_visits=_other_visits(session, visit))

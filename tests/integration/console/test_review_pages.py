@@ -100,7 +100,7 @@ def test_the_queue_pages_a_long_list(app, agency, clock):
 
 def test_the_item_page_shows_the_evidence_and_the_records_concerned(client, as_user, enroll,
                                                                     agency, app):
-    mutation, item = conflicting_vitals(client, as_user, enroll, agency)
+    _mutation, item = conflicting_vitals(client, as_user, enroll, agency)
     page = _console(app).get(f"{QUEUE}/{item['id']}")
     assert page.status_code == 200
     text = text_of(page)
