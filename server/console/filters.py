@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 
 from server import clock
 from server.console.blueprint import bp
@@ -33,3 +34,9 @@ def zip_pairs(values: Iterable[str]) -> list[tuple[str, str]]:
 def location_pairs(locations: Iterable[ServiceLocation]) -> list[tuple[str, str]]:
     """A patient's service locations as (id, "kind: address") options."""
     return [(str(loc.id), f"{loc.kind.value}: {loc.address}") for loc in locations]
+
+
+@bp.app_template_filter("quantity")
+def quantity(value: Decimal) -> str:
+    """A stored quantity without trailing zeros or exponent: 100.00 → "100", 2.50 → "2.5"."""
+    return format(value.normalize(), "f")
