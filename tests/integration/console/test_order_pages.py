@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import AuditEvent, OrderStatus, TherapyOrder, Visit, VisitStatus
-from tests.integration.console.browser import post_form, sign_in, text_of
+from tests.integration.console.browser import post_form, sign_in
+from tests.integration.console.browser import text_of as page_text
 
 PREVIEWED = re.compile(r'name="previewed" value="([0-9a-f]+)"')
 
@@ -22,6 +23,11 @@ def _order_form(agency):
             "frequency_interval": "1", "start_date": "2026-11-24", "end_date": "2026-11-26",
             "window_start": "09:00", "window_minutes": "60", "required_competency": "",
             "rate_ml_h": "", "volume_ml": "", "service_location_id": ""}
+
+
+def text_of(response):
+    """The page's text, its en dashes (time ranges) written as hyphens."""
+    return page_text(response).replace("\u2013", "-")
 
 
 def _coordinator(app):
@@ -52,8 +58,9 @@ def test_a_new_order_shows_the_visits_it_creates_before_it_is_saved(app, agency)
     preview, saved = _preview_then_save(client, path, _order_form(agency))
     text = text_of(preview)
     assert "What saving does to the visits" in text
-    assert ("Visits to be created (3) Tue 24 Nov 09:00 – 10:00 — unassigned "
-            "Wed 25 Nov 09:00 – 10:00 — unassigned Thu 26 Nov 09:00 – 10:00 — unassigned") in text
+    assert ("Visits to be created (3) Tue 24 Nov 09:00 - 10:00 — unassigned "
+            "Wed 25 Nov 09:00 - 10:00 — unassigned "
+            "Thu 26 Nov 09:00 - 10:00 — unassigned") in text
     assert "Visits to be cancelled (0)" in text
     assert 'value="cefazolin"' in preview.get_data(as_text=True)  # the form, kept
     assert saved.status_code == 302
@@ -109,9 +116,10 @@ def test_holding_an_order_previews_the_cancelled_visits_and_keeps_the_documented
     hold = {"status": "on_hold", "version": str(order.version)}
     preview, saved = _preview_then_save(client, edit, hold)
     text = text_of(preview)
-    assert ("Visits to be cancelled (2) Tue 24 Nov 09:00 – 10:00 — unassigned "
-            "Thu 26 Nov 09:00 – 10:00 — unassigned") in text
-    assert ("Documented visits kept as they are (1) Wed 25 Nov 09:00 – 10:00 — unassigned — "
+    assert ("Visits to be cancelled (2) Tue 24 Nov 09:00 - 10:00 — unassigned "
+            "Thu 26 Nov 09:00 - 10:00 — unassigned") in text
+    assert ("Documented visits kept as they are (1) "
+            "Wed 25 Nov 09:00 - 10:00 — unassigned — "
             "documented (check_in); the change would have cancelled it") in text
     assert saved.status_code == 302
     order, visits = _cefazolin(app)

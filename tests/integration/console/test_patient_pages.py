@@ -7,11 +7,17 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import AuditEvent, Patient, ServiceLocation
-from tests.integration.console.browser import post_form, sign_in, text_of
+from tests.integration.console.browser import post_form, sign_in
+from tests.integration.console.browser import text_of as page_text
 
 NEW = {"mrn": "MRN-N", "first_name": "Nora", "last_name": "Newcombe",
        "birth_date": "1970-01-02", "allergies": "penicillin, latex", "kind": "home",
        "address": "2 Oak St, Springfield", "latitude": "39.7", "longitude": "-89.6"}
+
+
+def text_of(response):
+    """The page's text, its en dashes (time ranges) written as hyphens."""
+    return page_text(response).replace("\u2013", "-")
 
 
 def _coordinator(app):
@@ -56,9 +62,11 @@ def test_the_patient_page_shows_her_chart_orders_pumps_and_visits(app, agency):
     text = text_of(client.get(f"/console/patients/{agency['patient_a']}"))
     assert "Test PatientMRN-A — MRN MRN-A" in text
     assert "home 1 Elm St, Springfield 39.78000, -89.65000 150 m" in text
-    assert "ceftriaxone 2 g IV at 100 mL/h daily at 09:00 2026-11-20 – open active Drx" in text
+    assert ("ceftriaxone 2 g IV at 100 mL/h daily at 09:00 2026-11-20 - open active "
+            "Drx") in text
     assert "PMP-A — Moog CADD-Solis" in text
-    assert "Upcoming visits When Status Nurse Visit Mon 23 Nov 10:00 – 11:00 scheduled Ann" in text
+    assert ("Upcoming visits When Status Nurse Visit "
+            "Mon 23 Nov 10:00 - 11:00 scheduled Ann") in text
     assert "PatientMRN-B" not in text
     after = _events(app, action="read", entity_type="patients", patient_id=agency["patient_a"])
     assert after == before + 1
