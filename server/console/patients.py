@@ -57,6 +57,11 @@ LABELS = {"mrn": "MRN", "first_name": "First name", "last_name": "Last name",
           "evv_radius_m": "EVV radius (metres)", "version": "Version", "q": "Name or MRN"}
 
 
+def _writes() -> bool:
+    """Whether the signed-in user gets the links to the forms (the API's writers)."""
+    return current_user().role in STAFF_WRITERS
+
+
 def _page_number() -> int:
     text = request.args.get("page", "1")
     return max(1, min(int(text), 10_000)) if text.isascii() and text.isdigit() else 1
@@ -75,13 +80,15 @@ def patient_list() -> tuple[str, int]:
             search.message = "The search is not right; see below."
             search.errors = {"q": messages_of(error, "q")}
             return render_template("console/patients.html", title="Patients", search=search,
-                                   found=None, labels=LABELS, page=1, pages=1), 422
+                                   found=None, labels=LABELS, page=1, pages=1,
+                                   writes=_writes()), 422
     page = _page_number()
     found = patients.list_patients(current_session(), filters,
                                    access_for(scope.patient_record_condition), page, PAGE_SIZE)
     pages = max(1, -(-found.total // PAGE_SIZE))
     return render_template("console/patients.html", title="Patients", search=search,
-                           found=found, labels=LABELS, page=page, pages=pages), 200
+                           found=found, labels=LABELS, page=page, pages=pages,
+                           writes=_writes()), 200
 
 
 @bp.get("/patients/<uuid:patient_id>", endpoint="patient")
@@ -91,7 +98,7 @@ def patient_view(patient_id: uuid.UUID) -> str:
     page = patient_page(current_session(), patient_id,
                         access_for(scope.patient_record_condition))
     return render_template("console/patient.html", title="Patient", page=page,
-                           writes=current_user().role in STAFF_WRITERS,
+                           writes=_writes(),
                            done=DONE.get(request.args.get("done", "")))
 
 

@@ -111,6 +111,9 @@ def test_editing_the_chart_stores_the_access_device_and_a_stale_form_changes_not
         app, agency):
     client = _coordinator(app)
     page = f"/console/patients/{agency['patient_a']}/edit"
+    shown = client.get(page).get_data(as_text=True)
+    assert 'value="MRN-A"' in shown and 'value="1960-05-01"' in shown
+    assert f'<option value="{agency["physician_a"]}" selected>' in shown
     form = {"mrn": "MRN-A", "first_name": "Test", "last_name": "PatientMRN-A",
             "birth_date": "1960-05-01", "phone": "555-0100", "allergies": "",
             "primary_physician_id": str(agency["physician_a"]), "referral_source": "",
