@@ -37,6 +37,6 @@ register_crud(blp, Resource(
     update=_update,
     readers=PATIENT_READERS,
     writers=STAFF_WRITERS,
-    scope=scope.patient_record_condition,
+    scope=scope.patient_scope,
     create_refusals=(409,),  # a unique key (e-mail, MRN, serial) already taken
 ))

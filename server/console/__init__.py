@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     from server.console import (  # noqa: F401
         board,
         directory,
+        enrollment,
         errors,
         filters,
         home,

@@ -9,10 +9,12 @@ still logs and answers anything unexpected.
 from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from server import rate_limits
 from server.console.blueprint import bp
 from server.errors import AppError, Unauthorized
 
@@ -41,6 +43,14 @@ def app_error(error: AppError) -> Response | tuple[str, int]:
 def csrf_error(_error: CSRFError) -> tuple[str, int]:
     """A POST without a valid CSRF token: refused before the view ran, nothing changed."""
     return error_page(400, CSRF_MESSAGE)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def rate_limited(error: RateLimitExceeded) -> tuple[str, int, dict[str, str]]:
+    """A rate limit reached (server.rate_limits): the page says when to try again."""
+    seconds = rate_limits.retry_after(error)
+    page, status = error_page(429, f"Too many requests; try again in {seconds} seconds.")
+    return page, status, {"Retry-After": str(seconds)}
 
 
 @bp.errorhandler(HTTPException)

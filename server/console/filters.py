@@ -1,4 +1,5 @@
-"""Template filters of the console: times shown in the agency's zone, as staff think of them."""
+"""Template filters of the console: times in the agency's zone, quantities and vital signs
+as staff write them."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from decimal import Decimal
 
 from server import clock
 from server.console.blueprint import bp
-from server.models import ServiceLocation
+from server.models import ServiceLocation, VitalSign
+from server.reconcile.vital_ranges import BP_PANEL, CONSCIOUSNESS, VITALS
 
 
 @bp.app_template_filter("local")
@@ -36,7 +38,31 @@ def location_pairs(locations: Iterable[ServiceLocation]) -> list[tuple[str, str]
     return [(str(loc.id), f"{loc.kind.value}: {loc.address}") for loc in locations]
 
 
-@bp.app_template_filter("quantity")
-def quantity(value: Decimal) -> str:
-    """A stored quantity without trailing zeros or exponent: 100.00 → "100", 2.50 → "2.5"."""
-    return format(value.normalize(), "f")
+@bp.app_template_filter("number")
+def number(value: Decimal | float | int | None) -> str:
+    """A stored quantity as a person writes it: ``1000`` not ``1E+3``, ``2.5`` not ``2.500``."""
+    if value is None:
+        return "—"
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return f"{value:g}"
+
+
+@bp.app_template_filter("vital_name")
+def vital_name(code: str) -> str:
+    """A vital sign's LOINC code as its name (the code itself when unknown)."""
+    known = {BP_PANEL: "blood pressure", CONSCIOUSNESS: "level of responsiveness"}
+    spec = VITALS.get(code)
+    return known.get(code) or (spec.name if spec else code)
+
+
+@bp.app_template_filter("vital_value")
+def vital_value(sign: VitalSign) -> str:
+    """A reading as written on a chart: ``72 /min``, ``120/80 mm[Hg]``, ``alert``."""
+    if sign.value is not None:
+        return f"{number(sign.value)} {sign.unit}"
+    if sign.components:
+        parts = {c.get("code"): c.get("value") for c in sign.components}
+        systolic, diastolic = parts.get("8480-6"), parts.get("8462-4")
+        return f"{number(Decimal(str(systolic)))}/{number(Decimal(str(diastolic)))} {sign.unit}"
+    return sign.answer or "—"

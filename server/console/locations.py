@@ -44,7 +44,7 @@ def _form_page(patient_id: uuid.UUID, location_id: uuid.UUID | None, form: Form 
                status: int) -> tuple[str, int]:
     """The form, with the chart read (and audited) as the API reads it."""
     patient = patients.get_patient(current_session(), patient_id,
-                                   access_for(scope.patient_record_condition))
+                                   access_for(scope.patient_scope))
     location = _location(patient, location_id)
     return render_template("console/location_form.html",
                            title="Change a location" if location else "Add a location",

@@ -29,8 +29,7 @@ from server.services.mfa import login as mfa_login
 from server.services.mfa.challenges import HeldLogin
 
 HELD = "console_mfa_token"  # the held login's mfa_token, in Flask's signed session cookie
-ENROLL_MESSAGE = ("Your role requires a second factor, and your account has none yet. "
-                  "Ask an admin to help you set one up, then sign in again.")
+ENROLLING = "console_mfa_enroll_token"  # the same for a login held for enrollment
 
 
 def _signed_in_redirect(result: sessions.LoginResult) -> Response:
@@ -72,8 +71,8 @@ def login_post() -> Response | tuple[str, int]:
         return _login_page(form, error.status)
     if isinstance(result, HeldLogin):
         if result.status != "mfa_required":
-            form.message = ENROLL_MESSAGE
-            return _login_page(form, 403)
+            session[ENROLLING] = result.mfa_token
+            return flask_redirect(url_for("console.login_enroll"))
         session[HELD] = result.mfa_token
         return flask_redirect(url_for("console.login_code", next=request.args.get("next")))
     return _signed_in_redirect(result)

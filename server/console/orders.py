@@ -111,7 +111,7 @@ def _values(order: TherapyOrder) -> dict[str, str]:
 def order_new(patient_id: uuid.UUID) -> Response | tuple[str, int]:
     """Enter an order: preview the visits it brings, then save (POST /api/v1/orders)."""
     session = current_session()
-    patient = patients.get_patient(session, patient_id, access_for(scope.patient_record_condition))
+    patient = patients.get_patient(session, patient_id, access_for(scope.patient_scope))
     if request.method == "GET":
         return _render(patient, None, Form({"route": "IV", "frequency_kind": "daily",
                                             "frequency_interval": "1"}), None, 200)

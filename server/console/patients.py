@@ -2,7 +2,7 @@
 admit a patient and change her chart (demographics, status, vascular access device).
 
 Each view calls the service the API's patient routes call, in the same scope
-(``scope.patient_record_condition``), with the API's own schemas: the same rules, the same
+(``scope.patient_scope``), with the API's own schemas: the same rules, the same
 audit events, the same refusals. Service locations are on ``locations.py``, orders on
 ``orders.py``.
 """
@@ -33,7 +33,7 @@ from server.services.patient_page import patient_page
 # Who opens patients in the console (the office; nurses and physicians use their apps).
 PATIENT_PAGE_ROLES = (Role.ADMIN, Role.COORDINATOR, Role.QC)
 PAGE_SIZE = 25
-navigation.add("console.patients", "Patients", PATIENT_PAGE_ROLES, order=20)
+navigation.add("console.patients", "Patients", PATIENT_PAGE_ROLES, order=30)
 
 DONE = {"created": "The patient is admitted.", "updated": "The chart is saved.",
         "location": "The service location is saved.", "order": "The order is saved."}
@@ -84,7 +84,7 @@ def patient_list() -> tuple[str, int]:
                                    writes=_writes()), 422
     page = _page_number()
     found = patients.list_patients(current_session(), filters,
-                                   access_for(scope.patient_record_condition), page, PAGE_SIZE)
+                                   access_for(scope.patient_scope), page, PAGE_SIZE)
     pages = max(1, -(-found.total // PAGE_SIZE))
     return render_template("console/patients.html", title="Patients", search=search,
                            found=found, labels=LABELS, page=page, pages=pages,
@@ -96,7 +96,7 @@ def patient_list() -> tuple[str, int]:
 def patient_view(patient_id: uuid.UUID) -> str:
     """A patient's page (one audited read, as GET /api/v1/patients/<id>)."""
     page = patient_page(current_session(), patient_id,
-                        access_for(scope.patient_record_condition))
+                        access_for(scope.patient_scope))
     return render_template("console/patient.html", title="Patient", page=page,
                            writes=_writes(),
                            done=DONE.get(request.args.get("done", "")))
@@ -157,7 +157,7 @@ def patient_new() -> Response | tuple[str, int]:
 @login_required(*STAFF_WRITERS)
 def patient_edit(patient_id: uuid.UUID) -> Response | tuple[str, int]:
     """Change demographics, status or the access device (PATCH /api/v1/patients/<id>)."""
-    session, access = current_session(), access_for(scope.patient_record_condition)
+    session, access = current_session(), access_for(scope.patient_scope)
     if request.method == "GET":  # a read of the chart, audited as the API's
         return _form_page(None, 200, patients.get_patient(session, patient_id, access))
     form = Form.of(request.form)

@@ -74,7 +74,7 @@ def patient_condition(
     return false()
 
 
-def patient_record_condition(user: User) -> ColumnElement[bool] | None:
+def patient_scope(user: User) -> ColumnElement[bool] | None:
     """Patients the user may see (the API's patient routes and the console's pages)."""
     return patient_condition(user, Patient.id)
 

@@ -11,7 +11,15 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.console_pages import screenshots, serious_violations, sign_in
-from tests.e2e.test_device_sync import HOME, _enroll, _http_code, _ok, _patient, _visit_ids
+from tests.e2e.test_device_sync import (
+    HOME,
+    _assert_clean_server_logs,
+    _enroll,
+    _http_code,
+    _ok,
+    _patient,
+    _visit_ids,
+)
 
 pytestmark = pytest.mark.e2e
 AGENCY_ZONE = ZoneInfo("America/New_York")  # the server's default INFUSYNC_AGENCY_TIMEZONE
@@ -89,3 +97,4 @@ def test_an_override_reaches_the_nurse_and_her_check_in_shows_on_the_board(
     assert page.evaluate("window.notReloaded === true")
     expect(page.get_by_role("status").filter(has_text="Updated at")).to_be_visible()
     screenshots(page, "board")
+    _assert_clean_server_logs(tmp_path, "Cora", "Cedarwood")

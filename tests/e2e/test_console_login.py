@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.console_pages import screenshots, serious_violations, sign_in
 
@@ -14,6 +15,8 @@ def test_a_refused_login_shows_why_keeps_the_email_and_passes_axe(served, page):
     page.goto(served.base + "/")
     assert page.url.endswith("/console/login?next=/console/")
     assert serious_violations(page) == []
+    page.keyboard.press("Tab")  # the keyboard's first stop skips the header
+    expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
     screenshots(page, "login")
     page.get_by_label("Email").fill("coord@e2e.test")
     page.get_by_label("Password").fill("not the password")

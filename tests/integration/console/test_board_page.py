@@ -78,3 +78,15 @@ def test_polling_the_stamp_does_not_keep_the_session_alive(app, clock, agency):
     clock.advance(minutes=6)  # 16 minutes since the person last did anything
     response = client.get("/console/board")
     assert response.status_code == 302 and "/console/login" in response.headers["Location"]
+
+
+def test_a_rate_limit_is_a_page_saying_when_to_try_again(database_url, tmp_path, clock):
+    from tests.conftest import app_on
+
+    with app_on(database_url, tmp_path, clock, RATE_LIMIT_PER_ADDRESS="2/minute") as app:
+        client = app.test_client()
+        statuses = [client.get("/console/login").status_code for _ in range(3)]
+        response = client.get("/console/login")
+    assert statuses == [200, 200, 429]
+    assert response.mimetype == "text/html" and response.headers["Retry-After"]
+    assert "Too many requests; try again in" in text_of(response)

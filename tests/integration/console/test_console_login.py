@@ -3,13 +3,14 @@ and a session that ends exactly when an API token would."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import AuditEvent
-from tests.factories import EMAILS, PASSWORD, login
+from server.models import AuditEvent, Role
+from tests.factories import EMAILS, PASSWORD, login, make_user, totp_code
 from tests.integration.api.test_sessions_end import change, patch_user
 from tests.integration.console.browser import csrf_of, post_form, sign_in
 
@@ -120,3 +121,33 @@ def test_the_login_page_sends_a_strict_csp_and_no_store(app):
 def test_the_root_sends_to_the_console(client):
     response = client.get("/")
     assert response.status_code == 302 and response.headers["Location"] == "/console/"
+
+
+def test_the_console_is_not_in_the_openapi_document(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    assert paths and not [path for path in paths if "console" in path]
+
+
+def test_an_admin_without_a_second_factor_sets_one_up_and_is_signed_in(app, agency):
+    with app.app_context():
+        make_user(Role.ADMIN, "new.admin@agency.test")
+        db.session.commit()
+    client = app.test_client()
+    response = post_form(client, "/console/login",
+                         {"email": "new.admin@agency.test", "password": PASSWORD})
+    assert response.headers["Location"] == "/console/login/enroll"
+    assert not _signed_in(client)
+    page = post_form(client, "/console/login/enroll", {})
+    secret = re.search(r"<dt>Key</dt><dd><code>([A-Z2-7]+)</code>", page.get_data(as_text=True))
+    assert page.status_code == 200 and secret
+    wrong = post_form(client, "/console/login/enroll/confirm", {"code": "000000"},
+                      form_page="/console/login/enroll")
+    assert wrong.status_code == 401 and "There is a problem" in wrong.get_data(as_text=True)
+    assert not _signed_in(client)
+    code = totp_code(app, secret.group(1))
+    done = post_form(client, "/console/login/enroll/confirm", {"code": code},
+                     form_page="/console/login/enroll")
+    text = done.get_data(as_text=True)
+    assert done.status_code == 200 and "Your second factor is on" in text
+    assert len(re.findall(r"<li><code>", text)) == 10
+    assert _signed_in(client)

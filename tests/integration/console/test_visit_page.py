@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -53,7 +54,8 @@ def test_assigning_an_ineligible_nurse_says_why_and_asks_for_the_override_reason
     response = _act(client, agency, "assign", {"nurse_id": str(agency["nurse_b"])})
     text = text_of(response)
     assert response.status_code == 409
-    assert "There is a problem The nurse may not take this visit: missing_competency: picc-care" in text
+    assert ("There is a problem The nurse may not take this visit: "
+            "missing_competency: picc-care") in text
     assert "Error: To assign her anyway, say why you override the rules." in text
     assert f'<option value="{agency["nurse_b"]}" selected' in response.get_data(as_text=True)
     assert _visit(app, agency).nurse_id == agency["nurse_a"]
@@ -153,3 +155,26 @@ def test_a_visit_out_of_reach_is_a_404_page(app, agency):
     response = _coordinator(app).get("/console/visits/00000000-0000-4000-8000-000000000000")
     assert response.status_code == 404
     assert "Not found" in text_of(response)
+
+
+def test_documentation_pushed_by_the_device_reads_as_a_chart(app, enroll, agency):
+    device = enroll("nurse_a")
+    visit_id = agency["visit_a"]
+    check_in = device.mutation("visit.check_in", visit_id, {
+        "at": "2026-11-23T10:05:00-05:00",
+        "location": {"latitude": 39.7801, "longitude": -89.65, "accuracy_m": 8}})
+    bp = device.mutation("vitals.record", visit_id, {
+        "code": "85354-9", "unit": "mm[Hg]", "taken_at": "2026-11-23T10:10:00-05:00",
+        "components": [{"code": "8480-6", "value": 120, "unit": "mm[Hg]"},
+                       {"code": "8462-4", "value": 80, "unit": "mm[Hg]"}]},
+        entity_id=uuid.uuid4())
+    pulse = device.mutation("vitals.record", visit_id, {
+        "code": "8867-4", "value": 72, "unit": "/min",
+        "taken_at": "2026-11-23T10:11:00-05:00"}, entity_id=uuid.uuid4())
+    results = device.push([check_in, bp, pulse]).get_json()["results"]
+    assert [r["status"] for r in results] == ["applied"] * 3
+    text = text_of(_coordinator(app).get(f"/console/visits/{visit_id}"))
+    assert ("check in 2026-11-23T10:05:00-05:00 Ann verified 11 m "
+            "home: 1 Elm St, Springfield") in text
+    assert "blood pressure 120/80 mm[Hg] 2026-11-23T10:10:00-05:00" in text
+    assert "heart rate 72 /min" in text
