@@ -1,6 +1,7 @@
 """A coordinator in a real browser against a real ``infusync serve``: she searches a
 patient, opens her page, edits an order and sees which visits the change cancels before
-she saves it; the patient list, her page, the order preview and the staff directory pass
+she saves it; a refused admission keeps what she typed. The patient list, her page, the
+admission form, the order preview and the staff directory pass
 axe-core (no serious or critical violation), with screenshots at 1280 and 390 px."""
 
 from __future__ import annotations
@@ -26,6 +27,27 @@ def _order(served, token, patient, physician_id, days):
         "end_date": (today + timedelta(days=days)).isoformat()}, token)
     assert status == 201, order
     return order
+
+
+def _refused_admission(page):
+    """The admission form refuses a latitude that is no number: beside the field, in the
+    summary, with what was typed kept."""
+    page.get_by_role("link", name="Patients").click()
+    page.get_by_role("link", name="Admit a patient").click()
+    page.get_by_label("MRN").fill("E2E-Q")
+    page.get_by_label("First name").fill("Quinn")
+    page.get_by_label("Last name").fill("Quarry")
+    page.get_by_label("Date of birth").fill("1980-03-04")
+    page.get_by_label("Address").fill("4 Pine St")
+    page.get_by_label("Latitude").fill("north")
+    page.get_by_label("Longitude").fill("-75")
+    page.get_by_role("button", name="Admit the patient").click()
+    summary = page.get_by_role("alert")
+    expect(summary.get_by_role("link", name="Latitude: Not a valid number.")).to_be_visible()
+    expect(page.get_by_text("Error: Not a valid number.")).to_be_visible()
+    expect(page.get_by_label("First name")).to_have_value("Quinn")
+    assert serious_violations(page) == []
+    screenshots(page, "patient-form")
 
 
 def _search_and_open(page, base):
@@ -67,6 +89,7 @@ def test_a_coordinator_edits_an_order_after_seeing_its_visits(served, page):
     _order(served, token, patient, physician, days=5)
 
     sign_in(page, served.base, "coord@e2e.test")
+    _refused_admission(page)
     _search_and_open(page, served.base)
     _shorten_the_order(page)
 
