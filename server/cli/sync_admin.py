@@ -47,7 +47,10 @@ def rotate_signing(grace_hours: int | None) -> None:
     session = current_session()
     server_keys.ensure_keys(session, data_key, now)
     hours = current_app.config["SYNC_MAX_OFFLINE_HOURS"] if grace_hours is None else grace_hours
-    key = server_keys.rotate_signing(session, data_key, now, timedelta(hours=hours))
+    try:
+        key = server_keys.rotate_signing(session, data_key, now, timedelta(hours=hours))
+    except AppError as exc:
+        raise click.ClickException(exc.message) from exc
     click.echo(f"new signing key: {key.key_id}, endorsed by {key.endorsed_by}; "
                f"it signs from {key.not_before.isoformat() if key.not_before else 'now'}")
 

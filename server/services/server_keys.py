@@ -21,10 +21,11 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     PublicFormat,
 )
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.errors import Conflict
 from server.models import KeyPurpose, ServerKey
 from sync import at_rest, response_signature
 from sync.envelope import SUITE_NAME, b64u_encode
@@ -86,19 +87,23 @@ def hpke_private_key(key: ServerKey, data_key: bytes) -> X25519PrivateKey:
 _SIGNING_KEYS: dict[tuple[str, str], Ed25519PrivateKey] = {}
 
 
+# When a signing key starts signing: its not_before, or its creation for the first key.
+_SIGNS_FROM = func.coalesce(ServerKey.not_before, ServerKey.created_at)
+
+
 def _signing_keys(session: Session) -> list[ServerKey]:
-    """Every signing key, oldest first: the chain of endorsements devices follow."""
+    """Every signing key in the order they sign: the chain of endorsements devices follow."""
     return list(session.scalars(select(ServerKey).where(
-        ServerKey.purpose == KeyPurpose.SIGNING).order_by(ServerKey.created_at)))
+        ServerKey.purpose == KeyPurpose.SIGNING).order_by(_SIGNS_FROM, ServerKey.created_at)))
 
 
 def _active_signing(session: Session, now: datetime) -> ServerKey | None:
-    """The signing key that signs at ``now``: the newest one past its ``not_before``."""
+    """The signing key that signs at ``now``: the last one past its ``not_before``."""
     return session.scalars(
         select(ServerKey).where(
             ServerKey.purpose == KeyPurpose.SIGNING,
             or_(ServerKey.not_before.is_(None), ServerKey.not_before <= now),
-        ).order_by(ServerKey.created_at.desc())
+        ).order_by(_SIGNS_FROM.desc(), ServerKey.created_at.desc())
     ).first()
 
 
@@ -122,11 +127,16 @@ def signing_key(session: Session, data_key: bytes,
 
 def rotate_signing(session: Session, data_key: bytes, now: datetime,
                    grace: timedelta) -> ServerKey:
-    """Announce a new signing key, endorsed by the newest one; it signs from ``now + grace``.
+    """Announce a new signing key, endorsed by the last one; it signs from ``now + grace``.
 
-    Endorsed by the newest key (announced or not), so rotations chain without a gap.
+    Endorsed by the last key in signing order (announced or not), so rotations chain
+    without a gap.
     """
     previous = _signing_keys(session)[-1]
+    if previous.not_before is not None and previous.not_before > now + grace:
+        raise Conflict(f"Signing key {previous.key_id} is announced to sign from "
+                       f"{previous.not_before.isoformat()}; a new key must start after it.",
+                       code="signing_key_announced")
     key = _new_key(KeyPurpose.SIGNING, data_key, now)
     key.not_before = now + grace
     key.endorsed_by = previous.key_id

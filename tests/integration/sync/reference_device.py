@@ -23,13 +23,24 @@ PIN = "135790"
 Rewrite = Callable[[str, Response], Response]
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One request as sent and the answer the client got."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes | None
+    response: Response
+
+
 @dataclass
 class Wire:
-    """Records (method, path, request headers, response) and applies ``rewrite`` to answers."""
+    """Records every exchange and applies ``rewrite`` (if any) to the answers."""
 
     inner: Transport
     rewrite: Rewrite | None = None
-    exchanges: list[tuple[str, str, dict[str, str], Response]] = field(default_factory=list)
+    exchanges: list[Exchange] = field(default_factory=list)
 
     def request(self, method: str, url: str, headers: Mapping[str, str],
                 body: bytes | None) -> Response:
@@ -37,12 +48,12 @@ class Wire:
         path = url.split("://", 1)[-1].split("/", 1)[-1].split("?", 1)[0]
         if self.rewrite is not None:
             response = self.rewrite("/" + path, response)
-        self.exchanges.append((method, "/" + path, dict(headers), response))
+        self.exchanges.append(Exchange(method, "/" + path, dict(headers), body, response))
         return response
 
-    def paths(self) -> list[str]:
-        """The paths requested, in order, without the /api/v1 prefix."""
-        return [path.removeprefix("/api/v1") for _m, path, _h, _r in self.exchanges]
+    def to(self, suffix: str) -> list[Exchange]:
+        """The exchanges whose path ends with ``suffix``, oldest first."""
+        return [exchange for exchange in self.exchanges if exchange.path.endswith(suffix)]
 
 
 @dataclass

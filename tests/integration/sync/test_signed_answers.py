@@ -195,8 +195,7 @@ def test_an_answer_recorded_for_an_earlier_request_is_not_acted_on(client, as_us
     Outbox(phone.store).add("visit.note", str(agency["visit_a"]), {"text": "x"},
                             occurred_at=OCCURRED_AT)
     phone.sync.push()
-    (earlier,) = [r for m, _p, _h, r in phone.wire.exchanges if m == "POST" and r.status == 200
-                  and _p.endswith("/push")]
+    (earlier,) = [e.response for e in phone.wire.to("/sync/push")]
     Outbox(phone.store).add("visit.note", str(agency["visit_a"]), {"text": "y"},
                             occurred_at=OCCURRED_AT)
     phone.wire.rewrite = lambda _path, _response: earlier  # the old "200" for the new batch
