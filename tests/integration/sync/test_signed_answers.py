@@ -24,6 +24,7 @@ from server.models import Device, DeviceStatus
 from sync import envelope, response_signature
 from tests.assertions import error_of
 from tests.integration.sync.reference_device import PIN, enroll_reference_device
+from tests.sync.make_vectors_v1_1 import WIPE_BODY
 
 OCCURRED_AT = datetime(2026, 11, 23, 9, 5, tzinfo=timezone(timedelta(hours=-5)))
 NONCE = "Zmlyc3QtcmVxdWVzdC1vZi10aGUtdGVzdA"
@@ -69,6 +70,7 @@ def test_the_wipe_is_signed_for_the_revoked_device_and_this_request_only(
                         json=device.body(device.plaintext([])))):
         error = error_of(response, 403, "device_revoked")
         assert error["details"] == {"command": {"type": "wipe"}}
+        assert response.data.decode() == WIPE_BODY  # the vectors' wipe, byte for byte
         check_signed(response, device.enrollment, device.device_id, NONCE)
         # Replayed to another device, or to the same device's next request: it fails.
         assert fails_for(response, device.enrollment, other.device_id, NONCE)
