@@ -48,7 +48,7 @@ def test_a_revoked_device_is_wiped_by_the_signed_answer(served, tmp_path):
     assert "Traceback" not in wiped.stderr
     status, listed = served.request("GET", f"/api/v1/devices?user_id={nurse}",
                                     token=coordinator)
-    assert [d["wipe_delivered_at"] is not None for d in listed["items"]] == [True]
+    assert [d["wipe_delivered_at"] is not None for d in listed] == [True]
 
 
 def test_a_device_offline_through_a_signing_rotation_syncs_after_it(served, tmp_path):
