@@ -18,11 +18,15 @@ def init_app(app: Flask) -> None:
     # The page modules add their routes and header links as they are imported.
     from server.console import (  # noqa: F401
         board,
+        directory,
         enrollment,
         errors,
         filters,
         home,
+        locations,
         login,
+        orders,
+        patients,
         review,
         visit,
     )
