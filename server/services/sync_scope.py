@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from schemas.notifications import NotificationSchema
 from schemas.orders import OrderSchema
-from schemas.patients import PatientSchema, ServiceLocationSchema
+from schemas.patients import PatientSchema, SyncServiceLocationSchema
 from schemas.pumps import PumpSchema
 from schemas.users import UserBriefSchema
 from schemas.visits import VisitSchema
@@ -44,7 +44,7 @@ CHILD_MODELS: tuple[tuple[str, Any], ...] = (
 )
 DUMPERS: dict[str, Any] = {
     "visit": VisitSchema(), "patient": PatientSchema(exclude=("locations",)),
-    "service_location": ServiceLocationSchema(), "order": OrderSchema(), "pump": PumpSchema(),
+    "service_location": SyncServiceLocationSchema(), "order": OrderSchema(), "pump": PumpSchema(),
     "profile": UserBriefSchema(), "notification": NotificationSchema(),
 }
 # A snapshot carries the notifications of this many days; older ones are history.

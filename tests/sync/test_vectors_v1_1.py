@@ -131,3 +131,18 @@ def test_seal_pull_round_trips_with_a_fresh_ephemeral() -> None:
     second = sealed_pull.seal_pull(plaintext, key.public_key(), DEVICE_ID, "")
     assert first != second  # production seals are randomised; only vectors fix the ephemeral
     assert sealed_pull.open_pull(first, key, DEVICE_ID, "") == plaintext
+
+
+def test_the_push_vector_opens_to_its_plaintext_and_its_signature_verifies() -> None:
+    push = VECTORS["push"]
+    body = push["body"]
+    assert envelope.push_info(DEVICE_ID, push["batch_id"]).hex() == push["hpke_info_hex"]
+    server = envelope.x25519_private_key_from_b64u(push["server_hpke_private_key"])
+    opened = envelope.open_sealed(body["sealed"], server, body["device_id"], body["batch_id"])
+    assert opened == push["plaintext"].encode()
+    message = envelope.push_signed_message(body["device_id"], body["batch_id"], body["key_id"],
+                                           body["sealed"])
+    assert message.decode() == push["signed_message"]
+    envelope.verify_push(envelope.ed25519_public_key_from_b64u(
+        push["device_signing_public_key"]), body["signature"], body["device_id"],
+        body["batch_id"], body["key_id"], body["sealed"])
