@@ -1,5 +1,6 @@
-"""Produce tests/sync/vectors-v1.1.json, the byte-level vectors of v1.1: sealed pulls and
-a push batch (``vector_batch_v1_1``).
+"""Produce tests/sync/vectors-v1.1.json, the byte-level vectors of sealed pulls (v1.1), of
+pushes with ids in either case and envelopes refused (``push_vectors``), and a batch
+documenting one visit end to end (``vector_batch_v1_1``).
 
 Run ``python -m tests.sync.make_vectors_v1_1`` to (re)write the file, or with ``--check``
 to exit 1 when the committed file differs from what this script produces. Every input is
@@ -25,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from sync import envelope, sealed_pull
+from tests.sync import push_vectors
 from tests.sync import vector_batch_v1_1 as batch
 
 PATH = Path(__file__).with_name("vectors-v1.1.json")
@@ -165,6 +167,8 @@ def build() -> dict[str, Any]:
         "hpke_suite": "DHKEM(X25519, HKDF-SHA256) / HKDF-SHA256 / AES-256-GCM, RFC 9180 "
                       "base mode, single-shot, empty AAD",
         "device_id": DEVICE_ID,
+        # Ids are UUIDs in either case; info and signed text hold the lowercase form.
+        "device_id_uppercase": DEVICE_ID.upper(),
         "device_hpke_private_key": envelope.b64u_encode(device_raw),
         "device_hpke_public_key": envelope.x25519_public_key_to_b64u(device.public_key()),
         "server_signing_key_id": SIGNING_KEY_ID,
@@ -173,8 +177,9 @@ def build() -> dict[str, Any]:
         "signed_message_prefix": envelope.PULL_PREFIX.decode("ascii"),
         "pulls": pulls,
         "negative": _negative(pulls[1], signer),
-        # v1.1 adds a push batch: one visit documented end to end, answered ``applied``.
-        "push": batch.push_vector(
+        "push": push_vectors.build(hpke_seal_with_ephemeral),
+        # One visit documented end to end, each mutation answered ``applied``.
+        "visit_batch": batch.push_vector(
             DEVICE_ID, X25519PrivateKey.from_private_bytes(fixed_key("server hpke key")),
             Ed25519PrivateKey.from_private_bytes(fixed_key("device signing key")),
             hpke_seal_with_ephemeral,

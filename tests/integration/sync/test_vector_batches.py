@@ -37,13 +37,14 @@ def _visit_for(app: Any, agency: Any, visit_id: str, start: datetime) -> None:
         db.session.commit()
 
 
-@pytest.mark.parametrize(("vectors", "start"), [
-    (V1, datetime(2026, 11, 22, 19, 0, tzinfo=UTC)),
-    (V1_1, datetime(2026, 12, 8, 14, 0, tzinfo=UTC)),
-], ids=["v1", "v1.1"])
+@pytest.mark.parametrize(("vector", "start"), [
+    (V1["push"], datetime(2026, 11, 22, 19, 0, tzinfo=UTC)),
+    (V1_1["push"], datetime(2026, 12, 8, 14, 0, tzinfo=UTC)),
+    (V1_1["visit_batch"], datetime(2026, 12, 8, 14, 0, tzinfo=UTC)),
+], ids=["v1", "v1.1-push", "v1.1-visit_batch"])
 def test_each_vector_batch_is_applied_mutation_by_mutation(app, enroll, agency, clock, rows,
-                                                           vectors, start):
-    plaintext = vectors["push"]["plaintext"]
+                                                           vector, start):
+    plaintext = vector["plaintext"]
     batch = json.loads(plaintext)
     clock.current = datetime.fromisoformat(batch["device_clock"].replace("Z", "+00:00"))
     _visit_for(app, agency, batch["mutations"][0]["visit_id"], start)
@@ -63,7 +64,7 @@ def test_each_vector_batch_is_applied_mutation_by_mutation(app, enroll, agency, 
 
 
 def test_the_v1_1_batch_shows_each_notation_a_client_needs():
-    batch = json.loads(V1_1["push"]["plaintext"])
+    batch = json.loads(V1_1["visit_batch"]["plaintext"])
     kinds = [m["type"] for m in batch["mutations"]]
     assert kinds[0] == "visit.check_in" and kinds[-2:] == ["visit.check_out", "visit.sign"]
     panel = next(m["data"] for m in batch["mutations"] if m["data"].get("code") == "85354-9")
