@@ -70,10 +70,17 @@ def day_partitions(connection: Connection) -> dict[date, str]:
 
 
 def create_day(connection: Connection, day: date) -> bool:
-    """Make ``day``'s partition unless it exists; True when it was made."""
+    """Make ``day``'s partition unless it exists or the default partition already holds
+    rows of that day (PostgreSQL would refuse it; they stay there, compacted by DELETE);
+    True when it was made."""
     if day in day_partitions(connection):
         return False
     start, end = day_start(day), day_start(day + timedelta(days=1))
+    stranded = connection.execute(text(
+        "SELECT 1 FROM sync_feed_default WHERE created_at >= :start AND created_at < :end "
+        "LIMIT 1"), {"start": start, "end": end}).first()
+    if stranded is not None:
+        return False
     connection.execute(text(
         f"CREATE TABLE IF NOT EXISTS {partition_name(day)} PARTITION OF {PARENT} "
         f"FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"))
