@@ -31,6 +31,7 @@ from server.reconcile.news2 import Thresholds
 from server.services import devices, server_keys
 from server.services.push.apply import apply_prepared, prepare
 from server.services.push.batch_run import Prepared
+from server.services.push.seq_gap import missing_now
 from sync import batches, envelope
 from sync.claims import race_state
 
@@ -211,8 +212,11 @@ def _apply_batch(session: Session, device: Device, record: batches.SyncBatch,
     results = apply_prepared(session, device, record, items, actor, now, settings.zone,
                              settings.news2)
     device.last_push_at = device.last_seen_at = now
-    response = {"batch_id": str(record.batch_id), "results": results,
-                "server_time": now.isoformat()}
+    response: dict[str, Any] = {"batch_id": str(record.batch_id), "results": results,
+                                "server_time": now.isoformat()}
+    missing = missing_now(session, device)
+    if missing:
+        response["missing_seqs"] = missing
     batches.store_response(session, record, response)
     session.commit()
     return response
