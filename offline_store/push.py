@@ -70,7 +70,7 @@ def push_outbox(store: Store, api: ServerApi, identity: Identity, *, app_version
         report.batches += 1
         report.results += outbox.record_response(batch, results, clock())
         if missing:  # the server lacks seqs it once acknowledged: restored from a backup
-            report.resent += sent.requeue(store)
+            report.resent += sent.requeue(store, batch.mutation_ids)
 
 
 def _send(store: Store, api: ServerApi, identity: Identity,

@@ -13,6 +13,7 @@ what it lost.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,10 +38,12 @@ def prune(store: Store, now: datetime) -> int:
     return len(stale)
 
 
-def requeue(store: Store) -> int:
-    """Put every kept mutation back in the outbox as pending, in seq order; how many."""
+def requeue(store: Store, present: Collection[str] = ()) -> int:
+    """Put every kept mutation back in the outbox as pending, in seq order, but those the
+    server has just answered (``present``); how many."""
     with store.transaction() as conn:
-        kept = sorted(store.all(KIND), key=lambda record: int(record.data["wire"]["seq"]))
+        kept = sorted((record for record in store.all(KIND) if record.id not in present),
+                      key=lambda record: int(record.data["wire"]["seq"]))
         for record in kept:
             wire = record.data["wire"]
             conn.execute(
