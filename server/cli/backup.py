@@ -54,6 +54,9 @@ def backup(to: Path | None, keys_to: Path | None) -> None:
     if to is None and keys_to is None:
         raise click.ClickException("say where: --to FILE (and/or --keys-to FILE)")
     keys_path = keys_to or Path(f"{to}.keys")
+    for path in (to, keys_path):
+        if path is not None and path.exists():
+            raise click.ClickException(f"{path} exists: a backup never overwrites a file")
     passphrase = _passphrase(current_app.config.get(PASSPHRASE_SETTING), confirm=True)
     keys = key_file.Keys(str(current_app.config["SECRET_KEY"]),
                          bytes(current_app.config["INFUSYNC_DATA_KEY"]))

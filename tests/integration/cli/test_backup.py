@@ -107,6 +107,11 @@ def test_a_backup_never_overwrites_and_refuses_a_short_passphrase(keyed_app, tmp
     result = keyed_app.test_cli_runner().invoke(args=["backup", "--to", str(copy)])
     assert result.exit_code == 1 and "exists" in result.output
     assert copy.read_text() == "yesterday's backup"
+    (tmp_path / "tuesday.sqlite3.keys").write_text("yesterday's keys")
+    result = keyed_app.test_cli_runner().invoke(
+        args=["backup", "--to", str(tmp_path / "tuesday.sqlite3")])
+    assert result.exit_code == 1 and "tuesday.sqlite3.keys exists" in result.output
+    assert not (tmp_path / "tuesday.sqlite3").exists()  # no copy without its key file
     keyed_app.config["INFUSYNC_BACKUP_PASSPHRASE"] = "short"
     result = keyed_app.test_cli_runner().invoke(args=["backup", "--to", str(tmp_path / "b")])
     assert result.exit_code == 1 and "at least 12 characters" in result.output
