@@ -1,7 +1,7 @@
 """sync_feed partitioned by day on PostgreSQL (SQLite keeps the plain table)
 
 Revision ID: a7d3c5e9f184
-Revises: 171155123cd2
+Revises: 4b7d2e9f1a63
 Create Date: 2026-12-21 10:00:00
 
 Compaction used to DELETE every feed row older than the retention window: at 10,000 nurses
@@ -31,7 +31,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a7d3c5e9f184'
-down_revision = '171155123cd2'
+down_revision = '4b7d2e9f1a63'
 branch_labels = None
 depends_on = None
 

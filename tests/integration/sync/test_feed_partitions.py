@@ -124,7 +124,7 @@ def test_downgrade_and_upgrade_keep_every_row(pg, tmp_path):
     app = create_app({"SQLALCHEMY_DATABASE_URI": pg.url.render_as_string(hide_password=False),
                       "INFUSYNC_INSTANCE_PATH": str(tmp_path)})
     with app.app_context():
-        downgrade(revision="171155123cd2")
+        downgrade(revision="4b7d2e9f1a63")
         with pg.connect() as connection:
             assert not feed_partitions.is_partitioned(connection)
         assert tables(pg) == {"sync_feed", "sync_feed_heads"}
