@@ -244,15 +244,15 @@ def _apply_batch(session: Session, device: Device, record: batches.SyncBatch,
     results = apply_prepared(session, device, record, items, actor, now, settings.zone,
                              settings.news2)
     device.last_push_at = device.last_seen_at = now
-    response: dict[str, Any] = {"batch_id": str(record.batch_id), "results": results,
-                                "server_time": now.isoformat()}
+    answer: dict[str, Any] = {"batch_id": str(record.batch_id), "results": results,
+                              "server_time": now.isoformat()}
     missing = missing_now(session, device)
     if missing:
-        response["missing_seqs"] = missing
-    batches.store_response(session, record, response)
+        answer["missing_seqs"] = missing
+    batches.store_response(session, record, answer)
     session.commit()
     _count_applied(results)
-    return response
+    return answer
 
 
 def _count_applied(results: list[dict[str, Any]]) -> None:
