@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from offline_store import sent
 from offline_store.client import SyncClient
 from offline_store.clinical_commands import add_clinical_commands, visit_command
 from offline_store.clock import Clock, system_clock
@@ -138,6 +139,14 @@ def cmd_sync(ctx: Context) -> None:
         print_new_flags(store, report.push.results)
 
 
+def cmd_resend(ctx: Context) -> None:
+    """Put what the server acknowledged lately back in the outbox (after a server restore)."""
+    with ctx.open() as store:
+        count = sent.requeue(store)
+    print(f"{count} acknowledged mutation(s) queued again; the next sync sends them "
+          "(the server answers duplicate for what it still holds)")
+
+
 def cmd_status(ctx: Context) -> None:
     """Show pending work, the last sync, results that need a person and review items."""
     now = ctx.clock()
@@ -206,6 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_training_commands(sub)
     sub.add_parser("sync", help="push documentation, pull changes").set_defaults(
         handler=cmd_sync)
+    sub.add_parser("resend", help="send again what the server acknowledged lately (after "
+                   "the agency restored its server)").set_defaults(handler=cmd_resend)
     sub.add_parser("status", help="pending work and problems").set_defaults(handler=cmd_status)
     wipe = sub.add_parser("wipe", help="destroy the local store")
     wipe.add_argument("--yes", action="store_true", help="confirm")

@@ -9,6 +9,7 @@ from importlib import metadata
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from offline_store import sent
 from offline_store.api import ServerApi, decoded_body, error_of, json_of
 from offline_store.clock import Clock, system_clock, utc_rfc3339
 from offline_store.errors import (
@@ -26,6 +27,7 @@ from offline_store.identity import (
 )
 from offline_store.pull import (
     DEFAULT_PAGE_SIZE,
+    FEED_BEHIND_CURSOR,
     CursorExpired,
     PullReport,
     pull_changes,
@@ -128,7 +130,9 @@ class SyncClient:
         verifier, api = self._session()
         try:
             report = pull_changes(self.store, api, verifier, page_size=self.page_size)
-        except CursorExpired:
+        except CursorExpired as expired:
+            if expired.reason == FEED_BEHIND_CURSOR:  # the server was restored from a backup
+                sent.requeue(self.store)
             self.push()
             restart_from_snapshot(self.store)
             report = pull_changes(self.store, api, verifier, page_size=self.page_size)

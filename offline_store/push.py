@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from offline_store import sent
 from offline_store.api import (
     PROTOCOL_VERSION,
     ApiError,
@@ -33,6 +34,7 @@ class PushReport:
 
     batches: int = 0
     results: list[Result] = field(default_factory=list)
+    resent: int = 0  # acknowledged mutations sent again (``offline_store.sent``)
 
     def count(self, status: str) -> int:
         """How many results have that status."""
@@ -66,13 +68,17 @@ def push_outbox(store: Store, api: ServerApi, verifier: Verifier, *, app_version
             outbox.abandon_batch(batch)
             limit = max(1, len(batch.mutation_ids) // 2)
             continue
+        results, missing = answer
         report.batches += 1
-        report.results += outbox.record_response(batch, answer, clock())
+        report.results += outbox.record_response(batch, results, clock())
+        if missing:  # the server lacks seqs it once acknowledged: restored from a backup
+            report.resent += sent.requeue(store, batch.mutation_ids)
 
 
 def _send(store: Store, api: ServerApi, verifier: Verifier,
-          batch: Batch) -> list[dict[str, Any]] | None:
-    """Send one batch; its results, or None when it must be split. Raises otherwise.
+          batch: Batch) -> tuple[list[dict[str, Any]], int] | None:
+    """Send one batch; its results and how many of the device's seqs the server says it
+    lacks, or None when it must be split. Raises otherwise.
 
     Every answer is verified first (signed for this device and request): an unverified one
     raises and the batch stays persisted as it was.
@@ -82,7 +88,8 @@ def _send(store: Store, api: ServerApi, verifier: Verifier,
         response = api.push(push_body(verifier.identity, batch), nonce)
         body = verifier.verified(response, nonce)
         if response.status == 200:
-            return _results(json_of(body), batch)
+            opened = json_of(body)
+            return _results(opened, batch), _missing(opened)
         error = error_of(response)
         if error.status == 409 and error.code == "unknown_key":
             keys = parse_hpke_keys(error.details.get("hpke_keys"))
@@ -104,6 +111,12 @@ def _raise_for(store: Store, error: ApiError) -> None:
     if error.status == 422:
         raise error.to_exception(PushRefused)
     raise error.to_exception()
+
+
+def _missing(body: Any) -> int:
+    """``missing_seqs`` of a push response (absent: none; v1.1 servers send it)."""
+    missing = body.get("missing_seqs") if isinstance(body, dict) else None
+    return missing if type(missing) is int and missing > 0 else 0
 
 
 def _results(body: Any, batch: Batch) -> list[dict[str, Any]]:

@@ -97,9 +97,11 @@ def _wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def serve(database_url: str, folder: Path, **extra_env: str) -> Iterator[Server]:
-    """``infusync serve`` with two workers on ``database_url``, ``extra_env`` on top."""
-    port = free_port()
+def serve(database_url: str, folder: Path, *, port: int | None = None,
+          **extra_env: str) -> Iterator[Server]:
+    """``infusync serve`` with two workers on ``database_url``, ``extra_env`` on top (on
+    ``port``, or a free one)."""
+    port = port or free_port()
     # INFUSYNC_WIRE_SCHEMA_CHECK: the served process validates each push result and pull
     # page it answers against schemas/json, and answers 500 to its own mistake.
     env = {**os.environ, "INFUSYNC_DATABASE_URL": database_url,
