@@ -6,9 +6,7 @@ import urllib.parse
 from dataclasses import dataclass
 from importlib import metadata
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-
+from offline_store import enrollment_keys
 from offline_store.api import ServerApi, decoded_body, error_of, json_of
 from offline_store.clock import Clock, system_clock, utc_rfc3339
 from offline_store.errors import (
@@ -16,6 +14,7 @@ from offline_store.errors import (
     EnrollmentRefused,
     InsecureServerUrl,
     ServerError,
+    TransportError,
 )
 from offline_store.identity import (
     Identity,
@@ -32,8 +31,10 @@ from offline_store.pull import (
     restart_from_snapshot,
 )
 from offline_store.push import PushReport, push_outbox
+from offline_store.retry import NO_RETRY, RETRYABLE_STATUSES, RetryPolicy, retrying
 from offline_store.store import Store
-from offline_store.transport import Transport, UrllibTransport
+from offline_store.sync_attempts import forget_failure, note_failure
+from offline_store.transport import Response, Transport, UrllibTransport
 from sync import envelope
 
 PLATFORM = "python"
@@ -60,6 +61,14 @@ def check_server_url(url: str, *, allow_http: bool = False) -> str:
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
+class ReceiveFailed(TransportError):
+    """Everything was sent, but the updates could not be received: the push is not lost."""
+
+    def __init__(self, push: PushReport, cause: TransportError) -> None:
+        super().__init__(f"sent, but receiving updates failed: {cause}")
+        self.push = push
+
+
 @dataclass(frozen=True)
 class SyncReport:
     """What a full sync did."""
@@ -74,12 +83,13 @@ class SyncClient:
 
     def __init__(self, store: Store, transport: Transport | None = None, *,
                  clock: Clock = system_clock, app_version: str | None = None,
-                 page_size: int = DEFAULT_PAGE_SIZE) -> None:
+                 page_size: int = DEFAULT_PAGE_SIZE, retry: RetryPolicy = NO_RETRY) -> None:
         self.store = store
         self.transport = transport if transport is not None else UrllibTransport()
         self.clock = clock
         self.app_version = app_version or installed_version()
         self.page_size = page_size
+        self.retry = retry
 
     def enroll(self, server_url: str, code: str, name: str, *,
                allow_http: bool = False) -> Identity:
@@ -90,18 +100,24 @@ class SyncClient:
         if is_enrolled(self.store):
             raise AlreadyEnrolled("this store is already enrolled; wipe it to enrol again")
         server_url = check_server_url(server_url, allow_http=allow_http)
-        signing_key, hpke_key = Ed25519PrivateKey.generate(), X25519PrivateKey.generate()
-        response = ServerApi(self.transport, server_url).enroll({
+        # The same keys on every retry: the server answers a lost enrollment again only to
+        # the keys that asked first (server/services/enrollment_retry.py).
+        signing_key, hpke_key = enrollment_keys.keys_for(self.store, code)
+        request = {
             "code": code, "name": name, "platform": PLATFORM, "app_version": self.app_version,
             "signing_key": envelope.ed25519_public_key_to_b64u(signing_key.public_key()),
             "hpke_key": envelope.x25519_public_key_to_b64u(hpke_key.public_key()),
-        })
+        }
+        api = ServerApi(self.transport, server_url)
+        response = retrying(lambda: _answered(api.enroll(request)), self.retry)
         if response.status != 201:
             error = error_of(response)
             raise error.to_exception(EnrollmentRefused if error.status < 500 else ServerError)
         identity = parse_enrollment(json_of(decoded_body(response)), server_url, signing_key,
                                     hpke_key)
-        save_identity(self.store, identity)
+        with self.store.transaction():
+            save_identity(self.store, identity)
+            enrollment_keys.forget(self.store)
         return identity
 
     def _session(self) -> tuple[Identity, ServerApi]:
@@ -129,9 +145,35 @@ class SyncClient:
         return report
 
     def sync(self) -> SyncReport:
-        """Push everything, then pull everything, then record the time of this sync."""
-        pushed = self.push()
-        pulled = self.pull()
+        """Push everything, then pull everything, then record the time of this sync.
+
+        A failure is noted for ``status``; one while receiving says the push went through.
+        """
+        try:
+            pushed = retrying(self.push, self.retry)
+        except (TransportError, ServerError) as exc:
+            note_failure(self.store, self.clock(), exc)
+            raise
+        try:
+            pulled = retrying(self.pull, self.retry)
+        except TransportError as exc:
+            note_failure(self.store, self.clock(), exc)
+            raise ReceiveFailed(pushed, exc) from exc
+        except ServerError as exc:
+            note_failure(self.store, self.clock(), exc)
+            raise
         synced_at = utc_rfc3339(self.clock())
-        self.store.set_value("sync_state", "last_sync_at", synced_at)
+        with self.store.transaction():
+            self.store.set_value("sync_state", "last_sync_at", synced_at)
+            forget_failure(self.store)
         return SyncReport(pushed, pulled, synced_at)
+
+
+def _answered(response: Response) -> Response:
+    """The response, unless a proxy or busy server says to come back (retry, or raise).
+
+    Not 429: an enrollment is throttled after wrong codes, and waiting seconds won't help.
+    """
+    if response.status in RETRYABLE_STATUSES - {429}:
+        raise error_of(response).to_exception(ServerError)
+    return response

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import gzip
 import json
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
@@ -21,6 +20,7 @@ from schemas.sync import (
 from server import clock
 from server.api import sync_settings
 from server.api.blueprint import Blueprint
+from server.api.compression import gzipped_if_accepted
 from server.api.guards import bearer_token, request_actor
 from server.api.refusals import refusals
 from server.extensions import current_session
@@ -32,7 +32,6 @@ from sync import envelope, sealed_pull
 
 blp = Blueprint("sync", __name__, url_prefix="/sync", description="Device sync (protocol v1.1)")
 
-GZIP_MIN_BYTES = 1024
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -72,7 +71,7 @@ class Push(MethodView):
         # Dumped here (what @blp.response would do, faster), documented by the decorator.
         result = push(current_session(), bearer_token(), body, request_actor(), clock.now(),
                       sync_settings.push_settings())
-        return jsonify(dump_push_result(result))
+        return gzipped_if_accepted(jsonify(dump_push_result(result)))
 
 
 def _sealed_for(device: Device, cursor: str, body: bytes) -> bytes:
@@ -98,13 +97,7 @@ def _signed(body: bytes) -> Response:
     response = Response(body, mimetype="application/json")
     response.headers["Infusync-Signature"] = envelope.pull_signature_header(
         key_id, envelope.sign_pull(key, body))
-    response.vary.add("Accept-Encoding")
-    # werkzeug's Accept holds (value, quality) pairs, but its ``in`` takes a value's name.
-    accepts_gzip = "gzip" in request.accept_encodings  # type: ignore[comparison-overlap]
-    if len(body) >= GZIP_MIN_BYTES and accepts_gzip:
-        response.set_data(gzip.compress(body, compresslevel=5))
-        response.headers["Content-Encoding"] = "gzip"
-    return response
+    return gzipped_if_accepted(response)
 
 
 @blp.route("/pull")
