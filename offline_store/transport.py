@@ -15,6 +15,7 @@ bounded per read. A failure before the whole body was handed to the kernel raise
 from __future__ import annotations
 
 import http.client
+import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
@@ -27,6 +28,11 @@ from offline_store.errors import TransportError, UploadIncomplete
 DEFAULT_TIMEOUT_SECONDS = 30.0
 # Small enough to fit a socket buffer at once: one chunk waits for room, not for the link.
 UPLOAD_CHUNK_BYTES = 4096
+# The kernel's send buffer is autotuned up to megabytes: a whole batch "sent" at once, then
+# a minute of silence at 32 kbit/s while it drains, which the timeout would take for a
+# dead server. Linux doubles the value set: 32 KB drain in 8 s at 32 kbit/s and still
+# allow ~100 KB/s at 300 ms round trip (a 2 MB batch in 20 s).
+SEND_BUFFER_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -77,12 +83,42 @@ class _Upload:
         self.complete = True
 
 
+class _SmallSendBuffer(http.client.HTTPConnection):
+    """A connection whose kernel send buffer holds seconds of a slow link, not minutes."""
+
+    def connect(self) -> None:
+        super().connect()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
+
+
+class _SmallSendBufferTLS(http.client.HTTPSConnection):
+    """The same over TLS (the option is set on the TCP socket before the handshake)."""
+
+    def connect(self) -> None:
+        http.client.HTTPConnection.connect(self)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
+        self.sock = self._context.wrap_socket(  # type: ignore[attr-defined]
+            self.sock, server_hostname=self.host)
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_SmallSendBuffer, req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_SmallSendBufferTLS, req,
+                            context=self._context)  # type: ignore[attr-defined]
+
+
 class UrllibTransport:
     """The real transport: the standard library's urllib, no retries, redirects or decoding."""
 
     def __init__(self, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
         self.timeout = timeout
-        self._opener = urllib.request.build_opener(_NoRedirects())
+        self._opener = urllib.request.build_opener(_NoRedirects(), _HTTPHandler(),
+                                                   _HTTPSHandler())
 
     def request(self, method: str, url: str, headers: Mapping[str, str],
                 body: bytes | None) -> Response:
