@@ -97,14 +97,15 @@ def _wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def serve(database_url: str, folder: Path, **extra_env: str) -> Iterator[Server]:
-    """``infusync serve`` with two workers on ``database_url``, ``extra_env`` on top."""
+def serve(database_url: str, folder: Path, *args: str, **extra_env: str) -> Iterator[Server]:
+    """``infusync serve`` with two workers on ``database_url`` (``args`` added to its
+    command line), ``extra_env`` on top."""
     port = free_port()
     env = {**os.environ, "INFUSYNC_DATABASE_URL": database_url,
            "INFUSYNC_INSTANCE_PATH": str(folder), **extra_env}
     log = (folder / "serve.log").open("wb")
     process = subprocess.Popen(
-        [str(BIN / "infusync"), "serve", "--port", str(port), "--workers", "2"],
+        [str(BIN / "infusync"), "serve", "--port", str(port), "--workers", "2", *args],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
