@@ -79,12 +79,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Health probes and the /api/v1 resources."""
+    """Health probes, metrics (and the request counts) and the /api/v1 resources."""
     from server import api as api_package
-    from server import docs_assets, health
+    from server import docs_assets, health, metrics
     from server.extensions import api
 
     app.register_blueprint(health.blueprint)
+    metrics.init_app(app)
     docs_assets.init_app(app)
     api_package.register(api)
 
