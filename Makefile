@@ -34,7 +34,7 @@ seed: migrate
 ## make run: install, migrate the embedded SQLite database, load the demo agency, serve;
 ## the scheduler (jobs: missed visits, silent devices, ...) runs beside it and stops with it.
 run: seed
-	@echo "infusync on http://$(HOST):$(PORT) — API docs at http://$(HOST):$(PORT)/api/docs"
+	@echo "infusync on http://$(HOST):$(PORT) — staff console at http://$(HOST):$(PORT)/console/ — API docs at http://$(HOST):$(PORT)/api/docs"
 	@$(BIN)/infusync scheduler & scheduler=$$!; \
 	trap 'kill -TERM $$scheduler 2>/dev/null; wait $$scheduler' EXIT INT TERM; \
 	$(BIN)/infusync serve --host $(HOST) --port $(PORT)

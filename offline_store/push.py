@@ -9,9 +9,9 @@ from offline_store.api import (
     PROTOCOL_VERSION,
     ApiError,
     ServerApi,
-    decoded_body,
     error_of,
     json_of,
+    new_nonce,
     raise_unauthorized,
 )
 from offline_store.clock import Clock
@@ -25,6 +25,7 @@ from offline_store.errors import (
 )
 from offline_store.identity import Identity, parse_hpke_keys, save_hpke_keys
 from offline_store.outbox import Batch, Outbox, Result
+from offline_store.signed_answers import Verifier
 from offline_store.store import Store
 from sync import envelope
 
@@ -65,10 +66,11 @@ def batch_limit(store: Store, identity: Identity) -> int:
     return max(1, min(policy, int(kept))) if isinstance(kept, int) else policy
 
 
-def push_outbox(store: Store, api: ServerApi, identity: Identity, *, app_version: str,
+def push_outbox(store: Store, api: ServerApi, verifier: Verifier, *, app_version: str,
                 clock: Clock) -> PushReport:
     """Send every pending mutation, one persisted batch at a time, at most the limit size."""
     outbox, report = Outbox(store), PushReport()
+    identity = verifier.identity
     while True:
         limit = batch_limit(store, identity)
         batch = outbox.next_batch(max_mutations=limit, app_version=app_version, now=clock(),
@@ -76,7 +78,7 @@ def push_outbox(store: Store, api: ServerApi, identity: Identity, *, app_version
         if batch is None:
             return report
         try:
-            answer = _send(store, api, identity, batch)
+            answer = _send(store, api, verifier, batch)
         except UploadIncomplete:
             _shrink(store, outbox, batch)
             raise
@@ -100,18 +102,24 @@ def _shrink(store: Store, outbox: Outbox, batch: Batch) -> None:
     store.set_value("sync_state", BATCH_LIMIT_KEY, max(1, len(batch.mutation_ids) // 2))
 
 
-def _send(store: Store, api: ServerApi, identity: Identity,
+def _send(store: Store, api: ServerApi, verifier: Verifier,
           batch: Batch) -> list[dict[str, Any]] | None:
-    """Send one batch; its results, or None when it must be split. Raises otherwise."""
+    """Send one batch; its results, or None when it must be split. Raises otherwise.
+
+    Every answer is verified first (signed for this device and request): an unverified one
+    raises and the batch stays persisted as it was.
+    """
     for _ in range(MAX_KEY_REFRESHES + 1):
-        response = api.push(push_body(identity, batch))
+        nonce = new_nonce()
+        response = api.push(push_body(verifier.identity, batch), nonce)
+        body = verifier.verified(response, nonce)
         if response.status == 200:
-            return _results(json_of(decoded_body(response)), batch)
+            return _results(json_of(body), batch)
         error = error_of(response)
         if error.status == 409 and error.code == "unknown_key":
             keys = parse_hpke_keys(error.details.get("hpke_keys"))
             save_hpke_keys(store, keys)
-            identity = replace(identity, hpke_keys=keys)
+            verifier.identity = replace(verifier.identity, hpke_keys=keys)
             continue
         if error.status == 413:
             if len(batch.mutation_ids) > 1:

@@ -79,15 +79,17 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Health probes, metrics (and the request counts) and the /api/v1 resources."""
+    """Health probes, metrics (and the request counts), the /api/v1 resources and the
+    staff console at /console/."""
     from server import api as api_package
-    from server import docs_assets, health, metrics
+    from server import console, docs_assets, health, metrics
     from server.extensions import api
 
     app.register_blueprint(health.blueprint)
     metrics.init_app(app)
     docs_assets.init_app(app)
     api_package.register(api)
+    console.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

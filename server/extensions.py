@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
 
 from schemas.errors import ErrorSchema
@@ -13,6 +14,8 @@ from server.models.base import Base
 # Records stay readable after commit: services commit, then views serialise what they return.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
+# CSRF tokens of the console's forms (checked by server.console.blueprint, not app-wide).
+csrf = CSRFProtect()
 
 
 def current_session() -> Session:

@@ -11,7 +11,10 @@
   where a browser ignores it anyway and a development server must stay reachable.
 - ``Content-Security-Policy``: nothing may frame any response (``frame-ancestors``); an
   HTML page (Swagger UI at /api/docs) may load only its own files, with no inline script
-  or style; any other response may load nothing at all.
+  or style; any other response may load nothing at all. A console page (/console/) gets
+  ``CONSOLE_CSP``: its own scripts, styles and fetches only, never inline, and forms that
+  post only to this server.
+- Console pages are ``no-store`` too (they show patient data), bar their static files.
 """
 
 from __future__ import annotations
@@ -24,13 +27,21 @@ HSTS = "max-age=31536000; includeSubDomains"
 PAGE_CSP = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
             "form-action 'self'; frame-ancestors 'none'")
 DATA_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+CONSOLE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+               "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+               "frame-ancestors 'none'")
+CONSOLE = "/console/"
+CONSOLE_STATIC = "/console/static/"
 
 
 DOCS_FILES = (ASSETS_URL + "/", START_URL + "/")
 
 
 def _holds_data(path: str) -> bool:
-    """True for what may hold patient data or a token: the API, bar the docs' files."""
+    """True for what may hold patient data or a token: the API, bar the docs' files, and
+    the console, bar its static files."""
+    if path.startswith(CONSOLE):
+        return not path.startswith(CONSOLE_STATIC)
     return path.startswith("/api/") and not path.startswith(DOCS_FILES)
 
 
@@ -46,7 +57,10 @@ def add_security_headers(response: Response) -> Response:
         headers["Cache-Control"] = "no-store"
     if "Content-Security-Policy" not in headers:
         is_page = response.mimetype == "text/html"
-        headers["Content-Security-Policy"] = PAGE_CSP if is_page else DATA_CSP
+        if is_page and request.path.startswith(CONSOLE):
+            headers["Content-Security-Policy"] = CONSOLE_CSP
+        else:
+            headers["Content-Security-Policy"] = PAGE_CSP if is_page else DATA_CSP
     return response
 
 

@@ -220,17 +220,21 @@ def _charts(agency: Agency) -> list[Chart]:
 
 
 def _echo_logins(server_url: str) -> None:
-    """Print the demo accounts, their shared password and the admin's TOTP secret, never
-    any patient data."""
-    click.echo(f"Log in at {server_url}/api/docs with one of these accounts:")
+    """Print the console's address, one demo account per role, their shared password and
+    the admin's TOTP secret, never any patient data."""
+    click.echo(f"Staff console: {server_url}/console/ - one demo login per role:")
+    shown: set[Role] = set()
     for member in demo.STAFF:
-        click.echo(f"  {member.email:<36} {member.role.value}")
+        if member.role not in shown:
+            shown.add(member.role)
+            click.echo(f"  {member.email:<36} {member.role.value}")
     click.echo(f"Password for every demo account: {demo.DEMO_PASSWORD}")
     click.echo(f"{demo.ADMIN_EMAIL} also needs a TOTP code (second factor) from the secret "
                f"{demo.ADMIN_TOTP_SECRET}: add it to an authenticator app, or print the "
                f"current code with .venv/bin/python -c \"import pyotp; "
-               f"print(pyotp.TOTP('{demo.ADMIN_TOTP_SECRET}').now())\" and send it to "
-               "/api/v1/auth/login/mfa with the mfa_token the login answers.")
+               f"print(pyotp.TOTP('{demo.ADMIN_TOTP_SECRET}').now())\".")
+    click.echo(f"Log in at {server_url}/api/docs with the same accounts (the admin sends the "
+               "code to /api/v1/auth/login/mfa with the mfa_token the login answers).")
     click.echo("WARNING: for demo only. This password and secret are published; never load "
                "demo data into a database that holds real patients.")
 

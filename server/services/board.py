@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
@@ -128,11 +129,33 @@ def _review(session: Session) -> tuple[dict[str, int], list[dict[str, Any]]]:
     return counts, alerts
 
 
+def stamp(session: Session, day: date, zone: ZoneInfo, now: datetime) -> str:
+    """A short fingerprint of what the board of ``day`` shows, without patient data.
+
+    It changes when a visit of the day (or, today, a late one) changes (every change bumps
+    its version), a device syncs, or a review item opens or closes; the console polls it
+    and re-reads the board only then, so an unchanged board costs no audit event.
+    """
+    start, end = local_day_bounds(day, zone)
+    if day == now.astimezone(zone).date():
+        start -= LATE_LOOKBACK
+    visits = session.execute(select(func.count(), func.coalesce(func.sum(Visit.version), 0))
+                             .where(Visit.scheduled_start >= start,
+                                    Visit.scheduled_start < end)).one()
+    synced = session.scalar(select(func.max(Device.last_seen_at)))
+    review = session.execute(select(func.count(), func.max(ReviewItem.created_at)).where(
+        ReviewItem.status == ReviewStatus.OPEN)).one()
+    parts = (day, *visits, synced, *review)
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
 def board(session: Session, day: date | None, zone: ZoneInfo, access: Access) -> dict[str, Any]:
     """The day's visits per nurse (time order), the unassigned ones, open review counts and
-    scheduling alerts; audited as one list naming the patients shown."""
+    scheduling alerts, and the ``stamp`` they were read at (taken first: a change made
+    while reading shows at the next poll); audited as one list naming the patients shown."""
     today = access.now.astimezone(zone).date()
     day = day or today
+    fingerprint = stamp(session, day, zone, access.now)
     start, end = local_day_bounds(day, zone)
     visits = _day_visits(session, start, end, day == today)
     exceptions = _exceptions(session, [v.id for v in visits])
@@ -140,7 +163,8 @@ def board(session: Session, day: date | None, zone: ZoneInfo, access: Access) ->
     recalls = recalled_pumps(session)
     result = {"date": day, "time_zone": zone.key, "nurses": _nurses(session, visits, exceptions),
               "unassigned": [_item(v, exceptions) for v in visits if v.nurse_id is None],
-              "review_counts": counts, "alerts": alerts, "recalled_pumps": recalls}
+              "review_counts": counts, "alerts": alerts, "recalled_pumps": recalls,
+              "stamp": fingerprint}
     patients = sorted({str(v.patient_id) for v in visits}
                       | {str(p["id"]) for r in recalls for p in r["patients"]})
     audit.record(session, access.actor, "list", "visits", at=access.now,

@@ -55,6 +55,12 @@ def candidates(session: Session, visit_id: uuid.UUID, include_ineligible: bool,
                zone: ZoneInfo, access: Access) -> dict[str, Any]:
     """Active nurses for the visit: eligible first, then nearest, then least loaded."""
     visit = get_one(session, Visit, visit_id, access, lambda v: v.patient_id)
+    return for_visit(session, visit, include_ineligible, zone)
+
+
+def for_visit(session: Session, visit: Visit, include_ineligible: bool,
+              zone: ZoneInfo) -> dict[str, Any]:
+    """``candidates`` of a visit the caller has already read (and audited) in scope."""
     order = session.get(TherapyOrder, visit.order_id) if visit.order_id else None
     here = session.get(ServiceLocation, visit.service_location_id)
     day = visit.scheduled_start.astimezone(zone).date()

@@ -79,8 +79,10 @@ def issue_token(session: Session, user: User, actor: audit.Actor, now: datetime,
     return LoginResult(token=token, expires_at=expires_at, user=user)
 
 
-def authenticate(session: Session, token: str, now: datetime, p: TokenPolicy) -> AuthToken:
-    """Return the live token row for ``token`` (touching its idle timer) or refuse."""
+def authenticate(session: Session, token: str, now: datetime, p: TokenPolicy,
+                 touch: bool = True) -> AuthToken:
+    """Return the live token row for ``token`` or refuse; ``touch`` restarts its idle timer
+    (the console's automatic refreshes check a session without keeping it alive)."""
     row = session.scalar(
         select(AuthToken).where(AuthToken.token_hash == token_hash(token))
     )
@@ -90,8 +92,9 @@ def authenticate(session: Session, token: str, now: datetime, p: TokenPolicy) ->
         raise Unauthorized("Log in again: the session expired.", code="token_expired")
     if not row.user.active:
         raise Unauthorized("Log in again: the account is disabled.")
-    row.last_used_at = now
-    session.commit()
+    if touch:
+        row.last_used_at = now
+        session.commit()
     return row
 
 

@@ -123,3 +123,28 @@ def served(database_url: str, tmp_path: Path) -> Iterator[Server]:
     """``infusync serve`` with two workers on an empty, migrated database."""
     with serve(database_url, tmp_path) as server:
         yield server
+
+
+# Debian's Chromium: Playwright's own browser download cannot work on the agency's machines
+# nor in CI (.ci/run installs the package when it is missing).
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the whole test session (each test opens its own context)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh browser context and page at 1280 px (no cookies from another test)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()

@@ -37,8 +37,10 @@ def openapi_path(rule: str) -> str:
 
 
 def write_routes(app: Flask) -> list[tuple[str, str]]:
-    """Every (method, OpenAPI path) of the app that writes, from its url_map."""
+    """Every (method, OpenAPI path) of the API that writes, from its url_map (the console's
+    forms are not JSON: tests/integration/console checks their fields)."""
     routes = {(method, openapi_path(rule.rule)) for rule in app.url_map.iter_rules()
+              if rule.rule.startswith("/api/")
               for method in rule.methods or () if method in WRITE_METHODS}
     return sorted(routes - RAW_BODY_ROUTES)
 

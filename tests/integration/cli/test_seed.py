@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from schemas.users import npi_is_valid
-from server.demo_data import ADMIN_EMAIL, ADMIN_TOTP_SECRET, DEMO_PASSWORD, TIMEZONE
+from server.demo_data import ADMIN_EMAIL, ADMIN_TOTP_SECRET, DEMO_PASSWORD, STAFF, TIMEZONE
 from server.extensions import db
 from server.models import (
     AuditEvent,
@@ -235,6 +235,9 @@ def test_output_lists_logins_but_no_patient_data(demo):
     assert ADMIN_EMAIL in output
     assert DEMO_PASSWORD in output
     assert "demo only" in output
+    roles = [line.split()[-1] for line in output.splitlines() if "@demo.infusync.test" in line
+             and line.startswith("  ")]
+    assert sorted(roles) == sorted({member.role.value for member in STAFF}), roles
     with app.app_context():
         for patient in all_rows(Patient):
             for value in (patient.mrn, patient.last_name, patient.phone):
@@ -256,6 +259,7 @@ def test_output_points_at_the_url_actually_served(runner):
     result = runner.invoke(args=["seed-demo", "--server-url", "http://127.0.0.1:8765"])
     assert result.exit_code == 0, result.output
     assert "Log in at http://127.0.0.1:8765/api/docs" in result.output
+    assert "Staff console: http://127.0.0.1:8765/console/" in result.output
     assert ":8000" not in result.output
 
 

@@ -1,0 +1,55 @@
+"""Template filters of the console: times in the agency's zone, quantities and vital signs
+as staff write them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from server import clock
+from server.console.blueprint import bp
+from server.models import VitalSign
+from server.reconcile.vital_ranges import BP_PANEL, CONSCIOUSNESS, VITALS
+
+
+@bp.app_template_filter("local")
+def local(value: datetime, with_date: bool = False) -> str:
+    """``value`` (aware, UTC) as the agency's local ``HH:MM`` (``Mon 23 Nov HH:MM``)."""
+    moment = value.astimezone(clock.agency_zone())
+    return moment.strftime("%a %d %b %H:%M" if with_date else "%H:%M")
+
+
+@bp.app_template_filter("local_date")
+def local_date(value: datetime) -> str:
+    """``value`` (aware, UTC) as the agency's local date, ``YYYY-MM-DD`` (a date input's)."""
+    return value.astimezone(clock.agency_zone()).date().isoformat()
+
+
+@bp.app_template_filter("number")
+def number(value: Decimal | float | int | None) -> str:
+    """A stored quantity as a person writes it: ``1000`` not ``1E+3``, ``2.5`` not ``2.500``."""
+    if value is None:
+        return "—"
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return f"{value:g}"
+
+
+@bp.app_template_filter("vital_name")
+def vital_name(code: str) -> str:
+    """A vital sign's LOINC code as its name (the code itself when unknown)."""
+    known = {BP_PANEL: "blood pressure", CONSCIOUSNESS: "level of responsiveness"}
+    spec = VITALS.get(code)
+    return known.get(code) or (spec.name if spec else code)
+
+
+@bp.app_template_filter("vital_value")
+def vital_value(sign: VitalSign) -> str:
+    """A reading as written on a chart: ``72 /min``, ``120/80 mm[Hg]``, ``alert``."""
+    if sign.value is not None:
+        return f"{number(sign.value)} {sign.unit}"
+    if sign.components:
+        parts = {c.get("code"): c.get("value") for c in sign.components}
+        systolic, diastolic = parts.get("8480-6"), parts.get("8462-4")
+        return f"{number(Decimal(str(systolic)))}/{number(Decimal(str(diastolic)))} {sign.unit}"
+    return sign.answer or "—"

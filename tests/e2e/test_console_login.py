@@ -1,0 +1,30 @@
+"""The console's front door in a real browser against a real ``infusync serve``."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.console_pages import screenshots, serious_violations, sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_refused_login_shows_why_keeps_the_email_and_passes_axe(served, page):
+    served.create_user("coord@e2e.test", "coordinator")
+    page.goto(served.base + "/")
+    assert page.url.endswith("/console/login?next=/console/")
+    assert serious_violations(page) == []
+    page.keyboard.press("Tab")  # the keyboard's first stop skips the header
+    expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
+    screenshots(page, "login")
+    page.get_by_label("Email").fill("coord@e2e.test")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    summary = page.get_by_role("alert")
+    assert "Wrong email or password" in summary.inner_text()
+    assert page.get_by_label("Email").input_value() == "coord@e2e.test"
+    assert page.get_by_label("Password").input_value() == ""
+    assert serious_violations(page) == []
+    sign_in(page, served.base, "coord@e2e.test")
+    assert "coord" in page.get_by_role("banner").inner_text()

@@ -1,0 +1,69 @@
+"""Every console route, who may open it and what it must audit: the role x route matrix.
+
+A new console page adds one ``ConsoleRoute`` here; ``test_route_matrix.py`` then checks it
+for every role of the test agency (allowed: the page, and its audit event; refused: 403
+without patient data; signed out: the login page; POST without a CSRF token: refused with
+nothing changed), and fails when a console route is missing from the list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# The test agency's members who sign in (tests.factories.build_agency).
+ROLES = ("admin", "coordinator", "training_lead", "qc", "nurse_a", "physician_a")
+EVERYONE = frozenset(ROLES)
+OFFICE = frozenset({"admin", "coordinator"})
+BOARD = frozenset({"admin", "coordinator", "qc"})
+# Text only a page showing the test agency's patients contains (their surnames).
+PATIENT_TEXT = ("PatientMRN-A", "PatientMRN-B")
+
+
+@dataclass(frozen=True)
+class ConsoleRoute:
+    """One console URL and method, with the agency's ids in braces (``{visit_a}``).
+
+    ``rule`` is the Flask rule it exercises, to prove every rule is covered; ``audit`` the
+    (action, entity_type) of the event an allowed GET writes when it shows patient data;
+    ``form`` the fields an allowed POST sends (without its CSRF token, in the matrix).
+    """
+
+    rule: str
+    path: str
+    roles: frozenset[str]
+    method: str = "GET"
+    audit: tuple[str, str] | None = None
+    form: dict[str, str] = field(default_factory=dict)
+    public: bool = False
+
+
+ROUTES: tuple[ConsoleRoute, ...] = (
+    ConsoleRoute("/console/login", "/console/login", EVERYONE, public=True),
+    ConsoleRoute("/console/login", "/console/login", EVERYONE, "POST", public=True,
+                 form={"email": "coord@agency.test", "password": "x"}),
+    ConsoleRoute("/console/login/code", "/console/login/code", EVERYONE, public=True),
+    ConsoleRoute("/console/login/code", "/console/login/code", EVERYONE, "POST", public=True,
+                 form={"code": "123456"}),
+    ConsoleRoute("/console/login/enroll", "/console/login/enroll", EVERYONE, public=True),
+    ConsoleRoute("/console/login/enroll", "/console/login/enroll", EVERYONE, "POST",
+                 public=True),
+    ConsoleRoute("/console/login/enroll/confirm", "/console/login/enroll/confirm", EVERYONE,
+                 "POST", public=True, form={"code": "123456"}),
+    ConsoleRoute("/console/logout", "/console/logout", EVERYONE, "POST"),
+    ConsoleRoute("/console/", "/console/", EVERYONE),
+    ConsoleRoute("/console/board", "/console/board", BOARD, audit=("list", "visits")),
+    ConsoleRoute("/console/board/lanes", "/console/board/lanes", BOARD,
+                 audit=("list", "visits")),
+    ConsoleRoute("/console/board/stamp", "/console/board/stamp", BOARD),
+    ConsoleRoute("/console/visits/<uuid:visit_id>", "/console/visits/{visit_a}", BOARD,
+                 audit=("read", "visits")),
+    ConsoleRoute("/console/visits/<uuid:visit_id>/assign", "/console/visits/{visit_a}/assign",
+                 OFFICE, "POST", form={"nurse_id": "{nurse_b}", "version": "1"}),
+    ConsoleRoute("/console/visits/<uuid:visit_id>/unassign",
+                 "/console/visits/{visit_a}/unassign", OFFICE, "POST", form={"version": "1"}),
+    ConsoleRoute("/console/visits/<uuid:visit_id>/cancel", "/console/visits/{visit_a}/cancel",
+                 OFFICE, "POST", form={"cancel_reason": "patient in hospital", "version": "1"}),
+    ConsoleRoute("/console/visits/<uuid:visit_id>/reschedule",
+                 "/console/visits/{visit_a}/reschedule", OFFICE, "POST",
+                 form={"day": "2026-11-24", "start": "09:00", "end": "10:00", "version": "1"}),
+)
