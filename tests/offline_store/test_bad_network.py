@@ -167,8 +167,8 @@ def test_no_connection_tells_the_nurse_her_documentation_is_safe(
 def test_a_failed_pull_does_not_hide_the_push_that_went_through(
         enrolled_store: Path, server: FakeServer, device_clock: DeviceClock,
         capsys: pytest.CaptureFixture[str]) -> None:
-    # 540 at the fake's 50 a batch: eleven pushes answered, then the link goes.
-    code, out, err = _run(enrolled_store, Down(server, after=11), device_clock, capsys, "sync")
+    # The keys, then 540 at the fake's 50 a batch: eleven pushes answered, then the link goes.
+    code, out, err = _run(enrolled_store, Down(server, after=12), device_clock, capsys, "sync")
     assert code == 1
     assert out.startswith("sent 540 mutation(s) in 11 batch(es): 540 applied")
     assert err == ("infusync-device: Your documentation was sent (540 records answered). "
