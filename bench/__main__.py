@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import machine, pull, push, report, store
+from bench import machine, metrics_scrape, pull, push, report, store
 from bench.databases import ADMIN_URL
 from bench.settings import FULL, QUICK, Sizes
 
@@ -40,6 +40,8 @@ def run(sizes: Sizes) -> dict[str, Any]:
     results["pull"] = pull.run(sizes)
     _step("device store", start)
     results["store"] = store.run(sizes.store_records)
+    _step(f"metrics scrape with {sizes.job_runs:,} job runs", start)
+    results["metrics"] = metrics_scrape.run(sizes)
     _step("done", start)
     results["load_after"] = _load()
     results["duration_s"] = round(time.perf_counter() - start, 1)

@@ -35,6 +35,10 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
         "snapshot_bytes": large["snapshot"]["wire_bytes"],
         "store_records_per_s": store["records_per_s"],
     })
+    for backend in BACKENDS:
+        scrape = results["metrics"][backend]
+        out[f"metrics_scrape_p50_ms_{backend}"] = scrape["scrape"]["p50_ms"]
+        out[f"metrics_scrape_p95_ms_{backend}"] = scrape["scrape"]["p95_ms"]
     out.update(targets(out))
     return out
 
@@ -94,6 +98,20 @@ def _pull_rows(pull: dict[str, Any], s: dict[str, Any]) -> list[tuple[str, str, 
     return rows
 
 
+def _metrics_rows(metrics: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for backend in BACKENDS:
+        run, counts = metrics[backend], metrics[backend]["rows"]
+        rows += [
+            (f"/metrics database gauges, {backend}: p50 / p95 ({counts['job_runs']:,} job runs, "
+             f"{counts['review_items']:,} review items, {counts['devices']:,} devices)",
+             f"{run['scrape']['p50_ms']:.1f} / {run['scrape']['p95_ms']:.1f} ms", "", ""),
+            (f"counting every job run instead, {backend} (not done)",
+             f"{run['count_every_job_run_ms']:.1f} ms", "", ""),
+        ]
+    return rows
+
+
 def table(results: dict[str, Any]) -> str:
     """The Markdown report: machine, then one row per number."""
     s, m = results["summary"], results["machine"]
@@ -103,7 +121,8 @@ def table(results: dict[str, Any]) -> str:
             ("device store: records sealed and written/s", f"{store['records_per_s']:,.0f}",
              "", ""),
             ("device store: records read and opened/s", f"{store['read_records_per_s']:,.0f}",
-             "", "")]
+             "", ""),
+            *_metrics_rows(results["metrics"])]
     lines = [f"# infusync benchmark ({results['mode']}, {results['started_at']})", "",
              f"{m['nproc']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB; "
              f"{postgresql}; SQLite {m['sqlite']}; Python {m['python']}. "

@@ -79,12 +79,14 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Health probes, the /api/v1 resources and the staff console at /console/."""
+    """Health probes, metrics (and the request counts), the /api/v1 resources and the staff
+    console at /console/."""
     from server import api as api_package
-    from server import console, docs_assets, health
+    from server import console, docs_assets, health, metrics
     from server.extensions import api
 
     app.register_blueprint(health.blueprint)
+    metrics.init_app(app)
     docs_assets.init_app(app)
     api_package.register(api)
     console.init_app(app)

@@ -59,6 +59,17 @@ def _smtp_url(value: str) -> str:
     return value
 
 
+def _metrics_token(value: str) -> str:
+    """The bearer token Prometheus sends for /metrics: long enough not to be guessed."""
+    if len(value.strip()) < METRICS_TOKEN_MIN_LENGTH:
+        raise ValueError(f"must be at least {METRICS_TOKEN_MIN_LENGTH} characters "
+                         "(e.g. `openssl rand -hex 32`)")
+    return value.strip()
+
+
+METRICS_TOKEN_MIN_LENGTH = 32
+
+
 def _public_url(value: str) -> str:
     """The server's address as staff reach it, e.g. ``https://infusync.example.org``."""
     if not value.startswith(("https://", "http://")):
@@ -137,6 +148,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("NEWS2_WARNING_SCORE", "NEWS2_WARNING_SCORE", _positive, 5),
     Setting("NEWS2_CRITICAL_SCORE", "NEWS2_CRITICAL_SCORE", _positive, 7),
     Setting("NEWS2_SINGLE_PARAMETER_WARNING", "NEWS2_SINGLE_PARAMETER_WARNING", _bool, True),
+    # /metrics for Prometheus (server/metrics; docs/production.md): off (404) unless set.
+    Setting("METRICS_TOKEN", "METRICS_TOKEN", _metrics_token),
 )
 
 DEFAULTS: dict[str, Any] = {

@@ -9,6 +9,8 @@ from __future__ import annotations
 import gc
 from typing import Any
 
+from prometheus_client import multiprocess
+
 PUSH_PATH = "/api/v1/sync/push"
 
 
@@ -28,3 +30,12 @@ def post_request(worker: Any, req: Any, environ: dict[str, Any], resp: Any) -> N
     worker.infusync_heap_frozen = True
     gc.collect()
     gc.freeze()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker is gone: drop its live gauges from /metrics (its counters stay summed).
+
+    prometheus-client's multiprocess mode keeps a file per worker; a gauge that reports
+    what a live process holds must not outlive the process.
+    """
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]

@@ -5,11 +5,28 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+from pathlib import Path
 
 import click
 import gunicorn
+from flask import current_app
 
 from server.cli.database_check import with_migrated_database
+from server.metrics.scrape import MULTIPROC_VARIABLE, multiprocess_directory
+
+
+def metrics_directory(instance_path: str, port: int) -> Path:
+    """An empty folder for this run's worker metrics (see ``server.metrics.scrape``).
+
+    PROMETHEUS_MULTIPROC_DIR when the operator set it, else one per port in the instance
+    folder. Emptied of the files of an earlier run: its workers' counts would otherwise be
+    summed with this run's (and prometheus-client never removes them itself).
+    """
+    folder = Path(multiprocess_directory() or Path(instance_path) / "metrics" / str(port))
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+    return folder
 
 
 def default_workers() -> int:
@@ -25,6 +42,10 @@ def default_workers() -> int:
 @with_migrated_database
 def serve(host: str, port: int, workers: int | None, timeout: int) -> None:
     """Serve the API with gunicorn (never starts the scheduler: see 'infusync scheduler')."""
+    # In gunicorn's environment from its start: prometheus-client reads it when first
+    # imported, and each worker keeps its values there (this process's own is left alone).
+    env = {**os.environ,
+           MULTIPROC_VARIABLE: str(metrics_directory(current_app.instance_path, port))}
     args = [
         sys.executable, "-m", "gunicorn",
         "--bind", f"{host}:{port}",
@@ -40,4 +61,4 @@ def serve(host: str, port: int, workers: int | None, timeout: int) -> None:
     if gunicorn.version_info >= (27, 0):
         # gunicorn 27's control socket sits at one per-user path: two servers would share it.
         args.insert(-1, "--no-control-socket")
-    os.execv(sys.executable, args)  # noqa: S606 - replaces this process with gunicorn
+    os.execve(sys.executable, args, env)  # noqa: S606 - replaces this process with gunicorn

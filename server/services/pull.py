@@ -7,6 +7,7 @@ by keyset. Neither touches anything proportional to the size of the agency.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from server import audit, review_delivery
 from server.errors import AppError
+from server.metrics import instruments
 from server.models import Device, DeviceCommand, Patient, User, Visit
 from server.services.sync_scope import (
     AHEAD,
@@ -154,7 +156,24 @@ def _delta_page(session: Session, scope: Scope, start: cursors.Cursor, limit: in
 
 def pull(session: Session, device: Device, cursor_text: str, limit: int, now: datetime,
          key: bytes, actor: audit.Actor) -> Page:
-    """The next page for ``device``: a snapshot from an empty cursor, else its feed."""
+    """The next page for ``device``: a snapshot from an empty cursor, else its feed.
+
+    Timed and counted for /metrics by kind of page; a cursor refused is counted by its code.
+    """
+    started = time.perf_counter()
+    try:
+        page = _pull(session, device, cursor_text, limit, now, key, actor)
+    except (CursorExpired, InvalidCursor) as refused:
+        instruments.pull_refusals.labels(refused.code).inc()
+        raise
+    kind = "snapshot" if page.snapshot else "delta"
+    instruments.pull_duration.labels(kind).observe(time.perf_counter() - started)
+    instruments.pull_changes.labels(kind).inc(len(page.changes))
+    return page
+
+
+def _pull(session: Session, device: Device, cursor_text: str, limit: int, now: datetime,
+          key: bytes, actor: audit.Actor) -> Page:
     nurse_id = device.user_id
     if cursor_text:
         start = _decode(cursor_text, key, nurse_id)

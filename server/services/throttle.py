@@ -32,6 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from server.errors import Throttled
+from server.metrics import instruments
 from server.models import EnrollmentFailure, KnownLoginAddress, LoginFailure
 
 # The columns are String(64) and String(254): an address longer than any IP (a misconfigured
@@ -88,8 +89,10 @@ def _wait(session: Session, times: Select[Any], column: Any, limit: Limit,
     return 0.0 if blocking is None else (blocking + limit.window - now).total_seconds()
 
 
-def _refuse_if_waiting(seconds: float, what: str) -> None:
+def _refuse_if_waiting(seconds: float, what: str, attempt: str) -> None:
+    """Raise ``Throttled`` when there is a wait, counted for /metrics as ``attempt``."""
     if seconds > 0:
+        instruments.throttled.labels(attempt).inc()
         retry_after = max(1, math.ceil(seconds))
         wait = (f"{math.ceil(retry_after / 60)} minutes" if retry_after > 90
                 else f"{retry_after} seconds")
@@ -119,12 +122,14 @@ def check_login(session: Session, email: str, addr: str, user_id: uuid.UUID | No
                            LoginFailure.at, policy.per_address, now))
         waits.append(_wait(session, failures.where(LoginFailure.email == email),
                            LoginFailure.at, policy.per_account, now))
-    _refuse_if_waiting(max(waits), "logins")
+    _refuse_if_waiting(max(waits), "logins", "login")
 
 
 def record_login_failure(session: Session, email: str, addr: str, now: datetime,
                          policy: LoginThrottle) -> None:
-    """Count a failure, and drop this account's and address's failures too old to count."""
+    """Count a failure (and for /metrics), and drop this account's and address's failures
+    too old to count."""
+    instruments.login_failures.inc()
     stale = LoginFailure.at <= now - policy.longest_window
     session.execute(delete(LoginFailure).where(LoginFailure.email == email, stale))
     session.execute(delete(LoginFailure).where(LoginFailure.remote_addr == addr, stale))
@@ -149,7 +154,7 @@ def check_enrollment(session: Session, addr: str, now: datetime, limit: Limit) -
     """Raise ``Throttled`` if this address has guessed too many enrollment codes."""
     times = select(EnrollmentFailure.at).where(EnrollmentFailure.remote_addr == addr)
     _refuse_if_waiting(_wait(session, times, EnrollmentFailure.at, limit, now),
-                       "enrollment codes")
+                       "enrollment codes", "enrollment")
 
 
 def record_enrollment_failure(session: Session, addr: str, now: datetime, limit: Limit) -> None:

@@ -122,3 +122,11 @@ def test_an_unknown_mfa_role_refuses_to_start(tmp_path):
                  "MFA_REQUIRED_ROLES": ("admin", "coordinater")}
     with pytest.raises(ConfigError, match="INFUSYNC_MFA_REQUIRED_ROLES: unknown roles coordinater"):
         create_app(overrides)
+
+
+def test_a_metrics_token_short_enough_to_guess_is_refused_at_start():
+    with pytest.raises(ConfigError, match="INFUSYNC_METRICS_TOKEN: must be at least 32"):
+        from_environment({"INFUSYNC_METRICS_TOKEN": "prometheus"})
+    token = "0123456789abcdef" * 4
+    assert from_environment({"INFUSYNC_METRICS_TOKEN": f" {token}\n"})["METRICS_TOKEN"] == token
+    assert "METRICS_TOKEN" not in from_environment({})

@@ -26,6 +26,7 @@ from schemas.mutations import fast_aware_datetime
 from schemas.sync import BatchSchema
 from server import audit
 from server.errors import AppError, Conflict, Invalid, Unauthorized
+from server.metrics import instruments
 from server.models import Device
 from server.reconcile.news2 import Thresholds
 from server.services import devices, server_keys
@@ -160,7 +161,23 @@ def _device(session: Session, token: str, device_id: Any, now: datetime) -> Devi
 
 def push(session: Session, token: str, body: dict[str, Any], actor: audit.Actor,
          now: datetime, settings: PushSettings) -> dict[str, Any]:
-    """Apply one pushed batch and return the response (stored for retries)."""
+    """Apply one pushed batch and return the response (stored for retries).
+
+    Counted by outcome for /metrics: applied and replayed where they happen, refused (any
+    4xx) and failed (anything else, a 500) here, as they leave.
+    """
+    try:
+        return _push(session, token, body, actor, now, settings)
+    except AppError:
+        instruments.push_batches.labels("refused").inc()
+        raise
+    except Exception:
+        instruments.push_batches.labels("failed").inc()
+        raise
+
+
+def _push(session: Session, token: str, body: dict[str, Any], actor: audit.Actor,
+          now: datetime, settings: PushSettings) -> dict[str, Any]:
     device = _device(session, token, body["device_id"], now)
     device_id = device.id
     actor = audit.Actor(device.user_id, actor.remote_addr, actor.request_id, device_id)
@@ -203,6 +220,7 @@ def _apply_batch(session: Session, device: Device, record: batches.SyncBatch,
         batches.claim(session, record)
     except batches.BatchReplayed as replay:
         session.rollback()
+        instruments.push_batches.labels("replayed").inc()
         return replay.response
     except batches.BatchIdReused:
         session.rollback()
@@ -215,4 +233,15 @@ def _apply_batch(session: Session, device: Device, record: batches.SyncBatch,
                 "server_time": now.isoformat()}
     batches.store_response(session, record, response)
     session.commit()
+    _count_applied(results)
     return response
+
+
+def _count_applied(results: list[dict[str, Any]]) -> None:
+    """The batch and each of its mutations by outcome, once the batch is committed."""
+    instruments.push_batches.labels("applied").inc()
+    outcomes: dict[str, int] = {}
+    for result in results:
+        outcomes[result["status"]] = outcomes.get(result["status"], 0) + 1
+    for outcome, count in outcomes.items():
+        instruments.push_mutations.labels(outcome).inc(count)

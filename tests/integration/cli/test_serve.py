@@ -1,17 +1,64 @@
-"""``infusync serve`` hands gunicorn our worker hooks (it replaces itself with gunicorn)."""
+"""``infusync serve`` hands gunicorn our worker hooks (it replaces itself with gunicorn), and
+a folder for the workers' metrics, emptied of an earlier run's."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Any
+
 import pytest
+from flask import Flask
 from flask.testing import FlaskCliRunner
+
+VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def _serve(runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch,
+           port: str = "8123") -> tuple[list[str], dict[str, str]]:
+    """Run ``infusync serve`` up to its exec; the arguments and environment it would exec."""
+    seen: list[tuple[list[str], dict[str, str]]] = []
+
+    def execve(_exe: str, args: list[str], env: dict[str, str]) -> Any:
+        seen.append((args, env))
+
+    monkeypatch.setattr("os.execve", execve)
+    result = runner.invoke(args=["serve", "--port", port, "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    [(args, env)] = seen
+    return args, env
 
 
 def test_serve_hands_gunicorn_the_hooks(runner: FlaskCliRunner,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[list[str]] = []
-    monkeypatch.setattr("os.execv", lambda _exe, args: seen.append(args))
-    result = runner.invoke(args=["serve", "--port", "8123", "--workers", "1"])
-    assert result.exit_code == 0, result.output
-    [args] = seen
+    args, _env = _serve(runner, monkeypatch)
     assert args[args.index("--config") + 1] == "python:server.cli.gunicorn_hooks"
     assert args[args.index("--bind") + 1] == "127.0.0.1:8123"
+
+
+def test_each_run_starts_with_an_empty_metrics_folder_per_port(
+        app: Flask, runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(VARIABLE, raising=False)
+    folder = Path(app.instance_path) / "metrics" / "8124"
+    folder.mkdir(parents=True)
+    (folder / "counter_4242.db").write_bytes(b"an earlier run's worker")
+
+    _args, env = _serve(runner, monkeypatch, port="8124")
+
+    assert Path(env[VARIABLE]) == folder
+    assert list(folder.iterdir()) == []
+    assert VARIABLE not in os.environ  # this process keeps its values in memory
+
+
+def test_an_operators_metrics_folder_is_used_and_emptied(
+        tmp_path: Path, runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    (folder / "histogram_77.db").write_bytes(b"stale")
+    (folder / "README").write_text("the operator's own file stays")
+    monkeypatch.setenv(VARIABLE, str(folder))
+
+    _args, env = _serve(runner, monkeypatch)
+
+    assert env[VARIABLE] == str(folder)
+    assert [p.name for p in folder.iterdir()] == ["README"]
