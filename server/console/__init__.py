@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     """Mount the console at /console/ (and send / there), with CSRF checks on its forms."""
     # The page modules add their routes and header links as they are imported.
     from server.console import board, enrollment, errors, filters, home, login, visit  # noqa: F401
+    from server.console.admin import devices, job_runs, pumps, users  # noqa: F401
     from server.console.blueprint import bp
     from server.extensions import csrf
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from server import clock
 from server.console.blueprint import bp
-from server.models import VitalSign
+from server.models import User, VitalSign
 from server.reconcile.vital_ranges import BP_PANEL, CONSCIOUSNESS, VITALS
 
 
@@ -53,3 +53,15 @@ def vital_value(sign: VitalSign) -> str:
         systolic, diastolic = parts.get("8480-6"), parts.get("8462-4")
         return f"{number(Decimal(str(systolic)))}/{number(Decimal(str(diastolic)))} {sign.unit}"
     return sign.answer or "—"
+
+
+@bp.app_template_filter("as_option")
+def as_option(value: str) -> tuple[str, str]:
+    """A stored code as a choice: its value, and the words a person reads (``in service``)."""
+    return value, value.replace("_", " ").replace("-", " ")
+
+
+@bp.app_template_filter("user_option")
+def user_option(user: User) -> tuple[str, str]:
+    """A staff member as a choice: her id, and her name with her email to tell namesakes apart."""
+    return str(user.id), f"{user.name} ({user.email})"

@@ -17,6 +17,9 @@ OFFICE = frozenset({"admin", "coordinator"})
 BOARD = frozenset({"admin", "coordinator", "qc"})
 # Text only a page showing the test agency's patients contains (their surnames).
 PATIENT_TEXT = ("PatientMRN-A", "PatientMRN-B")
+ADMIN = frozenset({"admin"})
+# The agency enrolls no device: a refused POST (no token, wrong role) never looks it up.
+NO_DEVICE = "00000000-0000-4000-8000-00000000d001"
 
 
 @dataclass(frozen=True)
@@ -66,4 +69,33 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     ConsoleRoute("/console/visits/<uuid:visit_id>/reschedule",
                  "/console/visits/{visit_a}/reschedule", OFFICE, "POST",
                  form={"day": "2026-11-24", "start": "09:00", "end": "10:00", "version": "1"}),
+    ConsoleRoute("/console/admin/users", "/console/admin/users", ADMIN,
+                 audit=("list", "users")),
+    ConsoleRoute("/console/admin/users", "/console/admin/users", ADMIN, "POST",
+                 form={"name": "New Nurse", "email": "new@agency.test", "role": "nurse",
+                       "password": "a long enough password"}),
+    ConsoleRoute("/console/admin/users/<uuid:user_id>", "/console/admin/users/{nurse_a}",
+                 ADMIN),
+    ConsoleRoute("/console/admin/users/<uuid:user_id>", "/console/admin/users/{nurse_a}",
+                 ADMIN, "POST", form={"name": "Ann", "email": "ann@agency.test",
+                                      "role": "nurse", "active": "no", "version": "1"}),
+    ConsoleRoute("/console/admin/users/<uuid:user_id>/password",
+                 "/console/admin/users/{nurse_a}/password", ADMIN, "POST",
+                 form={"password": "another long password", "version": "1"}),
+    ConsoleRoute("/console/admin/devices", "/console/admin/devices", ADMIN,
+                 audit=("list", "devices")),
+    ConsoleRoute("/console/admin/devices/codes", "/console/admin/devices/codes", ADMIN,
+                 "POST", form={"user_id": "{nurse_a}"}),
+    ConsoleRoute("/console/admin/devices/<uuid:device_id>/retire",
+                 f"/console/admin/devices/{NO_DEVICE}/retire", ADMIN, "POST"),
+    ConsoleRoute("/console/admin/devices/<uuid:device_id>/revoke",
+                 f"/console/admin/devices/{NO_DEVICE}/revoke", ADMIN, "POST",
+                 form={"confirm": "yes"}),
+    ConsoleRoute("/console/admin/pumps", "/console/admin/pumps", ADMIN,
+                 audit=("list", "pumps")),
+    ConsoleRoute("/console/admin/pumps/<uuid:pump_id>", "/console/admin/pumps/{pump_a}",
+                 ADMIN, "POST", form={"status": "out_of_service", "version": "1"}),
+    ConsoleRoute("/console/admin/pumps/<uuid:pump_id>/recall",
+                 "/console/admin/pumps/{pump_a}/recall", ADMIN, "POST", form={"version": "1"}),
+    ConsoleRoute("/console/admin/jobs", "/console/admin/jobs", ADMIN),
 )
