@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     from server.console import board, enrollment, errors, filters, home, login, visit  # noqa: F401
     from server.console.admin import devices, job_runs, pumps, users  # noqa: F401
     from server.console.blueprint import bp
+    from server.console.training import modules, standing  # noqa: F401
     from server.extensions import csrf
 
     # The API authenticates by header, never by cookie: only console forms need the check

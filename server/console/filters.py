@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
 from server import clock
 from server.console.blueprint import bp
 from server.models import User, VitalSign
@@ -65,3 +68,27 @@ def as_option(value: str) -> tuple[str, str]:
 def user_option(user: User) -> tuple[str, str]:
     """A staff member as a choice: her id, and her name with her email to tell namesakes apart."""
     return str(user.id), f"{user.name} ({user.email})"
+
+
+# CommonMark with raw HTML off: a module's body is shown as written, never as markup it
+# carries (no script, no style: the CSP would refuse them, and the preview must not differ).
+_MARKDOWN = MarkdownIt("commonmark", {"html": False})
+
+
+@bp.app_template_filter("markdown")
+def markdown(text: str) -> Markup:
+    """A training module's Markdown body as HTML, raw HTML in it escaped."""
+    return Markup(_MARKDOWN.render(text or ""))  # noqa: S704 - html=False escapes raw HTML
+
+
+@bp.app_template_filter("attachment_option")
+def attachment_option(entry: str) -> tuple[str, str]:
+    """A kept attachment (``sha256:name``) as a choice: its hash, and its name."""
+    sha256, _, name = entry.partition(":")
+    return sha256, name
+
+
+@bp.app_template_filter("option_number")
+def option_number(number: int) -> tuple[str, str]:
+    """An option's slot as a choice of the correct answer."""
+    return str(number), f"Option {number}"
