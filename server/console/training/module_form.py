@@ -8,6 +8,7 @@ checks the result, and its nested errors come back here under the form's field n
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -197,3 +198,19 @@ def field_errors(messages: Any, path: list[str] | None = None) -> dict[str, list
     elif isinstance(messages, list) and all(isinstance(m, str) for m in messages) and path:
         found[_nested_field(path)] = list(messages)
     return found
+
+
+QUESTION_FIELD = re.compile(r"^q(\d+)_(text|kind|opt(\d+)|correct)$")
+
+
+def labels_for(names: Iterable[str], fixed: Mapping[str, str]) -> dict[str, str]:
+    """``fixed`` plus the words for the question fields among ``names`` (the summary's)."""
+    labels = dict(fixed)
+    for name in names:
+        found = QUESTION_FIELD.match(name)
+        if found:
+            number, part, option = found.groups()
+            labels[name] = {"text": f"Question {number} text", "kind": f"Question {number} kind",
+                            "correct": f"Question {number}: the correct option(s)"}.get(
+                part, f"Question {number} option {option}")
+    return labels

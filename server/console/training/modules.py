@@ -14,7 +14,7 @@ from flask import current_app, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
-from schemas.training import DUE_KINDS, ROLES, ModuleSchema, ModuleUpdateSchema
+from schemas.training import ROLES, ModuleSchema, ModuleUpdateSchema
 from schemas.users import COMPETENCIES
 from server import clock
 from server.api.access import access_for
@@ -54,8 +54,9 @@ def _module_page(module: TrainingModule, form: Form, status: int = 200,
                               access_for(), 1, 500).items
     return render_template(
         "console/training/module.html", title=module.title, module=module, form=form,
-        labels=LABELS, roles=ROLES, competencies=COMPETENCIES, due_kinds=DUE_KINDS,
-        nurses=nurses, mf=module_form, preview=preview, missing=missing,
+        labels=module_form.labels_for(form.errors, LABELS), roles=ROLES,
+        competencies=COMPETENCIES, nurses=nurses, mf=module_form, preview=preview,
+        missing=missing,
         done=DONE.get(request.args.get("done", ""))), status
 
 
