@@ -31,7 +31,7 @@ DONE = {"retired": "The device is retired: it may push what it holds, and pulls 
 
 def qr_svg(text: str) -> Markup:
     """``text`` as an inline SVG QR code (no script, no style attribute: the CSP holds)."""
-    svg = segno.make(text, error="m").svg_inline(scale=5, border=4, dark="#0b0c0c",
+    svg = segno.make(text, error="m").svg_inline(omitsize=True, border=4, dark="#0b0c0c",
                                                  light="#ffffff", svgclass="qr",
                                                  title="Enrollment code as a QR code")
     return Markup(svg)  # noqa: S704 - segno's own markup of our code; nothing user-typed

@@ -9,7 +9,7 @@ import uuid
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import ModuleStatus, TrainingModule, TrainingStatus
+from server.models import ModuleStatus, TrainingModule, TrainingState, TrainingStatus
 from tests.integration.console.browser import post_form, sign_in, text_of
 
 TRAINING = "/console/training"
@@ -122,6 +122,13 @@ def test_publish_lists_what_is_missing_then_publishes_a_complete_draft(app, agen
     assert sorted(owed) == sorted([agency["nurse_a"], agency["nurse_b"]])
     matrix = text_of(client.get(f"{TRAINING}/matrix"))
     assert "Ann not started due" in matrix and "PICC dressing change" in matrix
+    with app.app_context():
+        status = db.session.scalar(select(TrainingStatus).where(
+            TrainingStatus.nurse_id == agency["nurse_b"]))
+        status.state = TrainingState.OVERDUE
+        db.session.commit()
+    matrix = text_of(client.get(f"{TRAINING}/matrix"))
+    assert "1 overdue." in matrix and "Bea overdue due" in matrix
     csv = client.get(f"{TRAINING}/matrix.csv")
     assert csv.mimetype == "text/csv"
     assert csv.get_data(as_text=True).count("PICC dressing change") == 2
