@@ -100,7 +100,8 @@ def _raise_for(store: Store, error: ApiError) -> None:
 
 def _results(body: Any, batch: Batch) -> list[dict[str, Any]]:
     """The results of a 200 answer, which must be the answer to this very batch."""
-    if not isinstance(body, dict) or body.get("batch_id") != batch.id:
+    # The server answers with the id's canonical (lowercase) form, whatever case was sent.
+    if not isinstance(body, dict) or str(body.get("batch_id")).lower() != batch.id.lower():
         raise ProtocolViolation("the push response does not answer the batch sent")
     results = body.get("results")
     if not isinstance(results, list):

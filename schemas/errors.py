@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields
 
 
 class ErrorBodySchema(Schema):
@@ -17,3 +19,12 @@ class ErrorSchema(Schema):
     """Every error response: ``{"error": {...}}``."""
 
     error = fields.Nested(ErrorBodySchema)
+
+
+class RefusedInput(ValidationError):
+    """Field errors that earn their own error code and message (the push envelope's), not
+    the generic ones of a body that fails its schema."""
+
+    def __init__(self, messages: dict[str, Any], code: str, reason: str) -> None:
+        super().__init__(messages)
+        self.code, self.reason = code, reason

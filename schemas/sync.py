@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from schemas.base import BaseSchema
+from schemas.envelope_fields import UUID_DOC, Base64Url, UuidText, base64url_doc, refusal
+from schemas.errors import RefusedInput
 
 ID_PATTERN = r"^[A-Za-z0-9._~-]{1,128}$"
 OUTCOMES = ("applied", "duplicate", "conflict", "rejected")
@@ -14,14 +16,30 @@ SEVERITIES = ("critical", "warning", "info")
 
 
 class PushSchema(BaseSchema):
-    """The outer push body: routing in the clear, the batch sealed, the whole signed."""
+    """The outer push body: routing in the clear, the batch sealed, the whole signed.
 
-    protocol = fields.Integer(required=True, validate=validate.Equal(1))
-    device_id = fields.UUID(required=True)
-    batch_id = fields.UUID(required=True)
-    key_id = fields.String(required=True, validate=validate.Regexp(ID_PATTERN))
-    sealed = fields.String(required=True, validate=validate.Length(min=64))
-    signature = fields.String(required=True, validate=validate.Length(equal=86))
+    Ids are loaded as sent (the envelope code signs their canonical form); a body that
+    fails is refused with the code ``envelope_fields.refusal`` names, never as a forgery.
+    """
+
+    protocol = fields.Integer(required=True, validate=validate.Equal(
+        1, error="This server speaks push protocol 1."))
+    device_id = UuidText(required=True, metadata=UUID_DOC)
+    batch_id = UuidText(required=True, metadata=UUID_DOC)
+    key_id = fields.String(required=True, validate=validate.Regexp(ID_PATTERN, error=(
+        "A key id is 1 to 128 characters from A-Z a-z 0-9 . _ ~ -, as the server gave it.")))
+    sealed = Base64Url(required=True, min_length=48, metadata=base64url_doc(
+        "enc || ciphertext || tag, at least 48 bytes"))
+    signature = Base64Url(required=True, length=64, metadata=base64url_doc(
+        "Ed25519 signature, 64 bytes"))
+
+    def handle_error(self, error: ValidationError, data: Any, *, many: bool,
+                     **kwargs: Any) -> None:
+        """Name the refusal: padded base64 is not a malformed id, and neither is a forgery."""
+        code, reason = refusal(error.messages)
+        messages = error.messages if isinstance(error.messages, dict) \
+            else {"_schema": error.messages}
+        raise RefusedInput(messages, code, reason) from error
 
 
 class MutationSchema(BaseSchema):
@@ -30,7 +48,7 @@ class MutationSchema(BaseSchema):
     unchecked_text = frozenset({"data"})  # that schema names the field inside ``data``
 
     id = fields.UUID(required=True)
-    seq = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    seq = fields.Integer(required=True, validate=validate.Range(min=1))
     type = fields.String(required=True, validate=validate.Length(min=1, max=40))
     entity_id = fields.UUID(required=True)
     visit_id = fields.UUID(required=True, allow_none=True)

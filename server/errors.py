@@ -14,6 +14,7 @@ from flask import Flask, Response, jsonify
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
+from schemas.errors import RefusedInput
 from server import rate_limits
 
 log = logging.getLogger(__name__)
@@ -145,7 +146,10 @@ def handle_http_exception(error: HTTPException) -> Response:
     details: Any = {}
     if messages:
         details = _validation_details(messages)
-        if status == 400 and "Invalid JSON body." in str(messages):
+        refused = getattr(error, "exc", None)
+        if isinstance(refused, RefusedInput):  # a refusal with its own code (webargs' exc)
+            code, message = refused.code, refused.reason
+        elif status == 400 and "Invalid JSON body." in str(messages):
             code, message = "malformed_json", "The request body is not valid JSON."
         elif status == 422:
             message = "Some fields are invalid; see details."

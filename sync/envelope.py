@@ -34,6 +34,8 @@ _B64U_TEXT = re.compile(r"[A-Za-z0-9_-]*")
 # RFC 3986 unreserved characters: no NUL, newline, comma or "=" can ever reach a message
 # or header, so the framing of info bytes, signed text and the header cannot be ambiguous.
 _IDENTIFIER = re.compile(r"[A-Za-z0-9._~-]{1,128}")
+# Device and batch ids are UUIDs (RFC 9562's 8-4-4-4-12 form), read in either case.
+_UUID = re.compile(r"[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}")
 
 
 class EnvelopeError(Exception):
@@ -83,23 +85,52 @@ def identifier(name: str, value: str) -> bytes:
     return value.encode("ascii")
 
 
+def uuid_identifier(name: str, value: str) -> bytes:
+    """A device or batch id as it enters signed and sealed bytes: its canonical form.
+
+    Ids are UUIDs in either case on the wire (Swift writes them in upper case, Java and
+    Python in lower), but the server stores the value, not the spelling, and rebuilds a
+    pull's info from the id enrollment gave: so every signed or sealed byte string holds
+    the lowercase hyphenated form, whatever case the body carries.
+    """
+    if not _UUID.fullmatch(value):
+        raise InvalidIdentifier(f"{name} must be a UUID: 8-4-4-4-12 hexadecimal digits")
+    return value.lower().encode("ascii")
+
+
 def push_info(device_id: str, batch_id: str) -> bytes:
     """HPKE info binding a sealed batch to its device and batch, so it cannot be replayed."""
-    device = identifier("device_id", device_id)
-    batch = identifier("batch_id", batch_id)
+    device = uuid_identifier("device_id", device_id)
+    batch = uuid_identifier("batch_id", batch_id)
     return PUSH_LABEL + b"\x00" + device + b"\x00" + batch
 
 
 def push_signed_message(device_id: str, batch_id: str, key_id: str, sealed_b64: str) -> bytes:
     """The exact bytes a device signs for a push, covering every routing field and the seal."""
-    fields = [
-        PUSH_LABEL,
-        identifier("device_id", device_id),
-        identifier("batch_id", batch_id),
-        identifier("key_id", key_id),
-        _sealed_text(sealed_b64),
-    ]
-    return b"\n".join(fields)
+    return _push_message(uuid_identifier("device_id", device_id),
+                         uuid_identifier("batch_id", batch_id), key_id, sealed_b64)
+
+
+def _push_message(device: bytes, batch: bytes, key_id: str, sealed_b64: str) -> bytes:
+    """The push signed text from the ids' bytes (canonical, or as sent for a diagnosis)."""
+    return b"\n".join([PUSH_LABEL, device, batch, identifier("key_id", key_id),
+                       _sealed_text(sealed_b64)])
+
+
+def signed_over_ids_as_sent(device_public_key: Ed25519PublicKey, signature_b64: str,
+                            device_id: str, batch_id: str, key_id: str,
+                            sealed_b64: str) -> bool:
+    """True when a push signature that failed verifies over ids in another case than the
+    canonical one: the device's own key signed it, so it is a client's slip, not a forgery.
+    """
+    try:
+        sent = identifier("device_id", device_id), identifier("batch_id", batch_id)
+        if sent == (device_id.lower().encode(), batch_id.lower().encode()):
+            return False
+        _verify(device_public_key, signature_b64, _push_message(*sent, key_id, sealed_b64))
+    except EnvelopeError:
+        return False
+    return True
 
 
 def _sealed_text(sealed_b64: str) -> bytes:
@@ -125,6 +156,22 @@ def open_sealed(
     except EnvelopeError as exc:
         raise EnvelopeDoesNotOpen("sealed batch is malformed") from exc
     return open_with_info(sealed_b64, server_private_key, info)
+
+
+def opens_with_ids_as_sent(sealed_b64: str, server_private_key: X25519PrivateKey,
+                           device_id: str, batch_id: str) -> bool:
+    """True when a batch that does not open under the canonical ids opens under the ids as
+    sent in another case: sealed by the device with the wrong spelling, not tampered with.
+    """
+    try:
+        sent = identifier("device_id", device_id), identifier("batch_id", batch_id)
+        if sent == (device_id.lower().encode(), batch_id.lower().encode()):
+            return False
+        open_with_info(sealed_b64, server_private_key,
+                       PUSH_LABEL + b"\x00" + sent[0] + b"\x00" + sent[1])
+    except EnvelopeError:
+        return False
+    return True
 
 
 def seal_with_info(plaintext: bytes, public_key: X25519PublicKey, info: bytes) -> str:

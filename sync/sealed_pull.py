@@ -31,7 +31,7 @@ def pull_info(device_id: str, cursor: str) -> bytes:
     """HPKE info binding a sealed pull to its device and the cursor it answers ("" first)."""
     if not _CURSOR_TEXT.fullmatch(cursor):
         raise envelope.InvalidIdentifier("cursor must be base64url text (empty for none)")
-    device = envelope.identifier("device_id", device_id)
+    device = envelope.uuid_identifier("device_id", device_id)
     return PULL_LABEL + b"\x00" + device + b"\x00" + cursor.encode("ascii")
 
 

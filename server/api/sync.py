@@ -23,6 +23,7 @@ from server.api import sync_settings
 from server.api.blueprint import Blueprint
 from server.api.guards import bearer_token, request_actor
 from server.api.refusals import refusals
+from server.errors import AppError
 from server.extensions import current_session
 from server.models import Device
 from server.services import devices, server_keys
@@ -57,14 +58,40 @@ def _device_token_first(view: F) -> F:
     return cast(F, checked)
 
 
+class EncodedBody(AppError):
+    """A push body sent compressed (``Content-Encoding``): the server reads it as sent."""
+
+    status = 415
+    code = "unsupported_content_encoding"
+
+
+def _identity_encoding(view: F) -> F:
+    """Refuse a compressed push body by name: read as JSON, gzip bytes answered 400 "not
+    JSON", which sent a client looking for a bug in its JSON. A sealed batch barely
+    compresses anyway (docs/protocol.md, Push, Errors)."""
+
+    @functools.wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        encoding = request.headers.get("Content-Encoding", "").strip().lower()
+        if encoding not in ("", "identity"):
+            raise EncodedBody("Send the push body uncompressed, without a Content-Encoding "
+                              "header: the sealed batch does not compress.",
+                              {"content_encoding": encoding[:40]})
+        return view(*args, **kwargs)
+
+    return cast(F, checked)
+
+
 @blp.route("/push")
 class Push(MethodView):
     """Deliver a sealed, signed batch of mutations."""
 
     @blp.doc(security=[{"deviceToken": []}])
-    # 401 token, 403 device retired or revoked, 409 batch id reused, 422 batch not valid
-    @refusals(401, 403, 409, 422)
+    # 401 token, 403 device revoked, 409 batch id reused or key unknown, 415 not JSON or
+    # compressed, 422 signature, envelope or batch refused (400, 413: the JSON body's own)
+    @refusals(401, 403, 409, 415, 422)
     @_device_token_first
+    @_identity_encoding
     @blp.arguments(PushSchema, error_status_code=400)
     @blp.response(200, PushResultSchema)
     def post(self, body: dict[str, Any]) -> Any:

@@ -54,6 +54,7 @@ class FakeServer:
     max_body_bytes: int = 1_000_000
     gzip_pulls: bool = False
     seal_pulls: bool = True  # False: a server (or proxy) that sends v1.1 devices plain pages
+    answer_ids_upper: bool = False  # True: answer a push naming its batch id in upper case
     hpke_keys: dict[str, X25519PrivateKey] = field(default_factory=dict)
     signing_key: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
     signing_key_id: str = "sig-1"
@@ -161,7 +162,8 @@ class FakeServer:
         mutations = json.loads(plaintext)["mutations"]
         if len(mutations) > self.max_batch_mutations:
             return error_response(413, "too_many_mutations")
-        answer = {"batch_id": batch_id, "results": [self._apply(m) for m in mutations],
+        answered_id = batch_id.upper() if self.answer_ids_upper else batch_id
+        answer = {"batch_id": answered_id, "results": [self._apply(m) for m in mutations],
                   "server_time": "2026-11-23T13:00:00Z"}
         self.batches[batch_id] = (plaintext, answer)
         return json_response(200, answer)

@@ -82,6 +82,20 @@ def test_push_sends_everything_in_batches_of_the_policy_size(
     assert list(server.applied) == ids
 
 
+def test_ids_kept_in_upper_case_are_signed_lowercase_and_answers_compared_by_value(
+        store: Store, device_clock: DeviceClock) -> None:
+    server = FakeServer(answer_ids_upper=True)  # its checks use the id it issued (lowercase)
+    device = SyncClient(store, server, clock=device_clock, app_version="9.9.9")
+    device.enroll(SERVER_URL, server.issue_code(), "tablet")
+    store.set_meta("device_id", load_identity(store).device_id.upper())  # as Swift keeps it
+    ids = _add(store, device_clock, 2)
+    report = SyncClient(store, server, clock=device_clock, app_version="9.9.9").push()
+    assert report.count("applied") == 2 and list(server.applied) == ids
+    sent = json.loads(next(body for _, path, body in server.requests
+                           if path.endswith("/push")) or b"")
+    assert sent["device_id"].isupper()
+
+
 def test_real_push_bodies_stay_under_the_body_limit(
         store: Store, device_clock: DeviceClock) -> None:
     server = FakeServer(max_body_bytes=6000)

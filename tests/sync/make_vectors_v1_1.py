@@ -1,4 +1,5 @@
-"""Produce tests/sync/vectors-v1.1.json, the byte-level vectors of sealed pulls (v1.1).
+"""Produce tests/sync/vectors-v1.1.json, the byte-level vectors of sealed pulls (v1.1), and
+of pushes with ids in either case and envelopes refused (``push_vectors``).
 
 Run ``python -m tests.sync.make_vectors_v1_1`` to (re)write the file, or with ``--check``
 to exit 1 when the committed file differs from what this script produces. Every input is
@@ -24,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from sync import envelope, sealed_pull
+from tests.sync import push_vectors
 
 PATH = Path(__file__).with_name("vectors-v1.1.json")
 DEVICE_ID = "6f1c2b1e-8a4b-4c1e-9d7a-0c5b8f1e2a33"
@@ -150,6 +152,8 @@ def build() -> dict[str, Any]:
         "hpke_suite": "DHKEM(X25519, HKDF-SHA256) / HKDF-SHA256 / AES-256-GCM, RFC 9180 "
                       "base mode, single-shot, empty AAD",
         "device_id": DEVICE_ID,
+        # Ids are UUIDs in either case; info and signed text hold the lowercase form.
+        "device_id_uppercase": DEVICE_ID.upper(),
         "device_hpke_private_key": envelope.b64u_encode(device_raw),
         "device_hpke_public_key": envelope.x25519_public_key_to_b64u(device.public_key()),
         "server_signing_key_id": SIGNING_KEY_ID,
@@ -158,6 +162,7 @@ def build() -> dict[str, Any]:
         "signed_message_prefix": envelope.PULL_PREFIX.decode("ascii"),
         "pulls": pulls,
         "negative": _negative(pulls[1], signer),
+        "push": push_vectors.build(hpke_seal_with_ephemeral),
     }
 
 

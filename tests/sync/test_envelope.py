@@ -41,8 +41,8 @@ VECTORS: dict[str, Any] = json.loads(
 PUSH = VECTORS["push"]
 PULL = VECTORS["pull"]
 OTHER_ID = "00000000-0000-7000-8000-000000000000"
-DEVICE_ID = "dev-1"
-BATCH_ID = "batch-1"
+DEVICE_ID = "0193a3b4-0000-7000-8000-00000000d001"
+BATCH_ID = "0193a3b4-0000-7000-8000-00000000b001"
 KEY_ID = "srv-test"
 
 
@@ -210,7 +210,7 @@ def test_signature_over_another_batch_fails() -> None:
     device = Ed25519PrivateKey.generate()
     signature = sign_push(device, DEVICE_ID, BATCH_ID, KEY_ID, "c2VhbGVk")
     with pytest.raises(BadSignature):
-        verify_push(device.public_key(), signature, DEVICE_ID, "batch-2", KEY_ID, "c2VhbGVk")
+        verify_push(device.public_key(), signature, DEVICE_ID, OTHER_ID, KEY_ID, "c2VhbGVk")
 
 
 def test_signature_from_another_device_key_fails() -> None:
@@ -366,3 +366,45 @@ def test_seal_round_trips_and_any_flipped_bit_fails(plaintext: bytes, data: st.D
     bit = data.draw(st.integers(min_value=0, max_value=len(b64u_decode(sealed)) * 8 - 1))
     with pytest.raises(EnvelopeDoesNotOpen):
         open_sealed(flip_bit(sealed, bit), PROPERTY_SERVER_KEY, DEVICE_ID, BATCH_ID)
+
+
+@pytest.mark.parametrize("batch_id", [
+    "batch-000001", "0193a3b45c6d7e8f9a0b1c2d3e4f5a6b", "{0193a3b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b}",
+    "urn:uuid:0193a3b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b", "0193a3b4-5c6d-7e8f-9a0b-1c2d3e4f5a6g",
+], ids=["name", "no-hyphens", "braces", "urn", "not-hex"])
+def test_device_and_batch_ids_must_be_uuids(batch_id: str) -> None:
+    with pytest.raises(InvalidIdentifier):
+        push_info(DEVICE_ID, batch_id)
+    with pytest.raises(InvalidIdentifier):
+        push_signed_message(DEVICE_ID, batch_id, KEY_ID, "c2Vh")
+
+
+def test_ids_enter_signed_and_sealed_bytes_in_lowercase() -> None:
+    upper = DEVICE_ID.upper(), BATCH_ID.upper()
+    assert push_info(*upper) == push_info(DEVICE_ID, BATCH_ID)
+    assert push_signed_message(*upper, KEY_ID, "c2Vh") == \
+        push_signed_message(DEVICE_ID, BATCH_ID, KEY_ID, "c2Vh")
+
+
+def test_only_the_devices_own_signature_over_ids_as_sent_is_a_slip() -> None:
+    device = Ed25519PrivateKey.generate()
+    upper = DEVICE_ID.upper(), BATCH_ID.upper()
+    as_sent = b"\n".join([b"infusync/push/v1", *(i.encode() for i in upper), KEY_ID.encode(),
+                          b"c2Vh"])
+    slip = b64u_encode(device.sign(as_sent))
+    assert envelope.signed_over_ids_as_sent(device.public_key(), slip, *upper, KEY_ID, "c2Vh")
+    other = Ed25519PrivateKey.generate().public_key()
+    assert not envelope.signed_over_ids_as_sent(other, slip, *upper, KEY_ID, "c2Vh")
+    lower = b64u_encode(device.sign(push_signed_message(DEVICE_ID, BATCH_ID, KEY_ID, "c2Vh")))
+    assert not envelope.signed_over_ids_as_sent(device.public_key(), lower, DEVICE_ID,
+                                                BATCH_ID, KEY_ID, "c2Vh")
+
+
+def test_only_a_batch_that_opens_under_ids_as_sent_is_a_slip(server_hpke_key) -> None:
+    upper = DEVICE_ID.upper(), BATCH_ID.upper()
+    info = b"\x00".join([b"infusync/push/v1", *(i.encode() for i in upper)])
+    slip = envelope.seal_with_info(b"{}", server_hpke_key.public_key(), info)
+    assert envelope.opens_with_ids_as_sent(slip, server_hpke_key, *upper)
+    assert not envelope.opens_with_ids_as_sent(slip, server_hpke_key, DEVICE_ID, BATCH_ID)
+    right = seal(b"{}", server_hpke_key.public_key(), *upper)
+    assert not envelope.opens_with_ids_as_sent(right, server_hpke_key, *upper)

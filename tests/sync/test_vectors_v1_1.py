@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from schemas.errors import RefusedInput
+from schemas.sync import PushSchema
 from sync import envelope, sealed_pull
 from tests.sync import make_vectors_v1_1
 
@@ -131,3 +133,63 @@ def test_seal_pull_round_trips_with_a_fresh_ephemeral() -> None:
     second = sealed_pull.seal_pull(plaintext, key.public_key(), DEVICE_ID, "")
     assert first != second  # production seals are randomised; only vectors fix the ephemeral
     assert sealed_pull.open_pull(first, key, DEVICE_ID, "") == plaintext
+
+
+PUSH = VECTORS["push"]
+
+
+def _push_keys() -> tuple[Any, Any]:
+    return (envelope.x25519_private_key_from_b64u(PUSH["server_hpke_private_key"]),
+            envelope.ed25519_public_key_from_b64u(PUSH["device_signing_public_key"]))
+
+
+@pytest.mark.parametrize("device_id", [DEVICE_ID, VECTORS["device_id_uppercase"]],
+                         ids=["lowercase", "uppercase"])
+def test_a_pull_opens_for_the_device_id_in_either_case(device_id: str) -> None:
+    assert device_id.lower() == DEVICE_ID
+    for pull in PULLS:
+        assert sealed_pull.pull_info(device_id, pull["cursor"]).hex() == pull["hpke_info_hex"]
+        opened = sealed_pull.open_pull(pull["body"].encode(), device_key(), device_id,
+                                       pull["cursor"])
+        assert opened == pull["plaintext"].encode()
+
+
+@pytest.mark.parametrize("accepted", PUSH["accepted"], ids=lambda a: a["name"])
+def test_a_push_with_ids_in_either_case_is_accepted(accepted: dict[str, Any]) -> None:
+    body = accepted["body"]
+    server_key, device_public = _push_keys()
+    assert envelope.push_info(body["device_id"], body["batch_id"]).hex() == PUSH["hpke_info_hex"]
+    assert envelope.push_signed_message(body["device_id"], body["batch_id"], body["key_id"],
+                                        body["sealed"]).decode() == PUSH["signed_message"]
+    envelope.verify_push(device_public, body["signature"], body["device_id"],
+                         body["batch_id"], body["key_id"], body["sealed"])
+    assert envelope.open_sealed(body["sealed"], server_key, body["device_id"],
+                                body["batch_id"]) == PUSH["plaintext"].encode()
+    assert PushSchema().load(body)["device_id"] == body["device_id"]
+
+
+def test_the_push_vectors_cover_both_cases_and_padding() -> None:
+    bodies = [accepted["body"] for accepted in PUSH["accepted"]]
+    assert {body["device_id"] for body in bodies} == {DEVICE_ID, DEVICE_ID.upper()}
+    assert all("=" not in body["sealed"] + body["signature"] for body in bodies)
+    codes = {refused["code"] for refused in PUSH["refused"]}
+    assert {"base64_padded", "malformed_envelope", "identifiers_not_canonical"} <= codes
+
+
+@pytest.mark.parametrize("refused", [r for r in PUSH["refused"] if r["status"] == 400],
+                         ids=lambda r: r["name"])
+def test_a_malformed_envelope_is_refused_with_its_code(refused: dict[str, Any]) -> None:
+    with pytest.raises(RefusedInput) as caught:
+        PushSchema().load(refused["body"])
+    assert caught.value.code == refused["code"]
+
+
+def test_ids_signed_as_sent_in_upper_case_fail_and_are_named_a_slip() -> None:
+    refused = next(r for r in PUSH["refused"] if r["code"] == "identifiers_not_canonical")
+    body = PushSchema().load(refused["body"])  # well formed
+    _server_key, device_public = _push_keys()
+    signed = (device_public, body["signature"], body["device_id"], body["batch_id"],
+              body["key_id"], body["sealed"])
+    with pytest.raises(envelope.BadSignature):
+        envelope.verify_push(*signed)
+    assert envelope.signed_over_ids_as_sent(*signed)

@@ -13,6 +13,7 @@ opens; the batch's writes then begin with the device read and checked again (see
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -77,16 +78,26 @@ def _end_read_transaction(session: Session) -> bool:
     return True
 
 
+NOT_CANONICAL = ("The push was signed over device_id and batch_id as sent, not in lowercase: "
+                 "sign the lowercase form of each id, whatever case the body carries.")
+
+NOT_CANONICAL_SEAL = ("The batch was sealed with device_id and batch_id as sent, not in "
+                      "lowercase: seal with the lowercase form of each id, whatever case the "
+                      "body carries.")
+
+
 def _open(session: Session, device: Device, body: dict[str, Any], actor: audit.Actor,
           now: datetime, data_key: bytes) -> tuple[bytes, bool]:
     """Verify the signature, find the key, open the envelope (in that order); the database
     is only read before opening. The plaintext, and whether the read transaction ended."""
-    device_id, batch_id = str(body["device_id"]), str(body["batch_id"])
+    device_id, batch_id = body["device_id"], body["batch_id"]
+    signed = (envelope.ed25519_public_key_from_b64u(device.signing_key), body["signature"],
+              device_id, batch_id, body["key_id"], body["sealed"])
     try:
-        envelope.verify_push(envelope.ed25519_public_key_from_b64u(device.signing_key),
-                             body["signature"], device_id, batch_id, body["key_id"],
-                             body["sealed"])
+        envelope.verify_push(*signed)
     except envelope.EnvelopeError:
+        if envelope.signed_over_ids_as_sent(*signed):  # a slip of case, not a forgery
+            raise Invalid(NOT_CANONICAL, code="identifiers_not_canonical") from None
         raise _refuse(session, device, actor, now, "bad_signature", Invalid(
             "The push signature does not verify with this device's key.",
             code="bad_signature")) from None
@@ -102,6 +113,8 @@ def _open(session: Session, device: Device, body: dict[str, Any], actor: audit.A
     try:
         return envelope.open_sealed(body["sealed"], private_key, device_id, batch_id), ended
     except envelope.EnvelopeError:
+        if envelope.opens_with_ids_as_sent(body["sealed"], private_key, device_id, batch_id):
+            raise Invalid(NOT_CANONICAL_SEAL, code="identifiers_not_canonical") from None
         raise _refuse(session, device, actor, now, "envelope_does_not_open", Invalid(
             "The sealed batch does not open for this device, batch and key.",
             code="envelope_does_not_open")) from None
@@ -178,7 +191,7 @@ def push(session: Session, token: str, body: dict[str, Any], actor: audit.Actor,
 
 def _push(session: Session, token: str, body: dict[str, Any], actor: audit.Actor,
           now: datetime, settings: PushSettings) -> dict[str, Any]:
-    device = _device(session, token, body["device_id"], now)
+    device = _device(session, token, uuid.UUID(body["device_id"]), now)
     device_id = device.id
     actor = audit.Actor(device.user_id, actor.remote_addr, actor.request_id, device_id)
     plaintext, ended = _open(session, device, body, actor, now, settings.data_key)
@@ -189,7 +202,7 @@ def _push(session: Session, token: str, body: dict[str, Any], actor: audit.Actor
     skew = (batch["device_clock"] - now).total_seconds()
     for attempt in range(_ATTEMPTS):
         record = batches.SyncBatch(
-            device_id=device_id, batch_id=body["batch_id"],
+            device_id=device_id, batch_id=uuid.UUID(body["batch_id"]),
             plaintext_hash=batches.plaintext_hash(plaintext), received_at=now,
             device_clock=raw.get("device_clock"), clock_skew_s=skew,
             clock_flagged=abs(skew) > settings.max_clock_skew.total_seconds(),

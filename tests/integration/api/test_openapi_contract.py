@@ -44,3 +44,15 @@ def test_login_documents_both_of_its_answers(client, agency):
     assert held["status"] == "mfa_required" and "token" not in held
     assert set(held) <= documented and set(token) <= documented
     assert {"status", "mfa_token", "token", "user"} <= documented
+
+
+def test_the_push_documents_each_refusal_status_and_its_envelope(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    operation = spec["paths"]["/api/v1/sync/push"]["post"]
+    assert {"400", "401", "403", "409", "413", "415", "422"} <= set(operation["responses"])
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    fields = spec["components"]["schemas"][body["$ref"].rsplit("/", 1)[-1]]["properties"]
+    assert fields["batch_id"]["format"] == "uuid"
+    assert "either case" in fields["batch_id"]["description"]
+    assert fields["signature"]["pattern"] == "^[A-Za-z0-9_-]+$"
+    assert "without padding" in fields["sealed"]["description"]
