@@ -79,8 +79,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Health probes, metrics (and the request counts), the /api/v1 resources and the staff
-    console at /console/."""
+    """Health probes, metrics (and the request counts), the /api/v1 resources and the
+    staff console at /console/."""
     from server import api as api_package
     from server import console, docs_assets, health, metrics
     from server.extensions import api
