@@ -72,7 +72,7 @@ def test_a_lead_builds_a_module_with_a_quiz_publishes_it_and_sees_the_matrix(ser
         "The module is published; its audience owes it now.")
     page.get_by_role("link", name="All modules").click()
     _checked(page, "training")
-    page.get_by_role("link", name="Training standing: nurses × modules").click()
+    page.get_by_role("link", name="Training standing: nurses by module").click()
     row = page.get_by_role("row").filter(has_text="nina")
     expect(row).to_contain_text("not started")
     expect(page.get_by_role("columnheader", name="PICC dressing change")).to_be_visible()
