@@ -1,8 +1,13 @@
-"""The three endpoints of protocol v1 as requests, and the one error shape they answer with."""
+"""The endpoints of protocol v1.1 as requests, and the one error shape they answer with.
+
+Every request after enrolment carries a fresh ``Infusync-Nonce``: the server signs its
+answer over it, so the caller keeps the nonce to verify that answer and no other.
+"""
 
 from __future__ import annotations
 
 import json
+import secrets
 import urllib.parse
 import zlib
 from dataclasses import dataclass
@@ -11,10 +16,12 @@ from typing import Any
 from offline_store.errors import ProtocolViolation, ServerError, Unauthorized
 from offline_store.store import dumps
 from offline_store.transport import Response, Transport
+from sync.response_signature import NONCE_HEADER
 
 ENROLL_PATH = "/api/v1/devices/enroll"
 PUSH_PATH = "/api/v1/sync/push"
 PULL_PATH = "/api/v1/sync/pull"
+KEYS_PATH = "/api/v1/sync/keys"
 PROTOCOL_VERSION = 1
 # A gzip bomb is refused rather than inflated without bound.
 MAX_DECODED_BYTES = 64 * 1024 * 1024
@@ -42,9 +49,11 @@ class ServerApi:
         self.base = server_url.rstrip("/")
         self.token = token
 
-    def _headers(self, *, json_body: bool) -> dict[str, str]:
+    def _headers(self, *, json_body: bool, nonce: str | None = None) -> dict[str, str]:
         """Common headers; gzip is accepted because pull snapshots compress well."""
         headers = {"Accept": "application/json", "Accept-Encoding": "gzip"}
+        if nonce is not None:
+            headers[NONCE_HEADER] = nonce
         if json_body:
             headers["Content-Type"] = "application/json"
         if self.token is not None:
@@ -56,18 +65,30 @@ class ServerApi:
         return self.transport.request(
             "POST", self.base + ENROLL_PATH, self._headers(json_body=True), dumps(body))
 
-    def push(self, body: dict[str, Any]) -> Response:
+    def push(self, body: dict[str, Any], nonce: str) -> Response:
         """POST one sealed, signed batch."""
         return self.transport.request(
-            "POST", self.base + PUSH_PATH, self._headers(json_body=True), dumps(body))
+            "POST", self.base + PUSH_PATH, self._headers(json_body=True, nonce=nonce),
+            dumps(body))
 
-    def pull(self, cursor: str | None, limit: int) -> Response:
+    def pull(self, cursor: str | None, limit: int, nonce: str) -> Response:
         """GET one page of changes after ``cursor`` (none: start a snapshot)."""
         query: dict[str, str | int] = {"limit": limit}
         if cursor:
             query = {"cursor": cursor, **query}
         url = f"{self.base}{PULL_PATH}?{urllib.parse.urlencode(query)}"
-        return self.transport.request("GET", url, self._headers(json_body=False), None)
+        return self.transport.request("GET", url, self._headers(json_body=False, nonce=nonce),
+                                      None)
+
+    def keys(self, nonce: str) -> Response:
+        """GET the server's public keys now (rotations announced ahead)."""
+        return self.transport.request("GET", self.base + KEYS_PATH,
+                                      self._headers(json_body=False, nonce=nonce), None)
+
+
+def new_nonce() -> str:
+    """A fresh request nonce: 24 random bytes, base64url (32 characters)."""
+    return secrets.token_urlsafe(24)
 
 
 def decoded_body(response: Response) -> bytes:

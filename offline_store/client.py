@@ -32,6 +32,7 @@ from offline_store.pull import (
     restart_from_snapshot,
 )
 from offline_store.push import PushReport, push_outbox
+from offline_store.signed_answers import Verifier
 from offline_store.store import Store
 from offline_store.transport import Transport, UrllibTransport
 from sync import envelope
@@ -104,32 +105,44 @@ class SyncClient:
         save_identity(self.store, identity)
         return identity
 
-    def _session(self) -> tuple[Identity, ServerApi]:
-        """The enrolled identity and an API bound to its server and token."""
+    def _session(self) -> tuple[Verifier, ServerApi]:
+        """A verifier of the server's answers for the enrolled identity, and an API bound
+        to its server and token."""
         identity = load_identity(self.store)
-        return identity, ServerApi(self.transport, identity.server_url, identity.token)
+        api = ServerApi(self.transport, identity.server_url, identity.token)
+        return Verifier(self.store, api, identity), api
+
+    def refresh_keys(self) -> Identity:
+        """Learn the server's keys now: HPKE keys to seal to, rotated signing keys."""
+        verifier, _api = self._session()
+        return verifier.refresh_keys()
 
     def push(self) -> PushReport:
         """Push every pending mutation; a failure leaves the open batch to be resent as is."""
-        identity, api = self._session()
-        return push_outbox(self.store, api, identity, app_version=self.app_version,
+        verifier, api = self._session()
+        return push_outbox(self.store, api, verifier, app_version=self.app_version,
                            clock=self.clock)
 
     def pull(self) -> PullReport:
         """Pull to the end; an expired cursor pushes the outbox, then restarts a snapshot."""
-        identity, api = self._session()
+        verifier, api = self._session()
         try:
-            report = pull_changes(self.store, api, identity, page_size=self.page_size)
+            report = pull_changes(self.store, api, verifier, page_size=self.page_size)
         except CursorExpired:
             self.push()
             restart_from_snapshot(self.store)
-            report = pull_changes(self.store, api, identity, page_size=self.page_size)
+            report = pull_changes(self.store, api, verifier, page_size=self.page_size)
         if not report.retired:
             self.store.set_value("sync_state", "retired", None)
         return report
 
     def sync(self) -> SyncReport:
-        """Push everything, then pull everything, then record the time of this sync."""
+        """Learn the server's keys, push everything, pull everything, record the time.
+
+        Asking for the keys first is how a rotation reaches the device before it matters:
+        a new HPKE key is sealed to at once, an announced signing key trusted ahead.
+        """
+        self.refresh_keys()
         pushed = self.push()
         pulled = self.pull()
         synced_at = utc_rfc3339(self.clock())

@@ -72,6 +72,19 @@ class DeviceWiped(OfflineStoreError):
     """The server revoked this device or sent a wipe command; the store is destroyed."""
 
 
+class UnverifiedResponse(ServerError):
+    """An answer not signed by a trusted server key for this very request: nothing was done.
+
+    Protocol v1.1 signs every answer a device acts on; one that fails may come from anyone
+    between the device and the server, so the device acts on none of it (the batch stays
+    in the outbox, the cursor and the store are unchanged) and tries again later.
+    """
+
+
+class UnverifiedWipe(UnverifiedResponse):
+    """An order to wipe that the server did not sign for this request: it is not obeyed."""
+
+
 class BadPullSignature(OfflineStoreError):
     """A pull response is not signed by the enrolled server key; nothing was applied."""
 

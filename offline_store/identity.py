@@ -44,6 +44,18 @@ class HpkeKey:
 
 
 @dataclass(frozen=True)
+class SigningKey:
+    """A server signing key the device trusts: enrolled, or endorsed by one it trusted."""
+
+    key_id: str
+    public_key: str
+
+    def load(self) -> Ed25519PublicKey:
+        """The key as a cryptography object."""
+        return envelope.ed25519_public_key_from_b64u(self.public_key)
+
+
+@dataclass(frozen=True)
 class Policy:
     """Limits the server sets for this device at enrolment."""
 
@@ -67,6 +79,21 @@ class Identity:
     # Protocol v1.1: pulls arrive sealed to this key. None only in a store enrolled by a v1
     # client, which keeps accepting plain (signed) pulls until it is enrolled again.
     hpke_key: X25519PrivateKey | None = None
+    # Signing keys learnt after enrolment, each endorsed by one trusted before (rotation).
+    signing_keys: tuple[SigningKey, ...] = ()
+
+    def signing_key_for(self, key_id: str) -> Ed25519PublicKey | None:
+        """The trusted server key named ``key_id``, or None for a key the device never trusted."""
+        if key_id == self.server_signing_key_id:
+            return self.server_signing_key
+        known = [key for key in self.signing_keys if key.key_id == key_id]
+        return known[0].load() if known else None
+
+    def trusted_signing_keys(self) -> dict[str, str]:
+        """Every trusted signing key by id, as base64url public keys."""
+        enrolled = envelope.ed25519_public_key_to_b64u(self.server_signing_key)
+        return {self.server_signing_key_id: enrolled,
+                **{key.key_id: key.public_key for key in self.signing_keys}}
 
     def current_hpke_key(self) -> HpkeKey:
         """The key to seal to: the one marked ``current``, else the last listed."""
@@ -142,6 +169,12 @@ def save_identity(store: Store, identity: Identity) -> None:
             store.set_value("secrets", "device_hpke_key",
                             envelope.x25519_private_key_to_b64u(identity.hpke_key))
         save_hpke_keys(store, identity.hpke_keys)
+        save_signing_keys(store, identity.signing_keys)
+
+
+def save_signing_keys(store: Store, keys: tuple[SigningKey, ...]) -> None:
+    """Replace the signing keys learnt since enrolment (each endorsed by a trusted one)."""
+    store.set_value("secrets", "server_signing_keys", [key.__dict__ for key in keys])
 
 
 def save_hpke_keys(store: Store, keys: tuple[HpkeKey, ...]) -> None:
@@ -169,6 +202,8 @@ def load_identity(store: Store) -> Identity:
         server_signing_key=envelope.ed25519_public_key_from_b64u(signing["public_key"]),
         policy=Policy(**store.get_value("secrets", "policy")),
         hpke_key=envelope.x25519_private_key_from_b64u(hpke_key) if hpke_key else None,
+        signing_keys=tuple(SigningKey(**key) for key in
+                           store.get_value("secrets", "server_signing_keys") or ()),
     )
 
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from offline_store.api import ServerApi, decoded_body, error_of, json_of, raise_unauthorized
+from offline_store.api import (
+    ServerApi,
+    decoded_body,
+    error_of,
+    json_of,
+    new_nonce,
+    raise_unauthorized,
+)
 from offline_store.changes import Page, apply_page, parse_page
 from offline_store.device_commands import obey_revocation
 from offline_store.errors import (
@@ -14,6 +21,7 @@ from offline_store.errors import (
     ServerError,
 )
 from offline_store.identity import Identity
+from offline_store.signed_answers import Verifier
 from offline_store.store import Store
 from offline_store.transport import Response
 from sync import envelope, sealed_pull
@@ -39,18 +47,20 @@ class PullReport:
     retired: bool = False
 
 
-def verified_page(response: Response, identity: Identity, cursor: str | None) -> Page:
-    """The page, only if the enrolled server key signed these exact (decoded) bytes and,
-    for a v1.1 device, they open as sealed to it for ``cursor`` (the one it asked with)."""
+def verified_page(response: Response, verifier: Verifier, cursor: str | None) -> Page:
+    """The page, only if a trusted server key signed these exact (decoded) bytes and, for a
+    v1.1 device, they open as sealed to it for ``cursor`` (the one it asked with)."""
+    identity = verifier.identity
     header = response.header(SIGNATURE_HEADER)
     if header is None:
         raise BadPullSignature("the pull response is not signed")
     try:
         key_id, sig = envelope.parse_pull_signature_header(header)
-        if key_id != identity.server_signing_key_id:
+        key = verifier.key_for(key_id)
+        if key is None:
             raise BadPullSignature(f"the pull response is signed by unknown key {key_id!r}")
         body = decoded_body(response)
-        envelope.verify_pull(identity.server_signing_key, body, sig)
+        envelope.verify_pull(key, body, sig)
     except (envelope.BadSignature, ProtocolViolation) as exc:
         raise BadPullSignature(f"the pull response is refused: {exc}") from exc
     return parse_page(json_of(_opened(body, identity, cursor)))
@@ -67,18 +77,20 @@ def _opened(body: bytes, identity: Identity, cursor: str | None) -> bytes:
                             "(protocol v1.1); nothing was applied") from exc
 
 
-def pull_changes(store: Store, api: ServerApi, identity: Identity, *,
+def pull_changes(store: Store, api: ServerApi, verifier: Verifier, *,
                  page_size: int = DEFAULT_PAGE_SIZE) -> PullReport:
     """Pull and apply pages until the server has no more; each page commits with its cursor."""
     report = PullReport()
     while True:
         cursor = store.get_value("sync_state", "cursor")
-        response = api.pull(cursor, page_size)
+        nonce = new_nonce()
+        response = api.pull(cursor, page_size, nonce)
         if response.status != 200:
+            verifier.verified(response, nonce)  # an error is acted on only once verified
             _raise_unless_retired(store, response)
             report.retired = True
             return report
-        page = verified_page(response, identity, cursor)
+        page = verified_page(response, verifier, cursor)
         applied = apply_page(store, page, from_empty_cursor=cursor is None)
         report.pages += 1
         report.upserts += applied.upserts

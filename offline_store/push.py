@@ -9,9 +9,9 @@ from offline_store.api import (
     PROTOCOL_VERSION,
     ApiError,
     ServerApi,
-    decoded_body,
     error_of,
     json_of,
+    new_nonce,
     raise_unauthorized,
 )
 from offline_store.clock import Clock
@@ -19,6 +19,7 @@ from offline_store.device_commands import obey_revocation
 from offline_store.errors import BatchTooLarge, ProtocolViolation, PushRefused, ServerError
 from offline_store.identity import Identity, parse_hpke_keys, save_hpke_keys
 from offline_store.outbox import Batch, Outbox, Result
+from offline_store.signed_answers import Verifier
 from offline_store.store import Store
 from sync import envelope
 
@@ -49,17 +50,18 @@ def push_body(identity: Identity, batch: Batch) -> dict[str, Any]:
             "signature": signature}
 
 
-def push_outbox(store: Store, api: ServerApi, identity: Identity, *, app_version: str,
+def push_outbox(store: Store, api: ServerApi, verifier: Verifier, *, app_version: str,
                 clock: Clock) -> PushReport:
     """Send every pending mutation, one persisted batch at a time, at most the policy size."""
     outbox, report = Outbox(store), PushReport()
+    identity = verifier.identity
     limit = identity.policy.max_batch_mutations
     while True:
         batch = outbox.next_batch(max_mutations=limit, app_version=app_version, now=clock(),
                                   max_body_bytes=identity.policy.max_body_bytes)
         if batch is None:
             return report
-        answer = _send(store, api, identity, batch)
+        answer = _send(store, api, verifier, batch)
         if answer is None:  # 413: the server read nothing; re-form smaller batches
             outbox.abandon_batch(batch)
             limit = max(1, len(batch.mutation_ids) // 2)
@@ -68,18 +70,24 @@ def push_outbox(store: Store, api: ServerApi, identity: Identity, *, app_version
         report.results += outbox.record_response(batch, answer, clock())
 
 
-def _send(store: Store, api: ServerApi, identity: Identity,
+def _send(store: Store, api: ServerApi, verifier: Verifier,
           batch: Batch) -> list[dict[str, Any]] | None:
-    """Send one batch; its results, or None when it must be split. Raises otherwise."""
+    """Send one batch; its results, or None when it must be split. Raises otherwise.
+
+    Every answer is verified first (signed for this device and request): an unverified one
+    raises and the batch stays persisted as it was.
+    """
     for _ in range(MAX_KEY_REFRESHES + 1):
-        response = api.push(push_body(identity, batch))
+        nonce = new_nonce()
+        response = api.push(push_body(verifier.identity, batch), nonce)
+        body = verifier.verified(response, nonce)
         if response.status == 200:
-            return _results(json_of(decoded_body(response)), batch)
+            return _results(json_of(body), batch)
         error = error_of(response)
         if error.status == 409 and error.code == "unknown_key":
             keys = parse_hpke_keys(error.details.get("hpke_keys"))
             save_hpke_keys(store, keys)
-            identity = replace(identity, hpke_keys=keys)
+            verifier.identity = replace(verifier.identity, hpke_keys=keys)
             continue
         if error.status == 413:
             if len(batch.mutation_ids) > 1:

@@ -41,20 +41,35 @@ class HpkeKeySchema(BaseSchema):
     public_key = fields.String()
     suite = fields.String()
     current = fields.Boolean()
+    retire_after = fields.String(allow_none=True, metadata={
+        "description": "RFC 3339; a key not current stops opening pushes then (null: current)"})
 
 
 class SigningKeySchema(BaseSchema):
-    """The key that signs pull responses."""
+    """The key that signs responses now."""
 
     key_id = fields.String()
     public_key = fields.String()
 
 
+class AnnouncedSigningKeySchema(SigningKeySchema):
+    """A signing key, past or announced, with the endorsement of the key it replaced."""
+
+    not_before = fields.String(allow_none=True, metadata={
+        "description": "RFC 3339; the key signs from then on (null: since it was made)"})
+    endorsed_by = fields.String(allow_none=True, metadata={
+        "description": "the signing key it replaced (null: the first key)"})
+    endorsement = fields.String(allow_none=True, metadata={
+        "description": "signature of endorsed_by over \"infusync/signing-key/v1.1\\n"
+                       "{key_id}\\n{public_key}\", base64url"})
+
+
 class ServerKeysSchema(BaseSchema):
-    """The server's public keys."""
+    """The server's public keys (at enrollment, and from ``GET /api/v1/sync/keys``)."""
 
     hpke_keys = fields.List(fields.Nested(HpkeKeySchema))
     signing_key = fields.Nested(SigningKeySchema)
+    signing_keys = fields.List(fields.Nested(AnnouncedSigningKeySchema))
 
 
 class PolicySchema(BaseSchema):

@@ -111,5 +111,5 @@ class PatientQuerySchema(BaseSchema):
     status = fields.String(validate=validate.OneOf(PATIENT_STATUSES))
     q = fields.String(
         validate=validate.Length(min=1, max=100),
-        metadata={"description": "MRN or start of last name"},
+        metadata={"description": "MRN, or the start of the first or last name"},
     )

@@ -127,7 +127,7 @@ def signed_over_ids_as_sent(device_public_key: Ed25519PublicKey, signature_b64: 
         sent = identifier("device_id", device_id), identifier("batch_id", batch_id)
         if sent == (device_id.lower().encode(), batch_id.lower().encode()):
             return False
-        _verify(device_public_key, signature_b64, _push_message(*sent, key_id, sealed_b64))
+        verify_signed(device_public_key, signature_b64, _push_message(*sent, key_id, sealed_b64))
     except EnvelopeError:
         return False
     return True
@@ -222,7 +222,7 @@ def verify_push(
         message = push_signed_message(device_id, batch_id, key_id, sealed_b64)
     except EnvelopeError as exc:
         raise BadSignature("push fields are malformed") from exc
-    _verify(device_public_key, signature_b64, message)
+    verify_signed(device_public_key, signature_b64, message)
 
 
 def sign_pull(server_signing_key: Ed25519PrivateKey, body: bytes) -> str:
@@ -232,11 +232,11 @@ def sign_pull(server_signing_key: Ed25519PrivateKey, body: bytes) -> str:
 
 def verify_pull(server_public_key: Ed25519PublicKey, body: bytes, signature_b64: str) -> None:
     """Verify a pull response body against the server's signing key, byte for byte."""
-    _verify(server_public_key, signature_b64, PULL_PREFIX + body)
+    verify_signed(server_public_key, signature_b64, PULL_PREFIX + body)
 
 
-def _verify(public_key: Ed25519PublicKey, signature_b64: str, message: bytes) -> None:
-    """Verify an Ed25519 signature, turning every failure into BadSignature."""
+def verify_signed(public_key: Ed25519PublicKey, signature_b64: str, message: bytes) -> None:
+    """Verify an Ed25519 signature over ``message``, turning every failure into BadSignature."""
     try:
         signature = b64u_decode(signature_b64)
     except InvalidBase64 as exc:

@@ -11,6 +11,7 @@ from typing import Any, TypeVar, cast
 from flask import Response, jsonify, request
 from flask.views import MethodView
 
+from schemas.devices import ServerKeysSchema
 from schemas.sync import (
     PullQuerySchema,
     PullSchema,
@@ -23,6 +24,7 @@ from server.api import sync_settings
 from server.api.blueprint import Blueprint
 from server.api.guards import bearer_token, request_actor
 from server.api.refusals import refusals
+from server.api.signed_responses import sign_every_response, signing_key
 from server.errors import AppError
 from server.extensions import current_session
 from server.models import Device
@@ -32,6 +34,7 @@ from server.services.push import push
 from sync import envelope, sealed_pull
 
 blp = Blueprint("sync", __name__, url_prefix="/sync", description="Device sync (protocol v1.1)")
+sign_every_response(blp)
 
 GZIP_MIN_BYTES = 1024
 F = TypeVar("F", bound=Callable[..., Any])
@@ -116,12 +119,7 @@ def _sealed_for(device: Device, cursor: str, body: bytes) -> bytes:
 
 def _signed(body: bytes) -> Response:
     """The body, signed over its exact bytes, gzipped when the client accepts it."""
-    session = current_session()
-    try:
-        key_id, key = server_keys.signing_key(session, sync_settings.data_key())
-    except LookupError:  # keys are made at the first enrollment; a restore may lack them
-        server_keys.ensure_keys(session, sync_settings.data_key(), clock.now())
-        key_id, key = server_keys.signing_key(session, sync_settings.data_key())
+    key_id, key = signing_key()
     response = Response(body, mimetype="application/json")
     response.headers["Infusync-Signature"] = envelope.pull_signature_header(
         key_id, envelope.sign_pull(key, body))
@@ -157,3 +155,21 @@ class Pull(MethodView):
                            "has_more": page.has_more, "snapshot": page.snapshot,
                            "server_time": now.isoformat()}, separators=(",", ":"), default=str)
         return _signed(_sealed_for(device, query["cursor"], body.encode()))
+
+
+@blp.route("/keys")
+class Keys(MethodView):
+    """The server's public keys now: devices learn rotations before they need them."""
+
+    @blp.doc(security=[{"deviceToken": []}])
+    @refusals(401, 403)
+    @blp.response(200, ServerKeysSchema, description=(
+        "Signed for this request (Infusync-Signature over infusync/response/v1.1)"))
+    def get(self) -> dict[str, Any]:
+        """HPKE keys to seal to, and every signing key with its endorsement."""
+        now = clock.now()
+        session = current_session()
+        # Not pulling: a retired device still pushes, so it still needs the keys.
+        devices.authenticate(session, bearer_token(), now, pulling=False)
+        server_keys.ensure_keys(session, sync_settings.data_key(), now)
+        return server_keys.public_keys(session, now)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import click
 from flask import current_app
@@ -34,6 +35,26 @@ def rotate() -> None:
                f"{(now + grace).isoformat()}")
 
 
+@keys.command("rotate-signing")
+@click.option("--grace-hours", type=click.IntRange(min=0), default=None,
+              help="Hours the new key is announced before it signs (default: "
+                   "max_offline_hours). 0 signs at once: for a leaked key, with re-enrollment.")
+@with_migrated_database
+def rotate_signing(grace_hours: int | None) -> None:
+    """Announce a new signing key, endorsed by the old one; it signs after the grace period."""
+    data_key = current_app.config["INFUSYNC_DATA_KEY"]
+    now = clock.now()
+    session = current_session()
+    server_keys.ensure_keys(session, data_key, now)
+    hours = current_app.config["SYNC_MAX_OFFLINE_HOURS"] if grace_hours is None else grace_hours
+    try:
+        key = server_keys.rotate_signing(session, data_key, now, timedelta(hours=hours))
+    except AppError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"new signing key: {key.key_id}, endorsed by {key.endorsed_by}; "
+               f"it signs from {key.not_before.isoformat() if key.not_before else 'now'}")
+
+
 @keys.command("list")
 @with_migrated_database
 def list_keys() -> None:
@@ -45,7 +66,18 @@ def list_keys() -> None:
     for key in public["hpke_keys"]:
         marker = " (current)" if key["current"] else ""
         click.echo(f"hpke    {key['key_id']}{marker}")
-    click.echo(f"signing {public['signing_key']['key_id']}")
+    signing = public["signing_key"]["key_id"]
+    for key in public["signing_keys"]:
+        click.echo(f"signing {key['key_id']}{_signing_state(key, signing, now)}")
+
+
+def _signing_state(key: dict[str, Any], signing: str, now: datetime) -> str:
+    """How ``keys list`` marks a signing key: signing now (no mark), announced, or replaced."""
+    if key["key_id"] == signing:
+        return ""
+    if key["not_before"] and datetime.fromisoformat(key["not_before"]) > now:
+        return f" (announced; signs from {key['not_before']})"
+    return " (replaced)"
 
 
 @devices_group.command("enrollment-code")

@@ -1,4 +1,4 @@
-"""The server's own key pairs: HPKE keys that devices seal to, and the pull-signing key."""
+"""The server's own key pairs: HPKE keys that devices seal to, and the response-signing keys."""
 
 from __future__ import annotations
 
@@ -31,3 +31,10 @@ class ServerKey(Base):
     current: Mapped[bool] = mapped_column(default=True)
     # A superseded HPKE key keeps opening pushes until then (>= max_offline_hours).
     retire_after: Mapped[datetime | None]
+    # A signing key signs from then on (NULL: from its creation). Until then it is only
+    # announced, so devices learn it before the first response it signs reaches them.
+    not_before: Mapped[datetime | None]
+    # The signing key it replaced, and that key's signature over this one
+    # (``sync.response_signature.endorse``): a device that trusted the old key may trust it.
+    endorsed_by: Mapped[str | None] = mapped_column(String(40))
+    endorsement: Mapped[str | None] = mapped_column(String(128))

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server import audit
+from server.database import SNAPSHOT_READ
 from server.errors import AppError, Conflict, Forbidden, Invalid, Unauthorized
 from server.models import Device, DeviceCommand, DeviceStatus, EnrollmentCode, Role, User
 from server.services import server_keys, throttle
@@ -167,6 +168,17 @@ def authenticate(session: Session, token: str, now: datetime, *, pulling: bool) 
         raise DeviceRetired("This nurse's account is disabled: push what the device holds, "
                             "then stop.", code="account_disabled")
     return device
+
+
+def device_id_of_token(session: Session, token: str) -> uuid.UUID | None:
+    """The device a token belongs to, whatever its status: the device a response names.
+
+    Read outside any write lock (SQLite: a plain BEGIN) when no transaction is open, since
+    it runs for every response after the request's own work is done.
+    """
+    if not session.in_transaction() and session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={SNAPSHOT_READ: True})
+    return session.scalar(select(Device.id).where(Device.token_hash == token_hash(token)))
 
 
 def _note_wipe_delivered(session: Session, device: Device, now: datetime) -> None:

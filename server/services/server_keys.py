@@ -2,7 +2,9 @@
 
 Private keys are stored encrypted under the data key, bound to their ``key_id``. A rotated
 HPKE key keeps opening pushes until ``retire_after`` (at least ``max_offline_hours`` later):
-a nurse offline for days must still be able to deliver what she sealed to the old key.
+a nurse offline for days must still be able to deliver what she sealed to the old key. A
+rotated signing key is the reverse: the new key is announced (endorsed by the old one) and
+signs only from ``not_before``, so devices hear of it before they need it.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     PublicFormat,
 )
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.errors import Conflict
 from server.models import KeyPurpose, ServerKey
-from sync import at_rest
+from sync import at_rest, response_signature
 from sync.envelope import SUITE_NAME, b64u_encode
 
 
@@ -46,13 +49,6 @@ def _new_key(purpose: KeyPurpose, data_key: bytes, now: datetime,
     )
 
 
-def _current(session: Session, purpose: KeyPurpose) -> ServerKey | None:
-    return session.scalars(
-        select(ServerKey).where(ServerKey.purpose == purpose, ServerKey.current.is_(True))
-        .order_by(ServerKey.created_at.desc())
-    ).first()
-
-
 def ensure_keys(session: Session, data_key: bytes, now: datetime) -> None:
     """Create the first HPKE and signing keys if there are none yet (idempotent).
 
@@ -60,7 +56,8 @@ def ensure_keys(session: Session, data_key: bytes, now: datetime) -> None:
     instead of creating two current keys.
     """
     for purpose in KeyPurpose:
-        if _current(session, purpose) is None:
+        if session.scalars(select(ServerKey.key_id).where(ServerKey.purpose == purpose)
+                           ).first() is None:
             try:
                 with session.begin_nested():
                     session.add(_new_key(purpose, data_key, now, f"{purpose.value}-initial"))
@@ -85,35 +82,94 @@ def hpke_private_key(key: ServerKey, data_key: bytes) -> X25519PrivateKey:
     return X25519PrivateKey.from_private_bytes(raw)
 
 
-# Decrypted signing keys by (key id, public key): every pull signs, and decrypting the key
-# each time was a tenth of a pull's cost. The public key tells databases apart.
+# Decrypted signing keys by (key id, public key): every response signs, and decrypting the
+# key each time was a tenth of a pull's cost. The public key tells databases apart.
 _SIGNING_KEYS: dict[tuple[str, str], Ed25519PrivateKey] = {}
 
 
-def signing_key(session: Session, data_key: bytes) -> tuple[str, Ed25519PrivateKey]:
-    """The current pull-signing key and its id."""
-    key = _current(session, KeyPurpose.SIGNING)
-    if key is None:
-        raise LookupError("no signing key: call ensure_keys first")
+# When a signing key starts signing: its not_before, or its creation for the first key.
+_SIGNS_FROM = func.coalesce(ServerKey.not_before, ServerKey.created_at)
+
+
+def _signing_keys(session: Session) -> list[ServerKey]:
+    """Every signing key in the order they sign: the chain of endorsements devices follow."""
+    return list(session.scalars(select(ServerKey).where(
+        ServerKey.purpose == KeyPurpose.SIGNING).order_by(_SIGNS_FROM, ServerKey.created_at)))
+
+
+def _active_signing(session: Session, now: datetime) -> ServerKey | None:
+    """The signing key that signs at ``now``: the last one past its ``not_before``."""
+    return session.scalars(
+        select(ServerKey).where(
+            ServerKey.purpose == KeyPurpose.SIGNING,
+            or_(ServerKey.not_before.is_(None), ServerKey.not_before <= now),
+        ).order_by(_SIGNS_FROM.desc(), ServerKey.created_at.desc())
+    ).first()
+
+
+def _signing_private(key: ServerKey, data_key: bytes) -> Ed25519PrivateKey:
     cached = _SIGNING_KEYS.get((key.key_id, key.public_key))
     if cached is None:
         raw = at_rest.decrypt(data_key, key.private_key_sealed, key.key_id.encode())
         cached = _SIGNING_KEYS[(key.key_id, key.public_key)] = (
             Ed25519PrivateKey.from_private_bytes(raw))
-    return key.key_id, cached
+    return cached
+
+
+def signing_key(session: Session, data_key: bytes,
+                now: datetime) -> tuple[str, Ed25519PrivateKey]:
+    """The key that signs responses at ``now``, and its id."""
+    key = _active_signing(session, now)
+    if key is None:
+        raise LookupError("no signing key: call ensure_keys first")
+    return key.key_id, _signing_private(key, data_key)
+
+
+def rotate_signing(session: Session, data_key: bytes, now: datetime,
+                   grace: timedelta) -> ServerKey:
+    """Announce a new signing key, endorsed by the last one; it signs from ``now + grace``.
+
+    Endorsed by the last key in signing order (announced or not), so rotations chain
+    without a gap.
+    """
+    previous = _signing_keys(session)[-1]
+    if previous.not_before is not None and previous.not_before > now + grace:
+        raise Conflict(f"Signing key {previous.key_id} is announced to sign from "
+                       f"{previous.not_before.isoformat()}; a new key must start after it.",
+                       code="signing_key_announced")
+    key = _new_key(KeyPurpose.SIGNING, data_key, now)
+    key.not_before = now + grace
+    key.endorsed_by = previous.key_id
+    key.endorsement = response_signature.endorse(
+        _signing_private(previous, data_key), key.key_id, key.public_key)
+    session.add(key)
+    session.commit()
+    return key
+
+
+def _rfc3339(moment: datetime | None) -> str | None:
+    """A time as devices read it (the JSON encoder would write an HTTP date)."""
+    return moment.isoformat() if moment is not None else None
 
 
 def public_keys(session: Session, now: datetime) -> dict[str, Any]:
-    """What devices are told: usable HPKE keys (the current one marked) and the signing key."""
-    signing = _current(session, KeyPurpose.SIGNING)
+    """What devices are told: usable HPKE keys (the current one marked), the key that signs
+    now, and every signing key with its endorsement (announced ones included)."""
+    signing = _active_signing(session, now)
     return {
         "hpke_keys": [
             {"key_id": k.key_id, "public_key": k.public_key, "suite": SUITE_NAME,
-             "current": k.current}
+             "current": k.current, "retire_after": _rfc3339(k.retire_after)}
             for k in usable_hpke_keys(session, now)
         ],
         "signing_key": {"key_id": signing.key_id, "public_key": signing.public_key}
         if signing else None,
+        "signing_keys": [
+            {"key_id": k.key_id, "public_key": k.public_key,
+             "not_before": _rfc3339(k.not_before),
+             "endorsed_by": k.endorsed_by, "endorsement": k.endorsement}
+            for k in _signing_keys(session)
+        ],
     }
 
 

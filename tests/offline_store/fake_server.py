@@ -1,8 +1,10 @@
 """An in-process stand-in for the server's device endpoints, and a transport that loses things.
 
 It implements just enough of protocol v1.1 to drive the client: enrolment, push (signature,
-envelope, idempotent batches compared by plaintext, per-mutation results) and pull (scripted
-pages, sealed to a device that enrolled an HPKE key, signed). Integration tests against the
+envelope, idempotent batches compared by plaintext, per-mutation results), pull (scripted
+pages, sealed to a device that enrolled an HPKE key, signed), the keys, and every other
+answer signed for its request like the server's (``sign_answers=False``: a server, or a
+proxy, that sends them unsigned). Integration tests against the
 real server replace it once that exists.
 """
 
@@ -21,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from offline_store.errors import TransportError
 from offline_store.transport import Response, Transport
-from sync import envelope, sealed_pull
+from sync import envelope, response_signature, sealed_pull
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -55,6 +57,7 @@ class FakeServer:
     gzip_pulls: bool = False
     seal_pulls: bool = True  # False: a server (or proxy) that sends v1.1 devices plain pages
     answer_ids_upper: bool = False  # True: answer a push naming its batch id in upper case
+    sign_answers: bool = True  # False: answers other than a pull's 200 arrive unsigned
     hpke_keys: dict[str, X25519PrivateKey] = field(default_factory=dict)
     signing_key: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
     signing_key_id: str = "sig-1"
@@ -101,7 +104,24 @@ class FakeServer:
 
     def request(self, method: str, url: str, headers: Mapping[str, str],
                 body: bytes | None) -> Response:
-        """Route one request like the real server would."""
+        """Route one request like the real server would, and sign the answer for it."""
+        response = self._route(method, url, headers, body)
+        device = self.devices.get(headers.get("Authorization", "").removeprefix("Bearer "))
+        return self.signed_for(response, device.device_id if device else "",
+                               headers.get(response_signature.NONCE_HEADER, ""))
+
+    def signed_for(self, response: Response, device_id: str, nonce: str) -> Response:
+        """``response`` signed for that device's request with that nonce (if not already)."""
+        if not self.sign_answers or "Infusync-Signature" in response.headers:
+            return response
+        sig = response_signature.sign_response(self.signing_key, device_id, nonce,
+                                               response.status, response.body)
+        header = envelope.pull_signature_header(self.signing_key_id, sig)
+        return Response(response.status, response.body,
+                        {**response.headers, "Infusync-Signature": header})
+
+    def _route(self, method: str, url: str, headers: Mapping[str, str],
+               body: bytes | None) -> Response:
         parts = urllib.parse.urlsplit(url)
         self.requests.append((method, parts.path, body))
         for index, (suffix, queued) in enumerate(self.queued):
@@ -117,8 +137,19 @@ class FakeServer:
             return error_response(403, "device_revoked", {"command": {"type": "wipe"}})
         if parts.path == "/api/v1/sync/push":
             return self._push(device, body or b"")
+        if parts.path == "/api/v1/sync/keys":
+            return json_response(200, self.keys_document())
         query = dict(urllib.parse.parse_qsl(parts.query))
         return self._pull(device, query.get("cursor"))
+
+    def keys_document(self) -> dict[str, Any]:
+        """What ``GET /sync/keys`` answers: HPKE keys and the signing key (no rotation)."""
+        public = envelope.ed25519_public_key_to_b64u(self.signing_key.public_key())
+        return {"hpke_keys": self.published_keys(),
+                "signing_key": {"key_id": self.signing_key_id, "public_key": public},
+                "signing_keys": [{"key_id": self.signing_key_id, "public_key": public,
+                                  "not_before": None, "endorsed_by": None,
+                                  "endorsement": None}]}
 
     def _enroll(self, body: dict[str, Any]) -> Response:
         if body.get("code") not in self.codes:

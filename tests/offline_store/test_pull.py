@@ -199,12 +199,12 @@ def test_a_retired_device_stops_pulling_but_still_pushes(
     assert store.get_value("sync_state", "retired") is True
 
 
-def test_sync_pushes_then_pulls_and_records_the_time(
+def test_sync_learns_the_keys_pushes_then_pulls_and_records_the_time(
         device: SyncClient, store: Store, server: FakeServer, device_clock: DeviceClock) -> None:
     Outbox(store).add("vitals.record", "e1", {}, occurred_at=device_clock())
     server.pages[None] = page([upsert("visit", "v1")], "c1", snapshot=True)
     report = device.sync()
     paths = [path.rsplit("/", 1)[-1] for _, path, _ in server.requests[1:]]
-    assert paths == ["push", "pull"]
+    assert paths == ["keys", "push", "pull"]
     assert report.synced_at == "2026-11-23T13:00:00.000Z"
     assert store.get_value("sync_state", "last_sync_at") == report.synced_at

@@ -13,6 +13,7 @@ vectors: a fixed ephemeral key is exactly what a real sender must never do.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import hmac
 import json
@@ -24,13 +25,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from sync import envelope, sealed_pull
+from sync import envelope, response_signature, sealed_pull
 from tests.sync import push_vectors
 
 PATH = Path(__file__).with_name("vectors-v1.1.json")
 DEVICE_ID = "6f1c2b1e-8a4b-4c1e-9d7a-0c5b8f1e2a33"
 SIGNING_KEY_ID = "srv-2026-12"
 OTHER_DEVICE_ID = "00000000-0000-7000-8000-000000000000"
+NONCE = "bm9uY2Utb2YtdGhlLXJldm9rZWQtcHVsbA"
+LATER_NONCE = "bm9uY2Utb2YtYS1sYXRlci1yZXF1ZXN0LXg"
+PULL_NONCE = "bm9uY2Utb2YtdGhlLWZpcnN0LXB1bGwteHg"
+TOKEN = "dGhlLWRldmljZS10b2tlbi1vZi10aGUtdmVjdG9ycw"
+# Byte for byte what the server sends for a revoked device (Flask's compact, sorted JSON).
+WIPE_BODY = ('{"error":{"code":"device_revoked","details":{"command":{"type":"wipe"}},'
+             '"message":"This device was revoked. Its data must be wiped."}}\n')
 # RFC 9180 identifiers of the suite: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM.
 KEM_SUITE_ID = b"KEM\x00\x20"
 HPKE_SUITE_ID = b"HPKE\x00\x20\x00\x01\x00\x02"
@@ -135,6 +143,55 @@ def _negative(vector: dict[str, Any], signer: Ed25519PrivateKey) -> dict[str, An
     }
 
 
+def _signed_wipe(signer: Ed25519PrivateKey) -> dict[str, Any]:
+    """A 403 device_revoked (the wipe) signed for one device and one request's nonce."""
+    body = WIPE_BODY.encode("ascii")
+    message = response_signature.response_message(DEVICE_ID, NONCE, 403, body)
+    signature = response_signature.sign_response(signer, DEVICE_ID, NONCE, 403, body)
+    return {
+        "name": "wipe", "status": 403, "device_id": DEVICE_ID, "nonce": NONCE,
+        "body": WIPE_BODY, "signed_message_prefix": "infusync/response/v1.1\n",
+        "signed_message": message.decode("ascii"), "signature": signature,
+        "signature_header": envelope.pull_signature_header(SIGNING_KEY_ID, signature),
+        "negative": {"other_device_id": OTHER_DEVICE_ID, "later_nonce": LATER_NONCE,
+                     "unsigned_status": 200},
+    }
+
+
+def _gzip_pull(pull: dict[str, Any]) -> dict[str, Any]:
+    """The first pull as it travels with Content-Encoding: gzip (mtime 0, level 6)."""
+    compressed = gzip.compress(pull["body"].encode("ascii"), compresslevel=6, mtime=0)
+    return {"of": pull["name"], "content_encoding": "gzip",
+            "gzip_body": envelope.b64u_encode(compressed),
+            "signature_header": pull["signature_header"]}
+
+
+def _http_examples(pull: dict[str, Any], gzipped: dict[str, Any],
+                   wipe: dict[str, Any]) -> dict[str, Any]:
+    """The exact headers of a first pull and of a refused one, in the order sent."""
+    length = len(envelope.b64u_decode(gzipped["gzip_body"]))
+    request = ["GET /api/v1/sync/pull?limit=500 HTTP/1.1",
+               "Host: infusync.example-agency.org", "Accept: application/json",
+               "Accept-Encoding: gzip", f"Authorization: Bearer {TOKEN}"]
+    return {
+        "first_pull": {
+            "request": [*request, f"Infusync-Nonce: {PULL_NONCE}"],
+            "response": ["HTTP/1.1 200 OK", "Content-Type: application/json",
+                         f"Content-Length: {length}", "Content-Encoding: gzip",
+                         "Vary: Accept-Encoding",
+                         f"Infusync-Signature: {pull['signature_header']}"],
+            "body": "gzip_pull.gzip_body (base64url here; raw bytes on the wire)",
+        },
+        "revoked_pull": {
+            "request": [*request, f"Infusync-Nonce: {wipe['nonce']}"],
+            "response": ["HTTP/1.1 403 Forbidden", "Content-Type: application/json",
+                         f"Content-Length: {len(wipe['body'])}",
+                         f"Infusync-Signature: {wipe['signature_header']}"],
+            "body": "signed_errors[0].body",
+        },
+    }
+
+
 def build() -> dict[str, Any]:
     """The whole vector file as a JSON value; the same every time."""
     device_raw, signer_raw = fixed_key("device hpke key"), fixed_key("server signing key")
@@ -145,6 +202,7 @@ def build() -> dict[str, Any]:
         _pull_vector("next_pull", FIRST_PAGE["cursor"], NEXT_PAGE, device.public_key(),
                      signer),
     ]
+    wipe, gzipped = _signed_wipe(signer), _gzip_pull(pulls[0])
     return {
         "description": "Sync protocol v1.1 sealed-pull vectors (docs/protocol.md, Protocol "
                        "v1.1). Produced by tests/sync/make_vectors_v1_1.py. Keys are raw "
@@ -163,6 +221,9 @@ def build() -> dict[str, Any]:
         "pulls": pulls,
         "negative": _negative(pulls[1], signer),
         "push": push_vectors.build(hpke_seal_with_ephemeral),
+        "signed_errors": [wipe],
+        "gzip_pull": gzipped,
+        "http_examples": _http_examples(pulls[0], gzipped, wipe),
     }
 
 

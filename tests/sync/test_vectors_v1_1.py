@@ -7,6 +7,7 @@ key; that they agree is part of what these tests prove.
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from schemas.errors import RefusedInput
 from schemas.sync import PushSchema
-from sync import envelope, sealed_pull
+from sync import envelope, response_signature, sealed_pull
 from tests.sync import make_vectors_v1_1
 
 VECTORS: dict[str, Any] = json.loads(
@@ -193,3 +194,64 @@ def test_ids_signed_as_sent_in_upper_case_fail_and_are_named_a_slip() -> None:
     with pytest.raises(envelope.BadSignature):
         envelope.verify_push(*signed)
     assert envelope.signed_over_ids_as_sent(*signed)
+# Signed errors (the wipe), a gzipped pull and the exact headers: protocol v1.1, issue 12.
+
+WIPE = VECTORS["signed_errors"][0]
+
+
+def test_the_signed_message_of_the_wipe_is_built_from_device_nonce_status_and_body() -> None:
+    message = response_signature.response_message(
+        WIPE["device_id"], WIPE["nonce"], WIPE["status"], WIPE["body"].encode())
+    assert message == WIPE["signed_message"].encode("ascii")
+    assert message.startswith(WIPE["signed_message_prefix"].encode("ascii"))
+    assert json.loads(WIPE["body"])["error"]["details"] == {"command": {"type": "wipe"}}
+
+
+def test_the_wipe_signature_verifies_and_is_reproduced() -> None:
+    key_id, sig = envelope.parse_pull_signature_header(WIPE["signature_header"])
+    assert (key_id, sig) == (VECTORS["server_signing_key_id"], WIPE["signature"])
+    response_signature.verify_response(server_key(), sig, WIPE["device_id"], WIPE["nonce"],
+                                       WIPE["status"], WIPE["body"].encode())
+    signer = envelope.ed25519_private_key_from_b64u(VECTORS["server_signing_private_key"])
+    assert response_signature.sign_response(signer, WIPE["device_id"], WIPE["nonce"],
+                                            WIPE["status"], WIPE["body"].encode()) == sig
+
+
+@pytest.mark.parametrize("replayed", ["other_device_id", "later_nonce", "unsigned_status"])
+def test_the_wipe_does_not_verify_for_another_device_request_or_status(replayed: str) -> None:
+    bound = {"device_id": WIPE["device_id"], "nonce": WIPE["nonce"], "status": WIPE["status"]}
+    field = {"other_device_id": "device_id", "later_nonce": "nonce",
+             "unsigned_status": "status"}[replayed]
+    bound[field] = WIPE["negative"][replayed]
+    with pytest.raises(envelope.BadSignature):
+        response_signature.verify_response(server_key(), WIPE["signature"], bound["device_id"],
+                                           bound["nonce"], bound["status"],
+                                           WIPE["body"].encode())
+
+
+def test_the_gzipped_pull_decodes_to_the_signed_body() -> None:
+    gzipped = VECTORS["gzip_pull"]
+    of = next(pull for pull in PULLS if pull["name"] == gzipped["of"])
+    body = gzip.decompress(envelope.b64u_decode(gzipped["gzip_body"]))
+    assert body == of["body"].encode("ascii")
+    _key_id, sig = envelope.parse_pull_signature_header(gzipped["signature_header"])
+    envelope.verify_pull(server_key(), body, sig)
+    with pytest.raises(envelope.BadSignature):  # the signature is never over the gzip bytes
+        envelope.verify_pull(server_key(), envelope.b64u_decode(gzipped["gzip_body"]), sig)
+
+
+def _headers(lines: list[str]) -> dict[str, str]:
+    return dict(line.split(": ", 1) for line in lines[1:])
+
+
+def test_the_http_examples_carry_the_signatures_and_lengths_of_their_bodies() -> None:
+    first, revoked = (VECTORS["http_examples"][name] for name in ("first_pull", "revoked_pull"))
+    sent = _headers(first["response"])
+    assert sent["Infusync-Signature"] == VECTORS["gzip_pull"]["signature_header"]
+    assert int(sent["Content-Length"]) == len(
+        envelope.b64u_decode(VECTORS["gzip_pull"]["gzip_body"]))
+    response_signature.check_nonce(_headers(first["request"])["Infusync-Nonce"])
+    refused = _headers(revoked["response"])
+    assert refused["Infusync-Signature"] == WIPE["signature_header"]
+    assert int(refused["Content-Length"]) == len(WIPE["body"].encode())
+    assert _headers(revoked["request"])["Infusync-Nonce"] == WIPE["nonce"]

@@ -12,7 +12,7 @@ from flask.testing import FlaskCliRunner
 
 from server.extensions import db
 from server.models import AuditEvent, KeyPurpose, ServerKey, Visit
-from sync import envelope
+from sync import envelope, response_signature
 from tests.assertions import error_of
 from tests.integration.sync.device import TestDevice
 
@@ -185,3 +185,39 @@ def test_rotating_twice_keeps_both_older_keys_until_their_own_deadlines(runner, 
                      if k.purpose is KeyPurpose.HPKE}
     start = clock() - timedelta(hours=100)
     assert deadlines == {first: start + GRACE, second: clock() + GRACE, third: None}
+
+
+def rotate_signing(runner: FlaskCliRunner, *args: str) -> Any:
+    """Run ``infusync keys rotate-signing``; the click result."""
+    return runner.invoke(args=["keys", "rotate-signing", *args])
+
+
+def test_rotate_signing_announces_an_endorsed_key_that_signs_after_the_grace_period(
+        runner, app, clock):
+    key_list(runner)  # the first keys
+    result = rotate_signing(runner)
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        new = db.session.scalars(sa.select(ServerKey).where(
+            ServerKey.endorsed_by == "signing-initial")).one()
+        initial = db.session.get(ServerKey, "signing-initial")
+        response_signature.verify_endorsement(
+            envelope.ed25519_public_key_from_b64u(initial.public_key), new.endorsement,
+            new.key_id, new.public_key)
+        assert new.not_before == clock() + GRACE
+    assert f"signing {new.key_id} (announced; signs from {(clock() + GRACE).isoformat()})" \
+        in key_list(runner)
+    clock.advance(hours=169)
+    lines = key_list(runner)
+    assert "signing signing-initial (replaced)" in lines and f"signing {new.key_id}" in lines
+
+
+def test_a_second_signing_rotation_may_not_start_before_the_announced_key(runner, app):
+    key_list(runner)
+    assert rotate_signing(runner).exit_code == 0
+    refused = rotate_signing(runner, "--grace-hours", "0")
+    assert refused.exit_code == 1
+    assert "is announced to sign from" in refused.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ServerKey).where(
+            ServerKey.purpose == KeyPurpose.SIGNING)) == 2
