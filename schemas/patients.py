@@ -24,6 +24,13 @@ class ServiceLocationSchema(BaseSchema):
     )
 
 
+class SyncServiceLocationSchema(ServiceLocationSchema):
+    """A service location as a device receives it: alone, so it names its patient (a
+    patient's removal purges her locations by this id)."""
+
+    patient_id = fields.UUID(dump_only=True)
+
+
 class VascularAccessSchema(BaseSchema):
     """The line the infusions go through."""
 
