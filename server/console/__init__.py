@@ -30,7 +30,9 @@ def init_app(app: Flask) -> None:
         review,
         visit,
     )
+    from server.console.admin import devices, job_runs, pumps, users  # noqa: F401
     from server.console.blueprint import bp
+    from server.console.training import modules, standing  # noqa: F401
     from server.extensions import csrf
 
     # The API authenticates by header, never by cookie: only console forms need the check

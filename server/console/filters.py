@@ -7,9 +7,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
 from server import clock
 from server.console.blueprint import bp
-from server.models import ServiceLocation, VitalSign
+from server.models import ServiceLocation, User, VitalSign
 from server.reconcile.vital_ranges import BP_PANEL, CONSCIOUSNESS, VITALS
 
 
@@ -66,3 +69,39 @@ def vital_value(sign: VitalSign) -> str:
         systolic, diastolic = parts.get("8480-6"), parts.get("8462-4")
         return f"{number(Decimal(str(systolic)))}/{number(Decimal(str(diastolic)))} {sign.unit}"
     return sign.answer or "—"
+
+
+@bp.app_template_filter("as_option")
+def as_option(value: str) -> tuple[str, str]:
+    """A stored code as a choice: its value, and the words a person reads (``in service``)."""
+    return value, value.replace("_", " ").replace("-", " ")
+
+
+@bp.app_template_filter("user_option")
+def user_option(user: User) -> tuple[str, str]:
+    """A staff member as a choice: her id, and her name with her email to tell namesakes apart."""
+    return str(user.id), f"{user.name} ({user.email})"
+
+
+# CommonMark with raw HTML off: a module's body is shown as written, never as markup it
+# carries (no script, no style: the CSP would refuse them, and the preview must not differ).
+_MARKDOWN = MarkdownIt("commonmark", {"html": False})
+
+
+@bp.app_template_filter("markdown")
+def markdown(text: str) -> Markup:
+    """A training module's Markdown body as HTML, raw HTML in it escaped."""
+    return Markup(_MARKDOWN.render(text or ""))  # noqa: S704 - html=False escapes raw HTML
+
+
+@bp.app_template_filter("attachment_option")
+def attachment_option(entry: str) -> tuple[str, str]:
+    """A kept attachment (``sha256:name``) as a choice: its hash, and its name."""
+    sha256, _, name = entry.partition(":")
+    return sha256, name
+
+
+@bp.app_template_filter("option_number")
+def option_number(number: int) -> tuple[str, str]:
+    """An option's slot as a choice of the correct answer."""
+    return str(number), f"Option {number}"

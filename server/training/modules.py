@@ -11,6 +11,7 @@ import hashlib
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -48,6 +49,15 @@ class UnsupportedAsset(Invalid):
 
     status = 415
     code = "unsupported_media_type"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file a person attached: the name she gave it, its bytes and declared type."""
+
+    name: str
+    data: bytes
+    content_type: str
 
 
 def _immutable(module: TrainingModule) -> Conflict:
@@ -281,3 +291,19 @@ def store_asset(session: Session, data: bytes, content_type: str, max_bytes: int
                  details={"sha256": digest, "size": len(data)})
     session.commit()
     return asset, True
+
+
+def attach(session: Session, module_id: uuid.UUID, upload: Upload, max_bytes: int,
+           access: Access) -> TrainingModule:
+    """Store an uploaded file and attach it to a draft, as ``POST /training/assets`` and then
+    ``PATCH`` with the new ``attachments`` would (the console's one-step upload)."""
+    module = get_module(session, module_id)
+    if module.status is not ModuleStatus.DRAFT:
+        raise _immutable(module)
+    if not upload.name.strip():
+        raise Invalid("Name the attachment as nurses will see it.",
+                      {"attachment_name": ["Enter a name."]})
+    asset, _created = store_asset(session, upload.data, upload.content_type, max_bytes, access)
+    attachments = [*module.attachments, {"sha256": asset.sha256, "name": upload.name.strip()}]
+    return update_module(session, module_id, {"attachments": attachments}, module.revision,
+                         access)

@@ -72,3 +72,22 @@ def to_csv(report: list[dict[str, Any]]) -> str:
     for row in report:
         writer.writerow([cell(row[name]) for name in CSV_COLUMNS])
     return out.getvalue()
+
+
+def matrix(report: list[dict[str, Any]]) -> dict[str, Any]:
+    """The report as a grid: a row per nurse, a column per module (lineage), each cell her
+    row of the report or None when the module is not hers (the console's standing matrix)."""
+    modules: dict[Any, str] = {}
+    nurses: dict[Any, str] = {}
+    cells: dict[tuple[Any, Any], dict[str, Any]] = {}
+    for row in report:
+        modules.setdefault(row["lineage_id"], row["module_title"])
+        nurses.setdefault(row["nurse_id"], row["nurse_name"])
+        cells[(row["nurse_id"], row["lineage_id"])] = row
+    columns = sorted(modules.items(), key=lambda item: (item[1], str(item[0])))
+    rows = [{"nurse_id": nurse_id, "nurse_name": name,
+             "cells": [cells.get((nurse_id, lineage)) for lineage, _title in columns]}
+            for nurse_id, name in sorted(nurses.items(), key=lambda i: (i[1], str(i[0])))]
+    return {"modules": [{"lineage_id": lineage, "title": title} for lineage, title in columns],
+            "rows": rows,
+            "overdue": sum(1 for row in report if row["state"] == "overdue")}

@@ -8,7 +8,15 @@ nothing changed), and fails when a console route is missing from the list.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+
+from server.extensions import db
+from server.models import ModuleStatus, TrainingModule
 
 # The test agency's members who sign in (tests.factories.build_agency).
 ROLES = ("admin", "coordinator", "training_lead", "qc", "nurse_a", "physician_a")
@@ -21,6 +29,25 @@ PATIENT_PAGES = BOARD
 DIRECTORY = frozenset({"admin", "coordinator", "training_lead"})
 # Text only a page showing the test agency's patients contains (their surnames).
 PATIENT_TEXT = ("PatientMRN-A", "PatientMRN-B")
+ADMIN = frozenset({"admin"})
+# The agency enrolls no device: a refused POST (no token, wrong role) never looks it up.
+NO_DEVICE = "00000000-0000-4000-8000-00000000d001"
+TRAINING = frozenset({"admin", "training_lead"})
+TRAINING_READERS = frozenset({"admin", "training_lead", "coordinator", "qc"})
+
+
+def _draft_module(app: Flask, agency: Any) -> uuid.UUID:
+    """A draft training module (the test agency has none)."""
+    with app.app_context():
+        module = TrainingModule(lineage_id=uuid.uuid4(), status=ModuleStatus.DRAFT,
+                                title="PICC dressing change", created_by=agency["admin"])
+        db.session.add(module)
+        db.session.commit()
+        return module.id
+
+
+# Ids a route needs beyond the agency's: the name in braces, and what makes the record.
+EXTRA_IDS: dict[str, Callable[[Flask, Any], uuid.UUID]] = {"module": _draft_module}
 
 
 @dataclass(frozen=True)
@@ -78,6 +105,54 @@ ROUTES: tuple[ConsoleRoute, ...] = (
                  REVIEWERS, "POST", form={"resolution": "accept", "comment": "Checked."}),
     ConsoleRoute("/console/review/<uuid:item_id>/acknowledge",
                  "/console/review/{review_a}/acknowledge", REVIEWERS, "POST"),
+    ConsoleRoute("/console/admin/users", "/console/admin/users", ADMIN,
+                 audit=("list", "users")),
+    ConsoleRoute("/console/admin/users", "/console/admin/users", ADMIN, "POST",
+                 form={"name": "New Nurse", "email": "new@agency.test", "role": "nurse",
+                       "password": "a long enough password"}),
+    ConsoleRoute("/console/admin/users/<uuid:user_id>", "/console/admin/users/{nurse_a}",
+                 ADMIN),
+    ConsoleRoute("/console/admin/users/<uuid:user_id>", "/console/admin/users/{nurse_a}",
+                 ADMIN, "POST", form={"name": "Ann", "email": "ann@agency.test",
+                                      "role": "nurse", "active": "no", "version": "1"}),
+    ConsoleRoute("/console/admin/users/<uuid:user_id>/password",
+                 "/console/admin/users/{nurse_a}/password", ADMIN, "POST",
+                 form={"password": "another long password", "version": "1"}),
+    ConsoleRoute("/console/admin/devices", "/console/admin/devices", ADMIN,
+                 audit=("list", "devices")),
+    ConsoleRoute("/console/admin/devices/codes", "/console/admin/devices/codes", ADMIN,
+                 "POST", form={"user_id": "{nurse_a}"}),
+    ConsoleRoute("/console/admin/devices/<uuid:device_id>/retire",
+                 f"/console/admin/devices/{NO_DEVICE}/retire", ADMIN, "POST"),
+    ConsoleRoute("/console/admin/devices/<uuid:device_id>/revoke",
+                 f"/console/admin/devices/{NO_DEVICE}/revoke", ADMIN, "POST",
+                 form={"confirm": "yes"}),
+    ConsoleRoute("/console/admin/pumps", "/console/admin/pumps", ADMIN,
+                 audit=("list", "pumps")),
+    ConsoleRoute("/console/admin/pumps/<uuid:pump_id>", "/console/admin/pumps/{pump_a}",
+                 ADMIN, "POST", form={"status": "out_of_service", "version": "1"}),
+    ConsoleRoute("/console/admin/pumps/<uuid:pump_id>/recall",
+                 "/console/admin/pumps/{pump_a}/recall", ADMIN, "POST", form={"version": "1"}),
+    ConsoleRoute("/console/admin/jobs", "/console/admin/jobs", ADMIN),
+    ConsoleRoute("/console/training", "/console/training", TRAINING),
+    ConsoleRoute("/console/training", "/console/training", TRAINING, "POST",
+                 form={"title": "Port access"}),
+    ConsoleRoute("/console/training/<uuid:module_id>", "/console/training/{module}", TRAINING),
+    ConsoleRoute("/console/training/<uuid:module_id>", "/console/training/{module}", TRAINING,
+                 "POST", form={"title": "Renamed", "action": "save"}),
+    ConsoleRoute("/console/training/<uuid:module_id>/attachments",
+                 "/console/training/{module}/attachments", TRAINING, "POST",
+                 form={"attachment_name": "Leaflet"}),
+    ConsoleRoute("/console/training/<uuid:module_id>/publish",
+                 "/console/training/{module}/publish", TRAINING, "POST"),
+    ConsoleRoute("/console/training/<uuid:module_id>/versions",
+                 "/console/training/{module}/versions", TRAINING, "POST"),
+    ConsoleRoute("/console/training/<uuid:module_id>/retire",
+                 "/console/training/{module}/retire", TRAINING, "POST"),
+    ConsoleRoute("/console/training/matrix", "/console/training/matrix", TRAINING_READERS,
+                 audit=("list", "training_statuses")),
+    ConsoleRoute("/console/training/matrix.csv", "/console/training/matrix.csv",
+                 TRAINING_READERS, audit=("list", "training_statuses")),
     ConsoleRoute("/console/patients", "/console/patients", PATIENT_PAGES,
                  audit=("list", "patients")),
     ConsoleRoute("/console/patients/<uuid:patient_id>", "/console/patients/{patient_a}",

@@ -13,7 +13,13 @@ from server.extensions import db
 from server.models import AuditEvent
 from server.review_items import open_item
 from tests.integration.console.browser import csrf_of, sign_in
-from tests.integration.console.routes import PATIENT_TEXT, ROLES, ROUTES, ConsoleRoute
+from tests.integration.console.routes import (
+    EXTRA_IDS,
+    PATIENT_TEXT,
+    ROLES,
+    ROUTES,
+    ConsoleRoute,
+)
 
 GETS = [r for r in ROUTES if r.method == "GET" and not r.public]
 POSTS = [r for r in ROUTES if r.method == "POST"]
@@ -34,6 +40,14 @@ def agency(agency: Any, app: Flask, clock: Any) -> Any:
 
 def _ids(agency: Any) -> dict[str, str]:
     return {k: str(v) for k, v in agency.ids.items()}
+
+
+def _with_extra(app: Flask, agency: Any, route: ConsoleRoute) -> Any:
+    """The agency, plus the records (``EXTRA_IDS``) this route's path names."""
+    for name, make in EXTRA_IDS.items():
+        if "{" + name + "}" in route.path and name not in agency.ids:
+            agency.ids[name] = make(app, agency)
+    return agency
 
 
 def _path(route: ConsoleRoute, agency: Any) -> str:
@@ -67,6 +81,7 @@ def test_every_console_route_is_in_the_matrix(app: Flask) -> None:
 @pytest.mark.parametrize("route", GETS, ids=lambda r: f"{r.method} {r.path}")
 def test_each_role_gets_the_page_or_a_403_without_patient_data(
         app: Flask, agency: Any, route: ConsoleRoute) -> None:
+    agency = _with_extra(app, agency, route)
     for who in ROLES:
         client = _client(app, who)
         before = _events(app, actor_user_id=agency[who], **_audit_filter(route))
@@ -93,6 +108,7 @@ def _audit_filter(route: ConsoleRoute) -> dict[str, str]:
 @pytest.mark.parametrize("route", GETS, ids=lambda r: f"{r.method} {r.path}")
 def test_signed_out_visitors_get_the_login_page(app: Flask, agency: Any,
                                                 route: ConsoleRoute) -> None:
+    agency = _with_extra(app, agency, route)
     response = app.test_client().get(_path(route, agency))
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/console/login?next=")
@@ -101,6 +117,7 @@ def test_signed_out_visitors_get_the_login_page(app: Flask, agency: Any,
 @pytest.mark.parametrize("route", POSTS, ids=lambda r: f"{r.method} {r.path}")
 def test_a_post_without_its_csrf_token_is_refused_and_changes_nothing(
         app: Flask, agency: Any, route: ConsoleRoute) -> None:
+    agency = _with_extra(app, agency, route)
     who = sorted(route.roles)[0]
     client = app.test_client() if route.public else _client(app, who)
     before = _events(app)
@@ -114,6 +131,7 @@ def test_a_post_without_its_csrf_token_is_refused_and_changes_nothing(
                          ids=lambda r: f"{r.method} {r.path}")
 def test_a_post_from_a_role_without_the_right_is_403_and_changes_nothing(
         app: Flask, agency: Any, route: ConsoleRoute) -> None:
+    agency = _with_extra(app, agency, route)
     for who in ROLES:
         if who in route.roles:
             continue
