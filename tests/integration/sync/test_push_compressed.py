@@ -1,16 +1,22 @@
 """Compressed pushes (v1.1): negotiated, the same batch as plain JSON, bounded when inflated."""
 
+import json
 import uuid
 import zlib
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
+from offline_store.outbox import Outbox
 from schemas.sync import PUSH_ENCODINGS
 from server.extensions import db
 from server.models import VitalSign
 from sync import compression
 from sync.batches import SyncBatch
 from sync.ledger import InboxEntry
+from tests.integration.sync.reference_device import enroll_reference_device
+
+OCCURRED_AT = datetime(2026, 11, 23, 9, 5, tzinfo=timezone(timedelta(hours=-5)))
 
 
 def _hr(device, visit_id, value=72):
@@ -97,3 +103,14 @@ def test_unknown_encoding_is_a_malformed_envelope(app, enroll, agency):
     assert error["code"] == "malformed_envelope"
     assert error["details"]["encoding"] == ["This server reads plaintexts compressed as: zlib."]
     assert _count(app, SyncBatch) == 0
+
+
+def test_the_reference_client_pushes_compressed_to_this_server(client, as_user, agency,
+                                                               app, tmp_path):
+    phone = enroll_reference_device(client, as_user, agency, tmp_path)
+    Outbox(phone.store).add("visit.note", str(uuid.uuid4()), {"category": "assessment", "text": "Line flushed."},
+                            occurred_at=OCCURRED_AT, visit_id=str(agency["visit_a"]))
+    assert phone.sync.push().count("applied") == 1
+    (push,) = phone.wire.to("/sync/push")
+    assert json.loads(push.body or b"")["encoding"] == "zlib"
+    assert _count(app, InboxEntry) == 1
