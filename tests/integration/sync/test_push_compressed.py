@@ -108,8 +108,9 @@ def test_unknown_encoding_is_a_malformed_envelope(app, enroll, agency):
 def test_the_reference_client_pushes_compressed_to_this_server(client, as_user, agency,
                                                                app, tmp_path):
     phone = enroll_reference_device(client, as_user, agency, tmp_path)
-    Outbox(phone.store).add("visit.note", str(uuid.uuid4()), {"category": "assessment", "text": "Line flushed."},
-                            occurred_at=OCCURRED_AT, visit_id=str(agency["visit_a"]))
+    note = {"category": "assessment", "text": "Line flushed."}
+    Outbox(phone.store).add("visit.note", str(uuid.uuid4()), note, occurred_at=OCCURRED_AT,
+                            visit_id=str(agency["visit_a"]))
     assert phone.sync.push().count("applied") == 1
     (push,) = phone.wire.to("/sync/push")
     assert json.loads(push.body or b"")["encoding"] == "zlib"
