@@ -10,6 +10,7 @@ PUSH_RATIO_TARGET = 0.3  # issue 13: up from 0.2
 PULL_RATIO_TARGET = 1.25
 SNAPSHOT_TARGET_MS = 300.0
 BACKENDS = ("postgresql", "sqlite")
+RUSH_DEVICES, RUSH_WALL_S, RUSH_P99_MS = 1000, 60.0, 2000.0  # issue 13: the morning rush
 
 
 def summary(results: dict[str, Any]) -> dict[str, Any]:
@@ -45,6 +46,15 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
         out[f"wire_bytes_plain_{name}"] = sizes["plain_per_mutation"]
         out[f"wire_bytes_zlib_{name}"] = sizes["zlib_per_mutation"]
     out["target_wire_vitals"] = results["wire"]["vitals_met"]
+    for count, size in results["rush"]["sizes"].items():
+        out[f"rush_{count}_wall_s"] = size["wall_s"]
+        out[f"rush_{count}_push_p99_ms"] = size["push"]["p99_ms"]
+        out[f"rush_{count}_errors"] = size["errors"]
+    largest = results["rush"]["sizes"][max(results["rush"]["sizes"], key=int)]
+    out["target_rush"] = (int(largest["devices"]) >= RUSH_DEVICES
+                          and largest["wall_s"] <= RUSH_WALL_S and largest["errors"] == 0
+                          and max(largest["push"]["p99_ms"], largest["pull"]["p99_ms"])
+                          < RUSH_P99_MS)
     out.update(targets(out))
     return out
 
@@ -129,6 +139,27 @@ def _wire_rows(wire: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+def _rush_rows(rush: dict[str, Any], s: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for count, size in rush["sizes"].items():
+        push, pull = size["push"], size["pull"]
+        rows += [
+            (f"rush, {count} devices ({rush['workers']} workers, PostgreSQL): whole rush; "
+             f"errors", f"{size['wall_s']:,.1f} s; {size['errors']}", "", ""),
+            (f"rush, {count} devices: push p50 / p95 / p99 ({size['mutations'] // size['devices']}"
+             " mutations each)",
+             f"{push['p50_ms']:,.0f} / {push['p95_ms']:,.0f} / {push['p99_ms']:,.0f} ms", "", ""),
+            (f"rush, {count} devices: pull p50 / p95 / p99",
+             f"{pull['p50_ms']:,.0f} / {pull['p95_ms']:,.0f} / {pull['p99_ms']:,.0f} ms", "", ""),
+            (f"rush, {count} devices: mutations applied/s; driver CPU (share of the cores)",
+             f"{size['applied_per_s']:,.0f}; {size['driver_cpu_s']:.1f} s "
+             f"({size['driver_cpu_share']:.0%})", "", ""),
+        ]
+    rows.append(("morning rush goal", "", f"{RUSH_DEVICES:,} devices <= {RUSH_WALL_S:.0f} s, "
+                 f"p99 < {RUSH_P99_MS / 1000:.0f} s, 0 errors", _met(s["target_rush"])))
+    return rows
+
+
 def table(results: dict[str, Any]) -> str:
     """The Markdown report: machine, then one row per number."""
     s, m = results["summary"], results["machine"]
@@ -139,7 +170,8 @@ def table(results: dict[str, Any]) -> str:
              "", ""),
             ("device store: records read and opened/s", f"{store['read_records_per_s']:,.0f}",
              "", ""),
-            *_metrics_rows(results["metrics"]), *_wire_rows(results["wire"])]
+            *_metrics_rows(results["metrics"]), *_rush_rows(results["rush"], s),
+            *_wire_rows(results["wire"])]
     lines = [f"# infusync benchmark ({results['mode']}, {results['started_at']})", "",
              f"{m['nproc']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB; "
              f"{postgresql}; SQLite {m['sqlite']}; Python {m['python']}. "
