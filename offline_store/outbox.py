@@ -75,7 +75,7 @@ class Result:
     type: str
     entity_id: str
     status: str
-    version: int | None
+    version: int | None  # of the record entity_id names (1 for a new one)
     review_item_id: str | None
     errors: Any
     answered_at: str
@@ -83,6 +83,9 @@ class Result:
     # What the server flagged about it, worded for the nurse (kept until acknowledged:
     # ``offline_store.flags``).
     flags: list[dict[str, str]] = field(default_factory=list)
+    # The visit's version once the server applied the batch (protocol v1.1): the base of
+    # her next edit of that visit. None in results kept before v1.1.
+    visit_version: int | None = None
 
     @property
     def needs_attention(self) -> bool:
@@ -199,7 +202,8 @@ class Outbox:
             id=mutation.id, seq=mutation.seq, type=mutation.type, entity_id=mutation.entity_id,
             status=str(status), version=raw.get("version"),
             review_item_id=raw.get("review_item_id"), errors=raw.get("errors"), answered_at=at,
-            outcome=raw.get("outcome"), flags=flags.parse_flags(raw.get("flags")))
+            outcome=raw.get("outcome"), flags=flags.parse_flags(raw.get("flags")),
+            visit_version=_version(raw.get("visit_version")))
         conn = self.store.connection
         conn.execute("DELETE FROM outbox WHERE id = ?", (mutation.id,))
         conn.execute(
@@ -209,7 +213,17 @@ class Outbox:
              self.store.seal("results", result.id, result.__dict__)))
         flags.keep(self.store, result.flags, seq=result.seq, type_=result.type,
                    visit_id=mutation.visit_id, answered_at=at)
+        self._advance_visit(mutation, result)
         return result
+
+    def _advance_visit(self, mutation: Mutation, result: Result) -> None:
+        """The visit as the server holds it after her documentation was applied: her next
+        mutation on it is based on that version. A conflict leaves the visit alone: it
+        moved away from what she saw, and the next pull says how."""
+        applied = result.status == "applied" or (
+            result.status == "duplicate" and result.outcome == "applied")
+        if applied and mutation.visit_id and result.visit_version is not None:
+            self.store.advance_version("visit", mutation.visit_id, result.visit_version)
 
     def abandon_batch(self, batch: Batch) -> None:
         """Return a batch's mutations to pending; only for a batch the server refused unread."""
@@ -228,6 +242,11 @@ class Outbox:
     def problems(self) -> list[Result]:
         """Results a person must look at: conflicts and rejections, first-hand or repeated."""
         return [r for r in self.results(("duplicate", *PROBLEMS)) if r.needs_attention]
+
+
+def _version(value: Any) -> int | None:
+    """A version from the server's answer; anything but a positive integer is none."""
+    return value if type(value) is int and value > 0 else None
 
 
 def _mutation(wire: dict[str, Any]) -> Mutation:

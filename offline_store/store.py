@@ -222,6 +222,19 @@ class Store:
             " snapshot_seen = 1, sealed = excluded.sealed",
             (kind, record_id, int(synced), sealed))
 
+    def advance_version(self, kind: str, record_id: str, version: int) -> bool:
+        """Raise a held record's version to ``version`` (never lower it), leaving its data
+        and its sync marks as they are; True when it changed."""
+        record = self.get(kind, record_id)
+        if record is None or (record.version is not None and record.version >= version):
+            return False
+        table = _records_table(kind)
+        self.connection.execute(
+            "UPDATE records SET sealed = ? WHERE kind = ? AND id = ?",
+            (self.seal(table, record_id, {"data": record.data, "version": version}), kind,
+             record_id))
+        return True
+
     def get(self, kind: str, record_id: str) -> Record | None:
         """The record of that kind and id, decrypted, or None."""
         found = self.connection.execute(

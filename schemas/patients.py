@@ -24,6 +24,13 @@ class ServiceLocationSchema(BaseSchema):
     )
 
 
+class SyncServiceLocationSchema(ServiceLocationSchema):
+    """A service location as a device receives it: alone, so it names its patient (a
+    patient's removal purges her locations by this id)."""
+
+    patient_id = fields.UUID(dump_only=True)
+
+
 class VascularAccessSchema(BaseSchema):
     """The line the infusions go through."""
 
@@ -111,5 +118,5 @@ class PatientQuerySchema(BaseSchema):
     status = fields.String(validate=validate.OneOf(PATIENT_STATUSES))
     q = fields.String(
         validate=validate.Length(min=1, max=100),
-        metadata={"description": "MRN or start of last name"},
+        metadata={"description": "MRN, or the start of the first or last name"},
     )

@@ -93,9 +93,17 @@ class ResultSchema(BaseSchema):
     outcome = fields.String(
         dump_only=True, allow_none=True,
         metadata={"description": "For duplicates: the original outcome (null if unknown)"})
-    version = fields.Integer(dump_only=True)
+    version = fields.Integer(dump_only=True, metadata={
+        "description": "applied and conflict: the version of the record entity_id names "
+                       "(1 for a new record; the visit's when entity_id is the visit)"})
+    visit_version = fields.Integer(dump_only=True, metadata={
+        "description": "applied and conflict of a mutation about a visit: the visit's "
+                       "version once the whole batch was applied"})
     review_item_id = fields.String(dump_only=True, metadata={"format": "uuid"})
-    errors = fields.Dict(dump_only=True)
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                         dump_only=True, metadata={
+                             "description": "rejected: each field's path in the mutation "
+                                            "(data.taken_at) → its messages"})
     flags = fields.List(fields.Nested(FlagSchema), dump_only=True, metadata={
         "description": "Always present, possibly empty; critical first. For duplicates: "
                        "the original result's flags"})
@@ -112,8 +120,8 @@ class PushResultSchema(BaseSchema):
 _PUSH_RESULT = PushResultSchema()
 # The type each result field's value has when it needs no conversion (id: any, as sent).
 _RESULT_TYPES: dict[str, type | None] = {
-    "id": None, "status": str, "outcome": str, "version": int, "review_item_id": str,
-    "errors": dict, "flags": list}
+    "id": None, "status": str, "outcome": str, "version": int, "visit_version": int,
+    "review_item_id": str, "errors": dict, "flags": list}
 assert tuple(_RESULT_TYPES) == tuple(ResultSchema().fields)
 _FLAG_KEYS = tuple(FlagSchema().fields)
 

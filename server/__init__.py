@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from server import clock, config, keys
+from server import clock, config, keys, wire_check
 from server.config import ConfigError
 
 
@@ -44,6 +44,7 @@ def register_configuration(app: Flask) -> None:
     config.check_time_zone(app.config)
     config.check_mfa_roles(app.config)
     config.check_mail(app.config)
+    wire_check.register(app)
 
 
 def register_proxies(app: Flask) -> None:

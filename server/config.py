@@ -129,6 +129,9 @@ SETTINGS: tuple[Setting, ...] = (
     # Testing only (refused in production): read "now" from this file, so a test can move
     # the time of a subprocess (the scheduler) forward.
     Setting("CLOCK_FILE", "INFUSYNC_CLOCK_FILE"),
+    # Testing: every push result and pull page validated against schemas/json before it
+    # leaves, a mismatch answered 500 (server/wire_check.py; needs the jsonschema extra).
+    Setting("WIRE_SCHEMA_CHECK", "INFUSYNC_WIRE_SCHEMA_CHECK", _bool, False),
     # Training: attachment size limit, and how many days before the due date to remind.
     Setting("TRAINING_ASSET_MAX_BYTES", "TRAINING_ASSET_MAX_BYTES", int, 20 * 1024 * 1024),
     Setting("TRAINING_REMINDER_DAYS", "TRAINING_REMINDER_DAYS", int, 7),

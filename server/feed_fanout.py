@@ -70,6 +70,15 @@ def _is_nurse(connection: Connection, user_id: uuid.UUID) -> bool:
     return bool(role == Role.NURSE)
 
 
+def _may_enter_scope(visit: Visit) -> bool:
+    """True when this change may bring the visit into its nurse's scope (new to her,
+    moved in time, or no longer cancelled): her device may not hold its patient yet.
+    A status moved by her own documentation is not such a change."""
+    if _history(visit, "nurse_id")[0] or _history(visit, "scheduled_start")[1]:
+        return True
+    return VisitStatus.CANCELLED in _history(visit, "status")[1]
+
+
 def _visit_changes(visit: Visit) -> Iterator[feed.Change]:
     _added, removed = _history(visit, "nurse_id")
     for old in removed:
@@ -77,6 +86,10 @@ def _visit_changes(visit: Visit) -> Iterator[feed.Change]:
             yield old, "visit", visit.id
     if visit.nurse_id is not None:
         yield visit.nurse_id, "visit", visit.id
+        # The patient with her locations, orders and pumps goes out only then: a delta
+        # about a visit she holds carries the visit alone (issue 12, item 8).
+        if _may_enter_scope(visit):
+            yield visit.nurse_id, "patient", visit.patient_id
 
 
 def _changes_for(connection: Connection, obj: Any, now: datetime) -> Iterator[feed.Change]:

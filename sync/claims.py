@@ -25,13 +25,14 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from schemas.result_shapes import upgraded
 from sync.bulk import in_ids
 from sync.ledger import LedgerEntry, Outcome
 
 ID_REUSED = "This mutation id was already used for different content."
 SEQ_REUSED = "This seq was already used by another mutation of this device."
 # What a duplicate repeats of the original answer, beside its outcome (and its flags).
-_KEPT = ("version", "review_item_id", "errors")
+KEPT = ("version", "visit_version", "review_item_id", "errors")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +72,11 @@ class Claims:
         existing = self.by_id.get(candidate.mutation_id) or self.by_seq.get(candidate.seq)
         if isinstance(existing, LedgerEntry) and existing.mutation_id == candidate.mutation_id \
                 and existing.content_hash == candidate.content_hash:
-            kept: dict[str, Any] = {key: existing.result[key] for key in _KEPT
+            kept: dict[str, Any] = {key: existing.result[key] for key in KEPT
                                     if key in existing.result}
-            return Replay(existing.outcome, {**kept, "flags": _flags(existing.result)})
+            outcome = existing.outcome.value if existing.outcome else None
+            return Replay(existing.outcome, {**upgraded(kept, existing.type, outcome),
+                                             "flags": _flags(existing.result)})
         if existing is not None and existing.mutation_id == candidate.mutation_id:
             return ID_REUSED
         return SEQ_REUSED

@@ -22,7 +22,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 
-from server import create_app
+from server import create_app, wire_check, wire_signals
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEST_PASSWORD = "correct horse battery staple"
@@ -106,6 +106,19 @@ def fresh_postgres_database(prefix: str, tmp: Path) -> Iterator[str]:
     with empty_postgres_database(prefix) as url:
         migrate_database(url, tmp)
         yield url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def wire_shapes_checked() -> Iterator[None]:
+    """Every push result and pull page any app of this run answers is validated against
+    the shipped JSON Schemas (schemas/json), whichever client sent the request: a test that
+    makes the server answer outside the documented contract fails with the mismatch.
+    Served processes check themselves (INFUSYNC_WIRE_SCHEMA_CHECK, tests/e2e/conftest.py)."""
+    wire_signals.push_answered.connect(wire_check.check_push, weak=False)
+    wire_signals.pull_answered.connect(wire_check.check_pull, weak=False)
+    yield
+    wire_signals.push_answered.disconnect(wire_check.check_push)
+    wire_signals.pull_answered.disconnect(wire_check.check_pull)
 
 
 @pytest.fixture(scope="session")

@@ -12,15 +12,11 @@ from server.api import schedule_settings
 from server.api.blueprint import Blueprint
 from server.api.guards import PATIENT_READERS, STAFF_WRITERS
 from server.api.resource import Resource, register_crud
-from server.models import Patient, User
+from server.models import Patient
 from server.services import patients, scope
 from server.services.records import Access
 
 blp = Blueprint("patients", __name__, url_prefix="/patients", description="Patients")
-
-
-def _scope(user: User) -> Any:
-    return scope.patient_condition(user, Patient.id)
 
 
 def _update(session: Session, patient_id: uuid.UUID, data: dict[str, Any],
@@ -41,6 +37,6 @@ register_crud(blp, Resource(
     update=_update,
     readers=PATIENT_READERS,
     writers=STAFF_WRITERS,
-    scope=_scope,
+    scope=scope.patient_scope,
     create_refusals=(409,),  # a unique key (e-mail, MRN, serial) already taken
 ))

@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from flask import Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from flask.views import MethodView
 
 from schemas.devices import ServerKeysSchema
@@ -19,7 +19,7 @@ from schemas.sync import (
     PushSchema,
     dump_push_result,
 )
-from server import clock
+from server import clock, wire_signals
 from server.api import sync_settings
 from server.api.blueprint import Blueprint
 from server.api.guards import bearer_token, request_actor
@@ -44,6 +44,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 def _limit_body() -> None:
     """Pushes may be larger than other requests, up to the policy's max_body_bytes."""
     request.max_content_length = sync_settings.policy().max_body_bytes
+
+
+def _app() -> Flask:
+    """The app itself (not the proxy): the sender its wire signals' receivers match."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    return app
 
 
 def _device_token_first(view: F) -> F:
@@ -102,7 +108,9 @@ class Push(MethodView):
         # Dumped here (what @blp.response would do, faster), documented by the decorator.
         result = push(current_session(), bearer_token(), body, request_actor(), clock.now(),
                       sync_settings.push_settings())
-        return jsonify(dump_push_result(result))
+        answer = dump_push_result(result)
+        wire_signals.push_answered.send(_app(), body=answer)
+        return jsonify(answer)
 
 
 def _sealed_for(device: Device, cursor: str, body: bytes) -> bytes:
@@ -154,6 +162,7 @@ class Pull(MethodView):
         body = json.dumps({"changes": page.changes, "cursor": page.cursor,
                            "has_more": page.has_more, "snapshot": page.snapshot,
                            "server_time": now.isoformat()}, separators=(",", ":"), default=str)
+        wire_signals.pull_answered.send(_app(), page=body.encode())
         return _signed(_sealed_for(device, query["cursor"], body.encode()))
 
 

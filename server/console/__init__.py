@@ -16,7 +16,19 @@ from server import config
 def init_app(app: Flask) -> None:
     """Mount the console at /console/ (and send / there), with CSRF checks on its forms."""
     # The page modules add their routes and header links as they are imported.
-    from server.console import board, enrollment, errors, filters, home, login, visit  # noqa: F401
+    from server.console import (  # noqa: F401
+        board,
+        directory,
+        enrollment,
+        errors,
+        filters,
+        home,
+        locations,
+        login,
+        orders,
+        patients,
+        visit,
+    )
     from server.console.blueprint import bp
     from server.extensions import csrf
 

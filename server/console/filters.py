@@ -3,12 +3,13 @@ as staff write them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
 from server import clock
 from server.console.blueprint import bp
-from server.models import VitalSign
+from server.models import ServiceLocation, VitalSign
 from server.reconcile.vital_ranges import BP_PANEL, CONSCIOUSNESS, VITALS
 
 
@@ -23,6 +24,18 @@ def local(value: datetime, with_date: bool = False) -> str:
 def local_date(value: datetime) -> str:
     """``value`` (aware, UTC) as the agency's local date, ``YYYY-MM-DD`` (a date input's)."""
     return value.astimezone(clock.agency_zone()).date().isoformat()
+
+
+@bp.app_template_filter("zip_pairs")
+def zip_pairs(values: Iterable[str]) -> list[tuple[str, str]]:
+    """A list of codes as a drop-down's (value, words) options: ``on_hold`` → "on hold"."""
+    return [(value, value.replace("_", " ")) for value in values]
+
+
+@bp.app_template_filter("location_pairs")
+def location_pairs(locations: Iterable[ServiceLocation]) -> list[tuple[str, str]]:
+    """A patient's service locations as (id, "kind: address") options."""
+    return [(str(loc.id), f"{loc.kind.value}: {loc.address}") for loc in locations]
 
 
 @bp.app_template_filter("number")

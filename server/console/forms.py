@@ -66,12 +66,21 @@ class Form:
         return bool(self.errors or self.message)
 
 
-def _field_messages(details: Any) -> dict[str, list[str]]:
-    """``{"field": ["msg", ...]}`` entries of an error's details (others are not fields)."""
+def _field_messages(details: Any, prefix: str = "") -> dict[str, list[str]]:
+    """``{"field": ["msg", ...]}`` entries of an error's details (others are not fields);
+    nested errors get dotted names (``{"locations": {0: {"address": [...]}}}`` is
+    ``locations.0.address``), for the form's own name in ``fields``."""
     if not isinstance(details, Mapping):
         return {}
     found: dict[str, list[str]] = {}
     for name, value in details.items():
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            found[str(name)] = list(value)
+            found[f"{prefix}{name}"] = list(value)
+        elif isinstance(value, Mapping):
+            found.update(_field_messages(value, f"{prefix}{name}."))
     return found
+
+
+def messages_of(error: ValidationError, name: str) -> list[str]:
+    """The messages a schema gave field ``name`` (for a search form checked by hand)."""
+    return _field_messages(error.messages).get(name, [])

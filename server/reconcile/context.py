@@ -82,7 +82,8 @@ class Result:
     review_item_id: uuid.UUID | None = None
     errors: dict[str, Any] = field(default_factory=dict)
     patient_id: uuid.UUID | None = None
-    # A result about the visit itself reports the visit's version once the batch is applied.
+    # The visit documented: its version once the batch is settled is the result's
+    # ``visit_version`` (and its ``version`` when ``version`` is None: the entity is the visit).
     visit: Visit | None = None
     # The record this mutation stored: review items found at the end of the batch name it.
     record_id: Any = None

@@ -83,12 +83,12 @@ def amend(ctx: MutationContext) -> Result:
     model = AMENDABLE[ctx.data["target_type"]]
     target_id = ctx.data["target_id"]
     if ctx.cache.document_visit_id(model, target_id) != access.visit.id:
-        return rejected("target_id", "There is no such record on this visit to amend.",
+        return rejected("data.target_id", "There is no such record on this visit to amend.",
                         access.visit.patient_id)
     amendable = set(model.__table__.columns.keys()) - SERVER_OWNED
     refused = sorted(set(ctx.data["changes"]) - amendable)
     if refused:
-        return rejected("changes", "Not fields a nurse may amend on "
+        return rejected("data.changes", "Not fields a nurse may amend on "
                         f"{RECORD_NAMES[ctx.data['target_type']]} record: "
                         f"{', '.join(refused)}.", access.visit.patient_id)
     conflict = access.standing is not Standing.ASSIGNED

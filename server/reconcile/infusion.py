@@ -81,4 +81,4 @@ def record(ctx: MutationContext) -> Result:
         return conflict_result(ctx, access, [*items, standing_review(ctx, access, infusion.id)],
                                record_id=infusion.id)
     ctx.rederive(visit)
-    return applied_result(ctx, access, items, version=1, record_id=infusion.id)
+    return applied_result(ctx, access, items, record_id=infusion.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from schemas.result_shapes import VISIT_ENTITY_TYPES
 from server.models import ReviewItem
 from server.reconcile.context import MutationContext, Result
 from server.reconcile.findings import most_severe, open_item
@@ -33,20 +34,26 @@ def standing_review(ctx: MutationContext, access: VisitAccess,
         record_id=record_id)
 
 
+def record_version(ctx: MutationContext) -> int | None:
+    """The result's ``version``: the version of what ``entity_id`` names. A new record's is
+    1; the visit's (None here) is only known once the batch has settled it."""
+    return None if ctx.mutation["type"] in VISIT_ENTITY_TYPES else 1
+
+
 def conflict_result(ctx: MutationContext, access: VisitAccess,
                     items: list[ReviewItem], record_id: Any = None) -> Result:
     """``conflict``: stored and attached, with the most severe review item reported."""
     assert access.visit is not None
     item = most_severe(items)
-    return Result(Outcome.CONFLICT, None, item.id if item else None,
+    return Result(Outcome.CONFLICT, record_version(ctx), item.id if item else None,
                   patient_id=access.visit.patient_id, visit=access.visit, record_id=record_id)
 
 
 def applied_result(ctx: MutationContext, access: VisitAccess, items: list[ReviewItem],
-                   version: int | None = None, record_id: Any = None) -> Result:
+                   record_id: Any = None) -> Result:
     """``applied``, with the most severe review item when something was flagged."""
     assert access.visit is not None
     item = most_severe(items)
-    return Result(Outcome.APPLIED, version, item.id if item else None,
-                  patient_id=access.visit.patient_id,
-                  visit=access.visit if version is None else None, record_id=record_id)
+    return Result(Outcome.APPLIED, record_version(ctx), item.id if item else None,
+                  patient_id=access.visit.patient_id, visit=access.visit,
+                  record_id=record_id)

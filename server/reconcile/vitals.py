@@ -36,11 +36,11 @@ def _coded(data: dict[str, Any]) -> list[str] | tuple[str, str]:
     """The flags of a coded reading (consciousness), or the (field, reason) refusing it."""
     code, unit = data["code"], data["unit"]
     if code not in CODED_UNITS:
-        return "answer", f"LOINC code {code} takes a value, not an answer."
+        return "data.answer", f"LOINC code {code} takes a value, not an answer."
     if unit != CODED_UNITS[code]:
-        return "unit", f"Unit {unit!r} is not valid for {code} (use {CODED_UNITS[code]!r})."
+        return "data.unit", f"Unit {unit!r} is not valid for {code} (use {CODED_UNITS[code]!r})."
     if data.get("answer") is None:
-        return "answer", f"LOINC code {code} needs an answer (ACVPU), not a value."
+        return "data.answer", f"LOINC code {code} needs an answer (ACVPU), not a value."
     return [] if data["answer"] == "alert" else ["abnormal"]
 
 
@@ -49,13 +49,13 @@ def _readings(data: dict[str, Any]) -> list[tuple[str, Decimal, str, str]] | Res
     if data["code"] == BP_PANEL:
         parts = data.get("components") or []
         if {p["code"] for p in parts} != BP_COMPONENTS or len(parts) != 2:
-            return rejected("components", "A blood pressure needs systolic 8480-6 and "
+            return rejected("data.components", "A blood pressure needs systolic 8480-6 and "
                             "diastolic 8462-4.")
-        return [(p["code"], p["value"], p["unit"], f"components.{i}.")
+        return [(p["code"], p["value"], p["unit"], f"data.components.{i}.")
                 for i, p in enumerate(parts)]
     if data.get("value") is None:
-        return rejected("value", "This vital sign needs a value.")
-    return [(data["code"], data["value"], data["unit"], "")]
+        return rejected("data.value", "This vital sign needs a value.")
+    return [(data["code"], data["value"], data["unit"], "data.")]
 
 
 def _flags(readings: list[tuple[str, Decimal, str, str]]) -> list[str] | tuple[str, str]:
@@ -104,4 +104,4 @@ def record(ctx: MutationContext) -> Result:
         return conflict_result(ctx, access, [standing_review(ctx, access, sign_id)],
                                record_id=sign_id)
     ctx.rederive(visit)
-    return applied_result(ctx, access, [], version=1, record_id=sign_id)
+    return applied_result(ctx, access, [], record_id=sign_id)

@@ -13,6 +13,7 @@ from server import audit
 from server.errors import Invalid
 from server.models import FrequencyKind, OrderStatus, Role, ServiceLocation, TherapyOrder
 from server.services import changes, visit_generation
+from server.services.existing_visits import Run
 from server.services.records import Access, Page, get_one, list_page
 from server.services.references import require_patient, require_user
 from server.services.visit_generation import Horizon
@@ -48,21 +49,28 @@ def _check_schedule(session: Session, order: TherapyOrder) -> None:
 
 
 def _follow_with_visits(session: Session, order: TherapyOrder, access: Access,
-                        horizon: Horizon, reshape: bool = False) -> None:
+                        horizon: Horizon, reshape: bool = False) -> Run:
     """Write the order, then bring its future visits in line with it (same transaction)."""
     changes.flush(session, order, "This order conflicts with a stored one.")
-    visit_generation.refresh(session, access.now, horizon, [order.id], reshape)
+    return visit_generation.refresh(session, access.now, horizon, [order.id], reshape)
 
 
-def create_order(session: Session, data: dict[str, Any], access: Access,
-                 horizon: Horizon) -> TherapyOrder:
-    """Enter a physician's order for a patient; its visits over the horizon come with it."""
+def apply_create(session: Session, data: dict[str, Any], access: Access,
+                 horizon: Horizon) -> tuple[TherapyOrder, Run]:
+    """The new order and its visits, flushed but neither audited nor committed: shared by
+    ``create_order`` and the console's preview (``services/order_preview``)."""
     require_patient(session, data["patient_id"])
     require_user(session, data["physician_id"], Role.PHYSICIAN, "physician_id")
     order = TherapyOrder(**_enums(data))
     _check_schedule(session, order)
     session.add(order)
-    _follow_with_visits(session, order, access, horizon)
+    return order, _follow_with_visits(session, order, access, horizon)
+
+
+def create_order(session: Session, data: dict[str, Any], access: Access,
+                 horizon: Horizon) -> TherapyOrder:
+    """Enter a physician's order for a patient; its visits over the horizon come with it."""
+    order, _run = apply_create(session, data, access, horizon)
     audit.record(session, access.actor, "create", "therapy_orders", at=access.now,
                  entity_id=order.id, patient_id=order.patient_id)
     changes.commit(session, "This order conflicts with a stored one.", order, _dump)
@@ -85,20 +93,38 @@ def get_order(session: Session, order_id: uuid.UUID, access: Access) -> TherapyO
     return get_one(session, TherapyOrder, order_id, access, lambda o: o.patient_id)
 
 
+def _changed(order: TherapyOrder, data: dict[str, Any]) -> dict[str, Any]:
+    """The fields whose value differs from the stored one: a form sends every field, and
+    only real changes should reshape visits or be named in the audit event."""
+    return {name: value for name, value in data.items()
+            if getattr(order, name) != value and not (name == "weekdays" and
+                                                       not value and not order.weekdays)}
+
+
+def apply_update(session: Session, order_id: uuid.UUID, data: dict[str, Any],
+                 expected_version: int | None, access: Access,
+                 horizon: Horizon) -> tuple[TherapyOrder, Run]:
+    """The changed order and its visits, flushed but neither audited nor committed: shared
+    by ``update_order`` and the console's preview (``services/order_preview``)."""
+    order = get_one(session, TherapyOrder, order_id, access, lambda o: o.patient_id, "update")
+    changes.check_version(session, access, order, expected_version, _dump, order.patient_id)
+    if "physician_id" in data:
+        require_user(session, data["physician_id"], Role.PHYSICIAN, "physician_id")
+    data = _changed(order, _enums(data))
+    changes.assign(order, data)
+    if order.end_date and order.end_date < order.start_date:
+        raise Invalid("The end date is before the start date.", {"end_date": ["Before start."]})
+    _check_schedule(session, order)
+    return order, _follow_with_visits(session, order, access, horizon,
+                                      reshape=bool(RESHAPING & set(data)))
+
+
 def update_order(session: Session, order_id: uuid.UUID, data: dict[str, Any],
                  expected_version: int | None, access: Access,
                  horizon: Horizon) -> TherapyOrder:
     """Change an order (dose, rate, dates, schedule, status such as discontinued); its
     future visits follow in the same transaction."""
-    order = get_one(session, TherapyOrder, order_id, access, lambda o: o.patient_id, "update")
-    changes.check_version(session, access, order, expected_version, _dump, order.patient_id)
-    if "physician_id" in data:
-        require_user(session, data["physician_id"], Role.PHYSICIAN, "physician_id")
-    changes.assign(order, _enums(data))
-    if order.end_date and order.end_date < order.start_date:
-        raise Invalid("The end date is before the start date.", {"end_date": ["Before start."]})
-    _check_schedule(session, order)
-    _follow_with_visits(session, order, access, horizon, reshape=bool(RESHAPING & set(data)))
+    order, _run = apply_update(session, order_id, data, expected_version, access, horizon)
     audit.record(session, access.actor, "update", "therapy_orders", at=access.now,
                  entity_id=order.id, patient_id=order.patient_id,
                  details={"fields": sorted(data)})

@@ -75,8 +75,10 @@ def list_patients(session: Session, filters: dict[str, Any], access: Access, pag
     if "status" in filters:
         stmt = stmt.where(Patient.status == PatientStatus(filters["status"]))
     if "q" in filters:
+        prefix = _like_prefix(filters["q"])
         stmt = stmt.where(or_(Patient.mrn == filters["q"],
-                              Patient.last_name.ilike(_like_prefix(filters["q"]), escape="\\")))
+                              Patient.last_name.ilike(prefix, escape="\\"),
+                              Patient.first_name.ilike(prefix, escape="\\")))
     return list_page(session, stmt, access, "patients", page, size, lambda p: p.id)
 
 

@@ -133,8 +133,14 @@ def _window_mentions(session: Session, scope: Scope, since: datetime) -> list[An
         return []
     entering = (Visit.scheduled_start >= since + AHEAD) & (Visit.scheduled_start < scope.at + AHEAD)
     leaving = (Visit.scheduled_start >= since - BACK) & (Visit.scheduled_start < scope.at - BACK)
-    return [("visit", visit_id) for visit_id in session.scalars(
-        select(Visit.id).where(Visit.nurse_id == scope.nurse_id, entering | leaving))]
+    mentions: list[Any] = []
+    for visit_id, patient_id, entered in session.execute(
+            select(Visit.id, Visit.patient_id, entering).where(
+                Visit.nurse_id == scope.nurse_id, entering | leaving)):
+        mentions.append(("visit", visit_id))
+        if entered:  # her device may not hold this patient yet
+            mentions.append(("patient", patient_id))
+    return mentions
 
 
 def _delta_page(session: Session, scope: Scope, start: cursors.Cursor, limit: int,

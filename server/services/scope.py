@@ -74,6 +74,11 @@ def patient_condition(
     return false()
 
 
+def patient_scope(user: User) -> ColumnElement[bool] | None:
+    """Patients the user may see (the API's patient routes and the console's pages)."""
+    return patient_condition(user, Patient.id)
+
+
 def visit_condition(user: User) -> ColumnElement[bool] | None:
     """Nurses see the visits assigned to them; physicians their patients' visits."""
     if user.role is Role.NURSE:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from schemas.notifications import NotificationSchema
 from schemas.orders import OrderSchema
-from schemas.patients import PatientSchema, ServiceLocationSchema
+from schemas.patients import PatientSchema, SyncServiceLocationSchema
 from schemas.pumps import PumpSchema
 from schemas.users import UserBriefSchema
 from schemas.visits import VisitSchema
@@ -44,7 +44,7 @@ CHILD_MODELS: tuple[tuple[str, Any], ...] = (
 )
 DUMPERS: dict[str, Any] = {
     "visit": VisitSchema(), "patient": PatientSchema(exclude=("locations",)),
-    "service_location": ServiceLocationSchema(), "order": OrderSchema(), "pump": PumpSchema(),
+    "service_location": SyncServiceLocationSchema(), "order": OrderSchema(), "pump": PumpSchema(),
     "profile": UserBriefSchema(), "notification": NotificationSchema(),
 }
 # A snapshot carries the notifications of this many days; older ones are history.
@@ -143,8 +143,12 @@ def resolve(session: Session, scope: Scope, mentions: list[tuple[str, uuid.UUID]
     for kind, entity_id in mentions:
         by_type.setdefault(kind, set()).add(entity_id)
     # The patients mentioned, and those of mentioned records: each is resolved whole, once.
+    # A visit's patient only when the visit left her scope and the patient with it: one
+    # that entered is mentioned with its patient (feed_fanout), and one that changed
+    # within her scope changes nothing else she holds.
     patients = set(by_type.get("patient", set()))
-    patients |= _resolve_visits(session, scope, by_type.get("visit", set()), out)
+    left = _resolve_visits(session, scope, by_type.get("visit", set()), out)
+    patients |= left - _patients_in_scope(session, scope, left)
     patients |= _resolve_children(session, by_type, out)
     add_patient_closure(session, scope, patients, out)
     training_delivery.resolve(session, scope.nurse_id, by_type, out.add)
@@ -155,7 +159,7 @@ def resolve(session: Session, scope: Scope, mentions: list[tuple[str, uuid.UUID]
 
 def _resolve_visits(session: Session, scope: Scope, visit_ids: set[uuid.UUID],
                     out: ChangeList) -> set[uuid.UUID]:
-    """Upsert the visits in her window now, remove the others; their patients' ids."""
+    """Upsert the visits in her window now, remove the others; the removed ones' patients."""
     visits = _by_id(session, Visit, visit_ids)
     in_window = set(session.scalars(scope.visits().with_only_columns(Visit.id).where(
         Visit.id.in_(visits)))) if visits else set()
@@ -163,7 +167,7 @@ def _resolve_visits(session: Session, scope: Scope, visit_ids: set[uuid.UUID],
     for visit_id in visit_ids:
         visit = visits.get(visit_id)
         out.add(upsert("visit", visit) if visit_id in in_window else remove("visit", visit_id))
-        if visit is not None:
+        if visit is not None and visit_id not in in_window:
             patients.add(visit.patient_id)
     return patients
 

@@ -183,6 +183,13 @@ def _insert(session: Session, visits: list[Visit]) -> int:
 def extend_horizon(session: Session, now: datetime, horizon_days: int, zone: ZoneInfo,
                    order_ids: Collection[uuid.UUID] | None = None, *,
                    reshape: bool = False) -> dict[str, int]:
+    """The counts of ``run_horizon`` (what the nightly job and the seed command log)."""
+    return run_horizon(session, now, horizon_days, zone, order_ids, reshape=reshape).counts
+
+
+def run_horizon(session: Session, now: datetime, horizon_days: int, zone: ZoneInfo,
+                order_ids: Collection[uuid.UUID] | None = None, *,
+                reshape: bool = False) -> Run:
     """Bring orders' visits up to date through local day today + ``horizon_days``.
 
     Active orders of active patients get one visit per occurrence (new ones unassigned);
@@ -201,14 +208,14 @@ def extend_horizon(session: Session, now: datetime, horizon_days: int, zone: Zon
         _sync_order(session, run, order, existing[order.id], last_day, zone, reshape)
     _finish(session, run)
     session.flush()
-    return run.counts
+    return run
 
 
 def refresh(session: Session, now: datetime, horizon: Horizon,
-            order_ids: Collection[uuid.UUID], reshape: bool = False) -> dict[str, int]:
-    """``extend_horizon`` for the orders a request just changed."""
-    return extend_horizon(session, now, horizon.days, horizon.zone, order_ids,
-                          reshape=reshape)
+            order_ids: Collection[uuid.UUID], reshape: bool = False) -> Run:
+    """``run_horizon`` for the orders a request just changed: the run says what it held
+    back (the console's preview shows those visits)."""
+    return run_horizon(session, now, horizon.days, horizon.zone, order_ids, reshape=reshape)
 
 
 def cancel_unordered_for_patient(session: Session, patient_id: uuid.UUID,

@@ -55,15 +55,15 @@ def complete(ctx: MutationContext) -> Result:
     module = ctx.session.get(TrainingModule, data["module_id"])
     nurse = ctx.session.get_one(User, ctx.nurse_id)
     if module is None or module.status is ModuleStatus.DRAFT or module.version is None:
-        return rejected("module_id", UNKNOWN)
+        return rejected("data.module_id", UNKNOWN)
     if not rules.in_audience(module.audience, nurse):
-        return rejected("module_id", "This module is not assigned to you.")
+        return rejected("data.module_id", "This module is not assigned to you.")
     if data["version"] != module.version:
-        return rejected("version", f"This module id is version {module.version}, "
+        return rejected("data.version", f"This module id is version {module.version}, "
                                    f"not {data['version']}.")
     problems = rules.answer_errors(module.quiz, data["answers"])
     if problems:
-        return Result(Outcome.REJECTED, errors={"answers": problems})
+        return Result(Outcome.REJECTED, errors={"data.answers": problems})
     verdict = rules.score(module.quiz, data["answers"])
     retired = module.status is ModuleStatus.RETIRED
     attempt = TrainingAttempt(
@@ -88,4 +88,5 @@ def complete(ctx: MutationContext) -> Result:
     else:
         standing.record_attempt(_status(ctx, module, ctx.zone), module, verdict.passed, ctx.now,
                                 ctx.zone)
-    return Result(Outcome.APPLIED, record_id=ctx.mutation["entity_id"])
+    # ``version``: the attempt's (a new record); no visit is involved.
+    return Result(Outcome.APPLIED, 1, record_id=ctx.mutation["entity_id"])

@@ -100,8 +100,11 @@ def _wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
 def serve(database_url: str, folder: Path, **extra_env: str) -> Iterator[Server]:
     """``infusync serve`` with two workers on ``database_url``, ``extra_env`` on top."""
     port = free_port()
+    # INFUSYNC_WIRE_SCHEMA_CHECK: the served process validates each push result and pull
+    # page it answers against schemas/json, and answers 500 to its own mistake.
     env = {**os.environ, "INFUSYNC_DATABASE_URL": database_url,
-           "INFUSYNC_INSTANCE_PATH": str(folder), **extra_env}
+           "INFUSYNC_INSTANCE_PATH": str(folder), "INFUSYNC_WIRE_SCHEMA_CHECK": "true",
+           **extra_env}
     log = (folder / "serve.log").open("wb")
     process = subprocess.Popen(
         [str(BIN / "infusync"), "serve", "--port", str(port), "--workers", "2"],

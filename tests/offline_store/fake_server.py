@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from offline_store.errors import TransportError
 from offline_store.transport import Response, Transport
+from schemas import json_schemas
+from server import wire_check
 from sync import compression, envelope, response_signature, sealed_pull
 
 
@@ -67,6 +69,9 @@ class FakeServer:
     batches: dict[str, tuple[bytes, dict[str, Any]]] = field(default_factory=dict)
     applied: dict[str, dict[str, Any]] = field(default_factory=dict)
     verdicts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Push answers are checked against push-result.schema.json, as the real server's are;
+    # a test of the client against answers off the contract turns it off.
+    shapes_checked: bool = True
     pages: dict[str | None, dict[str, Any]] = field(default_factory=dict)
     expired_cursors: set[str] = field(default_factory=set)
     queued: list[tuple[str, Response]] = field(default_factory=list)
@@ -185,10 +190,17 @@ class FakeServer:
                                              batch_id)
         except envelope.EnvelopeDoesNotOpen:
             return error_response(422, "envelope_does_not_open")
-        if "encoding" in body:
-            if body["encoding"] not in self.push_encodings:
-                return error_response(400, "malformed_envelope")
-            plaintext = compression.inflate(plaintext, self.max_body_bytes)
+        if "encoding" in body and body["encoding"] not in self.push_encodings:
+            return error_response(400, "malformed_envelope")
+        return self._answer(batch_id, self._inflated(body, plaintext))
+
+    def _inflated(self, body: dict[str, Any], plaintext: bytes) -> bytes:
+        """The batch's JSON: inflated when the envelope declares zlib (v1.1)."""
+        if "encoding" not in body:
+            return plaintext
+        return compression.inflate(plaintext, self.max_body_bytes)
+
+    def _answer(self, batch_id: str, plaintext: bytes) -> Response:
         self.pushed.append((batch_id, plaintext))
         if batch_id in self.batches:
             first, answer = self.batches[batch_id]
@@ -201,17 +213,30 @@ class FakeServer:
         answered_id = batch_id.upper() if self.answer_ids_upper else batch_id
         answer = {"batch_id": answered_id, "results": [self._apply(m) for m in mutations],
                   "server_time": "2026-11-23T13:00:00Z"}
+        if self.shapes_checked:
+            wire_check.check(json_schemas.PUSH_RESULT, answer)
         self.batches[batch_id] = (plaintext, answer)
         return json_response(200, answer)
 
     def _apply(self, mutation: dict[str, Any]) -> dict[str, Any]:
+        """A result in the documented shape (the push answer is checked against
+        push-result.schema.json like the real server's); ``verdicts`` script others."""
         if mutation["id"] in self.applied:
-            return {"id": mutation["id"], "status": "duplicate"}
+            return {"id": mutation["id"], "status": "duplicate", "outcome": "applied",
+                    **self._versions(self.applied[mutation["id"]]), "flags": []}
         verdict = self.verdicts.get(mutation["type"])
         if verdict is not None:
-            return {"id": mutation["id"], **verdict}
+            return {"id": mutation["id"], "flags": [], **verdict}
         self.applied[mutation["id"]] = mutation
-        return {"id": mutation["id"], "status": "applied", "version": 1}
+        return {"id": mutation["id"], "status": "applied", **self._versions(mutation),
+                "flags": []}
+
+    @staticmethod
+    def _versions(mutation: dict[str, Any]) -> dict[str, int]:
+        """A new record's version, and the visit's as one more than the device saw."""
+        if mutation.get("visit_id") is None:
+            return {"version": 1}
+        return {"version": 1, "visit_version": (mutation.get("base_version") or 0) + 1}
 
     def _pull(self, device: Device, cursor: str | None) -> Response:
         self.pulled_cursors.append(cursor)

@@ -39,6 +39,9 @@ VISIT = "0b5c8e0e-8a1d-4c55-9a36-0d7f1d3f2c11"
 ORDER = "6a0f4c8e-1b2d-4e3f-8a9b-0c1d2e3f4a5b"
 Run = Callable[..., tuple[int, str, str]]
 
+# A review item id as the server makes them (a UUID).
+ITEM = "0193a3b4-0000-7000-8000-0000000000a1"
+
 
 def infusion(**changes: Any) -> Infusion:
     values: dict[str, Any] = {
@@ -324,14 +327,15 @@ def test_visits_show_what_was_documented_and_whether_it_was_answered(
     assert "unsent: infusion, note, signature" in out
     [infusion_line] = [line for line in out.splitlines() if "infusion ceftriaxone" in line]
     assert infusion_line.split()[0] == "unsent"
-    server.verdicts["visit.note"] = {"status": "conflict", "review_item_id": "r1"}
+    server.verdicts["visit.note"] = {"status": "conflict", "version": 1, "visit_version": 2,
+                                     "review_item_id": ITEM}
     run("sync")
     lines = run("visits")[1].splitlines()
     assert any(line.split()[:3] == ["applied", "infusion", "ceftriaxone"] for line in lines)
     assert any(line.split()[:3] == ["conflict", "note", "(teaching)"] for line in lines)
     assert any(line.split() == ["applied", "signature"] for line in lines)
     status = run("status")[1]
-    assert "conflict" in status and "(note (teaching))" in status and "review r1" in status
+    assert "conflict" in status and "(note (teaching))" in status and f"review {ITEM}" in status
 
 
 def test_a_sync_forgets_answered_documents_of_a_visit_that_left_the_device(

@@ -25,6 +25,8 @@ RECALL = {"code": "pump_not_in_service", "severity": "critical",
 def flagged(run: Run, enrolled: None, server: FakeServer) -> str:
     """A check-in (seq 1) answered with a warning, a reading (seq 2) with a critical flag;
     the output of the sync that sent them."""
+    # Beside them, flags no server may send (the client must skip them): off the contract.
+    server.shapes_checked = False
     server.verdicts["visit.check_in"] = {"status": "applied", "version": 3, "flags": [EVV]}
     server.verdicts["vitals.record"] = {"status": "applied", "version": 1, "flags": [
         RECALL, {"code": "broken"}, "not a flag"]}

@@ -8,11 +8,15 @@ from pathlib import Path
 import pytest
 
 from offline_store.client import SyncClient
+from offline_store.documentation import check_in, check_out
 from offline_store.errors import TransportError
 from offline_store.outbox import Batch, Outbox
 from offline_store.store import Store
 from tests.offline_store.conftest import PIN, DeviceClock
 from tests.offline_store.fake_server import FakeServer, FaultyTransport
+
+# A review item id as the server makes them (a UUID).
+ITEM = "0193a3b4-0000-7000-8000-0000000000a1"
 
 
 def _next_batch(store: Store, device_clock: DeviceClock, max_mutations: int = 50,
@@ -158,16 +162,17 @@ def test_mutations_without_a_result_stay_and_go_in_a_later_batch(
 def test_rejected_and_conflicting_results_are_kept_with_their_errors(
         device: SyncClient, store: Store, server: FakeServer, device_clock: DeviceClock) -> None:
     server.verdicts["vitals.record"] = {
-        "status": "rejected", "errors": {"value": ["Heart rate must be 20-300."]}}
-    server.verdicts["visit.check_in"] = {"status": "conflict", "review_item_id": "r-1"}
+        "status": "rejected", "errors": {"data.value": ["Heart rate must be 20-300."]}}
+    server.verdicts["visit.check_in"] = {"status": "conflict", "version": 2, "visit_version": 2,
+                                         "review_item_id": ITEM}
     _add(store, device_clock, 1)
     Outbox(store).add("visit.check_in", "v1", {}, occurred_at=device_clock(), visit_id="v1")
     device.push()
     problems = Outbox(store).results(("conflict", "rejected"))
     assert [(p.type, p.status) for p in problems] == [
         ("vitals.record", "rejected"), ("visit.check_in", "conflict")]
-    assert problems[0].errors == {"value": ["Heart rate must be 20-300."]}
-    assert problems[1].review_item_id == "r-1"
+    assert problems[0].errors == {"data.value": ["Heart rate must be 20-300."]}
+    assert problems[1].review_item_id == ITEM
     assert Outbox(store).pending_count() == 0
 
 
@@ -182,3 +187,19 @@ def test_a_duplicate_of_a_rejected_mutation_still_needs_attention(
     (problem,) = Outbox(store).problems()
     assert (problem.id, problem.outcome, problem.errors) == (
         repeated, "rejected", {"value": ["too high"]})
+
+
+def test_an_applied_result_moves_the_visit_to_the_version_the_server_reports(
+        device: SyncClient, store: Store, server: FakeServer, device_clock: DeviceClock) -> None:
+    """Her next edit of the visit is based on the version her check-in made (v1.1's
+    ``visit_version``); a conflict leaves the visit as she last pulled it."""
+    store.put("visit", "v1", {"status": "scheduled"}, version=4, synced=True)
+    store.put("visit", "v2", {"status": "scheduled"}, version=4, synced=True)
+    server.verdicts["visit.check_out"] = {"status": "conflict", "version": 9,
+                                          "visit_version": 9, "review_item_id": ITEM}
+    check_in(store, "v1", device_clock())
+    check_out(store, "v2", device_clock())
+    device.push()
+    assert [getattr(store.get("visit", v), "version", None) for v in ("v1", "v2")] == [5, 4]
+    assert [r.visit_version for r in Outbox(store).results()] == [5, 9]
+    assert check_out(store, "v1", device_clock()).base_version == 5

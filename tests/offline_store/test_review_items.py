@@ -13,6 +13,10 @@ __all__ = ["enrolled", "pin_in_environment", "run"]  # the fixtures, shared with
 
 NOTE = "She was there that morning; the visit moved after she left."
 
+# Review item ids as the server makes them (UUIDs: the push result schema says so).
+R1 = "0193a3b4-0000-7000-8000-0000000000a1"
+R2 = "0193a3b4-0000-7000-8000-0000000000a2"
+
 
 def _item(item_id: str, mutation_id: str, status: str = "open", **fields: Any) -> dict:
     data = {"id": item_id, "kind": "documentation_on_reassigned_visit", "severity": "warning",
@@ -31,9 +35,10 @@ def _resolved(item_id: str, mutation_id: str, **fields: Any) -> dict:
                  **fields)
 
 
-def _conflicting_check_in(run: Run, server: FakeServer, item_id: str = "r1") -> str:
+def _conflicting_check_in(run: Run, server: FakeServer, item_id: str = R1) -> str:
     """She checks in; the server answers conflict with ``item_id``; the mutation's id."""
-    server.verdicts["visit.check_in"] = {"status": "conflict", "review_item_id": item_id}
+    server.verdicts["visit.check_in"] = {"status": "conflict", "version": 2, "visit_version": 2,
+                                         "review_item_id": item_id}
     assert run("check-in", VISIT)[0] == 0
     assert "1 conflict" in run("sync")[1]
     ((_plaintext, answer),) = server.batches.values()
@@ -43,7 +48,7 @@ def _conflicting_check_in(run: Run, server: FakeServer, item_id: str = "r1") -> 
 def test_a_resolution_pulled_once_shows_resolved_by_whom_and_how(
         run: Run, enrolled: None, server: FakeServer) -> None:
     mutation_id = _conflicting_check_in(run, server)
-    server.pages["c1"] = page([_item("r1", mutation_id)], "c2")
+    server.pages["c1"] = page([_item(R1, mutation_id)], "c2")
     run("sync")
     out = run("status")[1]
     assert "needs attention:" in out and "conflict" in out
@@ -51,7 +56,7 @@ def test_a_resolution_pulled_once_shows_resolved_by_whom_and_how(
            "you were offline" in out
 
     # The visit left her device too: her local check-in is pruned, its result stays.
-    server.pages["c2"] = page([remove("visit", VISIT), _resolved("r1", mutation_id)], "c3")
+    server.pages["c2"] = page([remove("visit", VISIT), _resolved(R1, mutation_id)], "c3")
     assert run("sync")[0] == 0
     assert run("visits")[1].startswith("no visits")
     out = run("status")[1]
@@ -66,8 +71,8 @@ def test_a_conflict_stays_open_while_another_item_about_it_is_open(
         run: Run, enrolled: None, server: FakeServer) -> None:
     mutation_id = _conflicting_check_in(run, server)
     server.pages["c1"] = page([
-        _resolved("r1", mutation_id),
-        _item("r2", mutation_id, kind="evv_exception", severity="critical")], "c2")
+        _resolved(R1, mutation_id),
+        _item(R2, mutation_id, kind="evv_exception", severity="critical")], "c2")
     run("sync")
     out = run("status")[1]
     assert "needs attention:" in out

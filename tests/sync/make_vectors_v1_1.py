@@ -1,5 +1,6 @@
-"""Produce tests/sync/vectors-v1.1.json, the byte-level vectors of sealed pulls (v1.1), and
-of pushes with ids in either case and envelopes refused (``push_vectors``).
+"""Produce tests/sync/vectors-v1.1.json, the byte-level vectors of sealed pulls (v1.1), of
+pushes with ids in either case and envelopes refused (``push_vectors``), and a batch
+documenting one visit end to end (``vector_batch_v1_1``).
 
 Run ``python -m tests.sync.make_vectors_v1_1`` to (re)write the file, or with ``--check``
 to exit 1 when the committed file differs from what this script produces. Every input is
@@ -27,6 +28,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from sync import envelope, response_signature, sealed_pull
 from tests.sync import push_vectors
+from tests.sync import vector_batch_v1_1 as batch
 
 PATH = Path(__file__).with_name("vectors-v1.1.json")
 DEVICE_ID = "6f1c2b1e-8a4b-4c1e-9d7a-0c5b8f1e2a33"
@@ -44,21 +46,34 @@ KEM_SUITE_ID = b"KEM\x00\x20"
 HPKE_SUITE_ID = b"HPKE\x00\x20\x00\x01\x00\x02"
 MODE_BASE = b"\x00"
 
+PATIENT = {"id": batch.PATIENT_ID, "mrn": "MRN-1815", "first_name": "Ada",
+           "last_name": "Lovelace", "birth_date": "1915-12-10", "phone": None, "allergies": [],
+           "primary_physician_id": None, "referral_source": None, "status": "active",
+           "vascular_access": None, "version": 3, "created_at": "2026-11-02T15:00:00+00:00",
+           "updated_at": "2026-12-01T15:00:00+00:00"}
+# A service location names its patient (v1.1): a patient's removal purges it by that id.
+LOCATION = {"id": batch.LOCATION_ID, "patient_id": batch.PATIENT_ID, "kind": "home",
+            "address": "12 St James's Square, Springfield", **batch.HOME, "evv_radius_m": 150}
+VISIT = {"id": batch.VISIT_ID, "patient_id": batch.PATIENT_ID, "order_id": None,
+         "nurse_id": "0193a3b4-0000-7000-8000-0000000000c1",
+         "service_location_id": batch.LOCATION_ID, "scheduled_start": "2026-12-08T14:00:00+00:00",
+         "scheduled_end": "2026-12-08T15:00:00+00:00", "status": "scheduled",
+         "cancel_reason": None, "version": 1, "created_at": "2026-12-01T15:00:00+00:00",
+         "updated_at": "2026-12-01T15:00:00+00:00"}
+# Pages as the server writes them: every field of pull-page.schema.json (its test checks).
 FIRST_PAGE = {
     "changes": [
-        {"type": "patient", "id": "0193a3b4-0000-7000-8000-0000000000e1", "op": "upsert",
-         "version": 3, "data": {"first_name": "Ada", "last_name": "Lovelace",
-                                "birth_date": "1915-12-10", "mrn": "MRN-1815"}},
-        {"type": "visit", "id": "0193a3b4-0000-7000-8000-0000000000f1", "op": "upsert",
-         "version": 1, "data": {"patient_id": "0193a3b4-0000-7000-8000-0000000000e1",
-                                "status": "scheduled",
-                                "scheduled_start": "2026-12-08T14:00:00+00:00"}},
+        {"type": "patient", "id": batch.PATIENT_ID, "op": "upsert", "version": 3,
+         "data": PATIENT},
+        {"type": "service_location", "id": batch.LOCATION_ID, "op": "upsert", "version": 1,
+         "data": LOCATION},
+        {"type": "visit", "id": batch.VISIT_ID, "op": "upsert", "version": 1, "data": VISIT},
     ],
     "cursor": "c2Vjb25kLXBhZ2U", "has_more": True, "snapshot": True,
     "server_time": "2026-12-08T13:00:00+00:00",
 }
 NEXT_PAGE = {
-    "changes": [{"type": "visit", "id": "0193a3b4-0000-7000-8000-0000000000f1",
+    "changes": [{"type": "visit", "id": batch.VISIT_ID,
                  "op": "remove", "version": None, "data": None}],
     "cursor": "dGhpcmQtcGFnZQ", "has_more": False, "snapshot": False,
     "server_time": "2026-12-08T13:00:01+00:00",
@@ -221,6 +236,12 @@ def build() -> dict[str, Any]:
         "pulls": pulls,
         "negative": _negative(pulls[1], signer),
         "push": push_vectors.build(hpke_seal_with_ephemeral),
+        # One visit documented end to end, each mutation answered ``applied``.
+        "visit_batch": batch.push_vector(
+            DEVICE_ID, X25519PrivateKey.from_private_bytes(fixed_key("server hpke key")),
+            Ed25519PrivateKey.from_private_bytes(fixed_key("device signing key")),
+            hpke_seal_with_ephemeral,
+            X25519PrivateKey.from_private_bytes(fixed_key("ephemeral key of the push"))),
         "signed_errors": [wipe],
         "gzip_pull": gzipped,
         "http_examples": _http_examples(pulls[0], gzipped, wipe),

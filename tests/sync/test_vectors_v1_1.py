@@ -194,6 +194,23 @@ def test_ids_signed_as_sent_in_upper_case_fail_and_are_named_a_slip() -> None:
     with pytest.raises(envelope.BadSignature):
         envelope.verify_push(*signed)
     assert envelope.signed_over_ids_as_sent(*signed)
+
+
+def test_the_visit_batch_opens_to_its_plaintext_and_its_signature_verifies() -> None:
+    push = VECTORS["visit_batch"]
+    body = push["body"]
+    assert envelope.push_info(DEVICE_ID, push["batch_id"]).hex() == push["hpke_info_hex"]
+    server = envelope.x25519_private_key_from_b64u(push["server_hpke_private_key"])
+    opened = envelope.open_sealed(body["sealed"], server, body["device_id"], body["batch_id"])
+    assert opened == push["plaintext"].encode()
+    message = envelope.push_signed_message(body["device_id"], body["batch_id"], body["key_id"],
+                                           body["sealed"])
+    assert message.decode() == push["signed_message"]
+    envelope.verify_push(envelope.ed25519_public_key_from_b64u(
+        push["device_signing_public_key"]), body["signature"], body["device_id"],
+        body["batch_id"], body["key_id"], body["sealed"])
+
+
 # Signed errors (the wipe), a gzipped pull and the exact headers: protocol v1.1, issue 12.
 
 WIPE = VECTORS["signed_errors"][0]

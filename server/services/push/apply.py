@@ -94,8 +94,9 @@ def _answer_repeats(run: BatchRun, repeats: list[Repeat]) -> None:
     for item, checked, first in repeats:
         if checked.digest == first.content_hash:
             original = run.answers[first.index]
-            run.answers[item.index] = duplicate(original.outcome,
-                                                {"flags": original.result["flags"]})
+            run.answers[item.index] = duplicate(original.outcome, {
+                key: original.result[key] for key in (*claims.KEPT, "flags")
+                if key in original.result})
         else:
             run.answers[item.index] = refusal({"id": [claims.ID_REUSED]})
 

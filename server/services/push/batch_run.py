@@ -34,8 +34,10 @@ class Prepared:
 
     @property
     def raw_id(self) -> Any:
-        """The id as the device sent it (echoed back even when invalid)."""
-        return self.raw.get("id") if isinstance(self.raw, dict) else None
+        """The id as the device sent it (echoed back even when invalid); None when it sent
+        no string, so that a result's ``id`` is always a string or null."""
+        raw_id = self.raw.get("id") if isinstance(self.raw, dict) else None
+        return raw_id if isinstance(raw_id, str) else None
 
     def candidate(self, valid: Valid) -> Candidate:
         """This mutation as the ledger sees it (``valid`` is its ``checked``)."""
@@ -57,7 +59,7 @@ class Answer:
     result: dict[str, Any]
     keep: bool = True  # into the inbox (a duplicate is already there)
     patient_id: uuid.UUID | None = None
-    # A result about the visit itself reports the visit's version once the batch is settled.
+    # The visit documented: the result reports its version once the batch is settled.
     visit: Visit | None = None
     # The record it stored: review items found when the batch is settled name it.
     record_id: Any = None

@@ -33,7 +33,7 @@ from server.reconcile.news2 import Thresholds
 from server.services import devices, server_keys
 from server.services.push.apply import apply_prepared, prepare
 from server.services.push.batch_run import Prepared
-from sync import batches, compression, envelope
+from sync import batches, compression, envelope, replays
 from sync.claims import race_state
 
 
@@ -259,9 +259,10 @@ def _apply_batch(session: Session, device: Device, record: batches.SyncBatch,
     try:
         batches.claim(session, record)
     except batches.BatchReplayed as replay:
+        response = replays.upgraded_response(session, replay.response)
         session.rollback()
         instruments.push_batches.labels("replayed").inc()
-        return replay.response
+        return response
     except batches.BatchIdReused:
         session.rollback()
         raise Conflict("This batch id was already used for a different batch.",

@@ -39,7 +39,8 @@ def _found(run: BatchRun) -> dict[str, list[ReviewItem]]:
 def _settled(answer: Answer, found: dict[str, list[ReviewItem]]) -> Answer:
     result = answer.result
     if answer.visit is not None:
-        result = {**result, "version": answer.visit.version}
+        version = answer.visit.version
+        result = {**result, "version": result.get("version", version), "visit_version": version}
     items = found.get(answer.record_id or "", [])
     late = most_severe(items)
     if late is not None and "review_item_id" not in result:

@@ -14,6 +14,7 @@ from typing import Any
 from marshmallow import ValidationError
 
 from schemas.mutations import FAST_DATA_LOADERS, MUTATION_DATA_SCHEMAS, fast_aware_datetime
+from schemas.result_shapes import flat_errors
 from schemas.sync import MutationSchema
 from sync import ledger
 
@@ -111,13 +112,12 @@ def validate(raw: Any, device_id: uuid.UUID) -> Valid | Refused:
     try:
         mutation: dict[str, Any] = _MUTATION_SCHEMA.load(raw)
     except ValidationError as exc:
-        messages = exc.messages
-        return Refused(messages if isinstance(messages, dict) else {"_schema": messages})
+        return Refused(flat_errors(exc.messages))
     schema = _DATA_SCHEMAS.get(mutation["type"])
     if schema is None:
         return Refused({"type": [f"Unknown mutation type {mutation['type']!r}."]})
     try:
         data: dict[str, Any] = schema.load(mutation["data"])
     except ValidationError as exc:
-        return Refused({"data": exc.messages})
+        return Refused(flat_errors(exc.messages, "data"))
     return Valid(mutation, data, ledger.content_hash(device_id, raw))

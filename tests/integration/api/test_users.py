@@ -1,4 +1,5 @@
-"""Staff accounts through /api/v1/users (admins only): create, read, list, change."""
+"""Staff accounts through /api/v1/users: admins create and change them; coordinators and the
+training lead read them (to turn a name into the id an assignment needs)."""
 
 from __future__ import annotations
 
@@ -166,3 +167,30 @@ def test_only_admins_manage_accounts(client, as_user, agency, app):
     response = client.post(URL, headers=as_user("coordinator"), json=new_user())
     error_of(response, 403, "forbidden")
     assert stored(app) == 8
+
+
+def test_coordinators_and_the_training_lead_read_accounts_without_credentials(
+        client, as_user, agency):
+    for who in ("coordinator", "training_lead"):
+        response = client.get(f"{URL}?role=nurse", headers=as_user(who))
+        assert response.status_code == 200, (who, response.get_json())
+        nurses = {u["name"]: u for u in response.get_json()}
+        assert set(nurses) == {"Ann", "Bea"}
+        assert nurses["Ann"]["id"] == str(agency["nurse_a"])
+        assert nurses["Ann"]["competencies"] == ["picc-care"]
+        assert not {"password", "password_hash", "mfa", "totp_secret"} & set(nurses["Ann"])
+        one = client.get(f"{URL}/{agency['nurse_b']}", headers=as_user(who))
+        assert one.status_code == 200 and one.get_json()["name"] == "Bea"
+
+
+def test_nurses_and_physicians_may_not_list_accounts(client, as_user, agency):
+    for who in ("nurse_a", "physician_a", "qc"):
+        error_of(client.get(URL, headers=as_user(who)), 403, "forbidden")
+
+
+def test_a_coordinator_may_not_change_an_account(client, as_user, agency, app):
+    response = client.patch(f"{URL}/{agency['nurse_a']}", headers=as_user("coordinator"),
+                            json={"competencies": ["tpn"]})
+    error_of(response, 403, "forbidden")
+    with app.app_context():
+        assert db.session.get(User, agency["nurse_a"]).competencies == ["picc-care"]

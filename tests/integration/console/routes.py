@@ -15,6 +15,8 @@ ROLES = ("admin", "coordinator", "training_lead", "qc", "nurse_a", "physician_a"
 EVERYONE = frozenset(ROLES)
 OFFICE = frozenset({"admin", "coordinator"})
 BOARD = frozenset({"admin", "coordinator", "qc"})
+PATIENT_PAGES = BOARD
+DIRECTORY = frozenset({"admin", "coordinator", "training_lead"})
 # Text only a page showing the test agency's patients contains (their surnames).
 PATIENT_TEXT = ("PatientMRN-A", "PatientMRN-B")
 
@@ -66,4 +68,45 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     ConsoleRoute("/console/visits/<uuid:visit_id>/reschedule",
                  "/console/visits/{visit_a}/reschedule", OFFICE, "POST",
                  form={"day": "2026-11-24", "start": "09:00", "end": "10:00", "version": "1"}),
+    ConsoleRoute("/console/patients", "/console/patients", PATIENT_PAGES,
+                 audit=("list", "patients")),
+    ConsoleRoute("/console/patients/<uuid:patient_id>", "/console/patients/{patient_a}",
+                 PATIENT_PAGES, audit=("read", "patients")),
+    ConsoleRoute("/console/patients/new", "/console/patients/new", OFFICE),
+    ConsoleRoute("/console/patients/new", "/console/patients/new", OFFICE, "POST",
+                 form={"mrn": "MRN-NEW", "first_name": "Nora", "last_name": "New",
+                       "birth_date": "1970-01-02", "kind": "home", "address": "2 Oak St",
+                       "latitude": "39.7", "longitude": "-89.6"}),
+    ConsoleRoute("/console/patients/<uuid:patient_id>/edit",
+                 "/console/patients/{patient_a}/edit", OFFICE, audit=("read", "patients")),
+    ConsoleRoute("/console/patients/<uuid:patient_id>/edit",
+                 "/console/patients/{patient_a}/edit", OFFICE, "POST",
+                 form={"phone": "555-0100", "version": "1"}),
+    ConsoleRoute("/console/patients/<uuid:patient_id>/locations/new",
+                 "/console/patients/{patient_a}/locations/new", OFFICE,
+                 audit=("read", "patients")),
+    ConsoleRoute("/console/patients/<uuid:patient_id>/locations/new",
+                 "/console/patients/{patient_a}/locations/new", OFFICE, "POST",
+                 form={"kind": "work", "address": "9 Mill Rd", "latitude": "39.8",
+                       "longitude": "-89.7", "version": "1"}),
+    ConsoleRoute("/console/patients/<uuid:patient_id>/locations/<uuid:location_id>/edit",
+                 "/console/patients/{patient_a}/locations/{location_a}/edit", OFFICE,
+                 audit=("read", "patients")),
+    ConsoleRoute("/console/patients/<uuid:patient_id>/locations/<uuid:location_id>/edit",
+                 "/console/patients/{patient_a}/locations/{location_a}/edit", OFFICE, "POST",
+                 form={"kind": "home", "address": "1 Elm St", "latitude": "39.78",
+                       "longitude": "-89.65", "evv_radius_m": "200", "version": "1"}),
+    ConsoleRoute("/console/patients/<uuid:patient_id>/orders/new",
+                 "/console/patients/{patient_a}/orders/new", OFFICE,
+                 audit=("read", "patients")),
+    ConsoleRoute("/console/patients/<uuid:patient_id>/orders/new",
+                 "/console/patients/{patient_a}/orders/new", OFFICE, "POST",
+                 form={"physician_id": "{physician_a}", "medication": "cefazolin",
+                       "dose": "1", "dose_unit": "g", "frequency_kind": "daily",
+                       "start_date": "2026-11-20", "step": "preview"}),
+    ConsoleRoute("/console/orders/<uuid:order_id>/edit", "/console/orders/{order_a}/edit",
+                 OFFICE, audit=("read", "therapy_orders")),
+    ConsoleRoute("/console/orders/<uuid:order_id>/edit", "/console/orders/{order_a}/edit",
+                 OFFICE, "POST", form={"status": "on_hold", "version": "1", "step": "preview"}),
+    ConsoleRoute("/console/staff", "/console/staff", DIRECTORY, audit=("list", "users")),
 )

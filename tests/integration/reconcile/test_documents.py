@@ -53,15 +53,15 @@ def test_note_of_each_category_is_stored(phone, push, rows, agency, category):
 def test_note_of_an_unknown_category_is_rejected(phone, push, rows, agency, category):
     result = push(phone, _note(phone, agency["visit_a"], category))[0]
     assert result["status"] == "rejected"
-    assert result["errors"] == {"data": {"category": [
-        "Must be one of: assessment, teaching, communication."]}}
+    assert result["errors"] == {"data.category": [
+        "Must be one of: assessment, teaching, communication."]}
     assert rows(VisitNote) == []
 
 
 def test_note_without_text_is_rejected(phone, push, rows, agency):
     result = push(phone, _note(phone, agency["visit_a"], text=""))[0]
     assert result["status"] == "rejected"
-    assert list(result["errors"]["data"]) == ["text"]
+    assert list(result["errors"]) == ["data.text"]
     assert rows(VisitNote) == []
 
 
@@ -102,7 +102,7 @@ def test_amending_an_unknown_record_is_rejected(phone, push, amend, rows):
     result = push(phone, amend(phone, "infusion", uuid.uuid4(), {"dose": 1}))[0]
     assert result["status"] == "rejected"
     assert result["errors"] == {
-        "target_id": ["There is no such record on this visit to amend."]}
+        "data.target_id": ["There is no such record on this visit to amend."]}
     assert rows(Amendment) == []
 
 
@@ -110,7 +110,7 @@ def test_amending_a_record_under_the_wrong_type_is_rejected(signed_infusion, pho
                                                             amend, rows):
     result = push(phone, amend(phone, "vitals", signed_infusion, {"value": 1}))[0]
     assert result["errors"] == {
-        "target_id": ["There is no such record on this visit to amend."]}
+        "data.target_id": ["There is no such record on this visit to amend."]}
     assert rows(Amendment) == []
 
 
@@ -122,7 +122,7 @@ def test_amending_a_record_of_another_visit_is_rejected(enroll, push, vitals, am
     result = push(phone, amend(phone, "vitals", theirs["entity_id"], {"value": 90}))[0]
     assert result["status"] == "rejected"
     assert result["errors"] == {
-        "target_id": ["There is no such record on this visit to amend."]}
+        "data.target_id": ["There is no such record on this visit to amend."]}
     assert rows(Amendment) == []
 
 
@@ -141,7 +141,7 @@ def test_unknown_field_in_changes_is_rejected(signed_infusion, phone, push, amen
     result = push(phone, amend(phone, "infusion", signed_infusion,
                                {"dose": 1.5, "colour": "blue", "bag": 1}))[0]
     assert result["status"] == "rejected"
-    (message,) = result["errors"]["changes"]
+    (message,) = result["errors"]["data.changes"]
     assert message.endswith("infusion record: bag, colour.")
     assert rows(Amendment) == []
 
@@ -154,7 +154,7 @@ def test_changes_to_provenance_or_server_owned_fields_are_rejected(
     result = push(phone, amend(phone, "infusion", signed_infusion,
                                {field: str(agency["nurse_b"])}))[0]
     assert result["status"] == "rejected"
-    assert result["errors"] == {"changes": [
+    assert result["errors"] == {"data.changes": [
         f"Not fields a nurse may amend on an infusion record: {field}."]}
     assert rows(Amendment) == []
 
@@ -163,5 +163,5 @@ def test_amendment_without_a_reason_or_changes_is_rejected(signed_infusion, phon
                                                            amend, rows):
     results = push(phone, amend(phone, "infusion", signed_infusion, {"dose": 1}, reason=""),
                    amend(phone, "infusion", signed_infusion, {}))
-    assert [sorted(r["errors"]["data"]) for r in results] == [["reason"], ["changes"]]
+    assert [sorted(r["errors"]) for r in results] == [["data.reason"], ["data.changes"]]
     assert rows(Amendment) == []

@@ -94,11 +94,11 @@ def test_oxygen_and_consciousness_are_scored_from_their_own_codes(phone, push, r
 
 @pytest.mark.parametrize(("data", "errors"), [
     ({"code": "8867-4", "unit": "/min", "answer": "alert"},
-     {"answer": ["LOINC code 8867-4 takes a value, not an answer."]}),
+     {"data.answer": ["LOINC code 8867-4 takes a value, not an answer."]}),
     ({"code": "67775-7", "unit": "{ACVPU}", "value": 1},
-     {"answer": ["LOINC code 67775-7 needs an answer (ACVPU), not a value."]}),
+     {"data.answer": ["LOINC code 67775-7 needs an answer (ACVPU), not a value."]}),
     ({"code": "67775-7", "unit": "{score}", "answer": "voice"},
-     {"unit": ["Unit '{score}' is not valid for 67775-7 (use '{ACVPU}')."]}),
+     {"data.unit": ["Unit '{score}' is not valid for 67775-7 (use '{ACVPU}')."]}),
 ])
 def test_a_coded_answer_goes_with_its_code_only(phone, push, rows, agency, data, errors):
     result = push(phone, phone.mutation("vitals.record", agency["visit_a"],
@@ -110,7 +110,7 @@ def test_a_coded_answer_goes_with_its_code_only(phone, push, rows, agency, data,
 def test_an_unknown_acvpu_answer_is_refused_by_the_schema(phone, push, agency):
     result = push(phone, _coded(phone, agency, "67775-7", "{ACVPU}", answer="drowsy"))[0]
     assert result["status"] == "rejected"
-    assert "answer" in result["errors"]["data"]
+    assert "data.answer" in result["errors"]
 
 
 def test_a_set_completed_over_three_pushes_rises_from_nothing_to_critical(

@@ -71,7 +71,8 @@ def test_clean_administration_is_applied_with_full_provenance(
     batch_id = str(uuid.uuid4())
     response = phone.push([mutation], batch_id=batch_id)
     assert response.get_json()["results"] == [
-        {"id": mutation["id"], "status": "applied", "version": 1, "flags": []}]
+        {"id": mutation["id"], "status": "applied", "version": 1, "visit_version": 1,
+         "flags": []}]
     assert review_items() == []
     (stored,) = rows(InfusionAdministration)
     assert stored.id == uuid.UUID(mutation["entity_id"])
@@ -290,7 +291,8 @@ def test_result_names_the_most_severe_of_several_items(phone, push, infusion, re
     assert set(items) == {"dose_outside_order", "drug_expired"}
     # Both reach the nurse as flags, the critical one first, in words she can act on.
     assert result == {"id": result["id"], "status": "applied", "version": 1,
-                      "review_item_id": str(items["drug_expired"].id), "flags": [
+                      "visit_version": 1, "review_item_id": str(items["drug_expired"].id),
+                      "flags": [
                           {"code": "drug_expired", "severity": "critical",
                            "message": "Lot LOT-7731 expired on 2026-01-31: do not infuse "
                                       "it; call the pharmacy."},
@@ -328,7 +330,8 @@ def test_overlapping_administrations_of_one_order_are_both_kept_and_flagged(
     phone, tablet = enroll("nurse_a"), enroll("nurse_a")
     first = push(phone, _timed(infusion, phone, "10:05", "11:05"))[0]
     second = push(tablet, _timed(infusion, tablet, "10:30", "11:30"))[0]
-    assert first == {"id": first["id"], "status": "applied", "version": 1, "flags": []}
+    assert first == {"id": first["id"], "status": "applied", "version": 1,
+                     "visit_version": 1, "flags": []}
     assert second["status"] == "applied"
     stored = {str(s.device_id): s for s in rows(InfusionAdministration)}
     assert len(stored) == 2

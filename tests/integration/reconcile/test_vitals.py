@@ -26,7 +26,7 @@ def test_impossible_value_is_rejected_naming_the_field_and_reason(
     result = push(phone, vitals(phone, code, value, unit))[0]
     assert result["status"] == "rejected"
     assert result["errors"] == {
-        "value": [f"{name} is physiologically impossible; check the entry."]}
+        "data.value": [f"{name} is physiologically impossible; check the entry."]}
     assert "version" not in result and "review_item_id" not in result
     assert rows(VitalSign) == []
 
@@ -34,7 +34,9 @@ def test_impossible_value_is_rejected_naming_the_field_and_reason(
 def test_a_normal_value_is_applied_without_flags(phone, push, vitals, rows):
     mutation = vitals(phone, "8867-4", 72)
     result = push(phone, mutation)[0]
-    assert result == {"id": mutation["id"], "status": "applied", "version": 1, "flags": []}
+    # version: the vital sign's (new); visit_version: the visit's, which a reading leaves as it is
+    assert result == {"id": mutation["id"], "status": "applied", "version": 1,
+                      "visit_version": 1, "flags": []}
     stored = rows(VitalSign)
     assert [(s.id, s.code, s.value, s.unit, s.flags) for s in stored] == [
         (uuid.UUID(mutation["entity_id"]), "8867-4", Decimal("72"), "/min", [])]
@@ -80,7 +82,7 @@ def test_values_on_the_edge_of_normal_are_not_flagged(phone, push, vitals, rows)
 def test_unknown_loinc_code_is_rejected_naming_the_code(phone, push, vitals, rows):
     result = push(phone, vitals(phone, "1234-5", 10, "/min"))[0]
     assert result["status"] == "rejected"
-    assert result["errors"] == {"code": ["Unknown LOINC code 1234-5 for a vital sign."]}
+    assert result["errors"] == {"data.code": ["Unknown LOINC code 1234-5 for a vital sign."]}
     assert rows(VitalSign) == []
 
 
@@ -92,7 +94,7 @@ def test_unknown_unit_is_rejected_naming_the_unit(phone, push, vitals, rows, cod
                                                   message):
     result = push(phone, vitals(phone, code, 98, unit))[0]
     assert result["status"] == "rejected"
-    assert result["errors"] == {"unit": [message]}
+    assert result["errors"] == {"data.unit": [message]}
     assert rows(VitalSign) == []
 
 
@@ -122,7 +124,7 @@ def test_systolic_of_ninety_or_less_opens_a_news2_warning(phone, push, vitals, r
 def test_impossible_blood_pressure_component_is_rejected_naming_it(phone, push, vitals, rows):
     result = push(phone, vitals(phone, BP, unit="mm[Hg]", components=_bp(120, 250)))[0]
     assert result["status"] == "rejected"
-    assert result["errors"] == {"components.1.value": [
+    assert result["errors"] == {"data.components.1.value": [
         "Diastolic blood pressure 250 mm[Hg] is physiologically impossible; check the entry."]}
     assert rows(VitalSign) == []
 
@@ -130,7 +132,7 @@ def test_impossible_blood_pressure_component_is_rejected_naming_it(phone, push, 
 def test_blood_pressure_component_in_the_wrong_unit_is_rejected(phone, push, vitals, rows):
     result = push(phone, vitals(phone, BP, unit="mm[Hg]", components=_bp(120, 80, "kPa")))[0]
     assert result["status"] == "rejected"
-    assert list(result["errors"]) == ["components.0.unit"]
+    assert list(result["errors"]) == ["data.components.0.unit"]
     assert rows(VitalSign) == []
 
 
@@ -147,7 +149,7 @@ def test_blood_pressure_without_exactly_systolic_and_diastolic_is_rejected(
     result = push(phone, vitals(phone, BP, unit="mm[Hg]", components=components))[0]
     assert result["status"] == "rejected"
     assert result["errors"] == {
-        "components": ["A blood pressure needs systolic 8480-6 and diastolic 8462-4."]}
+        "data.components": ["A blood pressure needs systolic 8480-6 and diastolic 8462-4."]}
     assert rows(VitalSign) == []
 
 
@@ -155,7 +157,7 @@ def test_single_vital_sent_as_components_is_rejected_for_want_of_a_value(
         phone, push, vitals, rows):
     result = push(phone, vitals(phone, "8867-4", components=_bp(120, 80)))[0]
     assert result["status"] == "rejected"
-    assert result["errors"] == {"value": ["This vital sign needs a value."]}
+    assert result["errors"] == {"data.value": ["This vital sign needs a value."]}
     assert rows(VitalSign) == []
 
 
@@ -169,7 +171,7 @@ def test_pain_score_is_stored_and_above_three_flagged(phone, push, vitals, rows,
 def test_pain_score_above_ten_is_rejected(phone, push, vitals, rows):
     result = push(phone, vitals(phone, "72514-3", 11, "{score}"))[0]
     assert result["errors"] == {
-        "value": ["Pain severity 11 {score} is physiologically impossible; check the entry."]}
+        "data.value": ["Pain severity 11 {score} is physiologically impossible; check the entry."]}
     assert rows(VitalSign) == []
 
 

@@ -169,3 +169,49 @@ def test_compact_command_keeps_the_retention_window(app, runner, client, enroll,
     result = runner.invoke(args=["sync", "compact"])
     assert "removed 0" not in result.output
     assert device.pull(cursor).status_code == 410
+
+
+def test_a_delta_about_her_own_check_in_carries_the_visit_alone(enroll, agency):
+    """Her check-in moves the visit; the patient, locations, order and pump did not change
+    and stay off the page (issue 12, item 8: deltas re-sent them every time)."""
+    device = enroll("nurse_a")
+    _, cursor = device.pull_all()
+    check_in = device.mutation("visit.check_in", agency["visit_a"],
+                               {"at": "2026-11-23T09:02:00-05:00", "location": {
+                                   "latitude": 39.78, "longitude": -89.65, "accuracy_m": 5}})
+    assert device.push([check_in]).get_json()["results"][0]["status"] == "applied"
+    changes = device.pull(cursor).get_json()["changes"]
+    assert [(c["type"], c["id"], c["data"]["status"]) for c in changes] == [
+        ("visit", str(agency["visit_a"]), "in_progress")]
+
+
+def test_a_visit_of_a_patient_new_to_her_brings_the_patient_and_her_records(
+        client, enroll, agency, as_user, clock):
+    device = enroll("nurse_a")
+    _, cursor = device.pull_all()
+    start = clock() + timedelta(days=1)
+    created = client.post("/api/v1/visits", headers=as_user("coordinator"), json={
+        "patient_id": str(agency["patient_b"]), "nurse_id": str(agency["nurse_a"]),
+        "service_location_id": str(agency["location_b"]),
+        "scheduled_start": start.isoformat(),
+        "scheduled_end": (start + timedelta(hours=1)).isoformat()}).get_json()
+    held, _ = device.pull_all(cursor)
+    assert set(held) == {("visit", created["id"]), ("patient", str(agency["patient_b"])),
+                         ("service_location", str(agency["location_b"])),
+                         ("order", str(agency["order_b"])), ("pump", str(agency["pump_b"]))}
+
+
+def test_a_visit_entering_the_window_with_time_brings_its_patient(
+        app, client, enroll, agency, as_user, clock):
+    device = enroll("nurse_a")
+    far = clock() + timedelta(days=20)
+    client.post("/api/v1/visits", headers=as_user("coordinator"), json={
+        "patient_id": str(agency["patient_b"]), "nurse_id": str(agency["nurse_a"]),
+        "service_location_id": str(agency["location_b"]), "scheduled_start": far.isoformat(),
+        "scheduled_end": (far + timedelta(hours=1)).isoformat()})
+    held, cursor = device.pull_all()
+    assert str(agency["patient_b"]) not in _ids(held, "patient")
+    clock.advance(days=7)
+    delta, _ = device.pull_all(cursor)
+    assert ("patient", str(agency["patient_b"])) in delta
+    assert ("service_location", str(agency["location_b"])) in delta

@@ -71,7 +71,7 @@ def test_mutation_in_a_new_batch_is_a_duplicate_with_its_original_outcome(app, e
     second = device.push([vitals]).get_json()["results"][0]
     assert first["status"] == "applied"
     assert second == {"id": vitals["id"], "status": "duplicate", "outcome": "applied",
-                      "version": first["version"], "flags": []}
+                      "version": 1, "visit_version": first["visit_version"], "flags": []}
     assert _count(app, VitalSign) == 1
     assert _count(app, InboxEntry) == 1
 
@@ -181,7 +181,9 @@ def test_invalid_mutations_are_rejected_but_kept(app, enroll, agency):
     results = device.push([unknown_type, bad_data, no_id]).get_json()["results"]
     assert [r["status"] for r in results] == ["rejected"] * 3
     assert "type" in results[0]["errors"]
-    assert "unit" in results[1]["errors"]["data"]
+    # One shape for every refusal: flat, each field named by its path in the mutation.
+    assert results[1]["errors"] == {"data.unit": ["Missing data for required field."],
+                                    "data.taken_at": ["Missing data for required field."]}
     assert "id" in results[2]["errors"]
     assert _count(app, InboxEntry) == 3
 
@@ -203,8 +205,8 @@ def test_text_that_is_not_text_refuses_its_mutation_alone_and_keeps_it(app, enro
     results = response.get_json()["results"]
     assert [r["status"] for r in results] == ["rejected"] * 5 + ["applied"]
     assert [r["errors"] for r in results[:5]] == [
-        {"data": {"text": [SURROGATE_MESSAGE]}}, {"data": {"unit": [CONTROL_MESSAGE]}},
-        {"data": {"unit": [NUL_MESSAGE]}}, {"\\ud800": [SURROGATE_MESSAGE]},
+        {"data.text": [SURROGATE_MESSAGE]}, {"data.unit": [CONTROL_MESSAGE]},
+        {"data.unit": [NUL_MESSAGE]}, {"\\ud800": [SURROGATE_MESSAGE]},
         {"id": [SURROGATE_MESSAGE]}]
     assert _count(app, VitalSign) == 1
     with app.app_context():
@@ -314,8 +316,8 @@ def test_vitals_impossible_rejected_abnormal_flagged(app, enroll, agency):
         entity_id=uuid.uuid4())
     results = device.push([impossible, high, bad_unit, bp]).get_json()["results"]
     assert [r["status"] for r in results] == ["rejected", "applied", "rejected", "applied"]
-    assert "impossible" in results[0]["errors"]["value"][0]
-    assert "degC" in results[2]["errors"]["unit"][0]
+    assert "impossible" in results[0]["errors"]["data.value"][0]
+    assert "degC" in results[2]["errors"]["data.unit"][0]
     with app.app_context():
         flags = {str(s.id): s.flags for s in db.session.scalars(select(VitalSign))}
         assert flags[high["entity_id"]] == ["abnormal"]

@@ -27,7 +27,9 @@ def test_repeats_in_one_batch_are_answered_each_and_the_ledger_keeps_the_first(
         "results"]
     assert [r["status"] for r in results] == [
         "applied", "duplicate", "rejected", "rejected", "rejected", "applied"]
+    # The second copy repeats the first's whole result, as a replay from another batch does.
     assert results[1] == {"id": first["id"], "status": "duplicate", "outcome": "applied",
+                          "version": 1, "visit_version": results[0]["visit_version"],
                           "flags": []}
     assert "different content" in results[2]["errors"]["id"][0]
     assert results[3]["errors"] == {

@@ -48,8 +48,8 @@ def test_wrong_answers_fail_and_a_tampered_passed_claim_is_refused(
     tampered = complete(device, module, WRONG, passed=True, score_percent=100)
     (refused,) = _results(device.push([tampered]))
     assert refused["status"] == "rejected"
-    assert refused["errors"]["data"] == {"passed": ["Unknown field."],
-                                         "score_percent": ["Unknown field."]}
+    assert refused["errors"] == {"data.passed": ["Unknown field."],
+                                 "data.score_percent": ["Unknown field."]}
     held, _ = device.pull_all(cursor)
     status = _status(held)
     assert status["state"] == "failed" and status["attempts"] == 1
@@ -111,15 +111,15 @@ def test_unknown_modules_and_modules_for_others_are_refused_with_reasons(
         complete(bea, {**draft, "version": 1}, RIGHT),
         complete(bea, {**module, "version": 7}, RIGHT)]))
     assert [r["status"] for r in results] == ["rejected"] * 4
-    assert results[0]["errors"] == {"module_id": ["This module is not assigned to you."]}
-    assert "module_id" in results[1]["errors"] and "module_id" in results[2]["errors"]
+    assert results[0]["errors"] == {"data.module_id": ["This module is not assigned to you."]}
+    assert "data.module_id" in results[1]["errors"] and "data.module_id" in results[2]["errors"]
     ann = enroll("nurse_a")
     results = _results(ann.push([
         complete(ann, {**module, "version": 7}, RIGHT),
         complete(ann, module, {"q9": ["yes"]}), complete(ann, module, {"q1": ["yes", "no"]}),
         complete(ann, module, RIGHT, completed_at="2026-11-23T08:00:00-05:00")]))
     assert [r["status"] for r in results] == ["rejected"] * 4
-    assert "version" in results[0]["errors"]
-    assert results[1]["errors"] == {"answers": ["Question 'q9' is not in this module's quiz."]}
-    assert results[2]["errors"] == {"answers": ["Question 'q1' takes a single answer."]}
-    assert "completed_at" in results[3]["errors"]["data"]
+    assert "data.version" in results[0]["errors"]
+    assert results[1]["errors"] == {"data.answers": ["Question 'q9' is not in this module's quiz."]}
+    assert results[2]["errors"] == {"data.answers": ["Question 'q1' takes a single answer."]}
+    assert "data.completed_at" in results[3]["errors"]

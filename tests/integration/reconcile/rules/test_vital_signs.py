@@ -75,7 +75,7 @@ def _flags(result: Result, stored: VitalSign | None) -> list[str]:
 def test_a_physiologically_impossible_reading_is_refused_so_the_nurse_rechecks_it(
         record: Record, code: str, value: Any, unit: str, reading: str) -> None:
     assert _refused(*record(code, value, unit)) == {
-        "value": [f"{reading} is physiologically impossible; check the entry."]}
+        "data.value": [f"{reading} is physiologically impossible; check the entry."]}
 
 
 @pytest.mark.parametrize(("code", "value", "unit"), [
@@ -91,7 +91,7 @@ def test_the_impossible_limits_themselves_are_possible(record: Record, code: str
 
 def test_an_unknown_loinc_code_is_refused_naming_the_code(record: Record) -> None:
     assert _refused(*record("1234-5", 10)) == {
-        "code": ["Unknown LOINC code 1234-5 for a vital sign."]}
+        "data.code": ["Unknown LOINC code 1234-5 for a vital sign."]}
 
 
 @pytest.mark.parametrize(("code", "unit", "message"), [
@@ -100,7 +100,7 @@ def test_an_unknown_loinc_code_is_refused_naming_the_code(record: Record) -> Non
 ])
 def test_a_unit_the_code_does_not_take_is_refused_naming_the_unit(
         record: Record, code: str, unit: str, message: str) -> None:
-    assert _refused(*record(code, 98, unit)) == {"unit": [message]}
+    assert _refused(*record(code, 98, unit)) == {"data.unit": [message]}
 
 
 # Normal ranges: inclusive edges ------------------------------------------------------------
@@ -148,14 +148,14 @@ def test_either_component_outside_its_range_flags_the_blood_pressure(
 
 def test_an_impossible_component_is_refused_naming_that_component(record: Record) -> None:
     assert _refused(*record(BP, unit="mm[Hg]", components=_bp(120, 210))) == {
-        "components.1.value": ["Diastolic blood pressure 210 mm[Hg] is physiologically "
+        "data.components.1.value": ["Diastolic blood pressure 210 mm[Hg] is physiologically "
                                "impossible; check the entry."]}
 
 
 def test_a_component_in_another_unit_is_refused_naming_that_component(
         record: Record) -> None:
     assert _refused(*record(BP, unit="mm[Hg]", components=_bp(16, 10, unit="kPa"))) == {
-        "components.0.unit": ["Unit 'kPa' is not valid for systolic blood pressure "
+        "data.components.0.unit": ["Unit 'kPa' is not valid for systolic blood pressure "
                               "(use ['mm[Hg]'])."]}
 
 
@@ -167,10 +167,10 @@ def test_a_component_in_another_unit_is_refused_naming_that_component(
 def test_a_blood_pressure_needs_exactly_systolic_and_diastolic(
         record: Record, components: list[dict[str, Any]]) -> None:
     assert _refused(*record(BP, unit="mm[Hg]", components=components)) == {
-        "components": ["A blood pressure needs systolic 8480-6 and diastolic 8462-4."]}
+        "data.components": ["A blood pressure needs systolic 8480-6 and diastolic 8462-4."]}
 
 
 def test_a_single_vital_sign_sent_as_components_needs_a_value(record: Record) -> None:
     components = [{"code": "8867-4", "value": 72, "unit": "/min"}]
     assert _refused(*record("8867-4", components=components)) == {
-        "value": ["This vital sign needs a value."]}
+        "data.value": ["This vital sign needs a value."]}
