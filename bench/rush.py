@@ -44,14 +44,17 @@ class Device:
     mutations: int
 
 
-def _visit_mutations(device: TestDevice, visit_id: str, day: datetime) -> list[dict[str, Any]]:
-    """Yesterday's documentation of one visit, in the order the nurse made it."""
-    at = day.astimezone(vitals.DEVICE_OFFSET)
+def _visit_mutations(device: TestDevice, visit: dict[str, Any]) -> list[dict[str, Any]]:
+    """Yesterday's documentation of one visit, in the order the nurse made it: at the
+    patient's home, under her order (else every visit opens review items, which a real
+    morning does not)."""
+    visit_id, at = visit["id"], visit["start"].astimezone(vitals.DEVICE_OFFSET)
 
     def stamp(minutes: int) -> str:
         return (at + timedelta(minutes=minutes)).isoformat()
 
-    location = {"latitude": 39.7817, "longitude": -89.6501, "accuracy_m": 8}
+    location = {"latitude": visit["latitude"], "longitude": visit["longitude"],
+                "accuracy_m": 8}
     mutations = [device.mutation("visit.check_in", visit_id, {"at": stamp(0),
                                                               "location": location},
                                  occurred_at=stamp(0))]
@@ -60,24 +63,24 @@ def _visit_mutations(device: TestDevice, visit_id: str, day: datetime) -> list[d
                                   entity_id=uuid.uuid4(), occurred_at=stamp(5))
                   for i in range(4)]
     mutations.append(device.mutation("infusion.record", visit_id, {
-        "order_id": None, "medication": "ceftriaxone", "dose": 2, "dose_unit": "g",
+        "order_id": visit["order_id"], "medication": "ceftriaxone", "dose": 2, "dose_unit": "g",
         "route": "IV", "lot_number": "L1234", "lot_expiry": "2027-12-31",
         "access": {"device_type": "picc", "site": "right basilic", "flushed_before": True,
                    "flushed_after": True,
                    "site_assessment": {"phlebitis_score": 0, "infiltration_score": 0}},
-        "pump": None, "started_at": stamp(10), "stopped_at": stamp(40),
+        "pump": None, "started_at": stamp(10), "stopped_at": stamp(60),
         "volume_infused_ml": 100,
         "adverse_reaction": {"occurred": False, "description": None, "actions_taken": None},
         "notes": "Tolerated well."}, entity_id=uuid.uuid4(), occurred_at=stamp(40)))
     mutations.append(device.mutation("visit.note", visit_id, {
         "category": "assessment", "text": "PICC site clean, dry and intact."},
         entity_id=uuid.uuid4(), occurred_at=stamp(45)))
-    mutations.append(device.mutation("visit.check_out", visit_id, {"at": stamp(55),
+    mutations.append(device.mutation("visit.check_out", visit_id, {"at": stamp(65),
                                                                    "location": location},
-                                     occurred_at=stamp(55)))
+                                     occurred_at=stamp(65)))
     mutations.append(device.mutation("visit.sign", visit_id, {
-        "at": stamp(56), "attestation": "I attest this documentation is accurate."},
-        occurred_at=stamp(56)))
+        "at": stamp(66), "attestation": "I attest this documentation is accurate."},
+        occurred_at=stamp(66)))
     return mutations
 
 
@@ -99,6 +102,7 @@ def _populate(url: str, instance: Path, devices: int) -> list[dict[str, Any]]:
     physicians = agency.staff(Role.PHYSICIAN, 1, "rush", password, now)
     people = agency.patients(devices * PATIENTS, "rush", [p["id"] for p in physicians], now,
                              pump_every=0)
+    homes = {row["id"]: row for row in people.locations}
     caseloads = []
     for n, nurse in enumerate(nurses):
         mine = range(n * PATIENTS, (n + 1) * PATIENTS)
@@ -106,9 +110,11 @@ def _populate(url: str, instance: Path, devices: int) -> list[dict[str, Any]]:
                                 nurse["id"], now + timedelta(days=day, hours=h), now),
                  "status": VisitStatus.SCHEDULED}
                 for h, i in enumerate(mine) for day in (-1, 0)]
-        caseloads.append({"nurse_id": nurse["id"], "rows": rows,
-                          "yesterday": [(str(r["id"]), r["scheduled_start"])
-                                        for r in rows[0::2]]})
+        caseloads.append({"nurse_id": nurse["id"], "rows": rows, "yesterday": [
+            {"id": str(r["id"]), "start": r["scheduled_start"], "order_id": str(r["order_id"]),
+             "latitude": homes[r["service_location_id"]]["latitude"],
+             "longitude": homes[r["service_location_id"]]["longitude"]}
+            for r in rows[0::2]]})
     with app.app_context():
         with db.engine.begin() as connection:
             for model, rows in ((User, nurses + physicians), (Patient, people.patients),
@@ -131,8 +137,8 @@ def _prepare(base: str, caseload: dict[str, Any]) -> Device:
     enrolled = device.enroll(caseload["code"])
     if enrolled.status_code != 201:
         raise RuntimeError(f"enrollment failed: {enrolled.status_code}")
-    mutations = [m for visit_id, start in caseload["yesterday"]
-                 for m in _visit_mutations(device, visit_id, start)]
+    mutations = [m for visit in caseload["yesterday"]
+                 for m in _visit_mutations(device, visit)]
     from sync import compression
 
     plaintext = compression.compress(device.plaintext(mutations, clock=datetime.now(UTC)))
