@@ -11,7 +11,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import machine, metrics_scrape, pull, push, report, rush, store, wire_bytes
+from bench import (
+    machine,
+    metrics_scrape,
+    network,
+    pull,
+    push,
+    report,
+    rush,
+    store,
+    wire_bytes,
+)
 from bench.databases import ADMIN_URL
 from bench.settings import FULL, QUICK, Sizes
 
@@ -46,6 +56,10 @@ def run(sizes: Sizes) -> dict[str, Any]:
     results["rush"] = rush.run(sizes.rush_devices, sizes.rush_workers)
     _step("bytes on the wire per mutation type", start)
     results["wire"] = wire_bytes.run()
+    results["network"] = None
+    if sizes.name != "quick":  # minutes at 32 kbit/s: the full run only
+        _step("bad network: 540 mutations over degraded links", start)
+        results["network"] = network.run()
     _step("done", start)
     results["load_after"] = _load()
     results["duration_s"] = round(time.perf_counter() - start, 1)

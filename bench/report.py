@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bench import network
+
 PUSH_RATIO_TARGET = 0.3  # issue 13: up from 0.2
 PULL_RATIO_TARGET = 1.25
 SNAPSHOT_TARGET_MS = 300.0
@@ -179,6 +181,7 @@ def table(results: dict[str, Any]) -> str:
              f"Run took {results['duration_s']:.0f} s. Pull times: {results['pull']['method']}.",
              "", "| metric | value | target | met |", "|---|---:|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    lines += network.rows(results.get("network"))
     return "\n".join(lines) + "\n"
 
 

@@ -13,7 +13,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from offline_store.client import SyncClient
+from offline_store import nurse_messages, sent
+from offline_store.client import ReceiveFailed, SyncClient
 from offline_store.clinical_commands import add_clinical_commands, visit_command
 from offline_store.clock import Clock, system_clock
 from offline_store.crypto import DEFAULT_SCRYPT_N
@@ -26,10 +27,12 @@ from offline_store.documentation import (
     prune_local_documents,
     record_vitals,
 )
-from offline_store.errors import OfflineStoreError, WrongPin
+from offline_store.errors import OfflineStoreError, TransportError, WrongPin
 from offline_store.flag_commands import add_flag_commands, print_new_flags, print_open_flags
 from offline_store.notifications import add_notification_commands
-from offline_store.output import print_status, print_sync, print_visits
+from offline_store.outbox import Outbox
+from offline_store.output import print_sent, print_status, print_sync, print_visits
+from offline_store.retry import RetryPolicy
 from offline_store.review_items import print_review_summary, review_summary
 from offline_store.store import Store
 from offline_store.summaries import list_visits, status_summary
@@ -39,14 +42,16 @@ from schemas.mutations import CONSCIOUSNESS_LEVELS
 
 DEFAULT_STORE = Path("~/.infusync-device/store.sqlite3")
 PIN_ENV = "INFUSYNC_DEVICE_PIN"
+# Four tries over up to ~30 s (2, 4, 8 s bounds, jittered), then the nurse is told.
+CLI_RETRY = RetryPolicy()
 
 
 class Context:
     """What every command needs: arguments, the PIN source, the transport and the clock."""
 
     def __init__(self, args: argparse.Namespace, transport: Transport | None,
-                 clock: Clock) -> None:
-        self.args, self.transport, self.clock = args, transport, clock
+                 clock: Clock, retry: RetryPolicy) -> None:
+        self.args, self.transport, self.clock, self.retry = args, transport, clock, retry
         self.path = Path(args.store).expanduser()
 
     def pin(self, *, confirm: bool = False) -> str:
@@ -66,7 +71,7 @@ class Context:
 
     def client(self, store: Store) -> SyncClient:
         """A sync client on this store."""
-        return SyncClient(store, self.transport, clock=self.clock)
+        return SyncClient(store, self.transport, clock=self.clock, retry=self.retry)
 
 
 def cmd_enroll(ctx: Context) -> None:
@@ -78,6 +83,9 @@ def cmd_enroll(ctx: Context) -> None:
     try:
         identity = ctx.client(store).enroll(args.server, args.code, args.name,
                                             allow_http=args.allow_http)
+    except TransportError as exc:
+        store.close()  # kept with its pending keys: the same command may be run again
+        raise OfflineStoreError(nurse_messages.enrollment_unanswered()) from exc
     except BaseException:
         if created:
             store.wipe()
@@ -130,12 +138,32 @@ def cmd_vitals(ctx: Context) -> None:
 
 
 def cmd_sync(ctx: Context) -> None:
-    """Push the outbox, then pull changes."""
+    """Push the outbox, then pull changes; a failure says what is safe and what was sent."""
     with ctx.open() as store:
-        report = ctx.client(store).sync()
+        try:
+            report = ctx.client(store).sync()
+        except ReceiveFailed as exc:
+            print_sent(exc.push)
+            print_new_flags(store, exc.push.results)
+            raise OfflineStoreError(nurse_messages.received_later(len(exc.push.results))) \
+                from exc
+        except TransportError as exc:
+            pending = Outbox(store).pending_count()
+            raise OfflineStoreError(nurse_messages.no_connection(pending)) from exc
+        except KeyboardInterrupt as exc:
+            raise SyncInterrupted(nurse_messages.interrupted(Outbox(store).pending_count())) \
+                from exc
         prune_local_documents(store)
         print_sync(report)
         print_new_flags(store, report.push.results)
+
+
+def cmd_resend(ctx: Context) -> None:
+    """Put what the server acknowledged lately back in the outbox (after a server restore)."""
+    with ctx.open() as store:
+        count = sent.requeue(store)
+    print(f"{count} acknowledged mutation(s) queued again; the next sync sends them "
+          "(the server answers duplicate for what it still holds)")
 
 
 def cmd_status(ctx: Context) -> None:
@@ -206,6 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_training_commands(sub)
     sub.add_parser("sync", help="push documentation, pull changes").set_defaults(
         handler=cmd_sync)
+    sub.add_parser("resend", help="send again what the server acknowledged lately (after "
+                   "the agency restored its server)").set_defaults(handler=cmd_resend)
     sub.add_parser("status", help="pending work and problems").set_defaults(handler=cmd_status)
     wipe = sub.add_parser("wipe", help="destroy the local store")
     wipe.add_argument("--yes", action="store_true", help="confirm")
@@ -213,15 +243,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class SyncInterrupted(OfflineStoreError):
+    """Ctrl-C during a sync; the message says what is safe."""
+
+
 def main(argv: Sequence[str] | None = None, *, transport: Transport | None = None,
-         clock: Clock = system_clock) -> int:
-    """Run one command; errors a user can act on print one line and exit 1."""
+         clock: Clock = system_clock, retry: RetryPolicy = CLI_RETRY) -> int:
+    """Run one command; errors a user can act on print one line and exit 1 (Ctrl-C: 130)."""
     args = build_parser().parse_args(argv)
     try:
-        args.handler(Context(args, transport, clock))
+        args.handler(Context(args, transport, clock, retry))
+    except SyncInterrupted as exc:
+        print(f"infusync-device: {exc}", file=sys.stderr)
+        return 130
     except OfflineStoreError as exc:
         print(f"infusync-device: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        print("infusync-device: stopped; what was recorded before is kept", file=sys.stderr)
         return 130
     return 0

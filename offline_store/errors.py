@@ -43,6 +43,10 @@ class TransportError(OfflineStoreError):
     """No HTTP response arrived (connection refused, dropped, timed out)."""
 
 
+class UploadIncomplete(TransportError):
+    """The connection failed before the whole request body was sent: nothing was acted on."""
+
+
 class ServerError(OfflineStoreError):
     """The server answered with an error the client cannot resolve by itself."""
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from offline_store import flags
+from offline_store import flags, sent
 from offline_store.clock import local_rfc3339, utc_rfc3339
 from offline_store.errors import ProtocolViolation
 from offline_store.store import Store, dumps
@@ -191,6 +191,7 @@ class Outbox:
                         mutation, answered[mutation.id], utc_rfc3339(answered_at)))
             conn.execute("UPDATE outbox SET batch_id = NULL WHERE batch_id = ?", (batch.id,))
             conn.execute("DELETE FROM batches WHERE id = ?", (batch.id,))
+            sent.prune(self.store, answered_at)
         return stored
 
     def _store_result(self, mutation: Mutation, raw: dict[str, Any], at: str) -> Result:
@@ -205,14 +206,19 @@ class Outbox:
             outcome=raw.get("outcome"), flags=flags.parse_flags(raw.get("flags")),
             visit_version=_version(raw.get("visit_version")))
         conn = self.store.connection
+        answered_before = conn.execute(
+            "SELECT 1 FROM results WHERE id = ?", (mutation.id,)).fetchone() is not None
         conn.execute("DELETE FROM outbox WHERE id = ?", (mutation.id,))
+        if not (answered_before and status == "duplicate"):  # kept once, not per resend
+            sent.keep(self.store, mutation.to_wire(), at)
         conn.execute(
             "INSERT INTO results (id, seq, status, sealed) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (id) DO UPDATE SET status = excluded.status, sealed = excluded.sealed",
             (result.id, result.seq, result.status,
              self.store.seal("results", result.id, result.__dict__)))
-        flags.keep(self.store, result.flags, seq=result.seq, type_=result.type,
-                   visit_id=mutation.visit_id, answered_at=at)
+        if not answered_before:  # sent again after a restore: its flags were shown already
+            flags.keep(self.store, result.flags, seq=result.seq, type_=result.type,
+                       visit_id=mutation.visit_id, answered_at=at)
         self._advance_visit(mutation, result)
         return result
 

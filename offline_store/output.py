@@ -6,6 +6,8 @@ import json
 from datetime import datetime
 
 from offline_store.client import SyncReport
+from offline_store.nurse_messages import safe_on_device
+from offline_store.push import PushReport
 from offline_store.summaries import StatusSummary, VisitLine
 
 
@@ -39,6 +41,9 @@ def print_status(summary: StatusSummary) -> None:
     print(f"server     {summary.server_url or '-'}")
     print(f"pending    {summary.pending} mutation(s)")
     print(f"last sync  {summary.last_sync_at or 'never'}")
+    if summary.last_failure is not None:
+        print(f"last try   {summary.last_failure.at} failed: {summary.last_failure.reason}; "
+              f"{safe_on_device(summary.pending)}")
     if summary.enrolled and summary.offline_hours_exceeded:
         print("WARNING    offline longer than the agency allows: sync as soon as possible")
     if summary.retired:
@@ -55,12 +60,17 @@ def print_status(summary: StatusSummary) -> None:
               f"{result.entity_id}{label}{review} {errors}".rstrip())
 
 
-def print_sync(report: SyncReport) -> None:
-    """One line for what was sent, one for what was received."""
-    push, pull = report.push, report.pull
+def print_sent(push: PushReport) -> None:
+    """The line for what was sent."""
     print(f"sent {len(push.results)} mutation(s) in {push.batches} batch(es): "
           f"{push.count('applied')} applied, {push.count('duplicate')} duplicate, "
           f"{push.count('conflict')} conflict, {push.count('rejected')} rejected")
+
+
+def print_sync(report: SyncReport) -> None:
+    """One line for what was sent, one for what was received."""
+    push, pull = report.push, report.pull
+    print_sent(push)
     snapshot = f" (full snapshot, {pull.purged} purged)" if pull.snapshot else ""
     print(f"received {pull.upserts} update(s), {pull.removals} removal(s){snapshot}")
     if pull.retired:

@@ -30,9 +30,16 @@ DEFAULT_PAGE_SIZE = 200
 SIGNATURE_HEADER = "Infusync-Signature"
 
 
+# ``details.reason`` of a 410 from a server restored from a backup (``offline_store.sent``).
+FEED_BEHIND_CURSOR = "feed_behind_cursor"
+
+
 class CursorExpired(ServerError):
-    """The cursor is no use any more: 410 ``cursor_expired`` (feed compacted) or 400
-    ``invalid_cursor`` (issued for another nurse's feed). Both end in a fresh snapshot."""
+    """The cursor is no use any more: 410 ``cursor_expired`` (feed compacted, or the server
+    restored behind it: ``reason``) or 400 ``invalid_cursor`` (issued for another nurse's
+    feed). All end in a fresh snapshot."""
+
+    reason: str | None = None
 
 
 @dataclass
@@ -112,7 +119,10 @@ def _raise_unless_retired(store: Store, response: Response) -> None:
         return
     obey_revocation(store, error)
     if (error.status, error.code) in ((410, "cursor_expired"), (400, "invalid_cursor")):
-        raise error.to_exception(CursorExpired)
+        expired = CursorExpired(error.status, error.code, error.message)
+        reason = error.details.get("reason") if isinstance(error.details, dict) else None
+        expired.reason = reason if isinstance(reason, str) else None
+        raise expired
     raise error.to_exception()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from offline_store import sent
 from offline_store.api import (
     PROTOCOL_VERSION,
     ApiError,
@@ -16,7 +17,13 @@ from offline_store.api import (
 )
 from offline_store.clock import Clock
 from offline_store.device_commands import obey_revocation
-from offline_store.errors import BatchTooLarge, ProtocolViolation, PushRefused, ServerError
+from offline_store.errors import (
+    BatchTooLarge,
+    ProtocolViolation,
+    PushRefused,
+    ServerError,
+    UploadIncomplete,
+)
 from offline_store.identity import Identity, parse_hpke_keys, save_hpke_keys
 from offline_store.outbox import Batch, Outbox, Result
 from offline_store.signed_answers import Verifier
@@ -25,6 +32,9 @@ from sync import compression, envelope
 
 # A server that answers unknown_key twice for keys it just published is broken; stop.
 MAX_KEY_REFRESHES = 2
+BATCH_LIMIT_KEY = "push_batch_limit"
+# Above any policy's max_batch_mutations: the policy is what caps a grown limit.
+MAX_GROWN_LIMIT = 100_000
 
 
 @dataclass
@@ -33,6 +43,7 @@ class PushReport:
 
     batches: int = 0
     results: list[Result] = field(default_factory=list)
+    resent: int = 0  # acknowledged mutations sent again (``offline_store.sent``)
 
     def count(self, status: str) -> int:
         """How many results have that status."""
@@ -59,29 +70,56 @@ def push_body(identity: Identity, batch: Batch) -> dict[str, Any]:
     return body
 
 
+def batch_limit(store: Store, identity: Identity) -> int:
+    """How many mutations the next new batch may take: the policy's, or less after a cut."""
+    kept = store.get_value("sync_state", BATCH_LIMIT_KEY)
+    policy = identity.policy.max_batch_mutations
+    return max(1, min(policy, int(kept))) if isinstance(kept, int) else policy
+
+
 def push_outbox(store: Store, api: ServerApi, verifier: Verifier, *, app_version: str,
                 clock: Clock) -> PushReport:
-    """Send every pending mutation, one persisted batch at a time, at most the policy size."""
+    """Send every pending mutation, one persisted batch at a time, at most the limit size."""
     outbox, report = Outbox(store), PushReport()
     identity = verifier.identity
-    limit = identity.policy.max_batch_mutations
     while True:
+        limit = batch_limit(store, identity)
         batch = outbox.next_batch(max_mutations=limit, app_version=app_version, now=clock(),
                                   max_body_bytes=identity.policy.max_body_bytes)
         if batch is None:
             return report
-        answer = _send(store, api, verifier, batch)
+        try:
+            answer = _send(store, api, verifier, batch)
+        except UploadIncomplete:
+            _shrink(store, outbox, batch)
+            raise
         if answer is None:  # 413: the server read nothing; re-form smaller batches
-            outbox.abandon_batch(batch)
-            limit = max(1, len(batch.mutation_ids) // 2)
+            _shrink(store, outbox, batch)
             continue
+        results, missing = answer
         report.batches += 1
-        report.results += outbox.record_response(batch, answer, clock())
+        report.results += outbox.record_response(batch, results, clock())
+        if missing:  # the server lacks seqs it once acknowledged: restored from a backup
+            report.resent += sent.requeue(store, batch.mutation_ids)
+        store.set_value("sync_state", BATCH_LIMIT_KEY, min(2 * limit, MAX_GROWN_LIMIT))
+
+
+def _shrink(store: Store, outbox: Outbox, batch: Batch) -> None:
+    """Re-form the batch's mutations into batches half its size, from the next attempt.
+
+    Only for a batch the server cannot have read whole (413, or an upload cut off before
+    its last byte left): otherwise it must be resent as it was, to get the results the
+    server committed. Kept in the store, so the next ``sync`` starts small too; each
+    answered batch doubles the limit again.
+    """
+    outbox.abandon_batch(batch)
+    store.set_value("sync_state", BATCH_LIMIT_KEY, max(1, len(batch.mutation_ids) // 2))
 
 
 def _send(store: Store, api: ServerApi, verifier: Verifier,
-          batch: Batch) -> list[dict[str, Any]] | None:
-    """Send one batch; its results, or None when it must be split. Raises otherwise.
+          batch: Batch) -> tuple[list[dict[str, Any]], int] | None:
+    """Send one batch; its results and how many of the device's seqs the server says it
+    lacks, or None when it must be split. Raises otherwise.
 
     Every answer is verified first (signed for this device and request): an unverified one
     raises and the batch stays persisted as it was.
@@ -91,7 +129,8 @@ def _send(store: Store, api: ServerApi, verifier: Verifier,
         response = api.push(push_body(verifier.identity, batch), nonce)
         body = verifier.verified(response, nonce)
         if response.status == 200:
-            return _results(json_of(body), batch)
+            opened = json_of(body)
+            return _results(opened, batch), _missing(opened)
         error = error_of(response)
         if error.status == 409 and error.code == "unknown_key":
             keys = parse_hpke_keys(error.details.get("hpke_keys"))
@@ -113,6 +152,12 @@ def _raise_for(store: Store, error: ApiError) -> None:
     if error.status == 422:
         raise error.to_exception(PushRefused)
     raise error.to_exception()
+
+
+def _missing(body: Any) -> int:
+    """``missing_seqs`` of a push response (absent: none; v1.1 servers send it)."""
+    missing = body.get("missing_seqs") if isinstance(body, dict) else None
+    return missing if type(missing) is int and missing > 0 else 0
 
 
 def _results(body: Any, batch: Batch) -> list[dict[str, Any]]:

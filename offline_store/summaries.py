@@ -23,6 +23,7 @@ from offline_store.identity import is_enrolled, load_identity
 from offline_store.outbox import Outbox, Result
 from offline_store.review_items import unresolved
 from offline_store.store import Store
+from offline_store.sync_attempts import FailedAttempt, last_failure
 
 _PENDING_LABELS = {CHECK_IN: "check-in", CHECK_OUT: "check-out", VITALS: "vitals",
                    INFUSION: "infusion", NOTE: "note", SIGN: "signature", MISSED: "missed",
@@ -70,6 +71,7 @@ class StatusSummary:
     retired: bool
     problems: tuple[Result, ...]
     labels: dict[str, str] = field(default_factory=dict)  # mutation id → what it documented
+    last_failure: FailedAttempt | None = None  # since the last sync that went through
 
 
 def short_name(patient: dict[str, Any] | None) -> str:
@@ -173,4 +175,5 @@ def status_summary(store: Store, now: datetime) -> StatusSummary:
         last_sync_at=last_sync, offline_hours_exceeded=exceeded,
         retired=bool(store.get_value("sync_state", "retired")),
         problems=tuple(unresolved(store, outbox.problems())),  # resolved conflicts leave
-        labels={wire["id"]: document_label(wire) for wire in local_documents(store)})
+        labels={wire["id"]: document_label(wire) for wire in local_documents(store)},
+        last_failure=last_failure(store))

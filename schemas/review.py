@@ -70,6 +70,10 @@ class ReviewItemQuerySchema(BaseSchema):
     patient_id = fields.UUID()
     visit_id = fields.UUID()
     owner = fields.String(validate=validate.OneOf(OWNERS))
+    nurse_id = fields.UUID(metadata={
+        "description": "Items about her: sent by her devices, or on a visit she has now"})
+    created_from = fields.AwareDateTime(metadata={"description": "Raised at or after"})
+    created_before = fields.AwareDateTime(metadata={"description": "Raised before"})
 
 
 class SeverityCountsSchema(BaseSchema):
@@ -91,8 +95,11 @@ class ReviewCountsSchema(BaseSchema):
 class ResolveSchema(BaseSchema):
     """A person's decision on an item: one of its allowed resolutions, and why."""
 
-    resolution = fields.String(required=True, validate=validate.OneOf(RESOLUTIONS))
-    comment = fields.String(required=True, validate=validate.Length(min=1, max=1000),
+    resolution = fields.String(required=True, validate=validate.OneOf(RESOLUTIONS),
+                               error_messages={"required": "Choose how to resolve it."})
+    # An empty comment is refused by ``_fits_resolution`` with the same words as a blank one.
+    comment = fields.String(required=True, validate=validate.Length(max=1000),
+                            error_messages={"required": "Say why, in words."},
                             metadata={"description": "Why, in words; the nurse whose "
                                       "documentation the item is about reads it on her device"})
     target_visit_id = fields.UUID(metadata={

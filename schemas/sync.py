@@ -115,6 +115,9 @@ class PushResultSchema(BaseSchema):
     batch_id = fields.String(dump_only=True, metadata={"format": "uuid"})
     results = fields.List(fields.Nested(ResultSchema), dump_only=True)
     server_time = fields.String(dump_only=True, metadata={"format": "date-time"})
+    # Present when the server lacks some of this device's seqs (a gap; or the server was
+    # restored from a backup): the device sends again what it kept (protocol.md, Gaps).
+    missing_seqs = fields.Integer(dump_only=True)
 
 
 _PUSH_RESULT = PushResultSchema()
@@ -153,11 +156,15 @@ def dump_push_result(response: dict[str, Any]) -> dict[str, Any]:
     values the push makes need no conversion; anything else goes through the schema."""
     results, batch_id, server_time = (response.get("results"), response.get("batch_id"),
                                       response.get("server_time"))
-    if type(response) is dict and response.keys() == {"batch_id", "results", "server_time"} \
-            and type(results) is list and type(batch_id) is str and type(server_time) is str:
+    missing = response.get("missing_seqs")
+    if type(response) is dict and response.keys() - {"missing_seqs"} == {
+            "batch_id", "results", "server_time"} and type(results) is list \
+            and type(batch_id) is str and type(server_time) is str \
+            and (missing is None or type(missing) is int):
         dumped = [_dump_result(result) for result in results]
         if None not in dumped:
-            return {"batch_id": batch_id, "results": dumped, "server_time": server_time}
+            fast = {"batch_id": batch_id, "results": dumped, "server_time": server_time}
+            return fast if missing is None else {**fast, "missing_seqs": missing}
     dumped_response: dict[str, Any] = _PUSH_RESULT.dump(response)
     return dumped_response
 

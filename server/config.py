@@ -84,6 +84,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SECRET_KEY_FILE", "INFUSYNC_SECRET_KEY_FILE"),
     Setting("DATA_KEY_FILE", "INFUSYNC_DATA_KEY_FILE"),
     Setting("INSTANCE_PATH", "INFUSYNC_INSTANCE_PATH"),
+    # The passphrase of the key file ``infusync backup`` writes and ``restore`` reads
+    # (prompted for when unset; docs/operations.md, Backups).
+    Setting("BACKUP_PASSPHRASE", "INFUSYNC_BACKUP_PASSPHRASE"),
     Setting("TOKEN_IDLE_MINUTES", "TOKEN_IDLE_MINUTES", int, 15),
     Setting("TOKEN_MAX_HOURS", "TOKEN_MAX_HOURS", int, 12),
     # Failed-login throttling (server/services/throttle.py; docs/security.md): per account

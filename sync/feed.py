@@ -11,11 +11,25 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, String, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    String,
+    and_,
+    delete,
+    false,
+    func,
+    insert,
+    literal_column,
+    not_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from sync import feed_partitions
 from sync.orm import Base
 
 Change = tuple[uuid.UUID, str, uuid.UUID]
@@ -99,17 +113,34 @@ def read(session: Session, nurse_id: uuid.UUID, after: int, limit: int) -> Seque
 
 
 def compact(session: Session, before: datetime) -> int:
-    """Delete entries older than ``before``; cursors older than what is left get 410."""
+    """Delete entries older than ``before``; cursors older than what is left get 410.
+
+    On PostgreSQL the rows of day partitions wholly older than ``before`` are left to
+    ``feed_partitions.drop_before`` (the ``feed_partitions`` job), which drops them whole
+    once the heads below say they are compacted; only the boundary day and the default
+    partition are deleted row by row.
+    """
     cutoff = (
         select(FeedEntry.nurse_id, func.max(FeedEntry.position).label("through"))
         .where(FeedEntry.created_at < before).group_by(FeedEntry.nurse_id)
     ).subquery()
     marks = session.execute(select(cutoff.c.nurse_id, cutoff.c.through)).all()
+    spared = _left_to_partition_drop(session.connection(), before)
     removed = 0
     for nurse_id, through in marks:
         session.execute(update(FeedHead).where(FeedHead.nurse_id == nurse_id)
                         .values(compacted_through=through))
         result = session.execute(delete(FeedEntry).where(
-            FeedEntry.nurse_id == nurse_id, FeedEntry.position <= through))
+            FeedEntry.nurse_id == nurse_id, FeedEntry.position <= through, not_(spared)))
         removed += int(getattr(result, "rowcount", 0) or 0)
     return removed
+
+
+def _left_to_partition_drop(connection: Connection, before: datetime) -> ColumnElement[bool]:
+    """Rows a partition drop removes (never any on SQLite, nor in the default partition)."""
+    floor = feed_partitions.compaction_floor(connection, before)
+    if floor is None:
+        return false()
+    in_default = literal_column("tableoid") == literal_column(
+        f"'{feed_partitions.DEFAULT}'::regclass")
+    return and_(FeedEntry.created_at < floor, not_(in_default))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import gzip
 import json
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
@@ -22,6 +21,7 @@ from schemas.sync import (
 from server import clock, wire_signals
 from server.api import sync_settings
 from server.api.blueprint import Blueprint
+from server.api.compression import gzip_push_answers, gzipped_if_accepted
 from server.api.guards import bearer_token, request_actor
 from server.api.refusals import refusals
 from server.api.signed_responses import sign_every_response, signing_key
@@ -34,9 +34,11 @@ from server.services.push import push
 from sync import envelope, sealed_pull
 
 blp = Blueprint("sync", __name__, url_prefix="/sync", description="Device sync (protocol v1.1)")
+# After-request hooks run last-registered first: answers are signed, then gzipped, so the
+# signature covers the bytes the device decodes (as a pull's does).
+blp.after_request(gzip_push_answers)
 sign_every_response(blp)
 
-GZIP_MIN_BYTES = 1024
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -131,13 +133,7 @@ def _signed(body: bytes) -> Response:
     response = Response(body, mimetype="application/json")
     response.headers["Infusync-Signature"] = envelope.pull_signature_header(
         key_id, envelope.sign_pull(key, body))
-    response.vary.add("Accept-Encoding")
-    # werkzeug's Accept holds (value, quality) pairs, but its ``in`` takes a value's name.
-    accepts_gzip = "gzip" in request.accept_encodings  # type: ignore[comparison-overlap]
-    if len(body) >= GZIP_MIN_BYTES and accepts_gzip:
-        response.set_data(gzip.compress(body, compresslevel=5))
-        response.headers["Content-Encoding"] = "gzip"
-    return response
+    return gzipped_if_accepted(response)
 
 
 @blp.route("/pull")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from server.cli import audit_trail, pumps, scheduler, seed, serve, sync_admin, users
+from server.cli import audit_trail, backup, pumps, scheduler, seed, serve, sync_admin, users
 
 
 def init_app(app: Flask) -> None:
@@ -19,3 +19,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(scheduler.jobs_group)
     app.cli.add_command(audit_trail.group)
     app.cli.add_command(pumps.group)
+    app.cli.add_command(backup.backup)

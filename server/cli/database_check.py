@@ -18,6 +18,8 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from server import health
+from server.backup import key_check
+from server.extensions import db
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -52,6 +54,9 @@ def check_database(app: Flask) -> None:
         raise click.ClickException(
             f"database {label} {problem}: run `infusync db upgrade` first (with the same "
             "INFUSYNC_INSTANCE_PATH or INFUSYNC_DATABASE_URL)")
+    with db.engine.connect() as connection:
+        if not key_check.data_key_opens(connection, app.config["INFUSYNC_DATA_KEY"]):
+            raise click.ClickException(f"database {label}: {key_check.NO_KEYS}")
 
 
 def with_migrated_database(command: Callable[P, R]) -> Callable[P, R]:

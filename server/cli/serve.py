@@ -1,4 +1,12 @@
-"""``infusync serve``: the production web server (gunicorn) in front of the app."""
+"""``infusync serve``: the production web server (gunicorn) in front of the app.
+
+Threaded workers (gunicorn's ``gthread``): a device on a 32 kbit/s link takes minutes to
+upload one batch, and a sync worker would be killed at ``--timeout`` mid-upload ("WORKER
+TIMEOUT") while it held one of the agency's few workers the whole time. A gthread worker's
+timeout only watches its main loop, so a slow upload finishes; it holds one thread, not
+the worker, and idle keep-alive connections hold none. Capacity is workers x threads
+requests at once; docs/production.md says when to add a buffering proxy instead.
+"""
 
 from __future__ import annotations
 
@@ -29,27 +37,27 @@ def metrics_directory(instance_path: str, port: int) -> Path:
     return folder
 
 
+WORKER_CLASSES = ("gthread", "sync")
+DEFAULT_THREADS = 8
+# With gthread this bounds a stuck worker (its main loop silent), never one request.
+DEFAULT_TIMEOUT_SECONDS = 60
+
+
 def default_workers() -> int:
-    """gunicorn's rule of thumb, capped: 2 x cores + 1, at most 9."""
-    return min(2 * multiprocessing.cpu_count() + 1, 9)
+    """One process per core plus one, at most 5: threads carry the concurrency."""
+    return min(multiprocessing.cpu_count() + 1, 5)
 
 
-@click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=None, type=int, help="Default: 2 x cores + 1 (max 9).")
-@click.option("--timeout", default=60, show_default=True, type=int)
-@with_migrated_database
-def serve(host: str, port: int, workers: int | None, timeout: int) -> None:
-    """Serve the API with gunicorn (never starts the scheduler: see 'infusync scheduler')."""
-    # In gunicorn's environment from its start: prometheus-client reads it when first
-    # imported, and each worker keeps its values there (this process's own is left alone).
-    env = {**os.environ,
-           MULTIPROC_VARIABLE: str(metrics_directory(current_app.instance_path, port))}
+def gunicorn_args(host: str, port: int, workers: int | None, threads: int,
+                  worker_class: str, timeout: int) -> list[str]:
+    """The gunicorn command line ``serve`` runs."""
     args = [
         sys.executable, "-m", "gunicorn",
         "--bind", f"{host}:{port}",
         "--workers", str(workers or default_workers()),
+        "--worker-class", worker_class,
+        # gunicorn turns a sync worker with threads into gthread: sync means one.
+        "--threads", str(threads if worker_class == "gthread" else 1),
         "--timeout", str(timeout),
         "--access-logfile", "-",
         "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
@@ -61,4 +69,26 @@ def serve(host: str, port: int, workers: int | None, timeout: int) -> None:
     if gunicorn.version_info >= (27, 0):
         # gunicorn 27's control socket sits at one per-user path: two servers would share it.
         args.insert(-1, "--no-control-socket")
+    return args
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=None, type=int, help="Default: cores + 1 (max 5).")
+@click.option("--threads", default=DEFAULT_THREADS, show_default=True, type=int,
+              help="Requests each worker serves at once (a slow upload holds one).")
+@click.option("--worker-class", default="gthread", show_default=True,
+              type=click.Choice(WORKER_CLASSES))
+@click.option("--timeout", default=DEFAULT_TIMEOUT_SECONDS, show_default=True, type=int,
+              help="Restart a worker silent this long (gthread: not a request limit).")
+@with_migrated_database
+def serve(host: str, port: int, workers: int | None, threads: int, worker_class: str,
+          timeout: int) -> None:
+    """Serve the API with gunicorn (never starts the scheduler: see 'infusync scheduler')."""
+    # In gunicorn's environment from its start: prometheus-client reads it when first
+    # imported, and each worker keeps its values there (this process's own is left alone).
+    env = {**os.environ,
+           MULTIPROC_VARIABLE: str(metrics_directory(current_app.instance_path, port))}
+    args = gunicorn_args(host, port, workers, threads, worker_class, timeout)
     os.execve(sys.executable, args, env)  # noqa: S606 - replaces this process with gunicorn

@@ -105,11 +105,16 @@ sync_group = click.Group("sync", help="Sync housekeeping.")
 @sync_group.command("compact")
 @with_migrated_database
 def compact() -> None:
-    """Drop feed entries older than the retention window (never below max_offline_hours)."""
-    from server.scheduler.jobs import feed_compaction, feed_retention
+    """Drop feed entries older than the retention window (never below max_offline_hours);
+    on PostgreSQL then drop the day partitions it covered (the two jobs, one after the other)."""
+    from server.scheduler.jobs import feed_compaction, feed_partition_upkeep, feed_retention
 
     hours = int(feed_retention(current_app.config).total_seconds() // 3600)
-    session = current_session()
-    removed = feed_compaction(session, clock.now(), current_app.config)["removed"]
+    session, now = current_session(), clock.now()
+    removed = feed_compaction(session, now, current_app.config)["removed"]
+    session.commit()
+    partitions = feed_partition_upkeep(session, now, current_app.config)
     session.commit()
     click.echo(f"removed {removed} feed entries older than {hours} h")
+    if partitions["dropped"]:
+        click.echo(f"dropped {partitions['dropped']} day partitions of the feed")

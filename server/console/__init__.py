@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
         login,
         orders,
         patients,
+        review,
         visit,
     )
     from server.console.blueprint import bp

@@ -16,7 +16,8 @@ from alembic.operations.ops import MigrationScript
 from alembic.runtime.migration import MigrationContext
 from flask import current_app
 from sqlalchemy.engine import Connection
-from sqlalchemy.schema import SchemaItem
+
+from server.schema_owners import include_object
 
 logger = logging.getLogger("alembic.env")
 config = context.config
@@ -38,21 +39,6 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
     if type_ == "type" and hasattr(obj, "impl") and obj.__class__.__name__ == "UTCDateTime":
         return "sa.DateTime(timezone=True)"
     return False
-
-
-# Tables other code owns in the same database: APScheduler's job store creates its own.
-FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
-
-
-def include_object(obj: SchemaItem, name: str | None, type_: str, reflected: bool,
-                   _compare_to: SchemaItem | None) -> bool:
-    """Leave tables the app does not model (APScheduler's job store) to their owners."""
-    if type_ == "table" and reflected and name in FOREIGN_TABLES:
-        return False
-    table = getattr(obj, "table", None)  # indexes and columns have one
-    if type_ in {"index", "column"} and reflected and table is not None:
-        return table.name not in FOREIGN_TABLES
-    return True
 
 
 def run_migrations_offline() -> None:

@@ -26,7 +26,7 @@ from server.scheduler import (
     silent_devices,
 )
 from server.scheduler.runs import Body
-from sync import feed
+from sync import feed, feed_partitions
 
 
 def visit_horizon(session: Session, at: datetime, config: Mapping[str, Any]) -> dict[str, int]:
@@ -47,6 +47,14 @@ def feed_compaction(session: Session, at: datetime,
                     config: Mapping[str, Any]) -> dict[str, int]:
     """Drop feed entries older than the retention window (``infusync sync compact`` too)."""
     return {"removed": feed.compact(session, at - feed_retention(config))}
+
+
+def feed_partition_upkeep(session: Session, at: datetime,
+                          config: Mapping[str, Any]) -> dict[str, int]:
+    """PostgreSQL: make the feed's day partitions a week ahead and drop past days that
+    compaction has covered (after ``feed_compaction``; nothing on SQLite)."""
+    done = feed_partitions.maintain(session.connection(), at, feed_retention(config))
+    return {"created": done.created, "dropped": done.dropped, "kept": done.kept}
 
 
 def training_daily(session: Session, at: datetime,
@@ -76,6 +84,9 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("visit_horizon", _cron(hour=1, minute=0), visit_horizon),
     JobSpec("training_daily", _cron(hour=2, minute=0), training_daily),
     JobSpec("feed_compaction", _cron(hour=3, minute=30), feed_compaction),
+    # After compaction, in a transaction of its own: a DROP waits for the feed's lock, and
+    # must not wait holding the head rows compaction updates (a push may wait on those).
+    JobSpec("feed_partitions", _cron(hour=3, minute=45), feed_partition_upkeep),
     JobSpec("audit_chain", _cron(hour=4, minute=0), audit_chain_check.run),
     JobSpec("pump_maintenance", _cron(hour=6, minute=0), pump_maintenance.run),
     # Hourly through the working day: at night nobody could act on it, and nurses sleep.

@@ -15,7 +15,7 @@ from server import audit
 from server.database import SNAPSHOT_READ
 from server.errors import AppError, Conflict, Forbidden, Invalid, Unauthorized
 from server.models import Device, DeviceCommand, DeviceStatus, EnrollmentCode, Role, User
-from server.services import server_keys, throttle
+from server.services import enrollment_retry, server_keys, throttle
 from server.services.records import Access, Page, get_one, list_page
 from server.services.references import require_user
 from server.tokens import new_token, token_hash
@@ -131,6 +131,12 @@ def enroll(session: Session, data: dict[str, Any], actor: audit.Actor, now: date
            data_key: bytes, policy: SyncPolicy, limit: throttle.Limit) -> dict[str, Any]:
     """Register a device for the code's nurse; returns its token (shown once) and keys."""
     _check_keys(data)
+    throttle.check_enrollment(session, throttle.address_key(actor.remote_addr), now, limit)
+    retried = enrollment_retry.replayed_device(
+        session, token_hash(_normalise(data["code"])), data, now)
+    if retried is not None:
+        token = enrollment_retry.reissue_token(session, retried, actor, now)
+        return _enrollment(session, retried, token, data_key, policy, now)
     code = _redeem_throttled(session, data["code"], actor, now, limit)
     if not session.get_one(User, code.user_id).active:
         session.rollback()
@@ -147,6 +153,12 @@ def enroll(session: Session, data: dict[str, Any], actor: audit.Actor, now: date
                                       device.id), "enroll", "devices", at=now,
                  entity_id=device.id)
     session.commit()
+    return _enrollment(session, device, token, data_key, policy, now)
+
+
+def _enrollment(session: Session, device: Device, token: str, data_key: bytes,
+                policy: SyncPolicy, now: datetime) -> dict[str, Any]:
+    """The enrollment answer: device id, its token (shown once), server keys and policy."""
     server_keys.ensure_keys(session, data_key, now)
     return {"device_id": device.id, "token": token,
             "server": server_keys.public_keys(session, now), "policy": policy.as_dict()}

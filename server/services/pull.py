@@ -46,6 +46,10 @@ class CursorExpired(AppError):
     code = "cursor_expired"
 
 
+# ``details.reason`` of a 410 whose cursor is ahead of the feed (docs/operations.md).
+FEED_BEHIND_CURSOR = "feed_behind_cursor"
+
+
 class InvalidCursor(AppError):
     """A cursor this server did not issue for this nurse."""
 
@@ -149,6 +153,11 @@ def _delta_page(session: Session, scope: Scope, start: cursors.Cursor, limit: in
     if head is not None and start.position < head.compacted_through:
         raise CursorExpired("Changes since this cursor were compacted; push your outbox, "
                             "then pull without a cursor for a fresh snapshot.")
+    if start.position > (head.position if head is not None else 0):
+        # Positions this feed will hand out again: reading on would skip them forever.
+        raise CursorExpired("This server's feed is behind your cursor: it was restored from "
+                            "a backup. Resend what you sent since, push your outbox, then "
+                            "pull without a cursor.", details={"reason": FEED_BEHIND_CURSOR})
     entries = feed.read(session, scope.nurse_id, start.position, limit + 1)
     page, has_more = entries[:limit], len(entries) > limit
     mentions = _window_mentions(session, scope, start.window_at)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -19,6 +19,7 @@ from server import audit
 from server.errors import Conflict, Forbidden, Invalid
 from server.models import (
     Amendment,
+    Device,
     InfusionAdministration,
     ReviewItem,
     ReviewStatus,
@@ -40,7 +41,7 @@ from server.review_items import (
     may_acknowledge,
     owner_of,
 )
-from server.services.records import Access, Page, get_one, list_page
+from server.services.records import Access, Page, get_one, list_page, scoped
 
 SEVERITY_RANK = case({Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2},
                      value=ReviewItem.severity, else_=3)
@@ -84,9 +85,9 @@ def _ownership(item: ReviewItem) -> dict[str, Any]:
             "acknowledged_by": item.acknowledged_by, "escalated_at": item.escalated_at}
 
 
-def list_items(session: Session, filters: dict[str, Any], access: Access, page: int,
-               size: int) -> Page:
-    """Review items, most severe and oldest first; one audit event naming the patients."""
+def queue_statement(filters: dict[str, Any]) -> Select[Any]:
+    """The queue's query with ``filters`` applied (``ReviewItemQuerySchema``'s names), most
+    severe and oldest first; shared by the listing and its counts."""
     stmt = select(ReviewItem).order_by(SEVERITY_RANK, ReviewItem.created_at, ReviewItem.id)
     if "status" in filters:
         stmt = stmt.where(ReviewItem.status == ReviewStatus(filters["status"]))
@@ -98,9 +99,41 @@ def list_items(session: Session, filters: dict[str, Any], access: Access, page: 
     if "owner" in filters:
         stmt = stmt.where(ReviewItem.kind.in_(
             [kind for kind, finding in FINDINGS.items() if finding.owner == filters["owner"]]))
-    found = list_page(session, stmt, access, "review_items", page, size,
+    if "nurse_id" in filters:
+        stmt = stmt.where(_about_nurse(filters["nurse_id"]))
+    if "created_from" in filters:
+        stmt = stmt.where(ReviewItem.created_at >= filters["created_from"])
+    if "created_before" in filters:
+        stmt = stmt.where(ReviewItem.created_at < filters["created_before"])
+    return stmt
+
+
+def _about_nurse(nurse_id: uuid.UUID) -> ColumnElement[bool]:
+    """Items about a nurse: sent by one of her devices, or on a visit she has now."""
+    return or_(ReviewItem.device_id.in_(select(Device.id).where(Device.user_id == nurse_id)),
+               ReviewItem.visit_id.in_(select(Visit.id).where(Visit.nurse_id == nurse_id)))
+
+
+def list_items(session: Session, filters: dict[str, Any], access: Access, page: int,
+               size: int) -> Page:
+    """Review items, most severe and oldest first; one audit event naming the patients."""
+    found = list_page(session, queue_statement(filters), access, "review_items", page, size,
                       lambda item: item.patient_id)
     return Page(items=[view(item) for item in found.items], total=found.total)
+
+
+def queue_counts(session: Session, filters: dict[str, Any], access: Access) -> dict[str, Any]:
+    """The filtered queue's items by status and severity (counts name no patient: not audited)."""
+    matched = scoped(queue_statement(filters), access.condition).order_by(None).subquery()
+    by_status = {status.value: 0 for status in ReviewStatus}
+    by_severity = {severity.value: 0 for severity in Severity}
+    rows = session.execute(select(matched.c.status, matched.c.severity, func.count())
+                           .group_by(matched.c.status, matched.c.severity))
+    for status, severity, count in rows:
+        by_status[ReviewStatus(status).value] += count
+        by_severity[Severity(severity).value] += count
+    return {"total": sum(by_status.values()), "by_status": by_status,
+            "by_severity": by_severity}
 
 
 def get_item(session: Session, item_id: uuid.UUID, access: Access) -> dict[str, Any]:
@@ -150,8 +183,8 @@ def acknowledge_item(session: Session, item_id: uuid.UUID, role: Role,
     return view(item)
 
 
-def _document(session: Session, item: ReviewItem) -> tuple[str, Any]:
-    """(record type, row) of the document ``details.record_id`` names, or 422."""
+def _stored_document(session: Session, item: ReviewItem) -> tuple[str, Any] | None:
+    """(record type, row) of the document ``details.record_id`` names, if one is stored."""
     try:
         record_id = uuid.UUID(str(item.details.get("record_id")))
     except ValueError:
@@ -160,10 +193,27 @@ def _document(session: Session, item: ReviewItem) -> tuple[str, Any]:
              if record_id and (row := session.get(model, record_id)) is not None]
     # Ids of device documents are the device's: prefer the one on the item's own visit.
     found.sort(key=lambda pair: pair[1].visit_id != item.visit_id)
-    if not found:
+    return found[0] if found else None
+
+
+def document_of(session: Session, item_id: uuid.UUID) -> tuple[str, Any] | None:
+    """The document an item (already read through ``get_item``) is about, for its page."""
+    item = session.get(ReviewItem, item_id)
+    return _stored_document(session, item) if item is not None else None
+
+
+def amendable_fields(document: Any) -> list[str]:
+    """The fields of ``document`` a reviewer's amendment may correct."""
+    return sorted(set(type(document).__table__.columns.keys()) - NOT_AMENDABLE)
+
+
+def _document(session: Session, item: ReviewItem) -> tuple[str, Any]:
+    """(record type, row) of the document ``details.record_id`` names, or 422."""
+    found = _stored_document(session, item)
+    if found is None:
         raise Invalid("This item is about no stored document; accept it instead.",
                       {"resolution": ["There is no document to act on."]})
-    return found[0]
+    return found
 
 
 def _lock(session: Session, *visit_ids: uuid.UUID) -> list[Visit | None]:
@@ -227,11 +277,11 @@ def _amend(session: Session, item: ReviewItem, data: dict[str, Any],
            now: datetime) -> dict[str, Any]:
     """Record the correction on the item (see the module docstring for why not a row)."""
     name, document = _document(session, item)
-    amendable = set(type(document).__table__.columns.keys()) - NOT_AMENDABLE
-    unknown = sorted(set(data["changes"]) - amendable)
+    amendable = amendable_fields(document)
+    unknown = sorted(set(data["changes"]) - set(amendable))
     if unknown:
         raise Invalid(f"Not correctable fields of a {name} record: {', '.join(unknown)}.",
-                      {"changes": [f"Correctable: {', '.join(sorted(amendable))}."]})
+                      {"changes": [f"Correctable: {', '.join(amendable)}."]})
     return {"record_type": name, "changes": data["changes"]}
 
 

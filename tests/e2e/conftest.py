@@ -97,9 +97,11 @@ def _wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def serve(database_url: str, folder: Path, **extra_env: str) -> Iterator[Server]:
-    """``infusync serve`` with two workers on ``database_url``, ``extra_env`` on top."""
-    port = free_port()
+def serve(database_url: str, folder: Path, *args: str, port: int | None = None,
+          **extra_env: str) -> Iterator[Server]:
+    """``infusync serve`` with two workers on ``database_url`` (``args`` added to its
+    command line, on ``port`` or a free one), ``extra_env`` on top."""
+    port = port or free_port()
     # INFUSYNC_WIRE_SCHEMA_CHECK: the served process validates each push result and pull
     # page it answers against schemas/json, and answers 500 to its own mistake.
     env = {**os.environ, "INFUSYNC_DATABASE_URL": database_url,
@@ -107,7 +109,7 @@ def serve(database_url: str, folder: Path, **extra_env: str) -> Iterator[Server]
            **extra_env}
     log = (folder / "serve.log").open("wb")
     process = subprocess.Popen(
-        [str(BIN / "infusync"), "serve", "--port", str(port), "--workers", "2"],
+        [str(BIN / "infusync"), "serve", "--port", str(port), "--workers", "2", *args],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"

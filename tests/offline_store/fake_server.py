@@ -74,6 +74,10 @@ class FakeServer:
     shapes_checked: bool = True
     pages: dict[str | None, dict[str, Any]] = field(default_factory=dict)
     expired_cursors: set[str] = field(default_factory=set)
+    # A server restored from a backup: pulls with these cursors answer 410 with the reason
+    # feed_behind_cursor, and the next push says it lacks ``missing_seqs`` numbers (once).
+    behind_cursors: set[str] = field(default_factory=set)
+    missing_seqs: int = 0
     queued: list[tuple[str, Response]] = field(default_factory=list)
     requests: list[tuple[str, str, bytes | None]] = field(default_factory=list)
     pushed: list[tuple[str, bytes]] = field(default_factory=list)
@@ -213,6 +217,8 @@ class FakeServer:
         answered_id = batch_id.upper() if self.answer_ids_upper else batch_id
         answer = {"batch_id": answered_id, "results": [self._apply(m) for m in mutations],
                   "server_time": "2026-11-23T13:00:00Z"}
+        if self.missing_seqs:
+            answer["missing_seqs"], self.missing_seqs = self.missing_seqs, 0
         if self.shapes_checked:
             wire_check.check(json_schemas.PUSH_RESULT, answer)
         self.batches[batch_id] = (plaintext, answer)
@@ -244,6 +250,8 @@ class FakeServer:
             return error_response(403, "device_retired")
         if cursor in self.expired_cursors:
             return error_response(410, "cursor_expired")
+        if cursor in self.behind_cursors:
+            return error_response(410, "cursor_expired", {"reason": "feed_behind_cursor"})
         # Past the scripted pages the feed is quiet: no changes, the cursor stays put.
         quiet = {"changes": [], "cursor": cursor or "c0", "has_more": False, "snapshot": False}
         page = {**self.pages.get(cursor, quiet), "server_time": "2026-11-23T13:00:00Z"}

@@ -33,6 +33,7 @@ from server.reconcile.news2 import Thresholds
 from server.services import devices, server_keys
 from server.services.push.apply import apply_prepared, prepare
 from server.services.push.batch_run import Prepared
+from server.services.push.seq_gap import missing_now
 from sync import batches, compression, envelope, replays
 from sync.claims import race_state
 
@@ -270,12 +271,15 @@ def _apply_batch(session: Session, device: Device, record: batches.SyncBatch,
     results = apply_prepared(session, device, record, items, actor, now, settings.zone,
                              settings.news2)
     device.last_push_at = device.last_seen_at = now
-    response = {"batch_id": str(record.batch_id), "results": results,
-                "server_time": now.isoformat()}
-    batches.store_response(session, record, response)
+    answer: dict[str, Any] = {"batch_id": str(record.batch_id), "results": results,
+                              "server_time": now.isoformat()}
+    missing = missing_now(session, device)
+    if missing:
+        answer["missing_seqs"] = missing
+    batches.store_response(session, record, answer)
     session.commit()
     _count_applied(results)
-    return response
+    return answer
 
 
 def _count_applied(results: list[dict[str, Any]]) -> None:

@@ -111,3 +111,16 @@ def check_seq_gap(session: Session, device: Device, now: datetime,
     if missing is None or missing < 0:  # unknown, or the items disagree with the ledger
         missing, highest = _counted(session, device)
     _record(session, device, item, now, missing, highest)
+
+
+def missing_now(session: Session, device: Device) -> int:
+    """How many of the device's seqs the server lacks, as the last check left it (0: none).
+
+    The push response says so (``missing_seqs``): after a restore from a backup, the device
+    sends again what it keeps of what the old server acknowledged (``offline_store.sent``).
+    """
+    item = _gap_item(session, device)
+    if item is None or item.status is not ReviewStatus.OPEN:
+        return 0
+    missing = (item.details or {}).get("missing")
+    return missing if type(missing) is int and missing > 0 else 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -359,3 +360,17 @@ def test_vitals_stay_untouched_by_accept(app, client, as_user, enroll, agency):
     with app.app_context():
         sign = db.session.get(VitalSign, uuid.UUID(mutation["entity_id"]))
         assert (sign.visit_id, sign.entered_in_error) == (agency["visit_a"], False)
+
+
+def test_filters_by_nurse_and_by_when_the_item_was_raised(client, as_user, enroll, agency,
+                                                          clock):
+    _mutation, item = conflicting_vitals(client, as_user, enroll, agency)
+    qc = as_user("qc")
+    # Sent by nurse A's device; the visit is nurse B's now: it is about both of them.
+    assert [i["id"] for i in listed(client, qc, nurse_id=agency["nurse_a"])] == [item["id"]]
+    assert [i["id"] for i in listed(client, qc, nurse_id=agency["nurse_b"])] == [item["id"]]
+    assert listed(client, qc, nurse_id=agency["qc"]) == []
+    raised = clock()
+    assert len(listed(client, qc, created_from=raised.isoformat())) == 1
+    assert listed(client, qc, created_from=(raised + timedelta(seconds=1)).isoformat()) == []
+    assert listed(client, qc, created_before=raised.isoformat()) == []

@@ -6,11 +6,13 @@ from sqlalchemy import inspect
 
 from server.extensions import db
 from server.health import migration_heads
+from server.schema_owners import include_object
 
 
 def test_migrations_match_the_models(app):
     with app.app_context(), db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                                "include_object": include_object})
         differences = compare_metadata(context, db.metadata)
     assert differences == []
 

@@ -62,3 +62,17 @@ def test_an_operators_metrics_folder_is_used_and_emptied(
 
     assert env[VARIABLE] == str(folder)
     assert [p.name for p in folder.iterdir()] == ["README"]
+
+
+def test_serve_runs_threaded_workers_unless_told_otherwise(
+        runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[list[str]] = []
+    monkeypatch.setattr("os.execve", lambda _exe, args, _env: seen.append(args))
+    assert runner.invoke(args=["serve"]).exit_code == 0
+    assert runner.invoke(args=["serve", "--worker-class", "sync"]).exit_code == 0
+    threaded, plain = seen
+    assert threaded[threaded.index("--worker-class") + 1] == "gthread"
+    assert threaded[threaded.index("--threads") + 1] == "8"
+    # gunicorn makes a sync worker with threads a gthread one: sync gets exactly one.
+    assert plain[plain.index("--worker-class") + 1] == "sync"
+    assert plain[plain.index("--threads") + 1] == "1"

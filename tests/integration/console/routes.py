@@ -15,6 +15,8 @@ ROLES = ("admin", "coordinator", "training_lead", "qc", "nurse_a", "physician_a"
 EVERYONE = frozenset(ROLES)
 OFFICE = frozenset({"admin", "coordinator"})
 BOARD = frozenset({"admin", "coordinator", "qc"})
+# The API's review roles (server.api.review.REVIEWERS).
+REVIEWERS = frozenset({"admin", "coordinator", "qc"})
 PATIENT_PAGES = BOARD
 DIRECTORY = frozenset({"admin", "coordinator", "training_lead"})
 # Text only a page showing the test agency's patients contains (their surnames).
@@ -68,6 +70,14 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     ConsoleRoute("/console/visits/<uuid:visit_id>/reschedule",
                  "/console/visits/{visit_a}/reschedule", OFFICE, "POST",
                  form={"day": "2026-11-24", "start": "09:00", "end": "10:00", "version": "1"}),
+    ConsoleRoute("/console/review", "/console/review", REVIEWERS,
+                 audit=("list", "review_items")),
+    ConsoleRoute("/console/review/<uuid:item_id>", "/console/review/{review_a}", REVIEWERS,
+                 audit=("read", "review_items")),
+    ConsoleRoute("/console/review/<uuid:item_id>/resolve", "/console/review/{review_a}/resolve",
+                 REVIEWERS, "POST", form={"resolution": "accept", "comment": "Checked."}),
+    ConsoleRoute("/console/review/<uuid:item_id>/acknowledge",
+                 "/console/review/{review_a}/acknowledge", REVIEWERS, "POST"),
     ConsoleRoute("/console/patients", "/console/patients", PATIENT_PAGES,
                  audit=("list", "patients")),
     ConsoleRoute("/console/patients/<uuid:patient_id>", "/console/patients/{patient_a}",

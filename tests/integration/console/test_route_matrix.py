@@ -11,11 +11,25 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import AuditEvent
+from server.review_items import open_item
 from tests.integration.console.browser import csrf_of, sign_in
 from tests.integration.console.routes import PATIENT_TEXT, ROLES, ROUTES, ConsoleRoute
 
 GETS = [r for r in ROUTES if r.method == "GET" and not r.public]
 POSTS = [r for r in ROUTES if r.method == "POST"]
+
+
+@pytest.fixture
+def agency(agency: Any, app: Flask, clock: Any) -> Any:
+    """The small agency with one open review item about visit A (``review_a``)."""
+    with app.app_context():
+        opened = open_item(db.session, "documentation_on_reassigned_visit",
+                           "Vital signs documented after the visit was reassigned.",
+                           dedupe_key=None, now=clock(), patient_id=agency["patient_a"],
+                           visit_id=agency["visit_a"])
+        agency.ids["review_a"] = opened.item.id
+        db.session.commit()
+    return agency
 
 
 def _ids(agency: Any) -> dict[str, str]:

@@ -171,6 +171,27 @@ def test_compact_command_keeps_the_retention_window(app, runner, client, enroll,
     assert device.pull(cursor).status_code == 410
 
 
+def test_a_cursor_ahead_of_a_restored_feed_is_410_with_its_reason(app, client, enroll,
+                                                                  agency, as_user):
+    """A database restored from a backup hands out positions the device has already seen:
+    reading on from its cursor would skip them, so the device is sent to a snapshot."""
+    device = enroll("nurse_a")
+    _, cursor = device.pull_all()
+    client.patch(f"/api/v1/patients/{agency['patient_a']}", headers=as_user("coordinator"),
+                 json={"phone": "555-0100"})
+    _, ahead = device.pull_all(cursor)
+    with app.app_context():  # the restored database: as it was before that change
+        db.session.execute(update(feed.FeedHead).values(position=feed.FeedHead.position - 1))
+        db.session.commit()
+    response = device.pull(ahead)
+    assert response.status_code == 410
+    error = response.get_json()["error"]
+    assert error["code"] == "cursor_expired"
+    assert error["details"] == {"reason": "feed_behind_cursor"}
+    assert "restored from a backup" in error["message"]
+    assert device.pull("").status_code == 200
+
+
 def test_a_delta_about_her_own_check_in_carries_the_visit_alone(enroll, agency):
     """Her check-in moves the visit; the patient, locations, order and pump did not change
     and stay off the page (issue 12, item 8: deltas re-sent them every time)."""

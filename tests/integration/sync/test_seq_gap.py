@@ -102,3 +102,15 @@ def test_an_accepted_gap_that_stays_open_reopens_on_the_next_push(app, enroll, a
         statuses = sorted(i.status.value for i in db.session.scalars(select(ReviewItem).where(
             ReviewItem.kind == "seq_gap")))
     assert statuses == ["resolved", "resolved"]
+
+
+def test_the_push_response_says_how_many_seqs_the_server_lacks(app, enroll, agency):
+    """After a restore from a backup the device learns it must resend (offline_store.sent)."""
+    device = enroll("nurse_a")
+    whole = device.push([_hr(device, agency["visit_a"], 1)]).get_json()
+    assert "missing_seqs" not in whole
+    gap = device.push([_hr(device, agency["visit_a"], 4)]).get_json()
+    assert gap["missing_seqs"] == 2
+    healed = device.push([_hr(device, agency["visit_a"], 2),
+                          _hr(device, agency["visit_a"], 3)]).get_json()
+    assert "missing_seqs" not in healed

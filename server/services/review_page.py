@@ -1,0 +1,159 @@
+"""What the console's review pages show: the queue with its counts and filter choices, and
+one item beside its evidence.
+
+Both read through ``services.review`` (the API's own listing, read and audit events); this
+module only adds the names and records a person needs to judge an item: the patient, the
+nurse, the document as the device sent it and as it stands now (with reviewers'
+amendments applied), and the visits its documentation could move to.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
+
+from server import audit
+from server.models import Amendment, Device, Patient, ReviewItem, Role, User, Visit, VisitStatus
+from server.services import review
+from server.services.records import Access, scoped
+
+# Bookkeeping of the item, not evidence of what happened.
+EVIDENCE_DETAILS_HIDDEN = frozenset({"allowed_resolutions", "resolved_with", "record_id"})
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the filtered queue, its counts, and the choices of the filter form."""
+
+    items: list[dict[str, Any]]
+    total: int
+    counts: dict[str, Any]
+    patients: dict[uuid.UUID, str]
+    nurses: dict[uuid.UUID, str]
+    kinds: list[str]
+
+
+@dataclass(frozen=True)
+class ItemPage:
+    """An item, the document it is about (as sent and as now), and its people and visits."""
+
+    item: dict[str, Any]
+    record_type: str | None
+    evidence: dict[str, Any]  # what the system recorded when it raised the item
+    sent: dict[str, Any]
+    now: dict[str, Any]
+    amendments: list[Amendment]
+    visit: Visit | None
+    patient: str | None
+    staff: dict[uuid.UUID, str]
+    sent_by: str | None
+    amendable: list[str]
+    other_visits: list[Visit]
+
+
+def _names(session: Session, ids: set[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    rows = session.execute(select(User.id, User.name).where(User.id.in_(wanted)))
+    return {user_id: name for user_id, name in rows}
+
+
+def _patient_names(session: Session, ids: set[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    rows = session.execute(select(Patient.id, Patient.first_name, Patient.last_name)
+                           .where(Patient.id.in_(wanted)))
+    return {pid: f"{first} {last}" for pid, first, last in rows}
+
+
+def _filter_patients(session: Session, access: Access) -> dict[uuid.UUID, str]:
+    """The patients any item in scope is about (the patient filter's choices), audited as
+    one listing of them: their names are on the page."""
+    ids = set(session.scalars(scoped(select(ReviewItem.patient_id).distinct(),
+                                     access.condition)))
+    names = _patient_names(session, ids)
+    audit.record(session, access.actor, "list", "patients", at=access.now,
+                 details={"count": len(names), "patient_ids": sorted(map(str, names))})
+    session.commit()
+    return dict(sorted(names.items(), key=lambda pair: pair[1]))
+
+
+def queue_page(session: Session, filters: dict[str, Any], access: Access, page: int,
+               size: int) -> QueuePage:
+    """The queue as the API lists it (its ``list`` event) with counts and filter choices."""
+    found = review.list_items(session, filters, access, page, size)
+    nurses = {user_id: name for user_id, name in session.execute(
+        select(User.id, User.name).where(User.role == Role.NURSE).order_by(User.name))}
+    patients = _filter_patients(session, access)
+    kinds = sorted(set(session.scalars(select(ReviewItem.kind).distinct())))
+    return QueuePage(found.items, found.total, review.queue_counts(session, filters, access),
+                     patients, nurses, kinds)
+
+
+def _columns(row: Any) -> dict[str, Any]:
+    return {attr.key: getattr(row, attr.key) for attr in inspect(type(row)).column_attrs}
+
+
+def _flat(details: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested evidence as one row per value (``device saw · status``), to read side by side."""
+    rows: dict[str, Any] = {}
+    for key, value in details.items():
+        name = f"{prefix}{key.replace('_', ' ')}"
+        if isinstance(value, dict) and value:
+            rows.update(_flat(value, f"{name} · "))
+        else:
+            rows[name] = value
+    return rows
+
+
+def _now(document: Any, amendments: list[Amendment]) -> dict[str, Any]:
+    """The document with every amendment's changes applied, oldest first."""
+    current = _columns(document)
+    for amendment in amendments:
+        current.update(amendment.changes)
+    return current
+
+
+def _other_visits(session: Session, visit: Visit | None) -> list[Visit]:
+    """Where documentation of ``visit`` could move: the patient's other, uncancelled visits."""
+    if visit is None:
+        return []
+    return list(session.scalars(select(Visit).where(
+        Visit.patient_id == visit.patient_id, Visit.id != visit.id,
+        Visit.status != VisitStatus.CANCELLED).order_by(Visit.scheduled_start)))
+
+
+def _visit_of(session: Session, item: dict[str, Any], document: Any) -> Visit | None:
+    """The visit the document is on now (it may have moved), else the item's own."""
+    visit_id = document.visit_id if document is not None else item["visit_id"]
+    return session.get(Visit, visit_id) if visit_id else None
+
+
+def item_page(session: Session, item_id: uuid.UUID, access: Access) -> ItemPage:
+    """One item as the API reads it (its ``read`` event) with its evidence beside it."""
+    item = review.get_item(session, item_id, access)
+    record_type, row = review.document_of(session, item_id) or (None, None)
+    amendments = list(session.scalars(select(Amendment).where(
+        Amendment.target_id == row.id).order_by(Amendment.received_at))) if row else []
+    visit = _visit_of(session, item, row)
+    sender = session.scalar(select(Device.user_id).where(
+        Device.id == item["device_id"])) if item["device_id"] else None
+    staff = _names(session, {sender, item["resolved_by"], item["acknowledged_by"],
+                             visit.nurse_id if visit else None,
+                             *(a.nurse_id for a in amendments)})
+    evidence = _flat({k: v for k, v in item["details"].items()
+                      if k not in EVIDENCE_DETAILS_HIDDEN})
+    return ItemPage(
+        item=item, record_type=record_type, evidence=evidence,
+        sent=_columns(row) if row else {}, now=_now(row, amendments) if row else {},
+        amendments=amendments, visit=visit,
+        patient=_patient_names(session, {item["patient_id"]}).get(item["patient_id"]),
+        staff=staff, sent_by=staff.get(sender) if sender else None,
+        amendable=review.amendable_fields(row) if row else [],
+        other_visits=_other_visits(session, visit))
