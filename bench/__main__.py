@@ -11,7 +11,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import machine, metrics_scrape, network, pull, push, report, store
+from bench import (
+    machine,
+    metrics_scrape,
+    network,
+    pull,
+    push,
+    report,
+    rush,
+    store,
+    wire_bytes,
+)
 from bench.databases import ADMIN_URL
 from bench.settings import FULL, QUICK, Sizes
 
@@ -42,6 +52,10 @@ def run(sizes: Sizes) -> dict[str, Any]:
     results["store"] = store.run(sizes.store_records)
     _step(f"metrics scrape with {sizes.job_runs:,} job runs", start)
     results["metrics"] = metrics_scrape.run(sizes)
+    _step(f"morning rush of {sizes.rush_devices} devices", start)
+    results["rush"] = rush.run(sizes.rush_devices, sizes.rush_workers)
+    _step("bytes on the wire per mutation type", start)
+    results["wire"] = wire_bytes.run()
     results["network"] = None
     if sizes.name != "quick":  # minutes at 32 kbit/s: the full run only
         _step("bad network: 540 mutations over degraded links", start)

@@ -24,10 +24,12 @@ class Sizes:
     page_size: int = 200  # pull page size (the reference client's default)
     review_items: int = 200_000  # review items in the metrics scrape's database (2% open)
     job_runs: int = 1_000_000  # job runs in it: about a year of the scheduler's table
+    rush_devices: tuple[int, ...] = (100, 300, 1000)  # the morning rush's sizes (bench/rush.py)
+    rush_workers: int = 4  # gunicorn workers serving the rush
 
 
 QUICK = Sizes("quick", devices=2, batches=2, workers=2, visits_small=10_000,
               visits_large=100_000, delta_pulls=12, snapshots=6, store_records=5_000,
-              review_items=20_000, job_runs=100_000)
+              review_items=20_000, job_runs=100_000, rush_devices=(5,))
 FULL = Sizes("full", devices=3, batches=10, workers=2, visits_small=10_000,
              visits_large=1_000_000, delta_pulls=60, snapshots=25, store_records=20_000)

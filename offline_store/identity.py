@@ -81,6 +81,8 @@ class Identity:
     hpke_key: X25519PrivateKey | None = None
     # Signing keys learnt after enrolment, each endorsed by one trusted before (rotation).
     signing_keys: tuple[SigningKey, ...] = ()
+    # v1.1: plaintext encodings the server reads (``push_encodings``); none from a v1 server.
+    push_encodings: tuple[str, ...] = ()
 
     def signing_key_for(self, key_id: str) -> Ed25519PublicKey | None:
         """The trusted server key named ``key_id``, or None for a key the device never trusted."""
@@ -147,9 +149,22 @@ def parse_enrollment(body: Any, server_url: str, signing_key: Ed25519PrivateKey,
             policy=Policy(int(policy["max_offline_hours"]), int(policy["max_batch_mutations"]),
                           int(policy["max_body_bytes"])),
             hpke_key=hpke_key,
+            push_encodings=parse_push_encodings(server.get("push_encodings")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ProtocolViolation("the enrolment response is malformed") from exc
+
+
+def parse_push_encodings(listed: Any) -> tuple[str, ...]:
+    """The encodings a server advertises; anything but a list of names is none at all."""
+    if not isinstance(listed, list):
+        return ()
+    return tuple(name for name in listed if isinstance(name, str))
+
+
+def save_push_encodings(store: Store, encodings: tuple[str, ...]) -> None:
+    """Keep what the server last said it reads (at enrolment and at each key refresh)."""
+    store.set_value("secrets", "push_encodings", list(encodings))
 
 
 def save_identity(store: Store, identity: Identity) -> None:
@@ -170,6 +185,7 @@ def save_identity(store: Store, identity: Identity) -> None:
                             envelope.x25519_private_key_to_b64u(identity.hpke_key))
         save_hpke_keys(store, identity.hpke_keys)
         save_signing_keys(store, identity.signing_keys)
+        save_push_encodings(store, identity.push_encodings)
 
 
 def save_signing_keys(store: Store, keys: tuple[SigningKey, ...]) -> None:
@@ -204,6 +220,7 @@ def load_identity(store: Store) -> Identity:
         hpke_key=envelope.x25519_private_key_from_b64u(hpke_key) if hpke_key else None,
         signing_keys=tuple(SigningKey(**key) for key in
                            store.get_value("secrets", "server_signing_keys") or ()),
+        push_encodings=tuple(store.get_value("secrets", "push_encodings") or ()),
     )
 
 

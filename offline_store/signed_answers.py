@@ -32,7 +32,9 @@ from offline_store.identity import (
     Identity,
     SigningKey,
     parse_hpke_keys,
+    parse_push_encodings,
     save_hpke_keys,
+    save_push_encodings,
     save_signing_keys,
 )
 from offline_store.store import Store
@@ -157,10 +159,13 @@ class Verifier:
         learnt = tuple(SigningKey(key_id, public) for key_id, public in trusted.items()
                        if key_id != self.identity.server_signing_key_id)
         hpke = parse_hpke_keys(listed.get("hpke_keys"))
+        encodings = parse_push_encodings(listed.get("push_encodings"))
         with self.store.transaction():
             save_hpke_keys(self.store, hpke)
             save_signing_keys(self.store, learnt)
-        self.identity = replace(self.identity, hpke_keys=hpke, signing_keys=learnt)
+            save_push_encodings(self.store, encodings)
+        self.identity = replace(self.identity, hpke_keys=hpke, signing_keys=learnt,
+                                push_encodings=encodings)
         return self.identity
 
     @staticmethod

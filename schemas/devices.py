@@ -70,6 +70,9 @@ class ServerKeysSchema(BaseSchema):
     hpke_keys = fields.List(fields.Nested(HpkeKeySchema))
     signing_key = fields.Nested(SigningKeySchema)
     signing_keys = fields.List(fields.Nested(AnnouncedSigningKeySchema))
+    push_encodings = fields.List(fields.String(), metadata={
+        "description": "v1.1: how a push's plaintext may be compressed before sealing "
+                       "(the envelope's encoding)"})
 
 
 class PolicySchema(BaseSchema):

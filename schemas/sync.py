@@ -13,6 +13,9 @@ from schemas.errors import RefusedInput
 ID_PATTERN = r"^[A-Za-z0-9._~-]{1,128}$"
 OUTCOMES = ("applied", "duplicate", "conflict", "rejected")
 SEVERITIES = ("critical", "warning", "info")
+# The plaintext encodings a push may declare (sync.compression reads them; schemas cannot
+# import sync, so the name is repeated here and a test checks the two agree).
+PUSH_ENCODINGS = ("zlib",)
 
 
 class PushSchema(BaseSchema):
@@ -32,6 +35,11 @@ class PushSchema(BaseSchema):
         "enc || ciphertext || tag, at least 48 bytes"))
     signature = Base64Url(required=True, length=64, metadata=base64url_doc(
         "Ed25519 signature, 64 bytes"))
+    # v1.1: the plaintext was compressed before sealing; absent (a v1 device) means JSON.
+    encoding = fields.String(validate=validate.OneOf(
+        PUSH_ENCODINGS, error="This server reads plaintexts compressed as: {choices}."),
+        metadata={"description": "How the plaintext was compressed before sealing "
+                                 "(v1.1); absent: plain JSON"})
 
     def handle_error(self, error: ValidationError, data: Any, *, many: bool,
                      **kwargs: Any) -> None:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from server.errors import Conflict
 from server.models import KeyPurpose, ServerKey
-from sync import at_rest, response_signature
+from sync import at_rest, compression, response_signature
 from sync.envelope import SUITE_NAME, b64u_encode
 
 
@@ -170,6 +170,8 @@ def public_keys(session: Session, now: datetime) -> dict[str, Any]:
              "endorsed_by": k.endorsed_by, "endorsement": k.endorsement}
             for k in _signing_keys(session)
         ],
+        # v1.1: how a push's plaintext may be compressed; a v1 device ignores it.
+        "push_encodings": list(compression.ENCODINGS),
     }
 
 

@@ -25,7 +25,7 @@ from offline_store.errors import TransportError
 from offline_store.transport import Response, Transport
 from schemas import json_schemas
 from server import wire_check
-from sync import envelope, response_signature, sealed_pull
+from sync import compression, envelope, response_signature, sealed_pull
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -58,6 +58,7 @@ class FakeServer:
     max_body_bytes: int = 1_000_000
     gzip_pulls: bool = False
     seal_pulls: bool = True  # False: a server (or proxy) that sends v1.1 devices plain pages
+    push_encodings: tuple[str, ...] = ()  # ("zlib",): a v1.1 server that reads compressed
     answer_ids_upper: bool = False  # True: answer a push naming its batch id in upper case
     sign_answers: bool = True  # False: answers other than a pull's 200 arrive unsigned
     hpke_keys: dict[str, X25519PrivateKey] = field(default_factory=dict)
@@ -171,7 +172,7 @@ class FakeServer:
             "server": {"hpke_keys": self.published_keys(), "signing_key": {
                 "key_id": self.signing_key_id,
                 "public_key": envelope.ed25519_public_key_to_b64u(self.signing_key.public_key()),
-            }},
+            }, **({"push_encodings": list(self.push_encodings)} if self.push_encodings else {})},
             "policy": {"max_offline_hours": 72, "max_batch_mutations": self.max_batch_mutations,
                        "max_body_bytes": self.max_body_bytes},
         })
@@ -193,6 +194,17 @@ class FakeServer:
                                              batch_id)
         except envelope.EnvelopeDoesNotOpen:
             return error_response(422, "envelope_does_not_open")
+        if "encoding" in body and body["encoding"] not in self.push_encodings:
+            return error_response(400, "malformed_envelope")
+        return self._answer(batch_id, self._inflated(body, plaintext))
+
+    def _inflated(self, body: dict[str, Any], plaintext: bytes) -> bytes:
+        """The batch's JSON: inflated when the envelope declares zlib (v1.1)."""
+        if "encoding" not in body:
+            return plaintext
+        return compression.inflate(plaintext, self.max_body_bytes)
+
+    def _answer(self, batch_id: str, plaintext: bytes) -> Response:
         self.pushed.append((batch_id, plaintext))
         if batch_id in self.batches:
             first, answer = self.batches[batch_id]

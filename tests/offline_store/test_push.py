@@ -167,3 +167,27 @@ def test_a_revoked_device_wipes_its_store(
     with pytest.raises(DeviceWiped):
         device.push()
     assert not store_path.exists()
+
+
+def test_a_server_that_reads_zlib_gets_the_batch_compressed(
+        store: Store, server: FakeServer, device_clock: DeviceClock) -> None:
+    server.push_encodings = ("zlib",)
+    client = SyncClient(store, server, clock=device_clock, app_version="9.9.9")
+    client.enroll(SERVER_URL, server.issue_code(), "tablet")
+    ids = _add(store, device_clock, 3)
+    assert client.push().count("applied") == 3
+    (sent,) = [json.loads(body or b"") for _, path, body in server.requests
+               if path.endswith("/sync/push")]
+    assert sent["encoding"] == "zlib"
+    (_, plaintext), = server.pushed
+    assert [m["id"] for m in json.loads(plaintext)["mutations"]] == ids
+
+
+def test_a_v1_server_gets_the_batch_as_plain_json(
+        device: SyncClient, store: Store, server: FakeServer,
+        device_clock: DeviceClock) -> None:
+    _add(store, device_clock, 2)
+    assert device.push().count("applied") == 2
+    (sent,) = [json.loads(body or b"") for _, path, body in server.requests
+               if path.endswith("/sync/push")]
+    assert "encoding" not in sent

@@ -33,6 +33,19 @@ PLAINTEXT = {
 }
 
 
+# PLAINTEXT (compact JSON) compressed by zlib 1.2 at level 6, kept as bytes: another zlib
+# (zlib-ng, a later release) may compress differently, and the vectors must not change with
+# the machine that writes them. Any zlib inflates it.
+ZLIB_PLAINTEXT = bytes.fromhex(
+    "789c8d90cb6e83301045ff65d698da8406e2efe8aa558526f654b50286fa811421febde3546ad455338bbb"
+    "98ab73e7b141349f34e1b052886ef6a055059656676830e36c2ea0a191cd51a846c8fe45b55a3e6b295fa1"
+    "025c963b05aa56b5e4ee9413266e45d06f1b38cb9654a7031ecead905ca22bd21791bf858ac9485fb7e9e9"
+    "ba1053ab4b38c63a909983659b7c72e93a3c9ad830b2bae8d2a3c447d9e18c91ee47f93c8e15ccc6e410c8"
+    "0e98fe3e439e7e9e216ecab4c584a03730b32d17f4fdb1136dd903c7cc8daea9207b57529e26e7d9487821"
+    "ff5feebebfefdf1ac7728c")
+COMPRESSED_BATCH_ID = "0193a3b4-5c6d-7e8f-9a0b-1c2d3e4f5a6c"
+
+
 def fixed_key(label: str) -> bytes:
     """32 fixed bytes named by what they are for."""
     return hashlib.sha256(f"infusync sync v1.1 push vectors: {label}".encode()).digest()
@@ -106,4 +119,22 @@ def build(seal: Callable[[bytes, Any, bytes, X25519PrivateKey], bytes]) -> dict[
         "accepted": [{"name": "lowercase_ids", "body": body},
                      {"name": "uppercase_ids", "body": upper}],
         "refused": _refused_bodies(body, device),
+        "compressed": _compressed(seal, server, device, ephemeral_raw),
     }
+
+
+def _compressed(seal: Callable[[bytes, Any, bytes, X25519PrivateKey], bytes],
+                server: X25519PrivateKey, device: Ed25519PrivateKey,
+                ephemeral_raw: bytes) -> dict[str, Any]:
+    """The same batch compressed before sealing ("Compressed bodies", v1.1): the envelope
+    declares ``encoding``; info bytes and signed text are built as for any push."""
+    info = envelope.push_info(DEVICE_ID, COMPRESSED_BATCH_ID)
+    sealed = envelope.b64u_encode(seal(ZLIB_PLAINTEXT, server.public_key(), info,
+                                       X25519PrivateKey.from_private_bytes(ephemeral_raw)))
+    signature = envelope.sign_push(device, DEVICE_ID, COMPRESSED_BATCH_ID, KEY_ID, sealed)
+    return {"zlib_plaintext_hex": ZLIB_PLAINTEXT.hex(),
+            "plaintext": json.dumps(PLAINTEXT, separators=(",", ":")),
+            "hpke_info_hex": info.hex(),
+            "body": {"protocol": 1, "device_id": DEVICE_ID, "batch_id": COMPRESSED_BATCH_ID,
+                     "key_id": KEY_ID, "sealed": sealed, "signature": signature,
+                     "encoding": "zlib"}}

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from schemas.errors import RefusedInput
 from schemas.sync import PushSchema
-from sync import envelope, response_signature, sealed_pull
+from sync import compression, envelope, response_signature, sealed_pull
 from tests.sync import make_vectors_v1_1
 
 VECTORS: dict[str, Any] = json.loads(
@@ -272,3 +272,18 @@ def test_the_http_examples_carry_the_signatures_and_lengths_of_their_bodies() ->
     assert refused["Infusync-Signature"] == WIPE["signature_header"]
     assert int(refused["Content-Length"]) == len(WIPE["body"].encode())
     assert _headers(revoked["request"])["Infusync-Nonce"] == WIPE["nonce"]
+
+
+def test_the_compressed_push_opens_then_inflates_to_its_batch() -> None:
+    compressed = PUSH["compressed"]
+    body = compressed["body"]
+    server_key, device_public = _push_keys()
+    assert body["encoding"] == "zlib"
+    assert envelope.push_info(body["device_id"], body["batch_id"]).hex() == \
+        compressed["hpke_info_hex"]
+    envelope.verify_push(device_public, body["signature"], body["device_id"],
+                         body["batch_id"], body["key_id"], body["sealed"])
+    opened = envelope.open_sealed(body["sealed"], server_key, body["device_id"],
+                                  body["batch_id"])
+    assert opened.hex() == compressed["zlib_plaintext_hex"]
+    assert compression.inflate(opened, 10_000) == compressed["plaintext"].encode()

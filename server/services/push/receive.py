@@ -34,7 +34,7 @@ from server.services import devices, server_keys
 from server.services.push.apply import apply_prepared, prepare
 from server.services.push.batch_run import Prepared
 from server.services.push.seq_gap import missing_now
-from sync import batches, envelope, replays
+from sync import batches, compression, envelope, replays
 from sync.claims import race_state
 
 
@@ -55,6 +55,31 @@ class TooLarge(AppError):
 
     status = 413
     code = "too_many_mutations"
+
+
+class InflatedTooLarge(AppError):
+    """A compressed plaintext that inflates beyond the body limit (a decompression bomb)."""
+
+    status = 413
+    code = "inflated_too_large"
+
+
+def _inflated(plaintext: bytes, encoding: str | None, limit: int) -> bytes:
+    """The batch's JSON: as opened, or inflated when the envelope declares an encoding.
+
+    Bounded by the body limit, so a compressed push can carry no more than a plain one.
+    """
+    if encoding is None:
+        return plaintext
+    try:
+        return compression.inflate(plaintext, limit)
+    except compression.InflatedTooLarge:
+        raise InflatedTooLarge(
+            f"The batch inflates beyond {limit} bytes, the limit of a push body; split it.",
+            {"max_body_bytes": limit}) from None
+    except compression.NotCompressed:
+        raise Invalid(f"The opened batch is not the {encoding} stream its encoding declares.",
+                      code="invalid_batch") from None
 
 
 def _refuse(session: Session, device: Device, actor: audit.Actor, now: datetime, why: str,
@@ -196,6 +221,8 @@ def _push(session: Session, token: str, body: dict[str, Any], actor: audit.Actor
     device_id = device.id
     actor = audit.Actor(device.user_id, actor.remote_addr, actor.request_id, device_id)
     plaintext, ended = _open(session, device, body, actor, now, settings.data_key)
+    # Hashed inflated: the same batch sent again, compressed or not, is the same batch.
+    plaintext = _inflated(plaintext, body.get("encoding"), settings.policy.max_body_bytes)
     batch, raw = _parse(plaintext, settings.policy.max_batch_mutations)
     items = prepare(batch["mutations"], device_id, settings.data_key)
     if ended:  # a new (write) transaction: the device is read and checked again inside it

@@ -91,15 +91,20 @@ class TestDevice:
             "app_version": "1.0.0", "mutations": mutations}).encode()
 
     def body(self, plaintext: bytes, batch_id: str | None = None,
-             key_id: str | None = None) -> dict[str, Any]:
+             key_id: str | None = None, encoding: str | None = None) -> dict[str, Any]:
+        """The push envelope of ``plaintext`` sealed as given; ``encoding`` declares how it
+        was compressed (v1.1), the caller having compressed it."""
         batch_id = batch_id or str(uuid.uuid4())
         hpke = next(k for k in self.enrollment["server"]["hpke_keys"] if k["current"])
         key_id = key_id or hpke["key_id"]
         public = envelope.x25519_public_key_from_b64u(hpke["public_key"])
         sealed = envelope.seal(plaintext, public, self.device_id, batch_id)
         signature = envelope.sign_push(self.key, self.device_id, batch_id, key_id, sealed)
-        return {"protocol": 1, "device_id": self.device_id, "batch_id": batch_id,
+        body = {"protocol": 1, "device_id": self.device_id, "batch_id": batch_id,
                 "key_id": key_id, "sealed": sealed, "signature": signature}
+        if encoding is not None:
+            body["encoding"] = encoding
+        return body
 
     def push(self, mutations: list[dict[str, Any]], **kwargs: Any) -> Any:
         return self.client.post("/api/v1/sync/push", headers=self.headers,
