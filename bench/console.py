@@ -1,6 +1,6 @@
 """The console at agency scale: the board of a busy day and the review queue's first page.
 
-Issue 14's goal: p95 < 150 ms for ``GET /console/board?date=…`` (60 nurses × 8 visits, in a
+Issue 14's goal: p95 < 150 ms for ``GET /console/board?date=…`` (60 nurses x 8 visits, in a
 database of about a million visits over three years) and for ``GET /console/review`` (the
 first page of the open queue, 100 k items in all). Each page is timed in-process through
 the Flask test client, as a coordinator and a QC nurse signed in through the console's own
@@ -11,6 +11,7 @@ a page that misses the goal names the query to look at.
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 import time
@@ -102,8 +103,14 @@ def _page(app: Flask, email: str, path: str, requests: int) -> dict[str, Any]:
     sign_in(client, email)
     _timed(client, path, WARM_UP)
     took = latency_ms(_timed(client, path, requests))
-    return {"path": path, **took, "goal_met": took["p95_ms"] < GOAL_P95_MS,
+    return {"path": path, **took, "goal_ms": GOAL_P95_MS,
+            "goal_met": took["p95_ms"] < GOAL_P95_MS, "load_after": _load(),
             "profile": _slowest(app, client, path)}
+
+
+def _load() -> list[float]:
+    """The load average when the page's timing ended (the machine is shared)."""
+    return [round(value, 2) for value in os.getloadavg()]
 
 
 def _build(url: str, folder: Path, sizes: Sizes) -> tuple[Flask, console_data.ConsoleAgency,

@@ -2,7 +2,7 @@
 
 Rows are built as dicts and loaded with COPY (PostgreSQL) or Core ``executemany`` (SQLite)
 through ``bench.bulk``, never the ORM row by row, so a million visits load in minutes.
-The measured day holds exactly ``DAY_NURSES`` × ``DAY_VISITS`` visits; the background
+The measured day holds exactly ``DAY_NURSES`` x ``DAY_VISITS`` visits; the background
 visits fall on every other day of about three years (most past, a month ahead).
 """
 
@@ -34,7 +34,7 @@ REVIEW_KINDS = (("medication_mismatch", "critical"), ("dose_outside_order", "war
                 ("visit_late_unknown", "info"), ("silent_device", "warning"),
                 ("pump_pm_due", "info"), ("adverse_reaction", "critical"),
                 ("documentation_on_cancelled_visit", "warning"), ("seq_gap", "warning"))
-PASSWORD = "bench password 246810"
+PASSWORD = "bench password 246810"  # noqa: S105 - the synthetic staff's, for the login form
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, load_only
 
 from server import audit
 from server.models import (
     Device,
     DeviceStatus,
+    Patient,
     ReviewItem,
     ReviewStatus,
+    ServiceLocation,
     Severity,
     User,
     Visit,
@@ -43,13 +45,21 @@ _SEVERITY_ORDER = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 def _day_visits(session: Session, start: datetime, end: datetime,
                 today: bool) -> list[Visit]:
-    """The day's visits; today's board also carries earlier ones still late_unknown."""
+    """The day's visits; today's board also carries earlier ones still late_unknown.
+
+    Of the patient and the location only what a lane shows is loaded: a busy day is some
+    500 visits, and whole patient rows (allergies, access device …) doubled the board's
+    time at agency scale (bench/console.py).
+    """
     in_day = and_(Visit.scheduled_start >= start, Visit.scheduled_start < end,
                   Visit.status != VisitStatus.CANCELLED)
     unresolved = and_(Visit.status == VisitStatus.LATE_UNKNOWN,
                       Visit.scheduled_start >= start - LATE_LOOKBACK,
                       Visit.scheduled_start < start)
-    stmt = (select(Visit).options(joinedload(Visit.patient), joinedload(Visit.service_location))
+    stmt = (select(Visit).options(
+                joinedload(Visit.patient).options(load_only(Patient.first_name,
+                                                            Patient.last_name)),
+                joinedload(Visit.service_location).options(load_only(ServiceLocation.kind)))
             .where(or_(in_day, unresolved) if today else in_day)
             .order_by(Visit.scheduled_start, Visit.id))
     return list(session.scalars(stmt).unique())
