@@ -159,16 +159,22 @@ def run(sizes: Sizes, progress: Callable[[str], None] = lambda _: None) -> dict[
 
 
 def main() -> None:
-    """``python -m bench.console [--quick]``: this benchmark alone, its JSON printed."""
+    """``python -m bench.console [--quick] [--no-sqlite]``: this benchmark alone, its JSON
+    printed."""
     import json
     import sys
+    from dataclasses import replace
 
     from bench.settings import FULL, QUICK
 
     def progress(label: str) -> None:
         print(f"bench: {label}", file=sys.stderr, flush=True)
 
-    print(json.dumps(run(QUICK if "--quick" in sys.argv else FULL, progress), indent=2))
+    sizes = QUICK if "--quick" in sys.argv else FULL
+    if "--no-sqlite" in sys.argv:
+        sizes = replace(sizes, console_sqlite=False)
+    print(json.dumps({"load_before": _load(), **run(sizes, progress), "load_after": _load()},
+                     indent=2))
 
 
 if __name__ == "__main__":
