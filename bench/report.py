@@ -83,16 +83,17 @@ def targets(numbers: dict[str, Any]) -> dict[str, bool]:
     }
 
 
-def _console_rows(console: dict[str, Any], load: list[float]) -> list[tuple[str, str, str, str]]:
+def _console_rows(console: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     rows = []
     for backend, run in console.items():
         rows_in = run["rows"]
         sizes = (f"{rows_in['visits']:,} visits, {rows_in['review_items']:,} review items "
-                 f"({rows_in['open_items']:,} open); load average {load}")
+                 f"({rows_in['open_items']:,} open)")
         for page, what in (("board", f"board of a day of {rows_in['day_visits']} visits"),
                            ("review", "review queue, first page")):
             m = run[page]
-            rows.append((f"console {what}, {backend}: p50 / p95 ({sizes})",
+            rows.append((f"console {what}, {backend}: p50 / p95 ({sizes}; load average "
+                         f"{m['load_after']} after)",
                          f"{m['p50_ms']:.1f} / {m['p95_ms']:.1f} ms",
                          f"p95 < {m['goal_ms']:.0f} ms", _met(m["goal_met"])))
     return rows
@@ -200,7 +201,7 @@ def table(results: dict[str, Any]) -> str:
             ("device store: records read and opened/s", f"{store['read_records_per_s']:,.0f}",
              "", ""),
             *_metrics_rows(results["metrics"]),
-            *_console_rows(results["console"], results["load_before"]),
+            *_console_rows(results["console"]),
             *_rush_rows(results["rush"], s),
             *_wire_rows(results["wire"])]
     lines = [f"# infusync benchmark ({results['mode']}, {results['started_at']})", "",
