@@ -62,7 +62,7 @@ clean:
 
 .PHONY: bench bench-quick
 
-## make bench: push, pull and device-store benchmarks (PostgreSQL on 127.0.0.1:5432 and
+## make bench: push, pull, device-store and console benchmarks (PostgreSQL on 127.0.0.1:5432 and
 ## SQLite); writes bench/results/latest.json and latest.md, prints the table and the JSON.
 bench: install
 	$(BIN)/python -m bench

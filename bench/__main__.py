@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import (
+    console,
     machine,
     metrics_scrape,
     network,
@@ -54,6 +55,9 @@ def run(sizes: Sizes) -> dict[str, Any]:
     results["metrics"] = metrics_scrape.run(sizes)
     _step(f"morning rush of {sizes.rush_devices} devices", start)
     results["rush"] = rush.run(sizes.rush_devices, sizes.rush_workers)
+    _step(f"console with {sizes.console_visits:,} visits, {sizes.console_review_items:,} "
+          "review items", start)
+    results["console"] = console.run(sizes, lambda label: _step(label, start))
     _step("bytes on the wire per mutation type", start)
     results["wire"] = wire_bytes.run()
     results["network"] = None

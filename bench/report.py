@@ -57,7 +57,19 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
                           and largest["wall_s"] <= RUSH_WALL_S and largest["errors"] == 0
                           and max(largest["push"]["p99_ms"], largest["pull"]["p99_ms"])
                           < RUSH_P99_MS)
+    out.update(_console_summary(results["console"]))
     out.update(targets(out))
+    return out
+
+
+def _console_summary(console: dict[str, Any]) -> dict[str, Any]:
+    """Board and review queue p50/p95 per backend, and whether each met issue 14's goal."""
+    out: dict[str, Any] = {}
+    for backend, run in console.items():
+        for page in ("board", "review"):
+            out[f"console_{page}_p50_ms_{backend}"] = run[page]["p50_ms"]
+            out[f"console_{page}_p95_ms_{backend}"] = run[page]["p95_ms"]
+            out[f"target_console_{page}_{backend}"] = run[page]["goal_met"]
     return out
 
 
@@ -69,6 +81,22 @@ def targets(numbers: dict[str, Any]) -> dict[str, bool]:
         "target_pull_ratio": numbers["pull_large_small_ratio"] <= PULL_RATIO_TARGET,
         "target_snapshot": numbers["snapshot_ms"] < SNAPSHOT_TARGET_MS,
     }
+
+
+def _console_rows(console: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for backend, run in console.items():
+        rows_in = run["rows"]
+        sizes = (f"{rows_in['visits']:,} visits, {rows_in['review_items']:,} review items "
+                 f"({rows_in['open_items']:,} open)")
+        for page, what in (("board", f"board of a day of {rows_in['day_visits']} visits"),
+                           ("review", "review queue, first page")):
+            m = run[page]
+            rows.append((f"console {what}, {backend}: p50 / p95 ({sizes}; load average "
+                         f"{m['load_after']} after)",
+                         f"{m['p50_ms']:.1f} / {m['p95_ms']:.1f} ms",
+                         f"p95 < {m['goal_ms']:.0f} ms", _met(m["goal_met"])))
+    return rows
 
 
 def _met(flag: bool) -> str:
@@ -172,7 +200,9 @@ def table(results: dict[str, Any]) -> str:
              "", ""),
             ("device store: records read and opened/s", f"{store['read_records_per_s']:,.0f}",
              "", ""),
-            *_metrics_rows(results["metrics"]), *_rush_rows(results["rush"], s),
+            *_metrics_rows(results["metrics"]),
+            *_console_rows(results["console"]),
+            *_rush_rows(results["rush"], s),
             *_wire_rows(results["wire"])]
     lines = [f"# infusync benchmark ({results['mode']}, {results['started_at']})", "",
              f"{m['nproc']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB; "

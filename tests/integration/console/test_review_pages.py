@@ -3,6 +3,7 @@ resolution stored exactly as the API stores it (fed by a real push from a nurse'
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -46,6 +47,26 @@ def _stored(app: Flask, item_id: Any) -> ReviewItem:
 
 def _rows(text: str) -> int:
     return text.count('href="/console/review/')
+
+
+def _choices(html: str, select_id: str) -> list[str]:
+    """The option texts of the page's drop-down ``select_id``, blank choice left out."""
+    found = re.search(rf'<select id="{select_id}".*?</select>', html, re.S)
+    assert found, f"no {select_id} drop-down"
+    return [text for value, text in re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)<',
+                                               found.group(0)) if value]
+
+
+def test_filter_choices_are_the_kinds_raised_and_the_patients_they_are_about(app, agency,
+                                                                               clock):
+    _alert(app, agency, "visit_missed", "patient_a", "visit_a", clock())
+    _alert(app, agency, "visit_missed", "patient_a", "visit_a", clock())
+    _alert(app, agency, "drug_expired", "patient_a", "visit_a", clock())
+    _alert(app, agency, "pump_pm_due", "patient_a", "visit_a", clock())
+    html = _console(app).get(QUEUE).get_data(as_text=True)
+    # Each kind once, in order, whether open or not; only patients some item is about.
+    assert _choices(html, "kind") == ["drug expired", "pump pm due", "visit missed"]
+    assert _choices(html, "patient") == ["Test PatientMRN-A"]
 
 
 def test_filters_narrow_the_queue_and_its_counts(app, agency, clock):
