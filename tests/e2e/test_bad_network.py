@@ -104,7 +104,8 @@ def test_three_offline_days_cross_a_slow_lossy_link_that_cuts(
         # Back in coverage, on a bad link: the push stalls 5 s mid-upload (survived), then
         # the connection is torn down mid-upload (the batch is re-formed smaller).
         start = link.stats.up_bytes
-        link.schedule(Stall(start + 4_000, 5.0), Reset(start + 9_000))
+        # (positions within the first upload: the batch travels zlib-compressed, ~5 KB)
+        link.schedule(Stall(start + 1_500, 5.0), Reset(start + 3_500))
         report = _ok(store, "sync")
         assert link.stats.stalls == 1 and link.stats.resets == 1
 
