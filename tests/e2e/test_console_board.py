@@ -21,7 +21,10 @@ from tests.e2e.test_device_sync import (
     _visit_ids,
 )
 
-pytestmark = pytest.mark.e2e
+# One database: what the browser (or the socket) sees does not depend on it, and each
+# page's rules run on both in tests/integration; PostgreSQL is production's.
+pytestmark = [pytest.mark.e2e,
+              pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)]
 AGENCY_ZONE = ZoneInfo("America/New_York")  # the server's default INFUSYNC_AGENCY_TIMEZONE
 REASON = "Only nurse free this morning; PICC refresher booked for Friday"
 

@@ -7,7 +7,10 @@ from playwright.sync_api import expect
 
 from tests.e2e.console_pages import screenshots, serious_violations, sign_in
 
-pytestmark = pytest.mark.e2e
+# One database: what the browser (or the socket) sees does not depend on it, and each
+# page's rules run on both in tests/integration; PostgreSQL is production's.
+pytestmark = [pytest.mark.e2e,
+              pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)]
 
 
 def test_a_refused_login_shows_why_keeps_the_email_and_passes_axe(served, page):

@@ -22,7 +22,10 @@ from tests.e2e.test_device_sync import (
     _two_nurses_two_visits,
 )
 
-pytestmark = pytest.mark.e2e
+# One database: what the browser (or the socket) sees does not depend on it, and each
+# page's rules run on both in tests/integration; PostgreSQL is production's.
+pytestmark = [pytest.mark.e2e,
+              pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)]
 NOTE = "Checked with the coordinator: she was there before the visit moved."
 
 

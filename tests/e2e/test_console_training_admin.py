@@ -13,7 +13,10 @@ from tests.e2e.conftest import PASSWORD
 from tests.e2e.console_pages import screenshots, serious_violations, sign_in
 from tests.e2e.test_device_sync import _device, _enroll
 
-pytestmark = pytest.mark.e2e
+# One database: what the browser (or the socket) sees does not depend on it, and each
+# page's rules run on both in tests/integration; PostgreSQL is production's.
+pytestmark = [pytest.mark.e2e,
+              pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)]
 
 
 def _checked(page, name):

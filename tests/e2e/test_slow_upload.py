@@ -24,7 +24,10 @@ from tests.e2e.conftest import Server, serve
 from tests.e2e.test_device_sync import FAST_SCRYPT_N, _cli_code, _patient, _visit
 from tests.impaired_link import LinkProfile, impaired_link
 
-pytestmark = pytest.mark.e2e
+# One database: what the browser (or the socket) sees does not depend on it, and each
+# page's rules run on both in tests/integration; PostgreSQL is production's.
+pytestmark = [pytest.mark.e2e,
+              pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)]
 
 PIN = "246813"
 OLD_TIMEOUT = 4  # seconds; the upload below takes more than twice as long
