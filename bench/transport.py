@@ -27,7 +27,7 @@ class HttpClient:
 
     def __init__(self, base_url: str) -> None:
         parts = urlsplit(base_url)
-        # gunicorn's sync workers close each connection; http.client reopens it.
+        # The server may close the connection between requests; http.client reopens it.
         self.connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1",
                                                      parts.port, timeout=300)
 
@@ -45,10 +45,25 @@ class HttpClient:
 
     def _send(self, method: str, path: str, body: bytes | None,
               headers: dict[str, str] | None) -> HttpResponse:
+        try:
+            return self._exchange(method, path, body, headers)
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # gthread workers keep a connection alive a few seconds, then close it: a
+            # request on the closed socket never reached the server, so send it once more
+            # on a new connection (pushes are idempotent by batch id anyway).
+            self.connection.close()
+            return self._exchange(method, path, body, headers)
+
+    def _exchange(self, method: str, path: str, body: bytes | None,
+                  headers: dict[str, str] | None) -> HttpResponse:
         self.connection.request(method, path, body=body,
                                 headers={"Content-Type": "application/json", **(headers or {})})
         response = self.connection.getresponse()
         return HttpResponse(response.status, response.headers, response.read())
+
+    def close(self) -> None:
+        """Close the connection (a new request would open another)."""
+        self.connection.close()
 
 
 def _encode(value: Any) -> bytes | None:

@@ -4,6 +4,7 @@ and a v1 device (lowercase ids, plain pulls) both push and pull against a real s
 from __future__ import annotations
 
 import uuid
+from contextlib import closing
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,11 +51,13 @@ def _push_and_pull(device: TestDevice, visit_id: str) -> None:
 
 def test_uppercase_and_v1_devices_push_and_pull(served):
     _coordinator, _nurse_a, _nurse_b, visit_a, visit_b = _two_nurses_two_visits(served)
-    swift = UppercaseDevice(HttpClient(served.base), sealed=True)
-    assert swift.enroll(_cli_code(served, "anna@e2e.test")).status_code == 201
-    assert swift.device_id != swift.device_id.lower()
-    v1 = TestDevice(HttpClient(served.base))
-    assert v1.enroll(_cli_code(served, "ben@e2e.test")).status_code == 201
+    with closing(HttpClient(served.base)) as swift_http, \
+            closing(HttpClient(served.base)) as v1_http:
+        swift = UppercaseDevice(swift_http, sealed=True)
+        assert swift.enroll(_cli_code(served, "anna@e2e.test")).status_code == 201
+        assert swift.device_id != swift.device_id.lower()
+        v1 = TestDevice(v1_http)
+        assert v1.enroll(_cli_code(served, "ben@e2e.test")).status_code == 201
 
-    _push_and_pull(swift, visit_a["id"])
-    _push_and_pull(v1, visit_b["id"])
+        _push_and_pull(swift, visit_a["id"])
+        _push_and_pull(v1, visit_b["id"])
