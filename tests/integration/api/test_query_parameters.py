@@ -60,7 +60,7 @@ def test_review_queue_filter_paginate_and_refuse(client, as_user, agency):
     assert listed.status_code == 200
     assert listed.get_json() == []
     unknown_named(client.get(f"{API}/review-items", headers=qc,
-                             query_string={"status": "open", "nurse_id": "x"}), "nurse_id")
+                             query_string={"status": "open", "nurse": "x"}), "nurse")
 
 
 @pytest.mark.parametrize("path", ["/training/status", "/training/status.csv"])

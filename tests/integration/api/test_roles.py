@@ -6,12 +6,14 @@ ROLES = ("admin", "coordinator", "training_lead", "qc", "nurse_a", "physician_a"
 EVERYONE_BUT_TRAINING = frozenset(ROLES) - {"training_lead"}
 STAFF_WRITERS = frozenset({"admin", "coordinator"})
 ADMIN_ONLY = frozenset({"admin"})
+# the staff directory: who may turn a name into the id an assignment needs (issue 14)
+DIRECTORY_READERS = frozenset({"admin", "coordinator", "training_lead"})
 
 # (method, path template, roles allowed, status when allowed)
 ROUTES = [
-    ("GET", "/users", ADMIN_ONLY, 200),
+    ("GET", "/users", DIRECTORY_READERS, 200),
     ("POST", "/users", ADMIN_ONLY, 201),
-    ("GET", "/users/{nurse_b}", ADMIN_ONLY, 200),
+    ("GET", "/users/{nurse_b}", DIRECTORY_READERS, 200),
     ("PATCH", "/users/{nurse_b}", ADMIN_ONLY, 200),
 ]
 for _family, _record in (("patients", "patient_a"), ("orders", "order_a"),
