@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -43,3 +44,15 @@ def text_of(response: TestResponse) -> str:
     """The page's text as a person reads it: tags dropped, whitespace collapsed."""
     html = response.get_data(as_text=True)
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def dashed_text_of(response: TestResponse) -> str:
+    """The page's text, its en dashes (time ranges) written as hyphens."""
+    return text_of(response).replace("\u2013", "-")
+
+
+def signed_in(app: Flask, who: str) -> FlaskClient:
+    """A test client of ``app`` signed in to the console as ``who``."""
+    client = app.test_client()
+    sign_in(client, who)
+    return client

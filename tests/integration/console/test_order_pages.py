@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import AuditEvent, OrderStatus, TherapyOrder, Visit, VisitStatus
-from tests.integration.console.browser import post_form, sign_in
-from tests.integration.console.browser import text_of as page_text
+from tests.integration.console.browser import dashed_text_of as text_of
+from tests.integration.console.browser import post_form, signed_in
 
 PREVIEWED = re.compile(r'name="previewed" value="([0-9a-f]+)"')
 
@@ -25,15 +25,8 @@ def _order_form(agency):
             "rate_ml_h": "", "volume_ml": "", "service_location_id": ""}
 
 
-def text_of(response):
-    """The page's text, its en dashes (time ranges) written as hyphens."""
-    return page_text(response).replace("\u2013", "-")
-
-
 def _coordinator(app):
-    client = app.test_client()
-    sign_in(client, "coordinator")
-    return client
+    return signed_in(app, "coordinator")
 
 
 def _cefazolin(app):

@@ -7,23 +7,16 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import AuditEvent, Patient, ServiceLocation
-from tests.integration.console.browser import post_form, sign_in
-from tests.integration.console.browser import text_of as page_text
+from tests.integration.console.browser import dashed_text_of as text_of
+from tests.integration.console.browser import post_form, signed_in
 
 NEW = {"mrn": "MRN-N", "first_name": "Nora", "last_name": "Newcombe",
        "birth_date": "1970-01-02", "allergies": "penicillin, latex", "kind": "home",
        "address": "2 Oak St, Springfield", "latitude": "39.7", "longitude": "-89.6"}
 
 
-def text_of(response):
-    """The page's text, its en dashes (time ranges) written as hyphens."""
-    return page_text(response).replace("\u2013", "-")
-
-
 def _coordinator(app):
-    client = app.test_client()
-    sign_in(client, "coordinator")
-    return client
+    return signed_in(app, "coordinator")
 
 
 def _patient(app, mrn):

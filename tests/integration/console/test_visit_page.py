@@ -9,13 +9,11 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import AuditEvent, TherapyOrder, Visit, VisitStatus
-from tests.integration.console.browser import post_form, sign_in, text_of
+from tests.integration.console.browser import post_form, sign_in, signed_in, text_of
 
 
 def _coordinator(app):
-    client = app.test_client()
-    sign_in(client, "coordinator")
-    return client
+    return signed_in(app, "coordinator")
 
 
 def _needs_picc(app, agency):
