@@ -26,6 +26,7 @@ from server.console.auth import current_user, login_required
 from server.console.blueprint import bp
 from server.console.filters import local
 from server.console.forms import Form
+from server.console.nurse_search import nurse_query
 from server.errors import AppError
 from server.extensions import current_session
 from server.review_items import AMEND, REASSIGN
@@ -96,10 +97,11 @@ def review_queue() -> tuple[str, int]:
     if filters is None or form.errors:
         form.message = "Some filters are not right; see below."
         number, filters, status = 1, {"status": "open"}, 422
-    page = queue_page(current_session(), filters, access_for(), number, PAGE_SIZE)
+    page = queue_page(current_session(), filters, access_for(), number, PAGE_SIZE,
+                      nurse_query())
     pager = paging.pager(Page(page.items, page.total), number, PAGE_SIZE)
     return render_template("console/review.html", title="Review queue", page=page, form=form,
-                           labels=LABELS, pager=pager,
+                           labels=LABELS, pager=pager, nurse_q=nurse_query(),
                            kinds=[(kind, kind.replace("_", " ")) for kind in page.kinds]), status
 
 

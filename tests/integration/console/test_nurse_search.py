@@ -132,3 +132,23 @@ def test_the_training_audience_finds_nurses_by_name_keeping_what_was_typed(app, 
     with app.app_context():
         module = db.session.get(TrainingModule, uuid.UUID(path.rsplit("/")[-1]))
         assert (module.title, module.revision) == ("PICC refresher", 1)  # nothing saved
+
+
+def _choices(response, select_id):
+    """The option texts of the page's drop-down ``select_id``, blank choice left out."""
+    page = response.get_data(as_text=True)
+    block = page.split(f'<select id="{select_id}"', 1)[1].split("</select>", 1)[0]
+    return [html.unescape(t) for t in re.findall(r'<option value="[^"]+"[^>]*>([^<]+)<', block)]
+
+
+def test_the_review_queue_finds_the_nurse_to_filter_on_by_name(app, agency):
+    _many_nurses(app)
+    client = signed_in(app, "qc")
+    assert len(_choices(client.get("/console/review"), "nurse")) == 42
+    found = client.get("/console/review", query_string={"nurse_q": "bea@"})
+    assert found.status_code == 200
+    assert _choices(found, "nurse") == ["Bea"]
+    assert "1 nurse matches “bea@”: choose below." in text_of(found)
+    kept = client.get("/console/review", query_string={"nurse_q": "nurse 0",
+                                                       "nurse": str(agency["nurse_a"])})
+    assert _choices(kept, "nurse") == ["Ann", *[f"Nurse {i:02}" for i in range(10)]]
