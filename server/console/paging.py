@@ -61,9 +61,10 @@ def page_number() -> int:
     text = request.args.get("page", "").strip()
     if not text:
         return 1
-    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+    if not (text.isascii() and text.isdigit()) or not text.strip("0"):
         raise BadPage(f'There is no page "{text[:20]}": a page is a whole number from 1.')
-    if int(text) > MAX_PAGE:
+    # Length first: int() of thousands of digits is refused by Python itself (a 500).
+    if len(text.lstrip("0")) > len(str(MAX_PAGE)) or int(text) > MAX_PAGE:
         raise BadPage(f"There is no page {text[:20]}: the page number is too large.")
     return int(text)
 

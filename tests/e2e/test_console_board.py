@@ -53,8 +53,8 @@ def _override_on_the_visit_page(page):
     page.get_by_label("Find a nurse").fill("nina")
     page.get_by_role("button", name="Find").click()
     expect(page.get_by_role("status").filter(has_text="1 active nurse match")).to_be_visible()
-    page.get_by_label("Nurse", exact=True).select_option(label="nina — not eligible: missing competency: "
-                                                   "picc-care")
+    page.get_by_label("Nurse", exact=True).select_option(
+        label="nina — not eligible: missing competency: picc-care")
     page.get_by_role("button", name="Assign").click()
     summary = page.get_by_role("alert")
     expect(summary).to_contain_text("The nurse may not take this visit: "

@@ -126,10 +126,14 @@ def test_a_page_number_that_is_not_one_is_refused_with_its_message(app, agency, 
 
 
 def test_a_huge_page_number_is_refused_not_sent_to_the_database(app, agency):
-    response = signed_in(app, "coordinator").get("/console/patients?page=99999999999999999999")
+    client = signed_in(app, "coordinator")
+    response = client.get("/console/patients?page=99999999999999999999")
     assert response.status_code == 400
     assert ("There is no page 99999999999999999999: the page number is too large."
             in text_of(response))
+    longer = client.get("/console/patients", query_string={"page": "9" * 5000})
+    assert longer.status_code == 400  # more digits than Python's int() takes
+    assert f"There is no page {'9' * 20}: the page number is too large." in text_of(longer)
 
 
 def test_a_page_past_the_last_is_not_found_and_says_how_many_there_are(app, agency):
