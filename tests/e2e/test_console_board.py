@@ -52,7 +52,7 @@ def _override_on_the_visit_page(page):
     expect(page.get_by_text("1 nurse who may not take this visit is not listed")).to_be_visible()
     page.get_by_label("Find a nurse").fill("nina")
     page.get_by_role("button", name="Find").click()
-    expect(page.get_by_role("status").filter(has_text="1 active nurse match")).to_be_visible()
+    expect(page.get_by_text("1 active nurse match “nina”, eligible first.")).to_be_visible()
     page.get_by_label("Nurse", exact=True).select_option(
         label="nina — not eligible: missing competency: picc-care")
     page.get_by_role("button", name="Assign").click()
