@@ -26,7 +26,7 @@ BATCH_OUTCOMES = ("applied", "replayed", "refused", "failed")
 MUTATION_OUTCOMES = tuple(outcome.value for outcome in Outcome)
 PAGE_KINDS = ("snapshot", "delta")
 PULL_REFUSALS = ("cursor_expired", "invalid_cursor")
-THROTTLED = ("login", "enrollment")
+THROTTLED = ("login", "enrollment", "mfa")
 
 http_requests = Counter(
     "infusync_http_requests", "HTTP requests answered, by route rule, method and status.",
@@ -53,9 +53,13 @@ pull_refusals = Counter(
 login_failures = Counter(
     "infusync_login_failures", "Failed password checks (login, or a password change's "
     "current password).", registry=INSTRUMENTS)
+mfa_failures = Counter(
+    "infusync_mfa_failures", "Wrong second-factor codes (TOTP or recovery code) after a "
+    "right password, at login or at MFA enrollment.", registry=INSTRUMENTS)
 throttled = Counter(
     "infusync_throttled", "Attempts refused (429) by the failed-attempt throttle, by what "
-    "was being tried: a login or an enrollment code.", ("attempt",), registry=INSTRUMENTS)
+    "was being tried: a login, an enrollment code, or a second-factor code (mfa).",
+    ("attempt",), registry=INSTRUMENTS)
 
 
 def _zero_known_series() -> None:
