@@ -12,15 +12,16 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from server.api.access import access_for
-from server.console import navigation
-from server.console.admin.common import ADMIN, PAGE_SIZE, page_number
+from server.console import navigation, paging
+from server.console.admin.common import ADMIN, PAGE_SIZE
 from server.console.auth import login_required
 from server.console.blueprint import bp
 from server.console.forms import Form
+from server.console.nurse_search import nurse_choices, nurse_query
 from server.errors import AppError, Invalid
 from server.extensions import current_session
-from server.models import DeviceStatus, Role
-from server.services import devices, users
+from server.models import DeviceStatus
+from server.services import devices
 
 navigation.add("console.devices", "Devices", ADMIN, order=75)
 LABELS = {"user_id": "Nurse"}
@@ -39,12 +40,12 @@ def qr_svg(text: str) -> Markup:
 
 def _page(form: Form, status: int = 200, issued: dict[str, object] | None = None,
           ) -> tuple[str, int]:
-    session, access = current_session(), access_for()
-    found = devices.list_devices(session, {}, access, page_number(), PAGE_SIZE)
-    nurses = users.list_users(session, {"role": Role.NURSE.value, "active": True}, access,
-                              1, 500).items
+    number = paging.page_number()
+    found = devices.list_devices(current_session(), {}, access_for(), number, PAGE_SIZE)
+    choices = nurse_choices(nurse_query(), [form.values.get("user_id", "")])
     return render_template("console/admin/devices.html", title="Devices", page=found,
-                           nurses=nurses, form=form, labels=LABELS, issued=issued,
+                           pager=paging.pager(found, number, PAGE_SIZE), choices=choices,
+                           form=form, labels=LABELS, issued=issued,
                            done=DONE.get(request.args.get("done", ""))), status
 
 
