@@ -28,7 +28,7 @@ IN_PROGRESS = "This batch is being applied now: ask again in a moment."
 def _batch_uuid(batch_id: str) -> uuid.UUID:
     """The id as a UUID (either case); anything else is no batch of anyone's."""
     try:
-        envelope.identifier("batch_id", batch_id)
+        envelope.uuid_identifier("batch_id", batch_id)
     except envelope.EnvelopeError:
         raise NotFound(UNKNOWN, code="batch_unknown") from None
     return uuid.UUID(batch_id)
