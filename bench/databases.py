@@ -4,10 +4,11 @@ Within ``shared_by_the_run()`` (the whole of ``python -m bench``) the migrations
 per backend: each benchmark's database is a copy of a migrated one (``CREATE DATABASE ...
 TEMPLATE``, a file copy), as the test suite does, instead of running every migration again
 for each benchmark; the ``migrate`` that follows then finds it at head. And PostgreSQL
-databases are dropped together when the run ends: ``DROP DATABASE`` forces an immediate
-checkpoint (PostgreSQL 15), which after a bulk load writes out everything it left dirty
-and waited seconds per benchmark (15 s under a loaded machine); together, only the first
-has much to write.
+databases are dropped together when the run ends, by a process of their own that the run
+does not wait for: ``DROP DATABASE`` forces an immediate checkpoint (PostgreSQL 15), which
+after a bulk load writes out everything left dirty, and each benchmark waited for one
+(15 s on a loaded machine); together, only the first has much to write, and the results
+do not wait for that cleanup. ``python -m bench.databases --drop NAME...`` is that process.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -97,7 +100,20 @@ def shared_by_the_run() -> Iterator[None]:
                 _templates.clear()
     finally:
         names, _drop_at_end = _drop_at_end, None
-        _drop(names)
+        _drop_later(names)
+
+
+def _drop_later(names: Sequence[str]) -> None:
+    """Drop ``names`` in a detached process: a cleanup the run's results need not wait for."""
+    if names:
+        subprocess.Popen(  # noqa: S603 - our own interpreter and module, generated names
+            [sys.executable, "-m", "bench.databases", "--drop", *names],
+            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--drop"]:
+        _drop([name for name in sys.argv[2:] if name.startswith("infusync_bench_")])
 
 
 def bench_app(url: str, instance: Path) -> Flask:
