@@ -61,7 +61,7 @@ CASES = (
     Case("32 kbit/s, 300 ms, 2 % loss", LinkProfile.kbit(32, delay_s=0.3, loss=0.02)),
     # Armed mid-upload of the first batch: its answer, once the server sends it, is cut.
     Case("32 kbit/s, 300 ms, answer cut", LinkProfile.kbit(
-        32, delay_s=0.3, events=(CutAnswer(60_000),))),
+        32, delay_s=0.3, events=(CutAnswer(10_000),))),
 )
 
 
