@@ -138,7 +138,9 @@ def account_mfa_confirm() -> Response | tuple[str, int]:
             session.pop(ENROLLING, None)
         form.refuse(error)
         form.add("code", error.message)
-        return _page(error.status, form, confirming=error.code not in ENDED)
+        # A wrong code is the API's 401 on a held login; here the session goes on.
+        status = 422 if error.code == "mfa_code_invalid" else error.status
+        return _page(status, form, confirming=error.code not in ENDED)
     session.pop(ENROLLING, None)
     response = Response(_codes_page("Your second factor is on", done.recovery_codes),
                         mimetype="text/html")
