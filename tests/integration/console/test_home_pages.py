@@ -124,7 +124,7 @@ def test_a_physician_sees_only_his_patients_their_orders_and_latest_news2(app, a
     text = dashed_text_of(response)
     assert response.status_code == 200
     assert "Patients (1)" in text
-    assert "PatientMRN-A, Test MRN MRN-A active ceftriaxone 2.000 g IV, daily from 2026-11-20" \
+    assert "PatientMRN-A, Test MRN MRN-A active ceftriaxone 2 g IV, daily from 2026-11-20" \
         in text
     assert "Sun 22 Nov 08:00 completed Score 6 (warning) at Sun 22 Nov 08:20" in text
     assert "MRN-B" not in text and "MRN-C" not in text and "vancomycin" not in text
