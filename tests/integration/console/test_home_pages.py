@@ -168,4 +168,4 @@ def test_a_physician_marks_a_notification_read_and_never_another_s(app, agency):
         assert db.session.get(Notification, mine).read_at is not None
         assert db.session.get(Notification, theirs).read_at is None
     assert len(_events(app, agency["physician_a"], "mark_read", "notifications")) == 1
-    assert len(_events(app, agency["physician_a"], "list", "notifications")) == 3  # three page views
+    assert len(_events(app, agency["physician_a"], "list", "notifications")) == 3  # 3 views
