@@ -59,6 +59,7 @@ def _password_form() -> tuple[Form, dict[str, str] | None]:
         form.add("current_password", "Enter your current password.")
     if typed["new_password"] != typed["new_password_again"]:
         form.add("new_password_again", "The two new passwords are not the same.")
+    # An empty current password has its own message above, not the schema's length one.
     data = {"current_password": typed["current_password"] or "-",
             "new_password": typed["new_password"]}
     loaded = form.load(PasswordChangeSchema(), data, {})

@@ -199,3 +199,25 @@ def test_a_nurse_turns_her_second_factor_off_with_a_code(app, agency, clock):
         assert not credentials.is_enrolled(db.session, agency["nurse_a"])
     assert _events(app, action="mfa_reset", entity_id=agency["nurse_a"], outcome="ok") == 1
     sign_in(app.test_client(), "nurse_a")  # the password alone again
+
+
+def test_wrong_codes_on_the_account_page_count_toward_the_login_limit(app, agency):
+    client = signed_in(app, "admin")
+    token = post_form(client, "/console/account/mfa/recovery-codes", {"codes_code": "000000"},
+                      form_page="/console/account")
+    assert token.status_code == 422
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', token.get_data(as_text=True))[1]
+    for _ in range(9):
+        assert client.post("/console/account/mfa/recovery-codes", data={
+            "codes_code": "000000", "csrf_token": csrf}).status_code == 422
+    stopped = client.post("/console/account/mfa/recovery-codes", data={
+        "codes_code": totp_code(app, TOTP_SECRETS["admin"], 1), "csrf_token": csrf})
+    assert stopped.status_code == 429
+    assert "Too many wrong codes" in text_of(stopped)
+    # Signing in again buys no fresh guesses: the same limit holds at the code step.
+    fresh = app.test_client()
+    held = post_form(fresh, "/console/login", {"email": EMAILS["admin"], "password": PASSWORD})
+    assert held.headers["Location"].startswith("/console/login/code")
+    refused = post_form(fresh, "/console/login/code",
+                        {"code": totp_code(app, TOTP_SECRETS["admin"], 1)})
+    assert refused.status_code == 429
