@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from server import audit
 from server.errors import Conflict, Forbidden, Invalid
+from server.metrics import instruments
 from server.models import (
     AuthToken,
     ChallengePurpose,
@@ -84,7 +85,9 @@ def confirm_enrollment(session: Session, current: AuthToken, mfa_token: str, cod
 def _refuse_code(session: Session, user: User, actor: audit.Actor, action: str,
                  now: datetime) -> Invalid:
     """Count a wrong code against the user's limit (an ended challenge row holding one
-    failure, which ``check_user_throttle`` sums), audit it, commit; the refusal to raise."""
+    failure, which ``check_user_throttle`` sums; and for /metrics), audit it, commit; the
+    refusal to raise."""
+    instruments.mfa_failures.inc()
     session.add(MfaChallenge(user_id=user.id, token_hash=token_hash(new_token()),
                              purpose=ChallengePurpose.VERIFY, created_at=now, expires_at=now,
                              failures=1, ended_at=now))
