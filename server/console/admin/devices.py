@@ -6,9 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-import segno
 from flask import current_app, redirect, render_template, request, url_for
-from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from server.api.access import access_for
@@ -18,6 +16,7 @@ from server.console.auth import login_required
 from server.console.blueprint import bp
 from server.console.forms import Form
 from server.console.nurse_search import nurse_choices, nurse_query
+from server.console.qr import qr_svg
 from server.errors import AppError, Invalid
 from server.extensions import current_session
 from server.models import DeviceStatus
@@ -28,14 +27,6 @@ LABELS = {"user_id": "Nurse"}
 DONE = {"retired": "The device is retired: it may push what it holds, and pulls no more.",
         "revoked": "The device is revoked: everything it sends is refused and it is told "
                    "to wipe itself."}
-
-
-def qr_svg(text: str) -> Markup:
-    """``text`` as an inline SVG QR code (no script, no style attribute: the CSP holds)."""
-    svg = segno.make(text, error="m").svg_inline(omitsize=True, border=4, dark="#0b0c0c",
-                                                 light="#ffffff", svgclass="qr",
-                                                 title="Enrollment code as a QR code")
-    return Markup(svg)  # noqa: S704 - segno's own markup of our code; nothing user-typed
 
 
 def _page(form: Form, status: int = 200, issued: dict[str, object] | None = None,
@@ -81,7 +72,8 @@ def device_code() -> tuple[str, int]:
     except AppError as error:
         form.refuse(error, {"user_id": "user_id"})
         return _page(form, error.status)
-    return _page(Form(), 201, {"code": code, "expires_at": expires_at, "qr": qr_svg(code)})
+    qr = qr_svg(code, "Enrollment code as a QR code")
+    return _page(Form(), 201, {"code": code, "expires_at": expires_at, "qr": qr})
 
 
 def _change(device_id: uuid.UUID, status: DeviceStatus) -> Response | tuple[str, int]:
