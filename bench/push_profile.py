@@ -17,6 +17,7 @@ import pstats
 import re
 import sys
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from typing import Any
 from sqlalchemy import event
 
 from bench import databases, push, rush
+from bench.stats import latency_ms
 from tests.integration.sync.device import TestDevice
 
 _TABLE = re.compile(r"^\s*(?:INSERT INTO|UPDATE|DELETE FROM|(?:SELECT|WITH)\s.*?\sFROM)"
@@ -92,12 +94,13 @@ def profile(url: str, devices: int, use_cprofile: bool, vitals_only: bool = Fals
         caseloads = rush._populate(url, Path(folder), devices)
         app = databases.bench_app(url, Path(folder))
         prepared = _devices(app, caseloads, vitals_only)
-        counts, shapes = [], Counter[str]()
+        counts, took, shapes = [], [], Counter[str]()
         profiler = cProfile.Profile() if use_cprofile else None
         with app.app_context():
             engine = db.engine
         for device, body in prepared:
             with counted(engine) as seen:
+                start = time.perf_counter()
                 if profiler:
                     profiler.enable()
                 response = device.client.post("/api/v1/sync/push", data=body,
@@ -105,6 +108,7 @@ def profile(url: str, devices: int, use_cprofile: bool, vitals_only: bool = Fals
                                               content_type="application/json")
                 if profiler:
                     profiler.disable()
+                took.append(time.perf_counter() - start)
             assert response.status_code == 200, response.get_json()
             statuses = Counter(r["status"] for r in response.get_json()["results"])
             assert response.status_code == 200 and set(statuses) == {"applied"}, statuses
@@ -114,6 +118,8 @@ def profile(url: str, devices: int, use_cprofile: bool, vitals_only: bool = Fals
     out: dict[str, Any] = {"pushes": len(counts),
                            "mutations_per_push": 200 if vitals_only else 54,
                            "statements_per_push": counts,
+                           # In-process, through the test client: compare runs side by side.
+                           "push_ms": latency_ms(took),
                            "last_push": dict(shapes.most_common())}
     if profiler:
         text = io.StringIO()
