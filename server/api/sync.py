@@ -27,10 +27,12 @@ from server.api.refusals import refusals
 from server.api.signed_responses import sign_every_response, signing_key
 from server.errors import AppError
 from server.extensions import current_session
+from server.metrics import push_refusals
 from server.models import Device
 from server.services import devices, server_keys
 from server.services.pull import pull
 from server.services.push import push
+from server.services.push.outcome import push_outcome
 from sync import envelope, sealed_pull
 
 blp = Blueprint("sync", __name__, url_prefix="/sync", description="Device sync (protocol v1.1)")
@@ -38,6 +40,8 @@ blp = Blueprint("sync", __name__, url_prefix="/sync", description="Device sync (
 # signature covers the bytes the device decodes (as a pull's does).
 blp.after_request(gzip_push_answers)
 sign_every_response(blp)
+# Registered last, so it runs first: it reads an early refusal's JSON before it is signed.
+blp.after_request(push_refusals.count_early_refusal)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -107,10 +111,29 @@ class Push(MethodView):
     @blp.response(200, PushResultSchema)
     def post(self, body: dict[str, Any]) -> Any:
         """Apply a batch exactly once; the same batch again returns the same response."""
+        push_refusals.service_runs()  # from here the service counts the batch
         # Dumped here (what @blp.response would do, faster), documented by the decorator.
         result = push(current_session(), bearer_token(), body, request_actor(), clock.now(),
                       sync_settings.push_settings())
         answer = dump_push_result(result)
+        wire_signals.push_answered.send(_app(), body=answer)
+        return jsonify(answer)
+
+
+@blp.route("/push/<string:batch_id>")
+class PushOutcome(MethodView):
+    """The answer a batch was given, for a device whose push response was lost."""
+
+    @blp.doc(security=[{"deviceToken": []}])
+    # 401 token, 403 device revoked, 404 batch_unknown, 409 batch_in_progress
+    @refusals(401, 403, 409)
+    @blp.response(200, PushResultSchema, description=(
+        "The push's response as stored (the same body a resend would get); signed for "
+        "this request"))
+    def get(self, batch_id: str) -> Any:
+        """Ask for a pushed batch's results by its id instead of uploading it again."""
+        answer = push_outcome(current_session(), bearer_token(), batch_id, request_actor(),
+                              clock.now())
         wire_signals.push_answered.send(_app(), body=answer)
         return jsonify(answer)
 

@@ -21,15 +21,17 @@ from schemas.review import ResolveSchema, ReviewItemQuerySchema
 from server import clock
 from server.api.access import access_for
 from server.api.review import REVIEWERS
-from server.console import navigation
+from server.console import navigation, paging
 from server.console.auth import current_user, login_required
 from server.console.blueprint import bp
 from server.console.filters import local
 from server.console.forms import Form
+from server.console.nurse_search import nurse_query
 from server.errors import AppError
 from server.extensions import current_session
 from server.review_items import AMEND, REASSIGN
 from server.services import review
+from server.services.records import Page
 from server.services.review_page import item_page, queue_page
 
 navigation.add("console.review", "Review", REVIEWERS, order=20)
@@ -84,14 +86,6 @@ def _filters(form: Form) -> dict[str, Any] | None:
     return None if form.errors else loaded
 
 
-def _page_number(form: Form) -> int:
-    text = request.args.get("page", "1").strip()
-    if text.isascii() and text.isdigit() and int(text) >= 1:
-        return int(text)
-    form.add("page", "The page is a whole number from 1.")
-    return 1
-
-
 @bp.get("/review", endpoint="review")
 @login_required(*REVIEWERS)
 def review_queue() -> tuple[str, int]:
@@ -99,15 +93,15 @@ def review_queue() -> tuple[str, int]:
     not right show the open queue with their errors (422)."""
     form = Form({name: request.args.get(name, "").strip() for name in FILTERS})
     form.values["status"] = form.values["status"] or "open"
-    number, filters, status = _page_number(form), _filters(form), 200
+    number, filters, status = paging.page_number(), _filters(form), 200
     if filters is None or form.errors:
         form.message = "Some filters are not right; see below."
         number, filters, status = 1, {"status": "open"}, 422
-    page = queue_page(current_session(), filters, access_for(), number, PAGE_SIZE)
-    pages = max(1, -(-page.total // PAGE_SIZE))
-    query = {k: v for k, v in form.values.items() if v and k != "page"}
+    page = queue_page(current_session(), filters, access_for(), number, PAGE_SIZE,
+                      nurse_query())
+    pager = paging.pager(Page(page.items, page.total), number, PAGE_SIZE)
     return render_template("console/review.html", title="Review queue", page=page, form=form,
-                           labels=LABELS, number=number, pages=pages, query=query,
+                           labels=LABELS, pager=pager, nurse_q=nurse_query(),
                            kinds=[(kind, kind.replace("_", " ")) for kind in page.kinds]), status
 
 
