@@ -93,6 +93,10 @@ def empty_postgres_database(prefix: str) -> Iterator[str]:
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        # A test database outlives no crash worth surviving: commits need not wait for the
+        # WAL flush (about 3 ms each on this machine, 0.3 ms without), in every process
+        # that connects to it, served ones included.
+        connection.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     try:
         yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
@@ -138,7 +142,15 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _truncate_all(url: str) -> None:
+def _empty_all(url: str) -> None:
+    """Empty every table of the run's PostgreSQL database for the next test.
+
+    DELETE, not TRUNCATE: TRUNCATE gives each of the ~50 tables (and their indexes) new
+    files at every commit, about 0.7 s a test on the 2-core machine; deleting the few rows a
+    test wrote takes about 20 ms. With ``session_replication_role = replica`` (superuser,
+    as the suite's ``postgres`` is) no foreign key is checked, so the order does not matter;
+    otherwise TRUNCATE, as before. Sequences restart as TRUNCATE's RESTART IDENTITY did.
+    """
     engine = sa.create_engine(url)
     with engine.begin() as connection:
         # The change feed's day partitions a test (or the feed_partitions job) made would
@@ -149,7 +161,15 @@ def _truncate_all(url: str) -> None:
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
             "AND tablename <> 'alembic_version'"
         )).scalars().all()
-        if tables:
+        if connection.execute(sa.text("SHOW is_superuser")).scalar() == "on":
+            connection.execute(sa.text("SET LOCAL session_replication_role = replica"))
+            for table in tables:
+                connection.execute(sa.text(f'DELETE FROM "{table}"'))
+            connection.execute(sa.text(
+                "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false) "
+                "FROM pg_sequences WHERE schemaname = 'public'"
+            ))
+        elif tables:
             names = ", ".join(f'"{table}"' for table in tables)
             connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     engine.dispose()
@@ -164,7 +184,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{path}"
         return
     url = request.getfixturevalue("postgres_url")
-    _truncate_all(url)
+    _empty_all(url)
     yield url
 
 
