@@ -24,6 +24,9 @@ from flask_migrate import upgrade
 
 from server import create_app, wire_check, wire_signals
 from sync import feed_partitions as sync_feed_partitions
+from tests import routing_cache
+
+routing_cache.install()
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEST_PASSWORD = "correct horse battery staple"
@@ -164,7 +167,7 @@ def _empty_all(url: str) -> None:
         if connection.execute(sa.text("SHOW is_superuser")).scalar() == "on":
             connection.execute(sa.text("SET LOCAL session_replication_role = replica"))
             for table in tables:
-                connection.execute(sa.text(f'DELETE FROM "{table}"'))
+                connection.execute(sa.delete(sa.table(table)))
             connection.execute(sa.text(
                 "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false) "
                 "FROM pg_sequences WHERE schemaname = 'public'"
