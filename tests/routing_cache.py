@@ -16,13 +16,17 @@ from typing import Any
 from werkzeug.routing import rules
 
 _builders: dict[tuple[Any, ...], Callable[..., tuple[str, str]]] = {}
+# werkzeug's own, kept for the test that compares the two (tests/unit/test_routing_cache.py).
+uncached: Callable[..., Callable[..., tuple[str, str]]] | None = None
 
 
 def install() -> None:
     """Wrap ``Rule._compile_builder`` (private: left alone if a werkzeug lacks it)."""
+    global uncached
     compile_builder = getattr(rules.Rule, "_compile_builder", None)
     if compile_builder is None or getattr(compile_builder, "cached", False):
         return
+    uncached = compile_builder
 
     def cached(self: rules.Rule, append_unknown: bool = True) -> Callable[..., tuple[str, str]]:
         defaults = sorted((self.defaults or {}).items(), key=lambda item: item[0])
