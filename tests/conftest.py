@@ -137,6 +137,15 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def postgres_engine(postgres_url: str) -> Iterator[sa.Engine]:
+    """One engine on the run's PostgreSQL database, which empties it before each test."""
+    # pre-ping: a test may end every session on the database (a restore, a forced drop)
+    engine = sa.create_engine(postgres_url, pool_pre_ping=True)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file that each test copies (faster than migrating per test)."""
     folder = tmp_path_factory.mktemp("sqlite-template")
@@ -145,7 +154,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _empty_all(url: str) -> None:
+def _empty_all(engine: sa.Engine) -> None:
     """Empty every table of the run's PostgreSQL database for the next test.
 
     DELETE, not TRUNCATE: TRUNCATE gives each of the ~50 tables (and their indexes) new
@@ -154,7 +163,6 @@ def _empty_all(url: str) -> None:
     as the suite's ``postgres`` is) no foreign key is checked, so the order does not matter;
     otherwise TRUNCATE, as before. Sequences restart as TRUNCATE's RESTART IDENTITY did.
     """
-    engine = sa.create_engine(url)
     with engine.begin() as connection:
         # The change feed's day partitions a test (or the feed_partitions job) made would
         # take the next test's rows out of the default partition: drop them.
@@ -175,7 +183,6 @@ def _empty_all(url: str) -> None:
         elif tables:
             names = ", ".join(f'"{table}"' for table in tables)
             connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -187,7 +194,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{path}"
         return
     url = request.getfixturevalue("postgres_url")
-    _empty_all(url)
+    _empty_all(request.getfixturevalue("postgres_engine"))
     yield url
 
 
