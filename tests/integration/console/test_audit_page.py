@@ -16,7 +16,7 @@ from server.models import AuditEvent
 from server.review_items import open_item
 from server.services.audit_trail import CSV_COLUMNS
 from tests.factories import add_privacy_officer
-from tests.integration.console.browser import signed_in, text_of
+from tests.integration.console.browser import dashed_text_of, signed_in, text_of
 
 PAGE = "/console/audit"
 API = "/api/v1"
@@ -130,10 +130,10 @@ def test_the_trail_is_paged_and_the_pages_keep_the_filters(app, agency, officer,
         db.session.commit()
     first = officer.get(PAGE, query_string={"action": "export"})
     assert len(_rows(first)) == 50
-    assert "Showing 1–50 of 60" in text_of(first)
+    assert "Showing 1-50 of 60" in dashed_text_of(first)
     assert 'href="/console/audit?page=2&amp;action=export"' in first.get_data(as_text=True)
     second = officer.get(PAGE, query_string={"action": "export", "page": "2"})
-    assert len(_rows(second)) == 10 and "Showing 51–60 of 60" in text_of(second)
+    assert len(_rows(second)) == 10 and "Showing 51-60 of 60" in dashed_text_of(second)
     assert officer.get(PAGE, query_string={"action": "export", "page": "3"}).status_code == 404
     assert officer.get(PAGE, query_string={"page": "abc"}).status_code == 400
 
