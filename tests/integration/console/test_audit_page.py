@@ -11,9 +11,12 @@ import pytest
 from sqlalchemy import func, select
 
 from server import audit
+from server import clock as app_clock
 from server.extensions import db
 from server.models import AuditEvent
 from server.review_items import open_item
+from server.scheduler import runs
+from server.scheduler.jobs import BY_ID
 from server.services.audit_trail import CSV_COLUMNS
 from tests.factories import add_privacy_officer
 from tests.integration.console.browser import dashed_text_of, signed_in, text_of
@@ -170,6 +173,15 @@ def test_the_page_shows_the_chains_state(app, agency, officer, clock):
     page = text_of(officer.get(PAGE))
     assert "Last nightly check not run yet" in page
     assert "Breaks found none open" in page
+    with app.app_context():
+        head_seq = db.session.scalar(select(func.max(AuditEvent.seq)))
+        runs.run(db.session, "audit_chain", BY_ID["audit_chain"].body, clock(), app.config,
+                 app_clock.now)
+    checked = text_of(officer.get(PAGE))
+    # The head as it stood before this reading (her previous one is its last link).
+    assert f"Head event {head_seq}, hash " in checked
+    assert "Last nightly check Mon 23 Nov 08:00 (succeeded)" in checked
+    assert "Breaks found none open" in checked
     with app.app_context():
         open_item(db.session, "audit_chain_broken", "The chain is broken at seq 3.",
                   dedupe_key="audit_chain_broken:3:hash", now=clock())
