@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from schemas.base import BaseSchema
+from schemas.base import BaseSchema, Trimmed
 from schemas.errors import ErrorBodySchema
 from schemas.visits import VisitSchema
 
@@ -14,8 +14,9 @@ MAX_BULK = 200
 OVERRIDE_MIN = 10
 
 
-def _override() -> fields.String:
-    return fields.String(validate=validate.Length(
+def _override() -> Trimmed:
+    """Trimmed: a reason of only spaces is no reason (the override is then not given)."""
+    return Trimmed(validate=validate.Length(
         min=OVERRIDE_MIN, max=400, error=f"Say why, in {OVERRIDE_MIN} to 400 characters."))
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
-from marshmallow import Schema, ValidationError, fields, pre_load, validate
+from marshmallow import Schema, ValidationError, fields, missing, pre_load, validate
 
 READ_ONLY_MESSAGE = "Read-only: this field is set by the server."
 NUL_MESSAGE = "Text may not contain NUL (\\u0000) characters."
@@ -151,6 +151,33 @@ class UTCDateTime(fields.AwareDateTime):
             raise self.make_error("range") from exc
 
 
-def trimmed(max_length: int, **kwargs: Any) -> fields.String:
-    """A non-blank string of bounded length."""
-    return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+BLANK_MESSAGE = "This field must not be blank."
+
+
+class Trimmed(fields.String):
+    """Text stored without its surrounding whitespace, never as blanks.
+
+    A name, a reason or a title of only spaces says nothing, yet passes a length check:
+    a required one is refused naming its field (so is an item of a list, which cannot be
+    left out); an optional one is taken as not given, as if the key were absent (what an
+    optional field left empty means everywhere else).
+    """
+
+    default_error_messages = {"blank": BLANK_MESSAGE}
+
+    def deserialize(self, value: Any, attr: str | None = None,
+                    data: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            if self.required or isinstance(self.parent, fields.List):
+                raise self.make_error("blank")
+            return missing
+        return super().deserialize(value, attr, data, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return text.strip()
+
+
+def trimmed(max_length: int, **kwargs: Any) -> Trimmed:
+    """A non-blank string of bounded length, stored trimmed (see ``Trimmed``)."""
+    return Trimmed(validate=validate.Length(min=1, max=max_length), **kwargs)

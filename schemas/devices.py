@@ -110,7 +110,12 @@ class DeviceSchema(BaseSchema):
     last_pull_at = fields.AwareDateTime(dump_only=True, allow_none=True)
     retired_at = fields.AwareDateTime(dump_only=True, allow_none=True)
     revoked_at = fields.AwareDateTime(dump_only=True, allow_none=True)
-    wipe_delivered_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    # The name predates the wording: the time the order was sent, never a confirmation.
+    wipe_delivered_at = fields.AwareDateTime(dump_only=True, allow_none=True, metadata={
+        "description": "When the wipe order was sent to the revoked device (its first "
+                       "contact after the revocation). Not a confirmation that it wiped: "
+                       "the device does not report back, and a proxy may have dropped the "
+                       "answer."})
 
 
 class DeviceQuerySchema(BaseSchema):

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from schemas.base import BaseSchema, UTCDateTime
+from schemas.base import BaseSchema, UTCDateTime, trimmed
 
 VISIT_STATUSES = (
     "scheduled", "in_progress", "completed", "missed", "late_unknown", "cancelled")
@@ -56,8 +56,9 @@ class VisitUpdateSchema(BaseSchema):
         validate=validate.OneOf(("cancelled",), error="Only 'cancelled' may be set here."),
         metadata={"description": "Only 'cancelled'; requires cancel_reason."},
     )
-    cancel_reason = fields.String(
-        validate=validate.Length(min=1, max=400),
+    # Trimmed: a reason of only spaces counts as none given, so cancelling is refused.
+    cancel_reason = trimmed(
+        400,
         metadata={"description": "Required with status 'cancelled' (1-400 characters), "
                                  "refused without it."},
     )

@@ -129,6 +129,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PUMP_PM_DUE_DAYS", "PUMP_PM_DUE_DAYS", int, 7),
     Setting("SCHEDULER_LEASE_SECONDS", "SCHEDULER_LEASE_SECONDS", int, 30),
     Setting("JOB_MISFIRE_GRACE_SECONDS", "JOB_MISFIRE_GRACE_SECONDS", int, 3600),
+    # Runs older than this are pruned nightly (each job's newest run and newest success kept).
+    Setting("JOB_RUNS_KEEP_DAYS", "JOB_RUNS_KEEP_DAYS", _positive, 90),
     # Testing only (refused in production): read "now" from this file, so a test can move
     # the time of a subprocess (the scheduler) forward.
     Setting("CLOCK_FILE", "INFUSYNC_CLOCK_FILE"),

@@ -27,6 +27,7 @@ from server.api.refusals import refusals
 from server.api.signed_responses import sign_every_response, signing_key
 from server.errors import AppError
 from server.extensions import current_session
+from server.metrics import push_refusals
 from server.models import Device
 from server.services import devices, server_keys
 from server.services.pull import pull
@@ -38,6 +39,8 @@ blp = Blueprint("sync", __name__, url_prefix="/sync", description="Device sync (
 # signature covers the bytes the device decodes (as a pull's does).
 blp.after_request(gzip_push_answers)
 sign_every_response(blp)
+# Registered last, so it runs first: it reads an early refusal's JSON before it is signed.
+blp.after_request(push_refusals.count_early_refusal)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -107,6 +110,7 @@ class Push(MethodView):
     @blp.response(200, PushResultSchema)
     def post(self, body: dict[str, Any]) -> Any:
         """Apply a batch exactly once; the same batch again returns the same response."""
+        push_refusals.service_runs()  # from here the service counts the batch
         # Dumped here (what @blp.response would do, faster), documented by the decorator.
         result = push(current_session(), bearer_token(), body, request_actor(), clock.now(),
                       sync_settings.push_settings())

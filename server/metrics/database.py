@@ -79,8 +79,8 @@ class DatabaseCollector(Collector):
     def job_runs(self) -> Iterator[GaugeMetricFamily]:
         """Each job's runs of the last hour by outcome, and its last success.
 
-        ``job_runs`` is never pruned (two jobs run every minute: about a million rows a
-        year), so nothing here reads the whole table: one statement walks the
+        ``job_runs`` holds months of runs (two jobs run every minute; pruned nightly past
+        ``JOB_RUNS_KEEP_DAYS``), so nothing here reads the whole table: one statement walks the
         ``(job_id, scheduled_for)`` unique index for the job ids, one probe per job, with a
         backward scan of each job's runs to its last success; a second counts each job's
         range of the last hour.

@@ -23,10 +23,15 @@ INSTRUMENTS = CollectorRegistry(auto_describe=True)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 BATCH_OUTCOMES = ("applied", "replayed", "refused", "failed")
+# A push turned away before the push service runs, by its error code (push_refusals.py).
+EARLY_PUSH_REFUSALS = ("unauthorized", "device_revoked", "unsupported_content_encoding",
+                       "unsupported_media_type", "body_too_large", "malformed_json",
+                       "malformed_envelope", "base64_padded", "base64_invalid",
+                       "too_many_requests")
 MUTATION_OUTCOMES = tuple(outcome.value for outcome in Outcome)
 PAGE_KINDS = ("snapshot", "delta")
 PULL_REFUSALS = ("cursor_expired", "invalid_cursor")
-THROTTLED = ("login", "enrollment")
+THROTTLED = ("login", "enrollment", "mfa")
 
 http_requests = Counter(
     "infusync_http_requests", "HTTP requests answered, by route rule, method and status.",
@@ -36,7 +41,9 @@ http_duration = Histogram(
     ("route", "method"), buckets=LATENCY_BUCKETS, registry=INSTRUMENTS)
 push_batches = Counter(
     "infusync_push_batches", "Pushed batches, by outcome: applied, replayed (the same batch "
-    "again), refused (a 4xx: token, signature, key, envelope, batch), failed (a 500).",
+    "again), refused (a 4xx of the push service: device, signature, key, envelope, batch), "
+    "failed (a 500), or the error code of a push turned away before the service ran "
+    "(token, device revoked, body encoding, type or size, envelope form, rate limit).",
     ("outcome",), registry=INSTRUMENTS)
 push_mutations = Counter(
     "infusync_push_mutations", "Mutations of applied batches, by outcome.",
@@ -53,13 +60,17 @@ pull_refusals = Counter(
 login_failures = Counter(
     "infusync_login_failures", "Failed password checks (login, or a password change's "
     "current password).", registry=INSTRUMENTS)
+mfa_failures = Counter(
+    "infusync_mfa_failures", "Wrong second-factor codes (TOTP or recovery code) after a "
+    "right password, at login or at MFA enrollment.", registry=INSTRUMENTS)
 throttled = Counter(
     "infusync_throttled", "Attempts refused (429) by the failed-attempt throttle, by what "
-    "was being tried: a login or an enrollment code.", ("attempt",), registry=INSTRUMENTS)
+    "was being tried: a login, an enrollment code, or a second-factor code (mfa).",
+    ("attempt",), registry=INSTRUMENTS)
 
 
 def _zero_known_series() -> None:
-    for outcome in BATCH_OUTCOMES:
+    for outcome in BATCH_OUTCOMES + EARLY_PUSH_REFUSALS:
         push_batches.labels(outcome)
     for outcome in MUTATION_OUTCOMES:
         push_mutations.labels(outcome)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from server.scheduler import (
     audit_chain_check,
     escalation,
+    job_run_retention,
     missed,
     notification_mail,
     pump_maintenance,
@@ -88,6 +89,7 @@ JOBS: tuple[JobSpec, ...] = (
     # must not wait holding the head rows compaction updates (a push may wait on those).
     JobSpec("feed_partitions", _cron(hour=3, minute=45), feed_partition_upkeep),
     JobSpec("audit_chain", _cron(hour=4, minute=0), audit_chain_check.run),
+    JobSpec("job_runs_retention", _cron(hour=4, minute=30), job_run_retention.run),
     JobSpec("pump_maintenance", _cron(hour=6, minute=0), pump_maintenance.run),
     # Hourly through the working day: at night nobody could act on it, and nurses sleep.
     JobSpec("silent_devices", _cron(hour="8-20", minute=5), silent_devices.run),

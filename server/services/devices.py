@@ -194,7 +194,8 @@ def device_id_of_token(session: Session, token: str) -> uuid.UUID | None:
 
 
 def _note_wipe_delivered(session: Session, device: Device, now: datetime) -> None:
-    """Record that a revoked device was told to wipe (IT wants to know it reached it)."""
+    """Record when a revoked device was first sent the wipe order (the column's name says
+    "delivered"; nothing confirms the device received it or wiped, see docs/security.md)."""
     if device.wipe_delivered_at is not None:
         return
     device.wipe_delivered_at = now

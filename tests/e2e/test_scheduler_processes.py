@@ -141,7 +141,8 @@ def test_two_schedulers_run_each_job_once_per_time_and_hand_over_on_death(pg_dat
         assert len(runs) == len(expected)  # exactly once per scheduled time
         per_job = {spec.id: sum(1 for job, *_ in runs if job == spec.id) for spec in JOBS}
         assert per_job == {"visit_horizon": 1, "training_daily": 1, "feed_compaction": 1,
-                           "feed_partitions": 1, "audit_chain": 1, "pump_maintenance": 1,
+                           "feed_partitions": 1, "audit_chain": 1, "job_runs_retention": 1,
+                           "pump_maintenance": 1,
                            "silent_devices": 13,
                            "missed_visits": 96, "critical_escalation": 96,
                            "notification_mail": 96}

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from server import audit
 from server.errors import Throttled, Unauthorized
+from server.metrics import instruments
 from server.models import ChallengePurpose, MfaChallenge, User
 from server.services.mfa.settings import MfaSettings
 from server.tokens import new_token, token_hash
@@ -69,13 +70,16 @@ def check_user_throttle(session: Session, user_id: uuid.UUID, settings: MfaSetti
                MfaChallenge.created_at >= now - settings.failure_window)
     ) or 0
     if failures >= settings.max_failures_per_user:
+        instruments.throttled.labels("mfa").inc()
         raise Throttled("Too many wrong codes; wait a few minutes and log in again.",
                         {"retry_after_s": int(settings.failure_window.total_seconds())})
 
 
 def refuse(session: Session, challenge: MfaChallenge, actor: audit.Actor,
            settings: MfaSettings, now: datetime) -> NoReturn:
-    """Count a wrong code (ending the token at the limit), audit it, commit, and refuse."""
+    """Count a wrong code (ending the token at the limit, and for /metrics), audit it,
+    commit, and refuse."""
+    instruments.mfa_failures.inc()
     challenge.failures += 1
     left = max(settings.max_failures_per_token - challenge.failures, 0)
     if left == 0:

@@ -137,6 +137,9 @@ def test_revoke_with_wipe_refuses_the_devices_token_and_queues_the_wipe(app, age
     assert response.status_code == 302
     refused = error_of(device.pull(), 403, "device_revoked")
     assert refused["details"] == {"command": {"type": "wipe"}}
+    listed = text_of(client.get(DEVICES))  # sent, which is all the server knows
+    assert "revoked wipe order sent" in listed and "(not confirmed by the device)" in listed
+    assert "wipe delivered" not in listed
     with app.app_context():
         row = db.session.scalar(select(Device))
         assert row.status is DeviceStatus.REVOKED

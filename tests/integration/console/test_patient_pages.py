@@ -79,7 +79,7 @@ def test_admitting_a_patient_stores_her_with_her_home(app, agency):
 
 
 def test_a_refused_admission_names_each_field_and_keeps_what_was_typed(app, agency):
-    form = {**NEW, "last_name": "", "latitude": "north", "evv_radius_m": "5",
+    form = {**NEW, "last_name": "   ", "latitude": "north", "evv_radius_m": "5",
             "access_type": "picc", "access_external_length_cm": "-3"}
     response = post_form(_coordinator(app), "/console/patients/new", form)
     text, html = text_of(response), response.get_data(as_text=True)
@@ -87,7 +87,7 @@ def test_a_refused_admission_names_each_field_and_keeps_what_was_typed(app, agen
     assert "There is a problem Some fields are not right; see below." in text
     assert "Latitude: Not a valid number." in text
     assert "EVV radius (metres): Must be greater than or equal to 10" in text
-    assert "Last name: Length must be between 1 and 100." in text
+    assert "Last name: This field must not be blank." in text
     assert "External length (cm): Must be greater than or equal to 0" in text
     assert 'value="Nora"' in html and 'value="north"' in html
     assert _patient(app, "MRN-N") is None

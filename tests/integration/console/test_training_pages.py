@@ -170,8 +170,8 @@ def test_an_attachment_is_stored_and_a_wrong_file_refused(app, agency):
 
 
 def test_a_title_is_needed_to_start_a_draft(app, agency):
-    response = post_form(_lead(app), TRAINING, {"title": ""})
+    response = post_form(_lead(app), TRAINING, {"title": "  "})
     assert response.status_code == 422
-    assert "Title: Length must be between 1 and 200." in text_of(response)
+    assert "Title: This field must not be blank." in text_of(response)
     with app.app_context():
         assert db.session.scalar(select(TrainingModule)) is None

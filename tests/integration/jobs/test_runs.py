@@ -19,9 +19,9 @@ def test_every_job_has_an_explicit_id_and_a_trigger_in_the_agency_zone():
 
     zone = ZoneInfo("America/New_York")
     assert sorted(BY_ID) == ["audit_chain", "critical_escalation", "feed_compaction",
-                             "feed_partitions", "missed_visits", "notification_mail",
-                             "pump_maintenance", "silent_devices", "training_daily",
-                             "visit_horizon"]
+                             "feed_partitions", "job_runs_retention", "missed_visits",
+                             "notification_mail", "pump_maintenance", "silent_devices",
+                             "training_daily", "visit_horizon"]
     for job in JOBS:
         assert job.trigger(zone).timezone == zone
 

@@ -13,6 +13,7 @@ from typing import Any
 from tests.assertions import error_of
 from tests.conftest import FakeClock, app_on
 from tests.factories import EMAILS
+from tests.integration.api.test_mfa_login import admin_code, finish, password_step
 from tests.integration.metrics.conftest import TOKEN
 
 LOGIN = "/api/v1/auth/login"
@@ -79,3 +80,22 @@ def test_login_failures_and_throttled_logins_are_counted(client, agency, scrape)
     assert after.value("infusync_throttled_total", attempt="login") == \
         before.value("infusync_throttled_total", attempt="login") + 1
     assert EMAILS["nurse_a"] not in after.text
+
+
+def test_wrong_second_factor_codes_and_throttled_ones_are_counted(app, client, agency, scrape):
+    before = scrape()
+    wrong = "000000" if admin_code(app) != "000000" else "111111"
+    for _ in range(2):  # two tokens used up: the per-user limit of 10 wrong codes
+        body = password_step(client)
+        for _ in range(5):
+            error_of(finish(client, body["mfa_token"], wrong), 401, "mfa_code_invalid")
+    body = password_step(client)
+    error_of(finish(client, body["mfa_token"], admin_code(app)), 429, "too_many_requests")
+    after = scrape()
+
+    assert after.value("infusync_mfa_failures_total") == \
+        before.value("infusync_mfa_failures_total") + 10
+    assert after.value("infusync_throttled_total", attempt="mfa") == \
+        before.value("infusync_throttled_total", attempt="mfa") + 1
+    assert after.value("infusync_throttled_total", attempt="login") == \
+        before.value("infusync_throttled_total", attempt="login")

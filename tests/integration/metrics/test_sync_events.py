@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+from server.metrics.instruments import EARLY_PUSH_REFUSALS
 from tests.assertions import error_of
 
 BATCHES = "infusync_push_batches_total"
@@ -69,3 +70,41 @@ def test_pulls_are_timed_and_their_changes_counted_by_kind_of_page(enroll, scrap
     assert _grew(before, after, "infusync_pull_duration_seconds_count", page="snapshot") == 1
     assert _grew(before, after, "infusync_pull_duration_seconds_count", page="delta") == 1
     assert _grew(before, after, "infusync_pull_refusals_total", code="invalid_cursor") == 1
+
+
+def test_pushes_refused_before_the_push_service_are_counted_by_their_code(
+        app, agency, enroll, scrape):
+    device = enroll("nurse_a")
+    url, body = "/api/v1/sync/push", device.body(device.plaintext([_check_in(device,
+                                                                            agency["visit_a"])]))
+    before = scrape()
+
+    error_of(device.client.post(url, headers={"Authorization": "Bearer not-a-device-token"},
+                                json=body), 401, "unauthorized")
+    error_of(device.client.post(url, headers={**device.headers, "Content-Encoding": "gzip"},
+                                json=body), 415, "unsupported_content_encoding")
+    error_of(device.client.post(url, headers=device.headers, data=b"{not json",
+                                content_type="application/json"), 400, "malformed_json")
+    error_of(device.client.post(url, headers=device.headers, json={**body, "extra": 1}), 400,
+             "malformed_envelope")
+    too_large = {**body, "sealed": "A" * (app.config["SYNC_MAX_BODY_BYTES"] + 1)}
+    error_of(device.client.post(url, headers=device.headers, json=too_large), 413,
+             "body_too_large")
+    after = scrape()
+
+    for code in ("unauthorized", "unsupported_content_encoding", "malformed_json",
+                 "malformed_envelope", "body_too_large"):
+        assert _grew(before, after, BATCHES, outcome=code) == 1, code
+    assert _grew(before, after, BATCHES, outcome="refused") == 0
+    assert not {labels for labels in after.series(BATCHES)} - {
+        frozenset({("outcome", outcome)}) for outcome in (
+            "applied", "replayed", "refused", "failed", *EARLY_PUSH_REFUSALS)}
+
+
+def test_a_pull_refused_is_not_counted_as_a_push(enroll, scrape):
+    device = enroll("nurse_a")
+    before = scrape()
+    error_of(device.client.get("/api/v1/sync/pull",
+                               headers={"Authorization": "Bearer not-a-device-token"}),
+             401, "unauthorized")
+    assert _grew(before, scrape(), BATCHES, outcome="unauthorized") == 0

@@ -65,6 +65,15 @@ def test_note_without_text_is_rejected(phone, push, rows, agency):
     assert rows(VisitNote) == []
 
 
+def test_a_note_of_only_spaces_from_a_device_is_kept_as_typed(phone, push, rows, agency):
+    # The REST schemas refuse blank text (schemas.base.Trimmed); a device's note is what
+    # the nurse recorded offline and is never dropped for it.
+    result = push(phone, _note(phone, agency["visit_a"], text="   "))[0]
+    assert result["status"] == "applied"
+    (stored,) = rows(VisitNote)
+    assert stored.text == "   "
+
+
 def test_amending_an_infusion_after_signing_keeps_the_original(
         signed_infusion, phone, push, amend, rows, agency):
     mutation = amend(phone, "infusion", signed_infusion, {"dose": 1.5, "notes": "Half bag"},

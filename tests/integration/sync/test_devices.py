@@ -140,6 +140,13 @@ def test_revoking_queues_one_wipe_delivered_on_first_contact(client, as_user, en
     assert datetime.fromisoformat(listed_device["wipe_delivered_at"]) == first_contact
 
 
+def test_the_api_says_wipe_delivered_at_is_when_the_order_was_sent_not_a_wipe(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    described = spec["components"]["schemas"]["Device"]["properties"]["wipe_delivered_at"]
+    assert described["description"].startswith("When the wipe order was sent")
+    assert "Not a confirmation that it wiped" in described["description"]
+
+
 def test_revoking_twice_is_a_conflict(client, as_user, enroll, app):
     device = enroll("nurse_a")
     assert act(client, as_user, device, "revoke").status_code == 200
