@@ -75,7 +75,7 @@ def test_filter_choices_are_the_kinds_raised_and_the_patient_is_searched_for(app
     # The patient is a search field, not a drop-down of every patient.
     assert '<select id="patient' not in html
     assert re.search(r'<label for="patient_search">Patient</label>', html)
-    assert "Name or MRN" in html
+    assert "The MRN, or the start of a first or last name." in html
 
 
 def test_the_page_lists_and_audits_only_the_patients_it_shows(app, agency, clock):
