@@ -23,7 +23,7 @@ from bench import (
     store,
     wire_bytes,
 )
-from bench.databases import ADMIN_URL
+from bench.databases import ADMIN_URL, shared_by_the_run
 from bench.settings import FULL, QUICK, Sizes
 
 RESULTS = Path(__file__).parent / "results"
@@ -37,9 +37,8 @@ def _load() -> list[float]:
     return [round(value, 2) for value in os.getloadavg()]
 
 
-def run(sizes: Sizes) -> dict[str, Any]:
-    """Every benchmark at ``sizes``; the results with their summary."""
-    start = time.perf_counter()
+def _benchmarks(sizes: Sizes, start: float) -> dict[str, Any]:
+    """Every benchmark but the bad network (which makes its own server and database)."""
     results: dict[str, Any] = {"mode": sizes.name,
                                "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
                                "machine": machine.describe(ADMIN_URL), "load_before": _load(),
@@ -61,6 +60,14 @@ def run(sizes: Sizes) -> dict[str, Any]:
     _step("bytes on the wire per mutation type", start)
     results["wire"] = wire_bytes.run()
     results["network"] = None
+    return results
+
+
+def run(sizes: Sizes) -> dict[str, Any]:
+    """Every benchmark at ``sizes``; the results with their summary."""
+    start = time.perf_counter()
+    with shared_by_the_run():
+        results = _benchmarks(sizes, start)
     if sizes.name != "quick":  # minutes at 32 kbit/s: the full run only
         _step("bad network: 540 mutations over degraded links", start)
         results["network"] = network.run()

@@ -3,10 +3,12 @@
 The issue's links, played by ``tests.impaired_link`` (a user-space proxy; no netem here)
 between the reference client (``SyncClient`` over ``UrllibTransport``, the CLI's retry
 policy) and a real ``infusync serve`` on SQLite: 300 ms each way at 256 and 32 kbit/s,
-2 % and 30 % segment loss (each lost segment a 0.5 s retransmission stall), and cuts of
-5 s and 45 s during the upload. Each case is one nurse's device with 540 pending readings,
-synced once to the end; reported: wall time, bytes each way, connections, whether all 540
-were applied once. Slow by nature (minutes), so ``--quick`` skips it.
+2 % and 30 % segment loss (each lost segment a 0.5 s retransmission stall), cuts of
+5 s and 45 s during the upload, and the push's answer cut on its way back (the client asks
+for the batch's results by id instead of uploading it again). Each case is one nurse's
+device with 540 pending readings, synced once to the end; reported: wall time, bytes each
+way, connections, whether all 540 were applied once. Slow by nature (minutes), so
+``--quick`` skips it.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from offline_store.outbox import Outbox
 from offline_store.retry import RetryPolicy
 from offline_store.store import Store
 from offline_store.transport import UrllibTransport
-from tests.impaired_link import LinkProfile, Stall, impaired_link
+from tests.impaired_link import CutAnswer, LinkProfile, Stall, impaired_link
 
 MUTATIONS = 540
 READING = Vitals(heart_rate=72, blood_pressure=(120, 80), temperature_c=37.1, spo2=98,
@@ -57,6 +59,9 @@ CASES = (
         256, delay_s=0.3, events=(Stall(60_000, 45.0),))),
     Case("32 kbit/s, 300 ms", LinkProfile.kbit(32, delay_s=0.3)),
     Case("32 kbit/s, 300 ms, 2 % loss", LinkProfile.kbit(32, delay_s=0.3, loss=0.02)),
+    # Armed mid-upload of the first batch: its answer, once the server sends it, is cut.
+    Case("32 kbit/s, 300 ms, answer cut", LinkProfile.kbit(
+        32, delay_s=0.3, events=(CutAnswer(10_000),))),
 )
 
 
@@ -126,7 +131,8 @@ def _case(case: Case, base: str, env: dict[str, str], visit: str, folder: Path) 
     return {"link": case.name, "seconds": round(seconds, 1), "up_bytes": stats.up_bytes,
             "down_bytes": stats.down_bytes, "connections": stats.connections,
             "batches": report.push.batches, "applied": report.push.count("applied"),
-            "duplicates": report.push.count("duplicate"), "pending_after": pending}
+            "duplicates": report.push.count("duplicate"), "asked": report.push.asked,
+            "pending_after": pending}
 
 
 def run() -> list[dict[str, Any]]:

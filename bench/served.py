@@ -1,8 +1,15 @@
-"""A real ``infusync serve`` (gunicorn) process on a free loopback port."""
+"""A real ``infusync serve`` (gunicorn) process on a free loopback port.
+
+The very gunicorn command line ``infusync serve`` runs (``server.cli.serve``), started
+directly: ``infusync serve`` first loads the whole app in a process of its own to check
+that the database is migrated, a second or more of CPU per server that the benchmark, which
+migrated the database itself, does not need.
+"""
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -11,6 +18,14 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from server.cli.serve import (
+    DEFAULT_THREADS,
+    DEFAULT_TIMEOUT_SECONDS,
+    gunicorn_args,
+    metrics_directory,
+)
+from server.metrics.scrape import MULTIPROC_VARIABLE
 
 BIN = Path(sys.executable).parent
 
@@ -41,15 +56,19 @@ def serve(url: str, instance: Path, workers: int) -> Iterator[str]:
     port = free_port()
     # Rate limits off: the pushing devices are the load under test (README, Benchmarks).
     env = {**os.environ, "INFUSYNC_DATABASE_URL": url, "INFUSYNC_INSTANCE_PATH": str(instance),
-           "INFUSYNC_RATE_LIMIT_ENABLED": "false"}
+           "INFUSYNC_RATE_LIMIT_ENABLED": "false",
+           MULTIPROC_VARIABLE: str(metrics_directory(str(instance), port))}
+    args = gunicorn_args("127.0.0.1", port, workers, DEFAULT_THREADS, "gthread",
+                         DEFAULT_TIMEOUT_SECONDS)
     with (instance / "serve.log").open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own executable, fixed arguments
-            [str(BIN / "infusync"), "serve", "--port", str(port), "--workers", str(workers)],
-            env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
+            args, env=env, stdout=log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
         try:
             _wait_until_up(base, process)
             yield base
         finally:
-            process.terminate()
+            # gunicorn's quick shutdown: the measured requests are over, and a graceful
+            # one waits for the workers' idle keep-alive connections (seconds per server).
+            process.send_signal(signal.SIGINT)
             process.wait(timeout=30)

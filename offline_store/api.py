@@ -71,6 +71,11 @@ class ServerApi:
             "POST", self.base + PUSH_PATH, self._headers(json_body=True, nonce=nonce),
             dumps(body))
 
+    def push_outcome(self, batch_id: str, nonce: str) -> Response:
+        """GET the answer a pushed batch was given (v1.1), instead of sending it again."""
+        return self.transport.request("GET", f"{self.base}{PUSH_PATH}/{batch_id}",
+                                      self._headers(json_body=False, nonce=nonce), None)
+
     def pull(self, cursor: str | None, limit: int, nonce: str) -> Response:
         """GET one page of changes after ``cursor`` (none: start a snapshot)."""
         query: dict[str, str | int] = {"limit": limit}

@@ -68,6 +68,10 @@ class PushRefused(ServerError):
     """The server could not open or verify a batch (422); the batch is kept as it was."""
 
 
+class BatchInProgress(ServerError):
+    """The server is applying the batch whose answer was lost (409): ask again shortly."""
+
+
 class BatchTooLarge(ServerError):
     """A batch of one mutation is still too large for the server (413)."""
 

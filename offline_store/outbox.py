@@ -10,8 +10,10 @@ State of a mutation (one row in ``outbox`` until its result arrives):
 
 A batch is persisted — id, member mutations, exact plaintext — before its first send, and
 at most one batch is open. Until the server answers it, every attempt (after a crash, a
-lost response, a new server key) resends that batch id with that plaintext; the server
-recognises it and answers with the results it committed the first time.
+new server key) resends that batch id with that plaintext; the server recognises it and
+answers with the results it committed the first time. After a lost response the client
+first asks for those results by batch id (``offline_store.push``) and resends only when
+the server does not know the batch.
 """
 
 from __future__ import annotations

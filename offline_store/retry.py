@@ -1,7 +1,8 @@
 """Retrying a sync step by itself, with exponential backoff and full jitter.
 
-Every step the client retries is safe to repeat: a push resends its persisted batch (the
-server answers a batch id it knows with the results it committed), a pull resends the
+Every step the client retries is safe to repeat: a push whose answer was lost asks for
+that batch's results by its id, and resends the persisted batch only when the server does
+not know it (a batch id it knows is answered with the results it committed), a pull resends the
 cursor it has not yet moved, an enrollment resends the same keys (the server answers a
 retry for a short while). Jitter spreads an agency's devices that lost the link together:
 without it they all come back at the same instants and the server takes every one of
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from offline_store.errors import ServerError, TransportError
+from offline_store.errors import BatchInProgress, ServerError, TransportError
 
 T = TypeVar("T")
 # Statuses a proxy or an overloaded server answers before the request did anything.
@@ -43,8 +44,9 @@ NO_RETRY = RetryPolicy(attempts=1)
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """No response at all, or one that says "not now" without having done anything."""
-    if isinstance(exc, TransportError):
+    """No response at all, one that says "not now" without having done anything, or a
+    batch still being applied (its answer is worth waiting for)."""
+    if isinstance(exc, (TransportError, BatchInProgress)):
         return True
     return isinstance(exc, ServerError) and exc.status in RETRYABLE_STATUSES
 

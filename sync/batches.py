@@ -1,13 +1,19 @@
-"""Pushed batches: the same batch sent again gets the same answer, a different one a 409."""
+"""Pushed batches: the same batch sent again gets the same answer, a different one a 409.
+
+A batch's row keeps the response it was given for as long as the row lives (rows are never
+pruned), so a device whose answer was lost can ask for it by batch id (``answer_of``)
+instead of sending the batch again (protocol v1.1, docs/protocol.md "The outcome of a push").
+"""
 
 from __future__ import annotations
 
 import hashlib
+import struct
 import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, Table, select
+from sqlalchemy import JSON, String, Table, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -24,6 +30,10 @@ class BatchReplayed(Exception):
 
 class BatchIdReused(Exception):
     """This batch id was seen before with a different plaintext."""
+
+
+class BatchInProgress(Exception):
+    """A push of this batch is being applied now: its answer is not committed yet."""
 
 
 class SyncBatch(Base):
@@ -59,6 +69,7 @@ def claim(session: Session, batch: SyncBatch) -> None:
     first commits, inserts nothing, and lands here with the first push's response.
     """
     table = _TABLE
+    _hold_batch_lock(session, batch.device_id, batch.batch_id)
     values = {column.key: getattr(batch, column.key) for column in table.columns}
     for key in ("clock_flagged", "mutation_count"):  # the columns' defaults, as a flush sets
         if values[key] is None:
@@ -83,3 +94,41 @@ def store_response(session: Session, batch: SyncBatch, response: dict[str, Any])
     session.execute(_TABLE.update().where(
         SyncBatch.device_id == batch.device_id, SyncBatch.batch_id == batch.batch_id).values(
         response=response))
+
+
+# The first key of every batch's advisory lock: "infusync batch", so that no other lock of
+# the two-key form (the scheduler's lease uses the one-key form) can meet these.
+_LOCK_CLASS = struct.unpack(">i", hashlib.sha256(b"infusync batch").digest()[:4])[0]
+
+
+def _lock_keys(device_id: uuid.UUID, batch_id: uuid.UUID) -> dict[str, int]:
+    """The advisory lock's two 32-bit keys; a collision only makes an ask wait a retry."""
+    digest = hashlib.sha256(device_id.bytes + batch_id.bytes).digest()
+    return {"kind": _LOCK_CLASS, "batch": struct.unpack(">i", digest[:4])[0]}
+
+
+def _hold_batch_lock(session: Session, device_id: uuid.UUID, batch_id: uuid.UUID) -> None:
+    """PostgreSQL: mark the batch as being applied until this transaction ends.
+
+    The claimed row is invisible to others until the batch commits; this lock is what
+    ``answer_of`` sees meanwhile. SQLite needs none: a push holds the database's one write
+    lock while it applies, and an ask waits for it, then reads the committed answer.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:kind, :batch)"),
+                        _lock_keys(device_id, batch_id))
+
+
+def answer_of(session: Session, device_id: uuid.UUID,
+              batch_id: uuid.UUID) -> dict[str, Any] | None:
+    """The response this device's batch was given; None when it never arrived here.
+
+    Raises ``BatchInProgress`` while a push of it is being applied (PostgreSQL). The lock
+    is tried before the row is read: a push that commits in between is then seen.
+    """
+    if session.get_bind().dialect.name == "postgresql" and not session.execute(
+            text("SELECT pg_try_advisory_xact_lock_shared(:kind, :batch)"),
+            _lock_keys(device_id, batch_id)).scalar_one():
+        raise BatchInProgress(str(batch_id))
+    return session.execute(select(SyncBatch.response).where(
+        SyncBatch.device_id == device_id, SyncBatch.batch_id == batch_id)).scalar_one_or_none()

@@ -11,8 +11,10 @@ on loopback. Each direction is a pipeline of segments (``SEGMENT_BYTES``):
 - back-pressure: a few segments in flight at most, and small socket buffers on the proxy's
   side, so a sender really waits for the link (its ``sendall`` blocks, as on a slow link);
 - events, fired when the client has sent a given number of bytes in total: ``Stall``
-  (the link is down, nothing moves, connections survive: a short cut) and ``Reset``
-  (every open connection is torn down mid-stream).
+  (the link is down, nothing moves, connections survive: a short cut), ``Reset``
+  (every open connection is torn down mid-stream) and ``CutAnswer`` (the next bytes the
+  server sends tear the connections down instead: the request arrived whole, the server
+  acted on it, its answer is lost).
 
 Byte counts each way and connection counts are kept for tests and ``bench``.
 """
@@ -47,6 +49,16 @@ class Reset:
 
 
 @dataclass(frozen=True)
+class CutAnswer:
+    """Once the client sent ``after_up_bytes``, the server's next bytes cut every connection."""
+
+    after_up_bytes: int
+
+
+Event = Stall | Reset | CutAnswer
+
+
+@dataclass(frozen=True)
 class LinkProfile:
     """How bad the link is; ``None`` rate means unlimited."""
 
@@ -55,7 +67,7 @@ class LinkProfile:
     delay_s: float = 0.0
     loss: float = 0.0
     rto_s: float = 0.5
-    events: tuple[Stall | Reset, ...] = ()
+    events: tuple[Event, ...] = ()
     seed: int = 13
 
     @classmethod
@@ -81,8 +93,9 @@ class LinkStats:
 class _State:
     stats: LinkStats = field(default_factory=LinkStats)
     up_until: float = 0.0  # loop time before which the link is stalled
-    pending: list[Stall | Reset] = field(default_factory=list)
+    pending: list[Event] = field(default_factory=list)
     open: set[asyncio.StreamWriter] = field(default_factory=set)
+    cut_answer: bool = False  # a CutAnswer fired: the next down bytes cut the connections
 
 
 class ImpairedLink:
@@ -107,7 +120,7 @@ class ImpairedLink:
         """The base URL a client uses to reach the server through the link."""
         return f"http://127.0.0.1:{self.port}"
 
-    def schedule(self, *events: Stall | Reset) -> None:
+    def schedule(self, *events: Event) -> None:
         """Add events (thresholds count the client's bytes since the link started)."""
         def add() -> None:
             self.state.pending = sorted([*self.state.pending, *events],
@@ -187,6 +200,10 @@ class ImpairedLink:
                 await asyncio.sleep(len(data) / rate)
             if dst.transport.is_closing():
                 return
+            if not up and self.state.cut_answer:
+                self.state.cut_answer = False
+                self._fire(Reset(0))
+                return
             self._count(len(data), up=up)
             dst.write(data)
             try:
@@ -211,8 +228,11 @@ class ImpairedLink:
         while self.state.pending and stats.up_bytes >= self.state.pending[0].after_up_bytes:
             self._fire(self.state.pending.pop(0))
 
-    def _fire(self, event: Stall | Reset) -> None:
-        """Stall the link, or tear down every open connection."""
+    def _fire(self, event: Event) -> None:
+        """Stall the link, arm the cut of the next answer, or tear down every connection."""
+        if isinstance(event, CutAnswer):
+            self.state.cut_answer = True
+            return
         if isinstance(event, Stall):
             self.state.stats.stalls += 1
             self.state.up_until = self.loop.time() + event.seconds

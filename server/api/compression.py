@@ -32,7 +32,9 @@ def gzipped_if_accepted(response: Response) -> Response:
 
 
 def gzip_push_answers(response: Response) -> Response:
-    """After-request hook: a push's ``200`` compressed like a pull page (once signed)."""
-    if request.path.endswith(PUSH_PATH_SUFFIX) and response.status_code == 200:
+    """After-request hook: a push's ``200`` compressed like a pull page (once signed); so
+    is the same answer asked for again (``GET /sync/push/{batch_id}``)."""
+    if response.status_code == 200 and (
+            request.path.endswith(PUSH_PATH_SUFFIX) or PUSH_PATH_SUFFIX + "/" in request.path):
         return gzipped_if_accepted(response)
     return response

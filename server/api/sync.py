@@ -32,6 +32,7 @@ from server.models import Device
 from server.services import devices, server_keys
 from server.services.pull import pull
 from server.services.push import push
+from server.services.push.outcome import push_outcome
 from sync import envelope, sealed_pull
 
 blp = Blueprint("sync", __name__, url_prefix="/sync", description="Device sync (protocol v1.1)")
@@ -115,6 +116,24 @@ class Push(MethodView):
         result = push(current_session(), bearer_token(), body, request_actor(), clock.now(),
                       sync_settings.push_settings())
         answer = dump_push_result(result)
+        wire_signals.push_answered.send(_app(), body=answer)
+        return jsonify(answer)
+
+
+@blp.route("/push/<string:batch_id>")
+class PushOutcome(MethodView):
+    """The answer a batch was given, for a device whose push response was lost."""
+
+    @blp.doc(security=[{"deviceToken": []}])
+    # 401 token, 403 device revoked, 404 batch_unknown, 409 batch_in_progress
+    @refusals(401, 403, 409)
+    @blp.response(200, PushResultSchema, description=(
+        "The push's response as stored (the same body a resend would get); signed for "
+        "this request"))
+    def get(self, batch_id: str) -> Any:
+        """Ask for a pushed batch's results by its id instead of uploading it again."""
+        answer = push_outcome(current_session(), bearer_token(), batch_id, request_actor(),
+                              clock.now())
         wire_signals.push_answered.send(_app(), body=answer)
         return jsonify(answer)
 

@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     """Mount the console at /console/ (and send / there), with CSRF checks on its forms."""
     # The page modules add their routes and header links as they are imported.
     from server.console import (  # noqa: F401
+        account,
         board,
         directory,
         enrollment,
@@ -25,8 +26,10 @@ def init_app(app: Flask) -> None:
         home,
         locations,
         login,
+        nurse_home,
         orders,
         patients,
+        physician_home,
         review,
         visit,
     )

@@ -14,7 +14,7 @@ from marshmallow import ValidationError
 
 from schemas.users import ROLES, UserQuerySchema
 from server.api.access import access_for
-from server.console import navigation
+from server.console import navigation, paging
 from server.console.auth import login_required
 from server.console.blueprint import bp
 from server.console.forms import Form, messages_of
@@ -51,9 +51,12 @@ def directory_page() -> tuple[str, int]:
     """Active staff by name, with a search by name and role."""
     search = Form({"q": request.args.get("q", "").strip(),
                    "role": request.args.get("role", "").strip()})
-    filters = _filters(search)
-    entries = None if filters is None else directory.staff_directory(
-        current_session(), filters, access_for())
+    filters, number = _filters(search), paging.page_number()
+    if filters is None:
+        return render_template("console/directory.html", title="Staff", search=search,
+                               found=None, roles=ROLES, labels=LABELS), 422
+    found = directory.staff_directory(current_session(), filters, access_for(), number,
+                                      paging.PAGE_SIZE)
     return render_template("console/directory.html", title="Staff", search=search,
-                           entries=entries, roles=ROLES, labels=LABELS), (
-        200 if filters is not None else 422)
+                           found=found, pager=paging.pager(found, number, paging.PAGE_SIZE),
+                           roles=ROLES, labels=LABELS), 200

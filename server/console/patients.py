@@ -20,7 +20,7 @@ from schemas.patients import PatientQuerySchema, PatientSchema, PatientUpdateSch
 from server.api import schedule_settings
 from server.api.access import access_for
 from server.api.guards import STAFF_WRITERS
-from server.console import form_input, navigation
+from server.console import form_input, navigation, paging
 from server.console.auth import current_user, login_required
 from server.console.blueprint import bp
 from server.console.forms import Form, messages_of
@@ -32,7 +32,7 @@ from server.services.patient_page import patient_page
 
 # Who opens patients in the console (the office; nurses and physicians use their apps).
 PATIENT_PAGE_ROLES = (Role.ADMIN, Role.COORDINATOR, Role.QC)
-PAGE_SIZE = 25
+PAGE_SIZE = paging.PAGE_SIZE
 navigation.add("console.patients", "Patients", PATIENT_PAGE_ROLES, order=30)
 
 DONE = {"created": "The patient is admitted.", "updated": "The chart is saved.",
@@ -62,11 +62,6 @@ def _writes() -> bool:
     return current_user().role in STAFF_WRITERS
 
 
-def _page_number() -> int:
-    text = request.args.get("page", "1")
-    return max(1, min(int(text), 10_000)) if text.isascii() and text.isdigit() else 1
-
-
 @bp.get("/patients", endpoint="patients")
 @login_required(*PATIENT_PAGE_ROLES)
 def patient_list() -> tuple[str, int]:
@@ -80,15 +75,13 @@ def patient_list() -> tuple[str, int]:
             search.message = "The search is not right; see below."
             search.errors = {"q": messages_of(error, "q")}
             return render_template("console/patients.html", title="Patients", search=search,
-                                   found=None, labels=LABELS, page=1, pages=1,
-                                   writes=_writes()), 422
-    page = _page_number()
+                                   found=None, labels=LABELS, writes=_writes()), 422
+    number = paging.page_number()
     found = patients.list_patients(current_session(), filters,
-                                   access_for(scope.patient_scope), page, PAGE_SIZE)
-    pages = max(1, -(-found.total // PAGE_SIZE))
+                                   access_for(scope.patient_scope), number, PAGE_SIZE)
     return render_template("console/patients.html", title="Patients", search=search,
-                           found=found, labels=LABELS, page=page, pages=pages,
-                           writes=_writes()), 200
+                           found=found, pager=paging.pager(found, number, PAGE_SIZE),
+                           labels=LABELS, writes=_writes()), 200
 
 
 @bp.get("/patients/<uuid:patient_id>", endpoint="patient")

@@ -22,15 +22,17 @@ from schemas.review import ResolveSchema, ReviewItemQuerySchema
 from server import clock
 from server.api.access import access_for
 from server.api.review import REVIEWERS
-from server.console import navigation
+from server.console import navigation, paging
 from server.console.auth import current_user, login_required
 from server.console.blueprint import bp
 from server.console.filters import local
 from server.console.forms import Form
+from server.console.nurse_search import nurse_query
 from server.errors import AppError
 from server.extensions import current_session
 from server.review_items import AMEND, REASSIGN
 from server.services import review, scope
+from server.services.records import Page
 from server.services.review_page import PatientFilter, item_page, patient_filter, queue_page
 
 navigation.add("console.review", "Review", REVIEWERS, order=20)
@@ -89,14 +91,6 @@ def _filters(form: Form) -> dict[str, Any] | None:
     return None if form.errors else loaded
 
 
-def _page_number(form: Form) -> int:
-    text = request.args.get("page", "1").strip()
-    if text.isascii() and text.isdigit() and int(text) >= 1:
-        return int(text)
-    form.add("page", "The page is a whole number from 1.")
-    return 1
-
-
 def _patient(form: Form, filters: dict[str, Any]) -> PatientFilter | None:
     """Resolve the patient search (or the chosen id) into ``filters`` and the form: a
     single match becomes the chosen ``patient``; several leave the queue unfiltered by
@@ -125,19 +119,21 @@ def review_queue() -> tuple[str, int]:
     not right show the open queue with their errors (422)."""
     form = Form({name: request.args.get(name, "").strip() for name in FILTERS})
     form.values["status"] = form.values["status"] or "open"
-    number, filters, status = _page_number(form), _filters(form), 200
+    number, filters, status = paging.page_number(), _filters(form), 200
     patient = _patient(form, filters) if filters is not None and not form.errors else None
     if filters is None or patient is None or form.errors:
         form.message = "Some filters are not right; see below."
         number, filters, status = 1, {"status": "open"}, 422
         patient = PatientFilter(None, [], 0)
-    page = queue_page(current_session(), filters, access_for(), number, PAGE_SIZE)
-    pages = max(1, -(-page.total // PAGE_SIZE))
-    query = {k: v for k, v in form.values.items() if v and k != "page"}
+    page = queue_page(current_session(), filters, access_for(), number, PAGE_SIZE,
+                      nurse_query())
+    pager = paging.pager(Page(page.items, page.total), number, PAGE_SIZE)
+    # The other filters, for the links that choose a patient or drop her.
+    others = {k: v for k, v in request.args.items()
+              if v.strip() and k not in ("page", "done", "patient", "patient_search")}
     return render_template("console/review.html", title="Review queue", page=page, form=form,
-                           labels=LABELS, number=number, pages=pages, query=query,
-                           patient=patient, others={k: v for k, v in query.items()
-                                                    if k not in ("patient", "patient_search")},
+                           labels=LABELS, pager=pager, nurse_q=nurse_query(), patient=patient,
+                           others=others,
                            kinds=[(kind, kind.replace("_", " ")) for kind in page.kinds]), status
 
 

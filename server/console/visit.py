@@ -24,6 +24,7 @@ from server.api.guards import STAFF_WRITERS
 from server.console.auth import current_user, login_required
 from server.console.blueprint import bp
 from server.console.forms import Form
+from server.console.nurse_search import nurse_query
 from server.errors import AppError
 from server.extensions import current_session
 from server.models import Role
@@ -45,14 +46,23 @@ LABELS = {"nurse_id": "Nurse", "override_reason": "Reason for the override",
           "version": "Version"}
 
 
+def _uuid(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
+
+
 def _page(visit_id: uuid.UUID, forms: dict[str, Form], status: int = 200) -> tuple[str, int]:
     """Render the page (one audited read), with any refused form shown as typed."""
     acts = current_user().role in STAFF_WRITERS
+    assign = forms.get("assign")
     page = visit_page(current_session(), visit_id, clock.agency_zone(),
-                      access_for(scope.visit_condition), acts)
+                      access_for(scope.visit_condition), acts, nurse_query(),
+                      _uuid(assign.values.get("nurse_id", "")) if assign else None)
     refused = next((form for form in forms.values() if form.refused), None)
     return render_template("console/visit.html", title="Visit", page=page, forms=forms,
-                           refused=refused, labels=LABELS, acts=acts,
+                           refused=refused, labels=LABELS, acts=acts, nurse_q=nurse_query(),
                            done=DONE.get(request.args.get("done", ""))), status
 
 

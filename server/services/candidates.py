@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from server.models import Role, ServiceLocation, TherapyOrder, User, Visit, VisitStatus
 from server.reconcile.geo import distance_m
 from server.services import eligibility
-from server.services.records import Access, get_one
+from server.services.records import Access, contains, get_one
 
 
 def local_day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -58,22 +59,35 @@ def candidates(session: Session, visit_id: uuid.UUID, include_ineligible: bool,
     return for_visit(session, visit, include_ineligible, zone)
 
 
+def _nurses(session: Session, search: str | None) -> list[User]:
+    """Active nurses by name; ``search`` any part of the name or e-mail."""
+    stmt = select(User).where(User.role == Role.NURSE, User.active.is_(True))
+    if search:
+        pattern = contains(search)
+        stmt = stmt.where(or_(User.name.ilike(pattern, escape="\\"),
+                              User.email.ilike(pattern, escape="\\")))
+    return list(session.scalars(stmt.order_by(User.name)))
+
+
 def for_visit(session: Session, visit: Visit, include_ineligible: bool,
-              zone: ZoneInfo) -> dict[str, Any]:
-    """``candidates`` of a visit the caller has already read (and audited) in scope."""
+              zone: ZoneInfo, search: str | None = None,
+              keep: Collection[uuid.UUID] = ()) -> dict[str, Any]:
+    """``candidates`` of a visit the caller has already read (and audited) in scope, of the
+    nurses ``search`` finds by name or e-mail when given; the nurses in ``keep`` (the one
+    assigned, the one a refused form chose) are listed even when not eligible.
+    ``left_out`` counts the ineligible ones not listed (a search reaches them)."""
     order = session.get(TherapyOrder, visit.order_id) if visit.order_id else None
     here = session.get(ServiceLocation, visit.service_location_id)
     day = visit.scheduled_start.astimezone(zone).date()
     start, end = local_day_bounds(day, zone)
-    nurses = list(session.scalars(select(User).where(
-        User.role == Role.NURSE, User.active.is_(True)).order_by(User.name)))
+    nurses = _nurses(session, search)
     ids = [nurse.id for nurse in nurses]
     refusals = eligibility.reasons_for_many(session, nurses, order)
     loads = _loads(session, ids, start, end)
     places = _previous_places(session, ids, visit, start)
     rows = []
     for nurse in nurses:
-        if refusals[nurse.id] and not include_ineligible:
+        if refusals[nurse.id] and not include_ineligible and nurse.id not in keep:
             continue
         place = places.get(nurse.id)
         distance = None
@@ -83,4 +97,5 @@ def for_visit(session: Session, visit: Visit, include_ineligible: bool,
                      "eligible": not refusals[nurse.id], "reasons": refusals[nurse.id],
                      "load": loads.get(nurse.id, 0), "distance_km": distance,
                      "assigned": nurse.id == visit.nurse_id})
-    return {"visit_id": visit.id, "date": day, "candidates": sorted(rows, key=_sort_key)}
+    return {"visit_id": visit.id, "date": day, "candidates": sorted(rows, key=_sort_key),
+            "left_out": len(nurses) - len(rows)}

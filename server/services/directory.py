@@ -13,12 +13,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server import audit
+from server.errors import Invalid
 from server.models import Role, TrainingModule, TrainingState, TrainingStatus, User
-from server.services.records import Access
+from server.services.records import MAX_PAGE, Access, Page, contains
 
 
 @dataclass(frozen=True)
@@ -55,27 +56,27 @@ def _entry(user: User, statuses: list[Any]) -> StaffEntry:
                       [title for state, title in statuses if state is TrainingState.OVERDUE])
 
 
-def _like(text: str) -> str:
-    for char in ("\\", "%", "_"):
-        text = text.replace(char, "\\" + char)
-    return f"%{text}%"
-
-
-def staff_directory(session: Session, filters: dict[str, Any],
-                    access: Access) -> list[StaffEntry]:
-    """Active staff by name, filtered by ``role`` and a ``q`` part of the name."""
-    stmt = select(User).where(User.active.is_(True)).order_by(User.name, User.id)
+def staff_directory(session: Session, filters: dict[str, Any], access: Access, page: int,
+                    size: int) -> Page:
+    """Active staff by name, filtered by ``role`` and a ``q`` part of the name, a page of
+    ``size`` at a time (an agency has sixty nurses and more)."""
+    if page > MAX_PAGE:
+        raise Invalid("The page number is too large.",
+                      {"query": {"page": [f"Must be at most {MAX_PAGE}."]}})
+    stmt = select(User).where(User.active.is_(True))
     if "role" in filters:
         stmt = stmt.where(User.role == Role(filters["role"]))
     if "q" in filters:
-        stmt = stmt.where(User.name.ilike(_like(filters["q"]), escape="\\"))
-    users = list(session.scalars(stmt))
+        stmt = stmt.where(User.name.ilike(contains(filters["q"]), escape="\\"))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    users = list(session.scalars(stmt.order_by(User.name, User.id)
+                                 .limit(size).offset((page - 1) * size)))
     statuses = _statuses(session, [u.id for u in users])
     entries = [_entry(user, statuses.get(user.id, [])) for user in users]
     audit.record(session, access.actor, "list", "users", at=access.now,
                  details={"count": len(entries), "view": "directory"})
     session.commit()
-    return entries
+    return Page(items=entries, total=total)
 
 
 def physicians(session: Session) -> list[tuple[uuid.UUID, str]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server import audit
@@ -39,3 +39,9 @@ def mark_read(session: Session, notification_id: uuid.UUID, access: Access) -> N
                  entity_id=notification.id, patient_id=notification.patient_id)
     session.commit()
     return notification
+
+
+def unread_count(session: Session, access: Access) -> int:
+    """How many of the user's notifications are unread (a count: no patient named)."""
+    return session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == access.actor.user_id, Notification.read_at.is_(None))) or 0

@@ -83,6 +83,8 @@ def list_orders(session: Session, filters: dict[str, Any], access: Access, page:
     stmt = select(TherapyOrder).order_by(TherapyOrder.start_date.desc(), TherapyOrder.id)
     if "patient_id" in filters:
         stmt = stmt.where(TherapyOrder.patient_id == filters["patient_id"])
+    if "patient_ids" in filters:  # the patients one page of the console shows
+        stmt = stmt.where(TherapyOrder.patient_id.in_(filters["patient_ids"]))
     if "status" in filters:
         stmt = stmt.where(TherapyOrder.status == OrderStatus(filters["status"]))
     return list_page(session, stmt, access, "therapy_orders", page, size, lambda o: o.patient_id)

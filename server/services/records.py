@@ -37,6 +37,14 @@ class Page:
     total: int
 
 
+def contains(text: str) -> str:
+    """A LIKE pattern for ``text`` anywhere (its own ``%``, ``_`` and ``\\`` taken literally,
+    with ``escape="\\"``): a search box must not turn a typed ``%`` into a wildcard."""
+    for char in ("\\", "%", "_"):
+        text = text.replace(char, "\\" + char)
+    return f"%{text}%"
+
+
 def scoped(stmt: Select[Any], condition: ColumnElement[bool] | None) -> Select[Any]:
     """``stmt`` restricted to what the user may see."""
     return stmt if condition is None else stmt.where(condition)

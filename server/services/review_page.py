@@ -13,13 +13,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from server.errors import Invalid, NotFound
 from server.models import Amendment, Device, Patient, ReviewItem, Role, User, Visit, VisitStatus
 from server.services import patients, review
-from server.services.records import Access
+from server.services.records import Access, contains
 
 # Bookkeeping of the item, not evidence of what happened.
 EVIDENCE_DETAILS_HIDDEN = frozenset({"allowed_resolutions", "resolved_with", "record_id"})
@@ -128,13 +128,26 @@ def _kinds(session: Session) -> list[str]:
                                 .order_by(steps.c.kind)))
 
 
+def _filter_nurses(session: Session, search: str,
+                   chosen: uuid.UUID | None) -> dict[uuid.UUID, str]:
+    """The nurse filter's choices: those ``search`` finds by name or e-mail (every nurse
+    without one), and the one filtered on, so a narrower search never drops her."""
+    stmt = select(User.id, User.name).where(User.role == Role.NURSE)
+    if search:
+        pattern = contains(search)
+        found = or_(User.name.ilike(pattern, escape="\\"),
+                    User.email.ilike(pattern, escape="\\"))
+        stmt = stmt.where(or_(found, User.id == chosen) if chosen else found)
+    return {user_id: name for user_id, name in session.execute(stmt.order_by(User.name))}
+
+
 def queue_page(session: Session, filters: dict[str, Any], access: Access, page: int,
-               size: int) -> QueuePage:
+               size: int, nurse_search: str = "") -> QueuePage:
     """The queue as the API lists it (its ``list`` event, naming the patients on the page)
-    with counts, the names of those patients, and the nurse and kind filters' choices."""
+    with counts, the names of those patients, and the nurse and kind filters' choices;
+    ``nurse_search`` narrows the nurse filter's choices to a name or e-mail."""
     found = review.list_items(session, filters, access, page, size)
-    nurses = {user_id: name for user_id, name in session.execute(
-        select(User.id, User.name).where(User.role == Role.NURSE).order_by(User.name))}
+    nurses = _filter_nurses(session, nurse_search, filters.get("nurse_id"))
     # The names of the patients on this page only, which list_items' event names.
     shown = _patient_names(session, {item["patient_id"] for item in found.items})
     return QueuePage(found.items, found.total, review.queue_counts(session, filters, access),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from schemas.users import UserSchema
@@ -14,7 +14,7 @@ from server.errors import Invalid, NotFound
 from server.models import Role, User
 from server.passwords import hash_password
 from server.services import changes, revocation
-from server.services.records import Access, Page, get_one, list_page
+from server.services.records import Access, Page, contains, get_one, list_page
 
 
 def _dump(user: User) -> Any:
@@ -48,12 +48,19 @@ def create_user(session: Session, data: dict[str, Any], access: Access) -> User:
 
 def list_users(session: Session, filters: dict[str, Any], access: Access, page: int,
                size: int) -> Page:
-    """Staff accounts, by name."""
+    """Staff accounts, by name; ``q`` is any part of the name or e-mail (how the office
+    finds a nurse among sixty), ``ids`` the accounts a form already names."""
     stmt = select(User).order_by(User.name, User.id)
     if "role" in filters:
         stmt = stmt.where(User.role == Role(filters["role"]))
     if "active" in filters:
         stmt = stmt.where(User.active == filters["active"])
+    if filters.get("q"):
+        pattern = contains(filters["q"])
+        stmt = stmt.where(or_(User.name.ilike(pattern, escape="\\"),
+                              User.email.ilike(pattern, escape="\\")))
+    if "ids" in filters:
+        stmt = stmt.where(User.id.in_(filters["ids"]))
     return list_page(session, stmt, access, "users", page, size, lambda _u: None)
 
 

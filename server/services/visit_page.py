@@ -43,8 +43,12 @@ def _staff_names(session: Session, ids: set[uuid.UUID | None]) -> dict[uuid.UUID
 
 
 def visit_page(session: Session, visit_id: uuid.UUID, zone: ZoneInfo, access: Access,
-               with_candidates: bool) -> VisitPage:
-    """One visit in the user's scope with its context (one ``read`` audit event)."""
+               with_candidates: bool, nurse_search: str = "",
+               chosen: uuid.UUID | None = None) -> VisitPage:
+    """One visit in the user's scope with its context (one ``read`` audit event). The
+    candidates are the eligible nurses (with the one assigned and the one ``chosen`` on a
+    refused form), or every nurse ``nurse_search`` finds by name or e-mail, eligible or not
+    with the reasons: sixty rows to scroll help nobody."""
     record = get_visit_record(session, visit_id, access)
     visit = record.visit
     order = session.get(TherapyOrder, visit.order_id) if visit.order_id else None
@@ -56,5 +60,7 @@ def visit_page(session: Session, visit_id: uuid.UUID, zone: ZoneInfo, access: Ac
                      if hasattr(row, "nurse_id")}
     staff = _staff_names(session, {visit.nurse_id, *(r.nurse_id for r in revisions),
                                    *documented_by})
-    found = candidates.for_visit(session, visit, True, zone) if with_candidates else None
+    keep = {i for i in (visit.nurse_id, chosen) if i is not None}
+    found = candidates.for_visit(session, visit, bool(nurse_search), zone,
+                                 nurse_search or None, keep) if with_candidates else None
     return VisitPage(record, order, places, revisions, staff, found)

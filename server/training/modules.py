@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -23,7 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from server import audit
 from server.errors import Conflict, Invalid, NotFound, StaleVersion
 from server.models import ModuleStatus, TrainingAsset, TrainingModule
-from server.services.records import Access
+from server.services.records import MAX_PAGE, Access, Page
 from server.training import standing
 
 EDITABLE = ("title", "summary", "body_md", "attachments", "quiz", "competency", "audience",
@@ -35,6 +35,9 @@ ASSET_SIGNATURES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\
 ASSET_NAMES = {"image/png": "a PNG image", "image/jpeg": "a JPEG image",
                "application/pdf": "a PDF document"}
 ASSET_TYPES = tuple(ASSET_SIGNATURES)
+
+# The console lists drafts first (the work in hand), then what nurses owe, then history.
+_STATE_ORDER = {ModuleStatus.DRAFT: 0, ModuleStatus.PUBLISHED: 1, ModuleStatus.RETIRED: 2}
 
 
 class AssetTooLarge(Invalid):
@@ -112,15 +115,34 @@ def create_module(session: Session, data: dict[str, Any], access: Access) -> Tra
     return module
 
 
-def list_modules(session: Session, filters: dict[str, Any]) -> list[TrainingModule]:
-    """Every version, newest lineage and version first."""
-    stmt = select(TrainingModule).order_by(TrainingModule.created_at.desc(),
-                                           TrainingModule.id)
+def _filtered(filters: dict[str, Any]) -> Select[Any]:
+    stmt = select(TrainingModule)
     if "status" in filters:
         stmt = stmt.where(TrainingModule.status == ModuleStatus(filters["status"]))
     if "lineage_id" in filters:
         stmt = stmt.where(TrainingModule.lineage_id == filters["lineage_id"])
-    return list(session.scalars(stmt))
+    return stmt
+
+
+def list_modules(session: Session, filters: dict[str, Any]) -> list[TrainingModule]:
+    """Every version, newest lineage and version first."""
+    return list(session.scalars(_filtered(filters).order_by(TrainingModule.created_at.desc(),
+                                                            TrainingModule.id)))
+
+
+def modules_page(session: Session, filters: dict[str, Any], page: int, size: int) -> Page:
+    """A page of versions by state (drafts, then published, then retired), newest first
+    within each: the order the console's list shows them in, a page at a time."""
+    if page > MAX_PAGE:
+        raise Invalid("The page number is too large.",
+                      {"query": {"page": [f"Must be at most {MAX_PAGE}."]}})
+    stmt = _filtered(filters)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    state = case(_STATE_ORDER, value=TrainingModule.status)
+    items = list(session.scalars(stmt.order_by(state, TrainingModule.created_at.desc(),
+                                               TrainingModule.id)
+                                 .limit(size).offset((page - 1) * size)))
+    return Page(items=items, total=total)
 
 
 def get_module(session: Session, module_id: uuid.UUID) -> TrainingModule:

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from offline_store.client import SyncClient
 from offline_store.documentation import Vitals, record_vitals
+from offline_store.errors import TransportError
 from offline_store.outbox import Outbox
-from offline_store.retry import RetryPolicy
+from offline_store.retry import RetryPolicy, retrying
 from offline_store.store import Store
 from offline_store.transport import UrllibTransport
 from server.models import VisitEvent, VitalSign
@@ -35,7 +36,7 @@ from tests.e2e.test_device_sync import (
     _patient,
     _visit,
 )
-from tests.impaired_link import LinkProfile, Reset, Stall, impaired_link
+from tests.impaired_link import CutAnswer, LinkProfile, Reset, Stall, impaired_link
 
 pytestmark = pytest.mark.e2e
 
@@ -177,4 +178,39 @@ def test_540_mutations_reach_the_server_at_32_kbit_s(
     device_id = store.get_meta("device_id") or ""
     held = _counts(database_url, device_id, [visit["id"]])
     assert held["ledger"] == held["inbox"] == held["vitals"] == 540
+    store.close()
+
+
+def test_a_lost_push_answer_is_asked_for_with_a_few_hundred_bytes_not_the_batch_again(
+        served: Server, database_url: str, tmp_path: Path) -> None:
+    """Issue 13: the server applied the batch, the answer was cut on its way back. The
+    client asks for the batch's results by its id: bytes up a fraction of the batch's,
+    every mutation applied once, the outbox empty."""
+    _, [visit] = _nurse_with_visits(served, [1])
+    port = int(served.base.rsplit(":", 1)[1])
+    store = Store.create(tmp_path / "nell.sqlite3", PIN, scrypt_n=int(FAST_SCRYPT_N))
+    with impaired_link(port, LinkProfile.kbit(256, delay_s=0.1)) as link:
+        client = SyncClient(store, UrllibTransport(timeout=20.0), app_version="1.0.0")
+        client.enroll(link.url, _cli_code(served, "nell@e2e.test"), "Nell's tablet")
+        client.sync()
+        for _ in range(40):
+            record_vitals(store, visit["id"], Vitals(heart_rate=72, blood_pressure=(120, 80),
+                                                    temperature_c=37.1, spo2=98,
+                                                    respiratory_rate=16), client.clock())
+        created = 40 * READINGS
+        start = link.stats.up_bytes
+        link.schedule(CutAnswer(start + 1))  # the push's answer, once the server sends it
+        with pytest.raises(TransportError, match="no response"):
+            client.push()
+        upload = link.stats.up_bytes - start
+        assert link.stats.resets == 1 and Outbox(store).pending_count() == created
+        start = link.stats.up_bytes
+        report = retrying(client.push, RetryPolicy(attempts=2, sleep=lambda _s: None))
+        asked = link.stats.up_bytes - start
+
+    assert report.asked == 1 and report.count("applied") == created
+    assert upload > 10_000 and asked < 1_000 and asked * 20 < upload, (upload, asked)
+    assert Outbox(store).pending_count() == 0
+    held = _counts(database_url, store.get_meta("device_id") or "", [visit["id"]])
+    assert held["ledger"] == held["inbox"] == held["vitals"] == created
     store.close()

@@ -49,8 +49,12 @@ def _picc_visit(served, token, physician_id):
 
 
 def _override_on_the_visit_page(page):
-    page.get_by_label("Nurse").select_option(label="nina — not eligible: missing competency: "
-                                                   "picc-care")
+    expect(page.get_by_text("1 nurse who may not take this visit is not listed")).to_be_visible()
+    page.get_by_label("Find a nurse").fill("nina")
+    page.get_by_role("button", name="Find").click()
+    expect(page.get_by_text("1 active nurse match “nina”, eligible first.")).to_be_visible()
+    page.get_by_label("Nurse", exact=True).select_option(
+        label="nina — not eligible: missing competency: picc-care")
     page.get_by_role("button", name="Assign").click()
     summary = page.get_by_role("alert")
     expect(summary).to_contain_text("The nurse may not take this visit: "

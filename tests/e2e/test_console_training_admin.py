@@ -109,7 +109,7 @@ def test_an_admin_issues_a_code_a_device_enrolls_with_and_revokes_the_device(
     expect(page.get_by_role("row").filter(has_text="nina@e2e.test")).to_contain_text("active")
     _checked(page, "users")
     page.get_by_role("link", name="Devices").click()
-    page.get_by_label("Nurse").select_option(label="nina (nina@e2e.test)")
+    page.get_by_label("Nurse", exact=True).select_option(label="nina (nina@e2e.test)")
     page.get_by_role("button", name="Issue an enrollment code").click()
     code = page.locator("#enrollment-code").inner_text()
     expect(page.get_by_role("img", name="Enrollment code as a QR code")).to_be_visible()

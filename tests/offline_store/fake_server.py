@@ -61,6 +61,9 @@ class FakeServer:
     push_encodings: tuple[str, ...] = ()  # ("zlib",): a v1.1 server that reads compressed
     answer_ids_upper: bool = False  # True: answer a push naming its batch id in upper case
     sign_answers: bool = True  # False: answers other than a pull's 200 arrive unsigned
+    # False: a server older than GET /sync/push/{batch_id}, whose router answers an
+    # unsigned 404 outside the sync endpoints.
+    answers_outcomes: bool = True
     hpke_keys: dict[str, X25519PrivateKey] = field(default_factory=dict)
     signing_key: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
     signing_key_id: str = "sig-1"
@@ -115,6 +118,9 @@ class FakeServer:
     def request(self, method: str, url: str, headers: Mapping[str, str],
                 body: bytes | None) -> Response:
         """Route one request like the real server would, and sign the answer for it."""
+        if not self.answers_outcomes and "/sync/push/" in url:
+            self.requests.append((method, urllib.parse.urlsplit(url).path, body))
+            return error_response(404, "not_found")
         response = self._route(method, url, headers, body)
         device = self.devices.get(headers.get("Authorization", "").removeprefix("Bearer "))
         return self.signed_for(response, device.device_id if device else "",
@@ -147,6 +153,8 @@ class FakeServer:
             return error_response(403, "device_revoked", {"command": {"type": "wipe"}})
         if parts.path == "/api/v1/sync/push":
             return self._push(device, body or b"")
+        if parts.path.startswith("/api/v1/sync/push/"):
+            return self._outcome(parts.path.rsplit("/", 1)[1])
         if parts.path == "/api/v1/sync/keys":
             return json_response(200, self.keys_document())
         query = dict(urllib.parse.parse_qsl(parts.query))
@@ -197,6 +205,12 @@ class FakeServer:
         if "encoding" in body and body["encoding"] not in self.push_encodings:
             return error_response(400, "malformed_envelope")
         return self._answer(batch_id, self._inflated(body, plaintext))
+
+    def _outcome(self, batch_id: str) -> Response:
+        """``GET /sync/push/{batch_id}``: the stored answer, or 404 ``batch_unknown``."""
+        if batch_id not in self.batches:
+            return error_response(404, "batch_unknown")
+        return json_response(200, self.batches[batch_id][1])
 
     def _inflated(self, body: dict[str, Any], plaintext: bytes) -> bytes:
         """The batch's JSON: inflated when the envelope declares zlib (v1.1)."""

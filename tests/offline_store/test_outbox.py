@@ -11,9 +11,10 @@ from offline_store.client import SyncClient
 from offline_store.documentation import check_in, check_out
 from offline_store.errors import TransportError
 from offline_store.outbox import Batch, Outbox
+from offline_store.retry import RetryPolicy
 from offline_store.store import Store
 from tests.offline_store.conftest import PIN, DeviceClock
-from tests.offline_store.fake_server import FakeServer, FaultyTransport
+from tests.offline_store.fake_server import FakeServer, FaultyTransport, error_response
 
 # A review item id as the server makes them (a UUID).
 ITEM = "0193a3b4-0000-7000-8000-0000000000a1"
@@ -97,7 +98,7 @@ def test_batches_respect_the_body_size_limit(store: Store, device_clock: DeviceC
     assert len(_next_batch(store, device_clock, max_body_bytes=4600).mutation_ids) == 2
 
 
-def test_a_lost_response_resends_the_same_batch_and_applies_once(
+def test_a_lost_response_is_asked_for_by_batch_id_not_uploaded_again(
         device: SyncClient, store: Store, server: FakeServer, device_clock: DeviceClock) -> None:
     ids = _add(store, device_clock, 3)
     device.transport = FaultyTransport(server, ["lose_response"])
@@ -106,11 +107,44 @@ def test_a_lost_response_resends_the_same_batch_and_applies_once(
     assert Outbox(store).pending_count() == 3  # nothing leaves without its result
     device_clock.advance(minutes=10)
     report = device.push()
-    (first_id, first_text), (second_id, second_text) = server.pushed
-    assert first_id == second_id and first_text == second_text
+    (batch_id, _), = server.pushed  # uploaded once
+    assert server.requests[-1][:2] == ("GET", f"/api/v1/sync/push/{batch_id}")
+    assert report.asked == 1 and report.batches == 1
     assert [r.status for r in report.results] == ["applied"] * 3
     assert list(server.applied) == ids
     assert Outbox(store).pending_count() == 0
+
+
+def test_a_lost_response_from_a_server_without_the_route_resends_the_same_batch(
+        device: SyncClient, store: Store, server: FakeServer, device_clock: DeviceClock) -> None:
+    _add(store, device_clock, 3)
+    server.answers_outcomes = False  # its 404 comes unsigned, from the router
+    device.transport = FaultyTransport(server, ["lose_response"])
+    with pytest.raises(TransportError):
+        device.push()
+    report = device.push()
+    (first_id, first_text), (second_id, second_text) = server.pushed
+    assert first_id == second_id and first_text == second_text
+    assert report.asked == 0
+    assert [r.status for r in report.results] == ["applied"] * 3
+    assert Outbox(store).pending_count() == 0
+
+
+def test_a_batch_still_being_applied_is_asked_for_again_after_a_backoff(
+        device: SyncClient, store: Store, server: FakeServer, device_clock: DeviceClock) -> None:
+    _add(store, device_clock, 2)
+    device.transport = FaultyTransport(server, ["lose_response"])
+    with pytest.raises(TransportError):
+        device.push()
+    server.fail_next("/sync/push/" + server.pushed[0][0],
+                     error_response(409, "batch_in_progress"))
+    sleeps: list[float] = []
+    device.retry = RetryPolicy(attempts=3, sleep=sleeps.append, random=lambda: 0.5)
+    report = device.sync()
+    assert sleeps == [1.0]  # asked, told to wait, asked again
+    asks = [path for method, path, _ in server.requests if "/sync/push/" in path]
+    assert len(asks) == 2 and len(server.pushed) == 1
+    assert report.push.count("applied") == 2
 
 
 def test_a_lost_request_is_resent_as_the_same_batch(

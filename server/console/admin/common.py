@@ -1,15 +1,16 @@
-"""What the admin pages share: who opens them, the version a change form carries, and the
-page number of a list."""
+"""What the admin pages share: who opens them, their lists' page size, and the version a
+change form carries."""
 
 from __future__ import annotations
 
 from flask import request
 
+from server.console import paging
 from server.console.forms import Form
 from server.models import Role
 
 ADMIN = (Role.ADMIN,)
-PAGE_SIZE = 50
+PAGE_SIZE = paging.PAGE_SIZE
 
 
 def form_version(form: Form) -> int | None:
@@ -19,9 +20,3 @@ def form_version(form: Form) -> int | None:
         return int(text)
     form.message = "Reload the page: the form lost the record's version."
     return None
-
-
-def page_number() -> int:
-    """The ``page`` query parameter (1 when absent or not a positive number)."""
-    text = request.args.get("page", "")
-    return int(text) if text.isascii() and text.isdigit() and int(text) > 0 else 1

@@ -6,21 +6,21 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-import segno
 from flask import current_app, redirect, render_template, request, url_for
-from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from server.api.access import access_for
-from server.console import navigation
-from server.console.admin.common import ADMIN, PAGE_SIZE, page_number
+from server.console import navigation, paging
+from server.console.admin.common import ADMIN, PAGE_SIZE
 from server.console.auth import login_required
 from server.console.blueprint import bp
 from server.console.forms import Form
+from server.console.nurse_search import nurse_choices, nurse_query
+from server.console.qr import qr_svg
 from server.errors import AppError, Invalid
 from server.extensions import current_session
-from server.models import DeviceStatus, Role
-from server.services import devices, users
+from server.models import DeviceStatus
+from server.services import devices
 
 navigation.add("console.devices", "Devices", ADMIN, order=75)
 LABELS = {"user_id": "Nurse"}
@@ -29,22 +29,14 @@ DONE = {"retired": "The device is retired: it may push what it holds, and pulls 
                    "to wipe itself."}
 
 
-def qr_svg(text: str) -> Markup:
-    """``text`` as an inline SVG QR code (no script, no style attribute: the CSP holds)."""
-    svg = segno.make(text, error="m").svg_inline(omitsize=True, border=4, dark="#0b0c0c",
-                                                 light="#ffffff", svgclass="qr",
-                                                 title="Enrollment code as a QR code")
-    return Markup(svg)  # noqa: S704 - segno's own markup of our code; nothing user-typed
-
-
 def _page(form: Form, status: int = 200, issued: dict[str, object] | None = None,
           ) -> tuple[str, int]:
-    session, access = current_session(), access_for()
-    found = devices.list_devices(session, {}, access, page_number(), PAGE_SIZE)
-    nurses = users.list_users(session, {"role": Role.NURSE.value, "active": True}, access,
-                              1, 500).items
+    number = paging.page_number()
+    found = devices.list_devices(current_session(), {}, access_for(), number, PAGE_SIZE)
+    choices = nurse_choices(nurse_query(), [form.values.get("user_id", "")])
     return render_template("console/admin/devices.html", title="Devices", page=found,
-                           nurses=nurses, form=form, labels=LABELS, issued=issued,
+                           pager=paging.pager(found, number, PAGE_SIZE), choices=choices,
+                           form=form, labels=LABELS, issued=issued,
                            done=DONE.get(request.args.get("done", ""))), status
 
 
@@ -80,7 +72,8 @@ def device_code() -> tuple[str, int]:
     except AppError as error:
         form.refuse(error, {"user_id": "user_id"})
         return _page(form, error.status)
-    return _page(Form(), 201, {"code": code, "expires_at": expires_at, "qr": qr_svg(code)})
+    qr = qr_svg(code, "Enrollment code as a QR code")
+    return _page(Form(), 201, {"code": code, "expires_at": expires_at, "qr": qr})
 
 
 def _change(device_id: uuid.UUID, status: DeviceStatus) -> Response | tuple[str, int]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from server.console import navigation
-from server.console.admin.common import ADMIN, PAGE_SIZE, page_number
+from server.console import navigation, paging
+from server.console.admin.common import ADMIN, PAGE_SIZE
 from server.console.auth import login_required
 from server.console.blueprint import bp
 from server.extensions import current_session
@@ -24,8 +24,8 @@ def job_runs_page() -> str:
                if request.args.get(name, "").strip()}
     if filters.get("outcome") not in (None, *OUTCOMES):
         filters.pop("outcome")
-    page = page_number()
-    found = job_runs.list_runs(current_session(), filters, page, PAGE_SIZE)
+    number = paging.page_number()
+    found = job_runs.list_runs(current_session(), filters, number, PAGE_SIZE)
     return render_template("console/admin/job_runs.html", title="Job runs", page=found,
-                           filters=filters, outcomes=OUTCOMES, number=page,
-                           more=found.total > page * PAGE_SIZE)
+                           filters=filters, outcomes=OUTCOMES,
+                           pager=paging.pager(found, number, PAGE_SIZE))

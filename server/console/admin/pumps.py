@@ -12,8 +12,8 @@ from werkzeug.wrappers import Response
 
 from schemas.pumps import PUMP_STATUSES, PumpUpdateSchema
 from server.api.access import access_for
-from server.console import navigation
-from server.console.admin.common import ADMIN, PAGE_SIZE, form_version, page_number
+from server.console import navigation, paging
+from server.console.admin.common import ADMIN, PAGE_SIZE, form_version
 from server.console.auth import login_required
 from server.console.blueprint import bp
 from server.console.forms import Form
@@ -33,9 +33,11 @@ DONE = {"updated": "The pump is changed.",
 def _page(forms: dict[uuid.UUID, Form], status: int = 200) -> tuple[str, int]:
     status_filter = request.args.get("status", "")
     filters = {"status": status_filter} if status_filter in PUMP_STATUSES else {}
-    found = pumps.list_pumps(current_session(), filters, access_for(), page_number(), PAGE_SIZE)
+    number = paging.page_number()
+    found = pumps.list_pumps(current_session(), filters, access_for(), number, PAGE_SIZE)
     refused = next((form for form in forms.values() if form.refused), None)
     return render_template("console/admin/pumps.html", title="Pumps", page=found, forms=forms,
+                           pager=paging.pager(found, number, PAGE_SIZE),
                            refused=refused, labels=LABELS, statuses=PUMP_STATUSES,
                            done=DONE.get(request.args.get("done", ""))), status
 

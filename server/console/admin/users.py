@@ -11,8 +11,8 @@ from werkzeug.wrappers import Response
 
 from schemas.users import COMPETENCIES, ROLES, UserCreateSchema, UserUpdateSchema
 from server.api.access import access_for
-from server.console import navigation
-from server.console.admin.common import ADMIN, PAGE_SIZE, form_version, page_number
+from server.console import navigation, paging
+from server.console.admin.common import ADMIN, PAGE_SIZE, form_version
 from server.console.auth import login_required
 from server.console.blueprint import bp
 from server.console.forms import Form
@@ -40,8 +40,10 @@ def _submitted() -> tuple[Form, dict[str, Any]]:
 
 
 def _list(form: Form, status: int = 200) -> tuple[str, int]:
-    found = users.list_users(current_session(), {}, access_for(), page_number(), PAGE_SIZE)
+    number = paging.page_number()
+    found = users.list_users(current_session(), {}, access_for(), number, PAGE_SIZE)
     return render_template("console/admin/users.html", title="Users", page=found, form=form,
+                           pager=paging.pager(found, number, PAGE_SIZE),
                            labels=LABELS, roles=ROLES, competencies=COMPETENCIES,
                            done=DONE.get(request.args.get("done", ""))), status
 

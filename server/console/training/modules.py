@@ -19,15 +19,15 @@ from schemas.users import COMPETENCIES
 from server import clock
 from server.api.access import access_for
 from server.api.training import WRITERS
-from server.console import navigation
+from server.console import navigation, paging
 from server.console.auth import login_required
 from server.console.blueprint import bp
 from server.console.forms import Form
+from server.console.nurse_search import nurse_choices, nurse_query
 from server.console.training import module_form
 from server.errors import AppError
 from server.extensions import current_session
-from server.models import ModuleStatus, Role, TrainingModule
-from server.services import users
+from server.models import ModuleStatus, TrainingModule
 from server.training import modules as training
 
 navigation.add("console.training", "Training", WRITERS, order=60)
@@ -50,8 +50,7 @@ def _module_page(module: TrainingModule, form: Form, status: int = 200,
     """The editor (a draft) or the read-only page (a published or retired version)."""
     if not form.values:
         form.values = module_form.values_of_module(module)
-    nurses = users.list_users(current_session(), {"role": Role.NURSE.value, "active": True},
-                              access_for(), 1, 500).items
+    nurses = nurse_choices(nurse_query(), module_form.split(form.values, "audience_nurses"))
     return render_template(
         "console/training/module.html", title=module.title, module=module, form=form,
         labels=module_form.labels_for(form.errors, LABELS), roles=ROLES,
@@ -60,15 +59,23 @@ def _module_page(module: TrainingModule, form: Form, status: int = 200,
         done=DONE.get(request.args.get("done", ""))), status
 
 
+def _list(form: Form, status: int = 200) -> tuple[str, int]:
+    """The list's page (drafts, then published, then retired) and the new-draft form."""
+    number = paging.page_number()
+    found = training.modules_page(current_session(), {}, number, paging.PAGE_SIZE)
+    by_state = {state.value: [m for m in found.items if m.status is state]
+                for state in ModuleStatus}
+    return render_template("console/training/modules.html", title="Training",
+                           by_state=by_state, form=form,
+                           pager=paging.pager(found, number, paging.PAGE_SIZE), labels=LABELS,
+                           done=DONE.get(request.args.get("done", ""))), status
+
+
 @bp.get("/training", endpoint="training")
 @login_required(*WRITERS)
-def training_list() -> str:
+def training_list() -> tuple[str, int]:
     """Every module version, by state (drafts first), and the form that starts one."""
-    found = training.list_modules(current_session(), {})
-    by_state = {state.value: [m for m in found if m.status is state] for state in ModuleStatus}
-    return render_template("console/training/modules.html", title="Training",
-                           by_state=by_state, form=Form(), labels=LABELS,
-                           done=DONE.get(request.args.get("done", "")))
+    return _list(Form())
 
 
 @bp.post("/training")
@@ -79,10 +86,7 @@ def training_create() -> Response | tuple[str, int]:
     loaded = form.load(ModuleSchema(), {"title": request.form.get("title", "")},
                        {"title": "title"})
     if loaded is None:
-        found = training.list_modules(current_session(), {})
-        by_state = {s.value: [m for m in found if m.status is s] for s in ModuleStatus}
-        return render_template("console/training/modules.html", title="Training",
-                               by_state=by_state, form=form, labels=LABELS, done=None), 422
+        return _list(form, 422)
     module = training.create_module(current_session(), loaded, access_for())
     return redirect(url_for("console.training_module", module_id=module.id, done="created"))
 
@@ -111,13 +115,15 @@ def _revision() -> int | None:
 @bp.post("/training/<uuid:module_id>")
 @login_required(*WRITERS)
 def training_save(module_id: uuid.UUID) -> Response | tuple[str, int]:
-    """Save the draft, add a question (saving first) or preview the body (saving nothing)."""
+    """Save the draft, add a question (saving first), or preview the body or find nurses by
+    name for the audience (both saving nothing, the page again with what was typed)."""
     values = module_form.values_of_request(request.form)
     action = values.pop("action", "save")
     form = Form(values)
-    if action == "preview":
+    if action in ("preview", "find_nurses"):
         module = training.get_module(current_session(), module_id)
-        return _module_page(module, form, preview=values.get("body_md", ""))
+        preview = values.get("body_md", "") if action == "preview" else None
+        return _module_page(module, form, preview=preview)
     try:
         loaded = ModuleUpdateSchema().load(module_form.data_of(values))
     except ValidationError as error:

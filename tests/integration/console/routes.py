@@ -34,6 +34,10 @@ ADMIN = frozenset({"admin"})
 NO_DEVICE = "00000000-0000-4000-8000-00000000d001"
 TRAINING = frozenset({"admin", "training_lead"})
 TRAINING_READERS = frozenset({"admin", "training_lead", "coordinator", "qc"})
+NURSE = frozenset({"nurse_a"})
+PHYSICIAN = frozenset({"physician_a"})
+# A refused mark-read (no token, wrong role) never looks its notification up.
+NO_NOTIFICATION = "00000000-0000-4000-8000-00000000e001"
 
 
 def _draft_module(app: Flask, agency: Any) -> uuid.UUID:
@@ -82,6 +86,23 @@ ROUTES: tuple[ConsoleRoute, ...] = (
                  "POST", public=True, form={"code": "123456"}),
     ConsoleRoute("/console/logout", "/console/logout", EVERYONE, "POST"),
     ConsoleRoute("/console/", "/console/", EVERYONE),
+    ConsoleRoute("/console/account", "/console/account", EVERYONE),
+    ConsoleRoute("/console/account/password", "/console/account/password", EVERYONE, "POST",
+                 form={"current_password": "x", "new_password": "a long enough password",
+                       "new_password_again": "a long enough password"}),
+    ConsoleRoute("/console/account/mfa", "/console/account/mfa", EVERYONE, "POST",
+                 form={"mfa_password": "x"}),
+    ConsoleRoute("/console/account/mfa/confirm", "/console/account/mfa/confirm", EVERYONE,
+                 "POST", form={"code": "123456"}),
+    ConsoleRoute("/console/account/mfa/recovery-codes", "/console/account/mfa/recovery-codes",
+                 EVERYONE, "POST", form={"codes_code": "123456"}),
+    ConsoleRoute("/console/account/mfa/off", "/console/account/mfa/off", EVERYONE, "POST",
+                 form={"off_code": "123456"}),
+    ConsoleRoute("/console/my-week", "/console/my-week", NURSE, audit=("list", "visits")),
+    ConsoleRoute("/console/my-patients", "/console/my-patients", PHYSICIAN,
+                 audit=("list", "patients")),
+    ConsoleRoute("/console/notifications/<uuid:notification_id>/read",
+                 f"/console/notifications/{NO_NOTIFICATION}/read", PHYSICIAN, "POST"),
     ConsoleRoute("/console/board", "/console/board", BOARD, audit=("list", "visits")),
     ConsoleRoute("/console/board/lanes", "/console/board/lanes", BOARD,
                  audit=("list", "visits")),

@@ -17,7 +17,7 @@ from server.models import Amendment, AuditEvent, Patient, ReviewItem, ReviewStat
 from server.review_items import open_item
 from tests.factories import make_visit
 from tests.integration.api.test_review_queue import conflicting_vitals
-from tests.integration.console.browser import post_form, sign_in, text_of
+from tests.integration.console.browser import dashed_text_of, post_form, sign_in, text_of
 
 QUEUE = "/console/review"
 
@@ -186,9 +186,13 @@ def test_the_queue_pages_a_long_list(app, agency, clock):
     browser = _console(app)
     first = browser.get(QUEUE, query_string={"kind": "pump_pm_due"})
     assert _rows(first.get_data(as_text=True)) == 25
-    assert "Page 1 of 2" in text_of(first)
+    assert "Showing 1-25 of 27 Next page" in dashed_text_of(first)
+    assert 'href="/console/review?page=2&amp;kind=pump_pm_due"' in \
+        first.get_data(as_text=True)  # the filters kept
     second = browser.get(QUEUE, query_string={"kind": "pump_pm_due", "page": "2"})
     assert _rows(second.get_data(as_text=True)) == 2
+    assert "Previous page Showing 26-27 of 27" in dashed_text_of(second)
+    assert "Next page" not in text_of(second)
 
 
 def test_the_item_page_shows_the_evidence_and_the_records_concerned(client, as_user, enroll,

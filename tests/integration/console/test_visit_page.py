@@ -40,8 +40,10 @@ def test_the_page_shows_schedule_candidates_with_reasons_and_history(app, agency
     text = text_of(_coordinator(app).get(f"/console/visits/{agency['visit_a']}"))
     assert "Test PatientMRN-A (MRN MRN-A)" in text
     assert "Nurse Ann" in text and "home: 1 Elm St, Springfield" in text
-    assert "Bea No: missing competency: picc-care" in text
     assert "Ann (assigned) Yes" in text
+    assert "1 nurse who may not take this visit is not listed" in text
+    found = _coordinator(app).get(f"/console/visits/{agency['visit_a']}?nurse_q=bea")
+    assert "Bea No: missing competency: picc-care" in text_of(found)
     history = text.split("History Version Changed Nurse Status Window ", 1)[1]
     assert history.startswith("2 Mon 23 Nov 08:00 Ann scheduled Mon 23 Nov 10:00")  # newest first
 
