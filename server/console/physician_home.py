@@ -11,9 +11,9 @@ from werkzeug.wrappers import Response
 
 from server.api.access import access_for
 from server.console import navigation
-from server.console.admin.common import page_number
 from server.console.auth import current_user, login_required
 from server.console.blueprint import bp
+from server.console.paging import page_number
 from server.extensions import current_session
 from server.models import Role
 from server.services import inbox
