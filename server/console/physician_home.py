@@ -10,14 +10,14 @@ from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from server.api.access import access_for
-from server.console import navigation
+from server.console import navigation, paging
 from server.console.auth import current_user, login_required
 from server.console.blueprint import bp
-from server.console.paging import page_number
 from server.extensions import current_session
 from server.models import Role
 from server.services import inbox
 from server.services.home import physician
+from server.services.records import Page
 
 PHYSICIAN = (Role.PHYSICIAN,)
 navigation.add("console.my_patients", "My patients", PHYSICIAN, order=5)
@@ -28,12 +28,12 @@ DONE = {"read": "The notification is marked read."}
 @login_required(*PHYSICIAN)
 def my_patients() -> str:
     """His patients with their orders and latest visit, and his newest notifications."""
-    number = page_number()
+    number = paging.page_number()
     home = physician.physician_home(current_session(), current_user(), access_for(), number)
-    pages = max(1, -(-home.patients_total // physician.PATIENTS_PER_PAGE))
+    pager = paging.pager(Page(home.patients, home.patients_total), number,
+                         physician.PATIENTS_PER_PAGE)
     return render_template("console/my_patients.html", title="My patients", home=home,
-                           number=number, pages=pages,
-                           done=DONE.get(request.args.get("done", "")))
+                           pager=pager, done=DONE.get(request.args.get("done", "")))
 
 
 @bp.post("/notifications/<uuid:notification_id>/read", endpoint="notification_read")
