@@ -52,6 +52,7 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
         out[f"rush_{count}_wall_s"] = size["wall_s"]
         out[f"rush_{count}_push_p99_ms"] = size["push"]["p99_ms"]
         out[f"rush_{count}_errors"] = size["errors"]
+        out[f"rush_{count}_cpu_ms_per_device"] = size["cpu_ms_per_device"]
     largest = results["rush"]["sizes"][max(results["rush"]["sizes"], key=int)]
     out["target_rush"] = (int(largest["devices"]) >= RUSH_DEVICES
                           and largest["wall_s"] <= RUSH_WALL_S and largest["errors"] == 0
@@ -184,6 +185,11 @@ def _rush_rows(rush: dict[str, Any], s: dict[str, Any]) -> list[tuple[str, str, 
             (f"rush, {count} devices: mutations applied/s; driver CPU (share of the cores)",
              f"{size['applied_per_s']:,.0f}; {size['driver_cpu_s']:.1f} s "
              f"({size['driver_cpu_share']:.0%})", "", ""),
+            (f"rush, {count} devices: server + database CPU per device; devices per core "
+             "per minute at that cost (the sizing rule)",
+             f"{size['server_cpu_s'] * 1000 / size['devices']:,.0f} + "
+             f"{size['database_cpu_s'] * 1000 / size['devices']:,.0f} ms; "
+             f"{size['devices_per_core_minute']}", "", ""),
         ]
     rows.append(("morning rush goal", "", f"{RUSH_DEVICES:,} devices <= {RUSH_WALL_S:.0f} s, "
                  f"p99 < {RUSH_P99_MS / 1000:.0f} s, 0 errors", _met(s["target_rush"])))

@@ -24,7 +24,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench import agency, bulk, databases, vitals
+from sqlalchemy import make_url
+
+from bench import agency, bulk, databases, process_cpu, vitals
 from bench.served import serve
 from bench.stats import latency_ms, percentile
 from bench.transport import HttpClient
@@ -187,13 +189,16 @@ def _latency(seconds: list[float]) -> dict[str, float]:
     return {**latency_ms(seconds), "p99_ms": round(percentile(seconds, 0.99) * 1000, 2)}
 
 
-def _rush(base: str, devices: list[Device]) -> dict[str, Any]:
+def _rush(base: str, devices: list[Device], database: str) -> dict[str, Any]:
+    port = int(base.rsplit(":", 1)[1])
+    cpu_before = process_cpu.snapshot(port, database)
     context = multiprocessing.get_context("fork")
     results = context.Queue()
     process = context.Process(target=_drive, args=(base, devices, results))
     process.start()
     ran = results.get(timeout=900)
     process.join(timeout=30)
+    cpu = process_cpu.spent(cpu_before, process_cpu.snapshot(port, database))
     outcomes, wall = ran["outcomes"], ran["wall_s"]
     errors = [e for o in outcomes for e in o["errors"]]
     applied = sum(o["applied"] for o in outcomes)
@@ -204,7 +209,17 @@ def _rush(base: str, devices: list[Device]) -> dict[str, Any]:
             "pull": _latency([o["pull_s"] for o in outcomes]),
             "push": _latency([o["push_s"] for o in outcomes]),
             "driver_cpu_s": round(ran["driver_cpu_s"], 2),
-            "driver_cpu_share": round(ran["driver_cpu_s"] / wall / (os.cpu_count() or 1), 3)}
+            "driver_cpu_share": round(ran["driver_cpu_s"] / wall / (os.cpu_count() or 1), 3),
+            **_sizing(cpu, len(devices))}
+
+
+def _sizing(cpu: dict[str, float], devices: int) -> dict[str, Any]:
+    """CPU seconds the rush cost the server's workers and PostgreSQL's backends, and the
+    devices one core serves per minute at that cost (the load-independent sizing rule)."""
+    per_device = (cpu["server"] + cpu["database"]) / devices
+    return {"server_cpu_s": cpu["server"], "database_cpu_s": cpu["database"],
+            "cpu_ms_per_device": round(per_device * 1000, 1),
+            "devices_per_core_minute": round(60 / per_device) if per_device else None}
 
 
 def run(device_counts: tuple[int, ...], workers: int) -> dict[str, Any]:
@@ -218,5 +233,5 @@ def run(device_counts: tuple[int, ...], workers: int) -> dict[str, Any]:
             with serve(url, instance, workers) as base:
                 with ThreadPoolExecutor(4) as pool:
                     devices = list(pool.map(lambda c: _prepare(base, c), caseloads))
-                sizes[str(count)] = _rush(base, devices)
+                sizes[str(count)] = _rush(base, devices, make_url(url).database or "")
     return {"workers": workers, "driver_threads": DRIVER_THREADS, "sizes": sizes}

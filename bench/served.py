@@ -58,6 +58,8 @@ def serve(url: str, instance: Path, workers: int) -> Iterator[str]:
     env = {**os.environ, "INFUSYNC_DATABASE_URL": url, "INFUSYNC_INSTANCE_PATH": str(instance),
            "INFUSYNC_RATE_LIMIT_ENABLED": "false",
            MULTIPROC_VARIABLE: str(metrics_directory(str(instance), port))}
+    # What ``infusync serve`` sets too: a pooled connection for each thread.
+    env.setdefault("INFUSYNC_DATABASE_POOL_SIZE", str(DEFAULT_THREADS))
     args = gunicorn_args("127.0.0.1", port, workers, DEFAULT_THREADS, "gthread",
                          DEFAULT_TIMEOUT_SECONDS)
     with (instance / "serve.log").open("wb") as log:

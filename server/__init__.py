@@ -40,6 +40,10 @@ def register_configuration(app: Flask) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = (
             f"sqlite:///{Path(app.instance_path) / 'infusync.sqlite3'}"
         )
+    if app.config.get("DATABASE_POOL_SIZE"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+            "pool_size": app.config["DATABASE_POOL_SIZE"]}
     keys.load_keys(app.config, app.instance_path)
     config.check_time_zone(app.config)
     config.check_mfa_roles(app.config)

@@ -80,6 +80,10 @@ def _public_url(value: str) -> str:
 SETTINGS: tuple[Setting, ...] = (
     Setting("ENV", "INFUSYNC_ENV", str, "development"),
     Setting("DATABASE_URL", "SQLALCHEMY_DATABASE_URI"),
+    # Connections each process keeps open (SQLAlchemy's pool_size; its default is 5).
+    # ``infusync serve`` sets it to --threads: with fewer, every request beyond them opened
+    # a connection of its own and closed it again (on PostgreSQL a backend process each).
+    Setting("DATABASE_POOL_SIZE", "DATABASE_POOL_SIZE", _positive),
     Setting("SECRET_KEY", "SECRET_KEY"),
     Setting("SECRET_KEY_FILE", "INFUSYNC_SECRET_KEY_FILE"),
     Setting("DATA_KEY_FILE", "INFUSYNC_DATA_KEY_FILE"),

@@ -27,12 +27,11 @@ def _now() -> datetime:
     return utcnow()
 
 
-def _record_visit(connection: Connection, visit: Visit, now: datetime) -> None:
-    connection.execute(insert(VisitRevision).values(
-        id=uuid.uuid4(), visit_id=visit.id, version=visit.version, nurse_id=visit.nurse_id,
-        status=visit.status.value, scheduled_start=visit.scheduled_start,
-        scheduled_end=visit.scheduled_end, service_location_id=visit.service_location_id,
-        changed_at=now))
+def _revision(visit: Visit, now: datetime) -> dict[str, Any]:
+    return {"id": uuid.uuid4(), "visit_id": visit.id, "version": visit.version,
+            "nurse_id": visit.nurse_id, "status": visit.status.value,
+            "scheduled_start": visit.scheduled_start, "scheduled_end": visit.scheduled_end,
+            "service_location_id": visit.service_location_id, "changed_at": now}
 
 
 def _record_pump(connection: Connection, pump: Pump, now: datetime) -> None:
@@ -50,14 +49,16 @@ def _record_pump(connection: Connection, pump: Pump, now: datetime) -> None:
 
 
 def after_flush(session: Session, _context: Any) -> None:
-    """Write a revision for each changed visit and an assignment for each moved pump."""
+    """Write a revision for each changed visit (one statement for all: a push settles its
+    visits in one flush) and an assignment for each moved pump."""
     now = _now()
     connection = session.connection()
     changed = [*session.new, *(o for o in session.dirty if session.is_modified(o))]
+    revisions = [_revision(obj, now) for obj in changed if isinstance(obj, Visit)]
+    if revisions:
+        connection.execute(insert(VisitRevision), revisions)
     for obj in changed:
-        if isinstance(obj, Visit):
-            _record_visit(connection, obj, now)
-        elif isinstance(obj, Pump):
+        if isinstance(obj, Pump):
             _record_pump(connection, obj, now)
 
 

@@ -90,5 +90,7 @@ def serve(host: str, port: int, workers: int | None, threads: int, worker_class:
     # imported, and each worker keeps its values there (this process's own is left alone).
     env = {**os.environ,
            MULTIPROC_VARIABLE: str(metrics_directory(current_app.instance_path, port))}
+    # A pooled connection for each thread, unless the operator chose otherwise.
+    env.setdefault("INFUSYNC_DATABASE_POOL_SIZE", str(threads))
     args = gunicorn_args(host, port, workers, threads, worker_class, timeout)
     os.execve(sys.executable, args, env)  # noqa: S606 - replaces this process with gunicorn

@@ -30,10 +30,11 @@ def my_patients() -> str:
     """His patients with their orders and latest visit, and his newest notifications."""
     number = paging.page_number()
     home = physician.physician_home(current_session(), current_user(), access_for(), number)
-    pager = paging.pager(Page(home.patients, home.patients_total), number,
-                         physician.PATIENTS_PER_PAGE)
+    found = Page([summary.patient for summary in home.patients], home.patients_total)
+    pager = paging.pager(found, number, physician.PATIENTS_PER_PAGE)
     return render_template("console/my_patients.html", title="My patients", home=home,
-                           pager=pager, done=DONE.get(request.args.get("done", "")))
+                           pager=pager,
+                           done=DONE.get(request.args.get("done", "")))
 
 
 @bp.post("/notifications/<uuid:notification_id>/read", endpoint="notification_read")

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from server.models import Device, ReviewItem, Visit
+from server.models import Device, ReviewItem, Visit, VisitEvent
 from server.reconcile.batch_cache import BatchCache
 from sync.ledger import Outcome
 
@@ -50,7 +50,10 @@ class MutationContext:
         """Add a new document; False when a record already has its (device-chosen) id."""
         if not self.cache.claim_document_id(type(document), document.id):
             return False
-        self.session.add(document)
+        if isinstance(document, VisitEvent):
+            self.cache.store_event(document)
+        else:
+            self.session.add(document)
         return True
 
     def store_row(self, model: Any, values: dict[str, Any]) -> bool:

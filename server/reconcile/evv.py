@@ -71,7 +71,7 @@ def _record(ctx: MutationContext, kind: str) -> Result:
         accuracy_m=location.get("accuracy_m") if location else None,
         evv_status=status, evv_distance_m=distance, evv_location_id=place.id if place else None,
         **ctx.provenance(visit.id, conflict))
-    ctx.session.add(event)
+    ctx.store_new(event)  # a new id of ours: always stored
     items = [_evv_exception(ctx, visit, event)] if status == "exception" else []
     if conflict:
         return conflict_result(ctx, access, [*items, standing_review(ctx, access, event.id)],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from server.models import InfusionAdministration, Visit
@@ -42,7 +41,8 @@ def _flag_the_other_administrations(ctx: MutationContext, visit: Visit,
         if kind != "possible_duplicate_administration":
             continue
         for named in evidence["others"]:
-            other = ctx.session.get(InfusionAdministration, uuid.UUID(named["id"]))
+            other = next((o for o in ctx.cache.infusions_on(visit.id)
+                          if str(o.id) == named["id"]), None)
             if other is None:
                 continue
             if kind not in other.flags:
@@ -70,9 +70,10 @@ def record(ctx: MutationContext) -> Result:
     if not ctx.store_new(infusion):
         return rejected("entity_id", "A record with this id is already stored.",
                         visit.patient_id)
+    ctx.cache.add_infusion(infusion)
     findings = [*checks.against_order(ctx.session, visit, ctx.data, day),
                 *checks.lot(ctx.data, day), *pump_findings, *checks.adverse(ctx.data),
-                *checks.duplicates(ctx.session, infusion)]
+                *checks.duplicates(infusion, ctx.cache.infusions_on(visit.id))]
     infusion.flags = [*infusion.flags, *(kind for kind, _s, _e in findings)]
     _flag_the_other_administrations(ctx, visit, infusion, findings)
     items = [open_item(ctx, visit, kind, summary, evidence, record_id=infusion.id)

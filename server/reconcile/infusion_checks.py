@@ -110,14 +110,14 @@ def adverse(data: dict[str, Any]) -> list[Finding]:
     return []
 
 
-def duplicates(session: Session, infusion: InfusionAdministration) -> list[Finding]:
-    """Another administration of the same order on this visit, with overlapping times."""
+def duplicates(infusion: InfusionAdministration,
+               on_visit: list[InfusionAdministration]) -> list[Finding]:
+    """Another administration of the same order on this visit, with overlapping times.
+
+    ``on_visit``: the visit's administrations not entered in error (``BatchCache``).
+    """
     end = infusion.stopped_at or infusion.started_at
-    others = session.scalars(select(InfusionAdministration).where(
-        InfusionAdministration.visit_id == infusion.visit_id,
-        InfusionAdministration.id != infusion.id,
-        InfusionAdministration.order_id == infusion.order_id,
-        InfusionAdministration.entered_in_error.is_(False))).all()
+    others = [o for o in on_visit if o.id != infusion.id and o.order_id == infusion.order_id]
     overlapping = [o for o in others
                    if o.started_at <= end and infusion.started_at <= (o.stopped_at or o.started_at)]
     if not overlapping:

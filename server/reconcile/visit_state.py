@@ -8,7 +8,6 @@ ends in the same record as if everything had arrived in order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -84,18 +83,34 @@ def marked_by_job(visit: Visit) -> bool:
         visit.status is VisitStatus.MISSED and visit.missed_reason in JOB_MISSED_REASONS)
 
 
-def _documents_after(session: Session, visit: Visit, sign: VisitEvent) -> Iterable[Any]:
+def documents_after(session: Session, signed: dict[Any, list[VisitEvent]]
+                    ) -> dict[Any, list[Any]]:
+    """Each visit's documents that a signature of theirs preceded (same device, later seq),
+    for many visits: one query per document table, not one per visit and signature."""
+    late: dict[Any, list[Any]] = {visit_id: [] for visit_id in signed}
+    signs = [sign for visit_signs in signed.values() for sign in visit_signs]
+    if not signs:
+        return late
+    devices = sorted({sign.device_id for sign in signs}, key=str)
     for model in DOCUMENT_MODELS:
-        yield from session.scalars(select(model).where(
-            model.visit_id == visit.id, model.device_id == sign.device_id,
-            model.seq > sign.seq, model.conflict.is_(False),
-            model.entered_in_error.is_(False)))
+        found = session.scalars(select(model).where(
+            model.visit_id.in_(list(signed)), model.device_id.in_(devices),
+            model.seq > min(s.seq for s in signs), model.conflict.is_(False),
+            model.entered_in_error.is_(False))).all()
+        for visit_id, visit_signs in signed.items():
+            late[visit_id] += [(sign, document) for sign in visit_signs for document in found
+                               if document.visit_id == visit_id
+                               and document.device_id == sign.device_id
+                               and document.seq > sign.seq]
+    for visit_id, pairs in late.items():  # by signature, then table, as each was found
+        order = {id(sign): n for n, sign in enumerate(signed[visit_id])}
+        pairs.sort(key=lambda pair: order[id(pair[0])])
+    return late
 
 
-def _flag_after_signature(session: Session, visit: Visit, signs: list[VisitEvent],
+def _flag_after_signature(session: Session, visit: Visit, late: list[Any],
                           now: datetime) -> list[ReviewItem]:
-    late = [(sign, document) for sign in signs
-            for document in _documents_after(session, visit, sign)]
+    """``late``: (signature, document) pairs from ``documents_after``."""
     # Each re-derivation re-opens these: one read finds the stored ones, not one per item.
     known = keyed_items(session, visit.id) if late else {}
     items = []
@@ -137,6 +152,43 @@ def _flag_missed_but_documented(session: Session, visit: Visit, events: list[Vis
           for e in check_ins)]
 
 
+def _signed(visit: Visit, events: list[VisitEvent]) -> list[VisitEvent]:
+    """The signatures that lock a visit's documentation: a completed visit's."""
+    if visit.status is not VisitStatus.COMPLETED:
+        return []
+    return [e for e in events if e.kind == "sign"]
+
+
+def _derive_and_close(session: Session, visit: Visit, events: list[VisitEvent],
+                      now: datetime) -> None:
+    was_marked = marked_by_job(visit)
+    _derive(visit, events)
+    if was_marked and not marked_by_job(visit):
+        # The documentation (a check-in, or her own "missed" report) was on its way after
+        # all: the alert is over, the documented record stands.
+        close_items(session, visit.id, CLOSED_BY_DOCUMENTATION, "documentation_arrived", now)
+
+
+def recompute_many(session: Session, visits: list[Visit], now: datetime,
+                   events: dict[Any, list[VisitEvent]]) -> list[ReviewItem]:
+    """``recompute`` for every visit a batch touched, with one flush for them all (their
+    updates, revisions and feed entries then go out a statement per table, not per visit).
+
+    ``events``: the visits' from ``events_of``, read after everything was flushed. Returns
+    every review item the derivations opened or found.
+    """
+    for visit in visits:
+        _derive_and_close(session, visit, events[visit.id], now)
+    signed = {visit.id: signs for visit in visits if (signs := _signed(visit, events[visit.id]))}
+    late = documents_after(session, signed) if signed else {}
+    items: list[ReviewItem] = []
+    for visit in visits:
+        items += _flag_after_signature(session, visit, late.get(visit.id, []), now)
+        items += _flag_missed_but_documented(session, visit, events[visit.id], now)
+    session.flush()
+    return items
+
+
 def recompute(session: Session, visit: Visit, now: datetime, about: Any = None,
               events: list[VisitEvent] | None = None) -> list[ReviewItem]:
     """Re-derive the visit from its events and flag what contradicts them.
@@ -147,17 +199,7 @@ def recompute(session: Session, visit: Visit, now: datetime, about: Any = None,
     """
     session.flush()
     events = _events(session, visit) if events is None else events
-    was_marked = marked_by_job(visit)
-    _derive(visit, events)
-    if was_marked and not marked_by_job(visit):
-        # The documentation (a check-in, or her own "missed" report) was on its way after
-        # all: the alert is over, the documented record stands.
-        close_items(session, visit.id, CLOSED_BY_DOCUMENTATION, "documentation_arrived", now)
-    signs = [e for e in events if e.kind == "sign"]
-    items = (_flag_after_signature(session, visit, signs, now)
-             if signs and visit.status is VisitStatus.COMPLETED else [])
-    items += _flag_missed_but_documented(session, visit, events, now)
-    session.flush()
+    items = recompute_many(session, [visit], now, {visit.id: events})
     if about is None:
         return items
     return [item for item in items if item.details.get("record_id") == str(about)]

@@ -130,3 +130,16 @@ def test_a_metrics_token_short_enough_to_guess_is_refused_at_start():
     token = "0123456789abcdef" * 4
     assert from_environment({"INFUSYNC_METRICS_TOKEN": f" {token}\n"})["METRICS_TOKEN"] == token
     assert "METRICS_TOKEN" not in from_environment({})
+
+
+def test_the_database_pool_holds_as_many_connections_as_asked(tmp_path):
+    from server.extensions import db
+
+    app = create_app({"INFUSYNC_INSTANCE_PATH": str(tmp_path), "DATABASE_POOL_SIZE": 8,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite3"})
+    with app.app_context():
+        assert db.engine.pool.size() == 8
+        db.engine.dispose()
+    assert from_environment({"INFUSYNC_DATABASE_POOL_SIZE": "8"})["DATABASE_POOL_SIZE"] == 8
+    with pytest.raises(ConfigError, match="INFUSYNC_DATABASE_POOL_SIZE"):
+        from_environment({"INFUSYNC_DATABASE_POOL_SIZE": "0"})

@@ -15,7 +15,7 @@ import dataclasses
 from server.models import ReviewItem, VitalSign
 from server.reconcile import early_warning, flags
 from server.reconcile.findings import most_severe
-from server.reconcile.visit_state import events_of, recompute
+from server.reconcile.visit_state import events_of, recompute_many
 from server.services.push.batch_run import Answer, BatchRun
 
 
@@ -29,10 +29,8 @@ def _found(run: BatchRun) -> dict[str, list[ReviewItem]]:
     session.flush()
     # One query for every touched visit's events (re-deriving one visit adds no events).
     events = events_of(session, list(cache.touched)) if cache.touched else {}
-    for visit in cache.touched.values():
-        for review in recompute(session, visit, run.now, events=events[visit.id]):
-            found.setdefault(review.details.get("record_id") or "", []).append(review)
-    session.flush()
+    for review in recompute_many(session, list(cache.touched.values()), run.now, events):
+        found.setdefault(review.details.get("record_id") or "", []).append(review)
     return found
 
 

@@ -262,3 +262,44 @@ def test_infusion_after_the_signature_is_flagged_and_reviewed(
     assert item.kind == "documentation_after_signature"
     assert item.summary == ("An infusion administration was documented after the visit was "
                             "signed.")
+
+
+@pytest.fixture
+def second_visit(app, agency):
+    """Another of nurse_a's visits to patient_a today, two hours after visit_a."""
+    from server.extensions import db
+    from server.models import Patient, User
+    from tests.factories import make_visit
+
+    with app.app_context():
+        first = db.session.get(Visit, agency["visit_a"])
+        made = make_visit(db.session.get(Patient, agency["patient_a"]),
+                          db.session.get(User, agency["nurse_a"]),
+                          first.scheduled_start.replace(hour=first.scheduled_start.hour + 2))
+        db.session.commit()
+        return made.id
+
+
+def test_visits_settled_together_each_flag_only_their_own_late_documentation(
+        phone, push, check, out, vitals, agency, rows, second_visit):
+    """One batch re-derives its visits together: a signature locks its own visit only."""
+    def signed(visit_id):
+        return phone.mutation("visit.sign", visit_id, {"at": "2026-11-23T11:15:00-05:00"})
+
+    day = [check(phone), out(phone), signed(agency["visit_a"]),
+           check(phone, visit_id=second_visit), vitals(phone, visit_id=second_visit),
+           check(phone, "check_out", visit_id=second_visit, at="2026-11-23T11:10:00-05:00"),
+           signed(second_visit),
+           vitals(phone, value=80)]  # on visit_a, after its signature
+    results = push(phone, *day)
+    assert [r["status"] for r in results] == ["applied"] * len(day)
+    flags = {(str(s.visit_id), str(s.value)): s.flags for s in rows(VitalSign)}
+    assert flags == {(str(agency["visit_a"]), "80.000"): ["after_signature"],
+                     (str(second_visit), "72.000"): []}
+    (item,) = rows(ReviewItem)
+    assert (item.kind, item.visit_id) == ("documentation_after_signature", agency["visit_a"])
+    assert results[-1]["review_item_id"] == str(item.id)
+    visits = {v.id: v for v in rows(Visit)}
+    assert {visits[v].status for v in (agency["visit_a"], second_visit)} == {
+        VisitStatus.COMPLETED}
+    assert visits[second_visit].signed_at == SIGN_AT

@@ -1,0 +1,63 @@
+"""A visit's day of documentation is written a statement per table, not one per mutation.
+
+The morning rush is bounded by round trips to the database (README, "The morning rush";
+``bench/push_profile.py``): these pin what made a push of a day's work cost 46 statements
+instead of 123 — no autoflush between mutations, every new record of a table in one
+statement, the touched visits settled in one flush.
+"""
+
+import re
+import uuid
+from collections import Counter
+
+from sqlalchemy import event
+
+from server.extensions import db
+from server.models import InfusionAdministration, VisitEvent, VisitNote, VitalSign
+from tests.integration.reconcile.conftest import HOME, as_ordered
+
+INSERT = re.compile(r"^\s*INSERT INTO\s+\"?(\w+)", re.IGNORECASE)
+
+
+def _day(device, agency):
+    """Check-in, four vital signs, an infusion under the order, a note, check-out, sign."""
+    visit = agency["visit_a"]
+    at = "2026-11-23T{}-05:00".format
+    return [
+        device.mutation("visit.check_in", visit, {"at": at("09:55:00"), "location": HOME}),
+        *(device.mutation("vitals.record", visit, {"code": "8867-4", "value": 70 + n,
+                                                    "unit": "/min", "taken_at": at("10:00:00")},
+                          entity_id=uuid.uuid4()) for n in range(4)),
+        device.mutation("infusion.record", visit, {
+            **as_ordered(agency), "stopped_at": at("11:05:00"), "volume_infused_ml": 100},
+            entity_id=uuid.uuid4()),
+        device.mutation("visit.note", visit, {"category": "assessment",
+                                              "text": "PICC site clean, dry and intact."},
+                        entity_id=uuid.uuid4()),
+        device.mutation("visit.check_out", visit, {"at": at("11:10:00"), "location": HOME}),
+        device.mutation("visit.sign", visit, {"at": at("11:15:00")}),
+    ]
+
+
+def test_a_days_documentation_inserts_each_table_once(app, enroll, agency, rows):
+    device = enroll("nurse_a")
+    inserts: Counter[str] = Counter()
+    with app.app_context():
+        engine = db.engine
+
+    def seen(_conn, _cursor, statement, *_args):
+        if (found := INSERT.match(statement)) is not None:
+            inserts[found.group(1)] += 1
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        response = device.push(_day(device, agency))
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert response.status_code == 200
+    assert {r["status"] for r in response.get_json()["results"]} == {"applied"}
+    assert [len(rows(model)) for model in (VisitEvent, VitalSign, InfusionAdministration,
+                                           VisitNote)] == [3, 4, 1, 1]
+    for table in ("visit_events", "vital_signs", "infusion_administrations", "visit_notes",
+                  "visit_revisions", "sync_ledger", "sync_inbox"):
+        assert inserts[table] == 1, (table, inserts)
