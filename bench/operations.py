@@ -17,7 +17,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -46,7 +46,8 @@ def _rows(count: int, day: datetime) -> list[dict[str, Any]]:
 
 
 def _load(engine: sa.Engine, count: int) -> None:
-    table = feed.FeedEntry.__table__  # the model's types: UUIDs as SQLite stores them
+    # the model's types: UUIDs as SQLite stores them
+    table = cast(sa.Table, feed.FeedEntry.__table__)
     for day in (DAY, DAY + timedelta(days=1)):
         rows = _rows(count, day)
         with engine.begin() as connection:

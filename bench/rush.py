@@ -53,7 +53,7 @@ def _visit_mutations(device: TestDevice, visit: dict[str, Any]) -> list[dict[str
     visit_id, at = visit["id"], visit["start"].astimezone(vitals.DEVICE_OFFSET)
 
     def stamp(minutes: int) -> str:
-        return (at + timedelta(minutes=minutes)).isoformat()
+        return str((at + timedelta(minutes=minutes)).isoformat())
 
     location = {"latitude": visit["latitude"], "longitude": visit["longitude"],
                 "accuracy_m": 8}
