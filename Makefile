@@ -42,7 +42,7 @@ run: seed
 ## lint: ruff everywhere; mypy --strict (setup.cfg) on every package.
 lint: install-test
 	$(BIN)/ruff check .
-	$(BIN)/mypy server schemas sync offline_store
+	$(BIN)/mypy server schemas sync offline_store bench
 
 ## make test: install the test extras, run ruff and the whole suite (SQLite and PostgreSQL)
 ## under branch coverage (with the servers and CLIs it starts), print the report and fail
