@@ -9,7 +9,8 @@ clock). As a served worker does, the heap is frozen after the first device's pus
 (``server/cli/gunicorn_hooks.py``) and that device is not counted. ``--cprofile`` prints
 where the CPU goes, pulls and pushes apart, by own and by cumulative time.
 
-To compare two trees in one sitting, run it alternately with ``PYTHONPATH`` set to each.
+To compare two trees in one sitting, run this file (``python bench/sync_cpu.py``)
+alternately with ``PYTHONPATH`` set to each tree: it measures the tree's own server.
 """
 
 from __future__ import annotations
