@@ -134,12 +134,25 @@ EMAILS = {
     "admin": "admin@agency.test", "coordinator": "coord@agency.test",
     "training_lead": "lead@agency.test", "qc": "qc@agency.test", "nurse_a": "ann@agency.test",
     "nurse_b": "bea@agency.test", "physician_a": "drx@agency.test",
-    "physician_b": "dry@agency.test",
+    "physician_b": "dry@agency.test", "privacy_officer": "privacy@agency.test",
 }
 
 
 # The agency's admin has a second factor, as admins must: her TOTP secret (test only).
-TOTP_SECRETS = {"admin": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"}
+TOTP_SECRETS = {"admin": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+                "privacy_officer": "KRUGKIDROVUWG2ZAMJZG653OEBTG66BA"}
+
+
+def add_privacy_officer(app: Flask, agency: Agency, now: datetime) -> uuid.UUID:
+    """Give the agency its privacy officer (with the second factor her role requires); not
+    in ``build_agency``, whose staff counts other tests rely on."""
+    with app.app_context():
+        officer = make_user(Role.PRIVACY_OFFICER, EMAILS["privacy_officer"])
+        db.session.flush()
+        enroll_totp(app, officer, TOTP_SECRETS["privacy_officer"], now)
+        db.session.commit()
+        agency.ids["privacy_officer"] = officer.id
+        return officer.id
 
 
 def enroll_totp(app: Flask, user: User, secret: str, now: datetime) -> MfaCredential:

@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     # The page modules add their routes and header links as they are imported.
     from server.console import (  # noqa: F401
         account,
+        audit,
         board,
         directory,
         enrollment,

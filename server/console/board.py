@@ -7,10 +7,11 @@ stamp changes: a device's sync or a new alert shows within seconds without a rel
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
-from flask import jsonify, render_template, request
+from flask import jsonify, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from server import clock
@@ -42,13 +43,20 @@ def _read() -> dict[str, Any]:
     return board.board(current_session(), _day(), clock.agency_zone(), access_for())
 
 
+def _visit_url() -> str:
+    """The visit page's URL without its id: the board appends each of its hundreds of ids
+    to it, where a ``url_for`` per visit cost more than the rest of the row."""
+    placeholder = uuid.UUID(int=0)
+    return url_for("console.visit", visit_id=placeholder).removesuffix(str(placeholder))
+
+
 @bp.get("/board", endpoint="board")
 @login_required(*BOARD_READERS)
 def board_page() -> str:
     """The day's board, with links to the previous and next day."""
     day = _read()
     return render_template("console/board.html", title="Board", day=day,
-                           previous=day["date"] - timedelta(days=1),
+                           visit_url=_visit_url(), previous=day["date"] - timedelta(days=1),
                            next=day["date"] + timedelta(days=1))
 
 
@@ -56,7 +64,7 @@ def board_page() -> str:
 @login_required(*BOARD_READERS, touch=False)
 def board_lanes() -> str:
     """The board's body alone, for the page's live updates (an audited read, as the page)."""
-    return render_template("console/board_lanes.html", day=_read())
+    return render_template("console/board_lanes.html", day=_read(), visit_url=_visit_url())
 
 
 @bp.get("/board/stamp")

@@ -17,6 +17,7 @@ from flask import redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from schemas.patients import PatientQuerySchema
 from schemas.review import ResolveSchema, ReviewItemQuerySchema
 from server import clock
 from server.api.access import access_for
@@ -30,22 +31,26 @@ from server.console.nurse_search import nurse_query
 from server.errors import AppError
 from server.extensions import current_session
 from server.review_items import AMEND, REASSIGN
-from server.services import review
+from server.services import review, scope
 from server.services.records import Page
-from server.services.review_page import item_page, queue_page
+from server.services.review_page import PatientFilter, item_page, patient_filter, queue_page
 
 navigation.add("console.review", "Review", REVIEWERS, order=20)
 
 PAGE_SIZE = 25
-FILTERS = ("status", "severity", "kind", "nurse", "patient", "from", "to")
-# The service's names → the filter form's.
+# ``patient`` carries the chosen patient's id; ``patient_search`` the name or MRN typed to
+# find her (resolved to ``patient`` before the queue is read).
+FILTERS = ("status", "severity", "kind", "nurse", "patient", "patient_search", "from", "to")
+# The service's names → the filter form's (a bad patient id is shown at the search field).
 FILTER_FIELDS = {"status": "status", "severity": "severity", "kind": "kind",
-                 "nurse_id": "nurse", "patient_id": "patient", "created_from": "from",
-                 "created_before": "to", "page": "page"}
+                 "nurse_id": "nurse", "patient_id": "patient_search", "created_from": "from",
+                 "created_before": "to", "page": "page", "q": "patient_search",
+                 "patient_search": "patient_search"}
 RESOLVE_FIELDS = {"resolution": "resolution", "comment": "comment",
                   "target_visit_id": "target_visit_id", "changes": "changes"}
 LABELS = {"status": "Status", "severity": "Severity", "kind": "Kind", "nurse": "Nurse",
-          "patient": "Patient", "from": "Raised from", "to": "Raised to", "page": "Page",
+          "patient": "Patient", "patient_search": "Patient", "from": "Raised from",
+          "to": "Raised to", "page": "Page",
           "resolution": "Resolution", "comment": "Reason", "target_visit_id": "Visit",
           "changes": "Corrections"}
 DONE = {"resolved": "The item is resolved.", "acknowledged": "You have acknowledged the item."}
@@ -86,6 +91,27 @@ def _filters(form: Form) -> dict[str, Any] | None:
     return None if form.errors else loaded
 
 
+def _patient(form: Form, filters: dict[str, Any]) -> PatientFilter | None:
+    """Resolve the patient search (or the chosen id) into ``filters`` and the form: a
+    single match becomes the chosen ``patient``; several leave the queue unfiltered by
+    patient until one is chosen. None, with the field's error, when nobody matches."""
+    search = form.values["patient_search"]
+    if search and form.load(PatientQuerySchema(), {"q": search}, FILTER_FIELDS) is None:
+        return None
+    try:
+        found = patient_filter(current_session(), search or None, filters.get("patient_id"),
+                               access_for(scope.patient_scope))
+    except AppError as error:
+        form.refuse(error, FILTER_FIELDS)
+        return None
+    filters.pop("patient_id", None)
+    form.values["patient"] = ""
+    if found.chosen:
+        filters["patient_id"] = found.chosen[0]
+        form.values.update(patient=str(found.chosen[0]), patient_search="")
+    return found
+
+
 @bp.get("/review", endpoint="review")
 @login_required(*REVIEWERS)
 def review_queue() -> tuple[str, int]:
@@ -94,14 +120,20 @@ def review_queue() -> tuple[str, int]:
     form = Form({name: request.args.get(name, "").strip() for name in FILTERS})
     form.values["status"] = form.values["status"] or "open"
     number, filters, status = paging.page_number(), _filters(form), 200
-    if filters is None or form.errors:
+    patient = _patient(form, filters) if filters is not None and not form.errors else None
+    if filters is None or patient is None or form.errors:
         form.message = "Some filters are not right; see below."
         number, filters, status = 1, {"status": "open"}, 422
+        patient = PatientFilter(None, [], 0)
     page = queue_page(current_session(), filters, access_for(), number, PAGE_SIZE,
                       nurse_query())
     pager = paging.pager(Page(page.items, page.total), number, PAGE_SIZE)
+    # The other filters, for the links that choose a patient or drop her.
+    others = {k: v for k, v in request.args.items()
+              if v.strip() and k not in ("page", "done", "patient", "patient_search")}
     return render_template("console/review.html", title="Review queue", page=page, form=form,
-                           labels=LABELS, pager=pager, nurse_q=nurse_query(),
+                           labels=LABELS, pager=pager, nurse_q=nurse_query(), patient=patient,
+                           others=others,
                            kinds=[(kind, kind.replace("_", " ")) for kind in page.kinds]), status
 
 

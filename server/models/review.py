@@ -67,4 +67,6 @@ class ReviewItem(UUIDPrimaryKey, Base):
         # read by index probes rather than a scan of every item (bench/console.py).
         Index("ix_review_items_kind", "kind"),
         Index("ix_review_items_patient", "patient_id"),
+        # Open items newest first: the board's alerts and its stamp (bench/console.py).
+        Index("ix_review_items_status_created", "status", "created_at"),
     )

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from server import audit
 from server.csv_cells import cell
 from server.errors import Invalid
-from server.models import AuditEvent, User
+from server.models import AuditEvent, Patient, User
 from server.services.records import MAX_PAGE, Access, Page
 
 EXPORT_BATCH = 1000
@@ -32,11 +32,15 @@ CSV_COLUMNS = ("seq", "at", "actor_user_id", "actor_name", "actor_role", "actor_
                "request_id", "details", "id", "hash")
 
 
-def _query(filters: dict[str, Any]) -> Select[Any]:
-    """Events matching ``filters``, with the actor's name and role, in chain order."""
+def _query(filters: dict[str, Any], newest_first: bool = False) -> Select[Any]:
+    """Events matching ``filters``, with the actor's name and role and the patient's MRN,
+    in chain order (or its reverse, as the console's page reads the latest first)."""
     stmt = (select(*(getattr(AuditEvent, name) for name in EVENT_COLUMNS),
-                   User.name.label("actor_name"), User.role.label("actor_role"))
-            .outerjoin(User, User.id == AuditEvent.actor_user_id).order_by(AuditEvent.seq))
+                   User.name.label("actor_name"), User.role.label("actor_role"),
+                   Patient.mrn.label("patient_mrn"))
+            .outerjoin(User, User.id == AuditEvent.actor_user_id)
+            .outerjoin(Patient, Patient.id == AuditEvent.patient_id)
+            .order_by(AuditEvent.seq.desc() if newest_first else AuditEvent.seq))
     conditions = {
         "patient_id": lambda v: AuditEvent.patient_id == v,
         "user_id": lambda v: AuditEvent.actor_user_id == v,
@@ -72,12 +76,12 @@ def _audit_read(session: Session, access: Access, filters: dict[str, Any], form:
 
 
 def list_events(session: Session, filters: dict[str, Any], access: Access, page: int,
-                page_size: int) -> Page:
-    """One page of the matching events, oldest first; audited."""
+                page_size: int, newest_first: bool = False) -> Page:
+    """One page of the matching events, oldest first (the API) or newest first; audited."""
     if page > MAX_PAGE:
         raise Invalid("The page number is too large.",
                       {"query": {"page": [f"Must be at most {MAX_PAGE}."]}})
-    stmt = _query(filters)
+    stmt = _query(filters, newest_first)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     items = [_row(row) for row in session.execute(
         stmt.limit(page_size).offset((page - 1) * page_size))]

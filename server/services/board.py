@@ -43,12 +43,24 @@ LATE_LOOKBACK = timedelta(days=7)
 _SEVERITY_ORDER = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
+# Whether a visit's check-in or check-out was outside every service location: a column of
+# the day's read (an index probe per visit) rather than a second statement naming the day's
+# hundreds of visit ids as parameters (bench/console.py).
+_EVV_EXCEPTION = (select(VisitEvent.id).where(
+    VisitEvent.visit_id == Visit.id, VisitEvent.kind.in_(("check_in", "check_out")),
+    VisitEvent.evv_status == "exception", VisitEvent.conflict.is_(False),
+    VisitEvent.entered_in_error.is_(False)).exists().label("evv_exception"))
+
 # What a lane shows of a visit, its patient and its location: plain rows, not entities.
 _LANE_COLUMNS = (Visit.id, Visit.version, Visit.order_id, Visit.patient_id, Visit.nurse_id,
                  Visit.scheduled_start, Visit.scheduled_end, Visit.status,
                  Visit.checked_in_at, Visit.checked_out_at, Visit.service_location_id,
                  Visit.assignment_override, Patient.first_name, Patient.last_name,
-                 ServiceLocation.kind.label("location_kind"))
+                 ServiceLocation.kind.label("location_kind"), _EVV_EXCEPTION)
+
+_ALERT_COLUMNS = (ReviewItem.id, ReviewItem.kind, ReviewItem.severity, ReviewItem.summary,
+                  ReviewItem.visit_id, ReviewItem.device_id, ReviewItem.created_at,
+                  ReviewItem.escalated_at)
 
 
 def _day_visits(session: Session, start: datetime, end: datetime,
@@ -70,19 +82,8 @@ def _day_visits(session: Session, start: datetime, end: datetime,
     return list(session.execute(stmt))
 
 
-def _exceptions(session: Session, visit_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    """Visits whose check-in or check-out was outside every service location."""
-    if not visit_ids:
-        return set()
-    stmt = select(VisitEvent.visit_id).distinct().where(
-        VisitEvent.visit_id.in_(visit_ids), VisitEvent.kind.in_(("check_in", "check_out")),
-        VisitEvent.evv_status == "exception", VisitEvent.conflict.is_(False),
-        VisitEvent.entered_in_error.is_(False))
-    return set(session.scalars(stmt))
-
-
-def _evv(visit: Row[Any], exceptions: set[uuid.UUID]) -> dict[str, Any]:
-    if visit.id in exceptions:
+def _evv(visit: Row[Any]) -> dict[str, Any]:
+    if visit.evv_exception:
         state = "exception"
     elif visit.checked_out_at is not None:
         state = "checked_out"
@@ -94,35 +95,36 @@ def _evv(visit: Row[Any], exceptions: set[uuid.UUID]) -> dict[str, Any]:
             "checked_out_at": visit.checked_out_at}
 
 
-def _item(visit: Row[Any], exceptions: set[uuid.UUID]) -> dict[str, Any]:
+def _item(visit: Row[Any]) -> dict[str, Any]:
     return {"id": visit.id, "version": visit.version, "order_id": visit.order_id,
             "patient": {"id": visit.patient_id,
                         "name": f"{visit.first_name} {visit.last_name}"},
             "scheduled_start": visit.scheduled_start, "scheduled_end": visit.scheduled_end,
-            "status": visit.status.value, "evv": _evv(visit, exceptions),
+            "status": visit.status.value, "evv": _evv(visit),
             "service_location": {"id": visit.service_location_id,
                                  "kind": visit.location_kind.value},
             "assignment_override": visit.assignment_override}
 
 
-def _last_syncs(session: Session, nurse_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, datetime]:
-    stmt = (select(Device.user_id, func.max(Device.last_seen_at))
-            .where(Device.user_id.in_(list(nurse_ids)), Device.status != DeviceStatus.REVOKED)
-            .group_by(Device.user_id))
-    return {user_id: seen for user_id, seen in session.execute(stmt) if seen is not None}
+def _nurse_rows(session: Session,
+                nurse_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, tuple[str, datetime | None]]:
+    """Each nurse's name and her devices' last sync (revoked ones left out), in one read."""
+    synced = and_(Device.user_id == User.id, Device.status != DeviceStatus.REVOKED)
+    stmt = (select(User.id, User.name, func.max(Device.last_seen_at))
+            .outerjoin(Device, synced).where(User.id.in_(list(nurse_ids)))
+            .group_by(User.id, User.name))
+    return {user_id: (name, seen) for user_id, name, seen in session.execute(stmt)}
 
 
-def _nurses(session: Session, visits: list[Row[Any]],
-            exceptions: set[uuid.UUID]) -> list[dict[str, Any]]:
+def _nurses(session: Session, visits: list[Row[Any]]) -> list[dict[str, Any]]:
     by_nurse: dict[uuid.UUID, list[Row[Any]]] = {}
     for visit in visits:
         if visit.nurse_id is not None:
             by_nurse.setdefault(visit.nurse_id, []).append(visit)
-    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(list(by_nurse))))}
-    syncs = _last_syncs(session, by_nurse)
-    rows = [{"nurse": {"id": nurse_id, "name": users[nurse_id].name},
-             "last_sync_at": syncs.get(nurse_id),
-             "visits": [_item(v, exceptions) for v in own]}
+    nurses = _nurse_rows(session, by_nurse)
+    rows = [{"nurse": {"id": nurse_id, "name": nurses[nurse_id][0]},
+             "last_sync_at": nurses[nurse_id][1],
+             "visits": [_item(v) for v in own]}
             for nurse_id, own in by_nurse.items()]
     return sorted(rows, key=lambda row: (row["nurse"]["name"], str(row["nurse"]["id"])))
 
@@ -133,7 +135,8 @@ def _review(session: Session) -> tuple[dict[str, int], list[dict[str, Any]]]:
             select(ReviewItem.severity, func.count()).where(
                 ReviewItem.status == ReviewStatus.OPEN).group_by(ReviewItem.severity)):
         counts[severity.value] = count
-    items = session.scalars(select(ReviewItem).where(
+    # The columns shown, not items with their JSON details: up to MAX_ALERTS rows a board.
+    items = session.execute(select(*_ALERT_COLUMNS).where(
         ReviewItem.status == ReviewStatus.OPEN, or_(ReviewItem.kind.in_(ALERT_KINDS), ESCALATED))
         .order_by(ReviewItem.created_at.desc()).limit(MAX_ALERTS))
     alerts = [{"id": i.id, "kind": i.kind, "severity": i.severity.value, "summary": i.summary,
@@ -173,11 +176,10 @@ def board(session: Session, day: date | None, zone: ZoneInfo, access: Access) ->
     fingerprint = stamp(session, day, zone, access.now)
     start, end = local_day_bounds(day, zone)
     visits = _day_visits(session, start, end, day == today)
-    exceptions = _exceptions(session, [v.id for v in visits])
     counts, alerts = _review(session)
     recalls = recalled_pumps(session)
-    result = {"date": day, "time_zone": zone.key, "nurses": _nurses(session, visits, exceptions),
-              "unassigned": [_item(v, exceptions) for v in visits if v.nurse_id is None],
+    result = {"date": day, "time_zone": zone.key, "nurses": _nurses(session, visits),
+              "unassigned": [_item(v) for v in visits if v.nurse_id is None],
               "review_counts": counts, "alerts": alerts, "recalled_pumps": recalls,
               "stamp": fingerprint}
     patients = sorted({str(v.patient_id) for v in visits}

@@ -74,6 +74,8 @@ def list_patients(session: Session, filters: dict[str, Any], access: Access, pag
             .order_by(Patient.last_name, Patient.first_name, Patient.id))
     if "status" in filters:
         stmt = stmt.where(Patient.status == PatientStatus(filters["status"]))
+    if "mrn" in filters:
+        stmt = stmt.where(Patient.mrn == filters["mrn"])
     if "q" in filters:
         prefix = _like_prefix(filters["q"])
         stmt = stmt.where(or_(Patient.mrn == filters["q"],

@@ -16,13 +16,14 @@ from typing import Any
 from sqlalchemy import func, inspect, or_, select
 from sqlalchemy.orm import Session
 
-from server import audit
+from server.errors import Invalid, NotFound
 from server.models import Amendment, Device, Patient, ReviewItem, Role, User, Visit, VisitStatus
-from server.services import review
-from server.services.records import Access, contains, scoped
+from server.services import patients, review
+from server.services.records import Access, contains
 
 # Bookkeeping of the item, not evidence of what happened.
 EVIDENCE_DETAILS_HIDDEN = frozenset({"allowed_resolutions", "resolved_with", "record_id"})
+MAX_MATCHES = 10  # patients a search offers to choose from; more: type more of the name
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,19 @@ class QueuePage:
     items: list[dict[str, Any]]
     total: int
     counts: dict[str, Any]
-    patients: dict[uuid.UUID, str]
+    patients: dict[uuid.UUID, str]  # the patients of the items on the page
     nurses: dict[uuid.UUID, str]
     kinds: list[str]
+
+
+@dataclass(frozen=True)
+class PatientFilter:
+    """The patient filter: the chosen patient (id, "name (MRN)"), or the first matches of
+    a search that found several, to choose from."""
+
+    chosen: tuple[uuid.UUID, str] | None
+    matches: list[tuple[uuid.UUID, str]]
+    total: int  # patients the search found (1 when chosen, 0 when no patient filter)
 
 
 @dataclass(frozen=True)
@@ -72,23 +83,36 @@ def _patient_names(session: Session, ids: set[uuid.UUID | None]) -> dict[uuid.UU
     return {pid: f"{first} {last}" for pid, first, last in rows}
 
 
-def _filter_patients(session: Session, access: Access) -> dict[uuid.UUID, str]:
-    """The patients any item in scope is about (the patient filter's choices), audited as
-    one listing of them: their names are on the page.
+def _patient_label(patient: Patient) -> str:
+    return f"{patient.first_name} {patient.last_name} ({patient.mrn})"
 
-    One query, each patient probing the items' patient index: read as a list of ids first,
-    an agency's two thousand patients made a statement of two thousand parameters after a
-    scan of every item (bench/console.py).
+
+def patient_filter(session: Session, search: str | None, chosen: uuid.UUID | None,
+                   access: Access) -> PatientFilter:
+    """The queue's patient: found by a search (name or MRN, through the patients page's own
+    service and its ``list`` event), else the one already chosen (one audited ``read``).
+
+    A QC nurse cannot scroll a drop-down of every patient, and listing them all cost the
+    page a read and an audit of two thousand names (bench/console.py). A search wins over
+    a patient chosen before it; one that finds nobody is the field's error.
     """
-    about = scoped(select(ReviewItem.id).where(ReviewItem.patient_id == Patient.id),
-                   access.condition)
-    rows = session.execute(select(Patient.id, Patient.first_name, Patient.last_name)
-                           .where(about.exists()))
-    names = {pid: f"{first} {last}" for pid, first, last in rows}
-    audit.record(session, access.actor, "list", "patients", at=access.now,
-                 details={"count": len(names), "patient_ids": sorted(map(str, names))})
-    session.commit()
-    return dict(sorted(names.items(), key=lambda pair: pair[1]))
+    if search:
+        found = patients.list_patients(session, {"q": search}, access, 1, MAX_MATCHES)
+        if found.total == 0:
+            raise Invalid("No patient matches the search.", {"patient_search": [
+                "No patient matches. Search by MRN, or by the first letters of a name."]})
+        options = [(p.id, _patient_label(p)) for p in found.items]
+        if found.total == 1:
+            return PatientFilter(options[0], [], 1)
+        return PatientFilter(None, options, found.total)
+    if chosen is None:
+        return PatientFilter(None, [], 0)
+    try:
+        patient = patients.get_patient(session, chosen, access)
+    except NotFound:
+        raise Invalid("The chosen patient is not one you may see.", {"patient_search": [
+            "There is no such patient that you may see. Search by name or MRN."]}) from None
+    return PatientFilter((patient.id, _patient_label(patient)), [], 1)
 
 
 def _kinds(session: Session) -> list[str]:
@@ -119,14 +143,15 @@ def _filter_nurses(session: Session, search: str,
 
 def queue_page(session: Session, filters: dict[str, Any], access: Access, page: int,
                size: int, nurse_search: str = "") -> QueuePage:
-    """The queue as the API lists it (its ``list`` event) with counts and filter choices;
+    """The queue as the API lists it (its ``list`` event, naming the patients on the page)
+    with counts, the names of those patients, and the nurse and kind filters' choices;
     ``nurse_search`` narrows the nurse filter's choices to a name or e-mail."""
     found = review.list_items(session, filters, access, page, size)
     nurses = _filter_nurses(session, nurse_search, filters.get("nurse_id"))
-    patients = _filter_patients(session, access)
-    kinds = _kinds(session)
+    # The names of the patients on this page only, which list_items' event names.
+    shown = _patient_names(session, {item["patient_id"] for item in found.items})
     return QueuePage(found.items, found.total, review.queue_counts(session, filters, access),
-                     patients, nurses, kinds)
+                     shown, nurses, _kinds(session))
 
 
 def _columns(row: Any) -> dict[str, Any]:

@@ -23,6 +23,8 @@ def recalled_pumps(session: Session) -> list[dict[str, Any]]:
         ReviewItem.status == ReviewStatus.OPEN, ReviewItem.kind.in_(list(KINDS.values())),
         ReviewItem.patient_id.is_not(None)).order_by(ReviewItem.created_at, ReviewItem.id)
         .limit(MAX_ITEMS)))
+    if not items:  # the usual board: no recall open, so no pump or patient to read
+        return []
     pump_ids = {uuid.UUID(str(item.details["pump_id"])) for item in items}
     pumps = {p.id: p for p in session.scalars(select(Pump).where(Pump.id.in_(pump_ids)))}
     patients = {p.id: p for p in session.scalars(select(Patient).where(

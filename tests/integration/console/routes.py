@@ -19,7 +19,9 @@ from server.extensions import db
 from server.models import ModuleStatus, TrainingModule
 
 # The test agency's members who sign in (tests.factories.build_agency).
-ROLES = ("admin", "coordinator", "training_lead", "qc", "nurse_a", "physician_a")
+# The privacy officer is added by the matrix's fixture (tests.factories.add_privacy_officer).
+ROLES = ("admin", "coordinator", "training_lead", "qc", "nurse_a", "physician_a",
+         "privacy_officer")
 EVERYONE = frozenset(ROLES)
 OFFICE = frozenset({"admin", "coordinator"})
 BOARD = frozenset({"admin", "coordinator", "qc"})
@@ -36,6 +38,7 @@ TRAINING = frozenset({"admin", "training_lead"})
 TRAINING_READERS = frozenset({"admin", "training_lead", "coordinator", "qc"})
 NURSE = frozenset({"nurse_a"})
 PHYSICIAN = frozenset({"physician_a"})
+PRIVACY = frozenset({"privacy_officer"})
 # A refused mark-read (no token, wrong role) never looks its notification up.
 NO_NOTIFICATION = "00000000-0000-4000-8000-00000000e001"
 
@@ -118,6 +121,10 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     ConsoleRoute("/console/visits/<uuid:visit_id>/reschedule",
                  "/console/visits/{visit_a}/reschedule", OFFICE, "POST",
                  form={"day": "2026-11-24", "start": "09:00", "end": "10:00", "version": "1"}),
+    ConsoleRoute("/console/audit", "/console/audit", PRIVACY,
+                 audit=("audit_read", "audit_events")),
+    ConsoleRoute("/console/audit.csv", "/console/audit.csv", PRIVACY,
+                 audit=("audit_read", "audit_events")),
     ConsoleRoute("/console/review", "/console/review", REVIEWERS,
                  audit=("list", "review_items")),
     ConsoleRoute("/console/review/<uuid:item_id>", "/console/review/{review_a}", REVIEWERS,

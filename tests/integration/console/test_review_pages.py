@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import Amendment, Patient, ReviewItem, ReviewStatus, VitalSign
+from server.models import Amendment, AuditEvent, Patient, ReviewItem, ReviewStatus, VitalSign
 from server.review_items import open_item
 from tests.factories import make_visit
 from tests.integration.api.test_review_queue import conflicting_vitals
@@ -57,16 +57,88 @@ def _choices(html: str, select_id: str) -> list[str]:
                                                found.group(0)) if value]
 
 
-def test_filter_choices_are_the_kinds_raised_and_the_patients_they_are_about(app, agency,
-                                                                               clock):
+def _events(app: Flask, action: str, entity_type: str) -> list[AuditEvent]:
+    with app.app_context():
+        return list(db.session.scalars(select(AuditEvent).filter_by(
+            action=action, entity_type=entity_type).order_by(AuditEvent.seq)))
+
+
+def test_filter_choices_are_the_kinds_raised_and_the_patient_is_searched_for(app, agency,
+                                                                             clock):
     _alert(app, agency, "visit_missed", "patient_a", "visit_a", clock())
     _alert(app, agency, "visit_missed", "patient_a", "visit_a", clock())
     _alert(app, agency, "drug_expired", "patient_a", "visit_a", clock())
     _alert(app, agency, "pump_pm_due", "patient_a", "visit_a", clock())
     html = _console(app).get(QUEUE).get_data(as_text=True)
-    # Each kind once, in order, whether open or not; only patients some item is about.
+    # Each kind once, in order, whether open or not.
     assert _choices(html, "kind") == ["drug expired", "pump pm due", "visit missed"]
-    assert _choices(html, "patient") == ["Test PatientMRN-A"]
+    # The patient is a search field, not a drop-down of every patient.
+    assert '<select id="patient' not in html
+    assert re.search(r'<label for="patient_search">Patient</label>', html)
+    assert "The MRN, or the start of a first or last name." in html
+
+
+def test_the_page_lists_and_audits_only_the_patients_it_shows(app, agency, clock):
+    _alert(app, agency, "drug_expired", "patient_a", "visit_a", clock())
+    page = _console(app).get(QUEUE)
+    assert "Test PatientMRN-A" in text_of(page)
+    assert "PatientMRN-B" not in text_of(page)  # no item about her: not on the page
+    assert _events(app, "list", "patients") == []
+    [listed] = _events(app, "list", "review_items")
+    assert listed.details["patient_ids"] == [str(agency["patient_a"])]
+
+
+def test_a_search_that_finds_one_patient_filters_the_queue_by_her(app, agency, clock):
+    _alert(app, agency, "drug_expired", "patient_a", "visit_a", clock())
+    _alert(app, agency, "visit_missed", "patient_b", "visit_b", clock())
+    _alert(app, agency, "pump_pm_due", "patient_b", "visit_b", clock())
+    browser = _console(app)
+    for typed in ("PatientMRN-B", "patientmrn-b", "MRN-B"):  # a last name's start, or the MRN
+        found = browser.get(QUEUE, query_string={"patient_search": typed})
+        assert found.status_code == 200
+        assert _rows(found.get_data(as_text=True)) == 2
+        assert "Patient: Test PatientMRN-B (MRN-B) Any patient" in text_of(found)
+        assert "2 items match" in text_of(found)
+    # The filter now carries her id, as a bookmark would.
+    assert f'name="patient" value="{agency["patient_b"]}"' in found.get_data(as_text=True)
+    bookmarked = browser.get(QUEUE, query_string={"patient": str(agency["patient_b"])})
+    assert _rows(bookmarked.get_data(as_text=True)) == 2
+    assert "Patient: Test PatientMRN-B (MRN-B)" in text_of(bookmarked)
+    [read] = _events(app, "read", "patients")  # her name on the page, read once
+    assert read.patient_id == agency["patient_b"]
+
+
+def test_a_search_that_finds_several_patients_asks_which(app, agency, clock):
+    _alert(app, agency, "drug_expired", "patient_a", "visit_a", clock())
+    _alert(app, agency, "visit_missed", "patient_b", "visit_b", clock())
+    browser = _console(app)
+    several = browser.get(QUEUE, query_string={"patient_search": "Test", "kind": "visit_missed"})
+    assert several.status_code == 200
+    text = text_of(several)
+    assert "2 patients match “Test”: choose one" in text
+    assert "Test PatientMRN-A (MRN-A)" in text and "Test PatientMRN-B (MRN-B)" in text
+    html = several.get_data(as_text=True)
+    link = re.search(r'<a href="(/console/review\?[^"]*)">Test PatientMRN-B', html)
+    assert link, html
+    chosen = browser.get(link.group(1).replace("&amp;", "&"))
+    assert "Patient: Test PatientMRN-B (MRN-B)" in text_of(chosen)
+    assert "1 item matches" in text_of(chosen)  # the kind chosen before is kept
+    assert _rows(chosen.get_data(as_text=True)) == 1
+
+
+def test_a_search_that_finds_nobody_is_shown_beside_its_field(app, agency, clock):
+    _alert(app, agency, "drug_expired", "patient_a", "visit_a", clock())
+    browser = _console(app)
+    response = browser.get(QUEUE, query_string={"patient_search": "Nobody"})
+    assert response.status_code == 422
+    text = text_of(response)
+    assert "There is a problem" in text
+    assert "Patient: No patient matches. Search by MRN, or by the first letters of a name." \
+        in text
+    assert 'value="Nobody"' in response.get_data(as_text=True)  # kept as typed
+    unknown = browser.get(QUEUE, query_string={"patient": str(uuid.uuid4())})
+    assert unknown.status_code == 422
+    assert "There is no such patient that you may see." in text_of(unknown)
 
 
 def test_filters_narrow_the_queue_and_its_counts(app, agency, clock):

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from server.extensions import db
 from server.models import AuditEvent
 from server.review_items import open_item
+from tests.factories import add_privacy_officer
 from tests.integration.console.browser import csrf_of, sign_in
 from tests.integration.console.routes import (
     EXTRA_IDS,
@@ -27,7 +28,9 @@ POSTS = [r for r in ROUTES if r.method == "POST"]
 
 @pytest.fixture
 def agency(agency: Any, app: Flask, clock: Any) -> Any:
-    """The small agency with one open review item about visit A (``review_a``)."""
+    """The small agency with its privacy officer and one open review item about visit A
+    (``review_a``)."""
+    add_privacy_officer(app, agency, clock())
     with app.app_context():
         opened = open_item(db.session, "documentation_on_reassigned_visit",
                            "Vital signs documented after the visit was reassigned.",
