@@ -93,15 +93,21 @@ def documents_after(session: Session, signed: dict[Any, list[VisitEvent]]
         return late
     devices = sorted({sign.device_id for sign in signs}, key=str)
     for model in DOCUMENT_MODELS:
-        found = session.scalars(select(model).where(
-            model.visit_id.in_(list(signed)), model.device_id.in_(devices),
-            model.seq > min(s.seq for s in signs), model.conflict.is_(False),
-            model.entered_in_error.is_(False))).all()
+        # Plain rows first: in a batch of many visits most of these are later visits'
+        # documents, none of them late, not worth an entity each; the late ones (rare) are
+        # then taken from the session, where a push has usually just put them.
+        found = session.execute(select(model.id, model.visit_id, model.device_id, model.seq)
+                                .where(model.visit_id.in_(list(signed)),
+                                       model.device_id.in_(devices),
+                                       model.seq > min(s.seq for s in signs),
+                                       model.conflict.is_(False),
+                                       model.entered_in_error.is_(False))).all()
         for visit_id, visit_signs in signed.items():
-            late[visit_id] += [(sign, document) for sign in visit_signs for document in found
-                               if document.visit_id == visit_id
-                               and document.device_id == sign.device_id
-                               and document.seq > sign.seq]
+            late[visit_id] += [(sign, session.get_one(model, row.id))
+                               for sign in visit_signs for row in found
+                               if row.visit_id == visit_id
+                               and row.device_id == sign.device_id
+                               and row.seq > sign.seq]
     for visit_id, pairs in late.items():  # by signature, then table, as each was found
         order = {id(sign): n for n, sign in enumerate(signed[visit_id])}
         pairs.sort(key=lambda pair: order[id(pair[0])])
