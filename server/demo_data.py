@@ -16,8 +16,10 @@ from server.models import AccessDeviceType, FrequencyKind, Role
 DEMO_PASSWORD = "infusync-demo-only"  # noqa: S105 - a published demo password, by design
 EMAIL_DOMAIN = "demo.infusync.test"
 ADMIN_EMAIL = f"admin@{EMAIL_DOMAIN}"
-# Admins must log in with a second factor (TOTP). The demo admin's secret is published
-# with the password, so that ``make run`` can be tried at once: demo only, like the password.
+PRIVACY_EMAIL = f"privacy@{EMAIL_DOMAIN}"
+# Admins and the privacy officer must log in with a second factor (TOTP). The demo accounts'
+# secret is published with the password, so that ``make run`` can be tried at once: demo
+# only, like the password.
 ADMIN_TOTP_SECRET = "DEMOINFUSYNCADMINTOTPSECRETONLY2"  # noqa: S105 - published, demo only
 # Where ``infusync serve`` listens by default; ``make run`` passes its HOST and PORT instead.
 SERVER_URL = "http://127.0.0.1:8000"
@@ -67,7 +69,10 @@ STAFF: tuple[StaffMember, ...] = (
     _staff("dr.paxton", "Dr. Pat Paxton (demo)", Role.PHYSICIAN),
     _staff("dr.rivera", "Dr. Robin Rivera-Example (demo)", Role.PHYSICIAN),
     _staff("dr.okafor", "Dr. Sam Okafor-Sample (demo)", Role.PHYSICIAN),
+    StaffMember(PRIVACY_EMAIL, "Pat Privacy (demo)", Role.PRIVACY_OFFICER),
 )
+# The demo accounts that log in with a second factor, enrolled with ADMIN_TOTP_SECRET.
+SECOND_FACTOR_EMAILS = (ADMIN_EMAIL, PRIVACY_EMAIL)
 
 PATIENT_FIRST_NAMES = (
     "Ada", "Basil", "Clementine", "Dorian", "Esme", "Felix", "Greta", "Hugo", "Iris", "Jasper",

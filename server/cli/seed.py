@@ -164,7 +164,7 @@ def _load(session: Session, now: datetime) -> dict[str, int]:
         for batch in batches:
             session.add_all(batch)
             session.flush()
-        _enroll_admin(session, agency.staff, now)
+        _enroll_second_factors(session, agency.staff, now)
         _live_the_week(session, agency, now)
         session.commit()
     except IntegrityError as exc:
@@ -174,12 +174,15 @@ def _load(session: Session, now: datetime) -> dict[str, int]:
     return counts
 
 
-def _enroll_admin(session: Session, staff: list[User], now: datetime) -> None:
-    """The demo admin's second factor, with the published demo secret (see ``_echo_logins``)."""
-    admin = next(user for user in staff if user.email == demo.ADMIN_EMAIL)
-    credential, _secret = mfa_credentials.new_credential(
-        session, admin, current_app.config["INFUSYNC_DATA_KEY"], now, demo.ADMIN_TOTP_SECRET)
-    credential.confirmed_at = now
+def _enroll_second_factors(session: Session, staff: list[User], now: datetime) -> None:
+    """The second factor of the demo accounts whose roles require one (admin, privacy
+    officer), with the published demo secret (see ``_echo_logins``)."""
+    for user in staff:
+        if user.email in demo.SECOND_FACTOR_EMAILS:
+            credential, _secret = mfa_credentials.new_credential(
+                session, user, current_app.config["INFUSYNC_DATA_KEY"], now,
+                demo.ADMIN_TOTP_SECRET)
+            credential.confirmed_at = now
 
 
 def _live_the_week(session: Session, agency: Agency, now: datetime) -> None:
@@ -229,7 +232,8 @@ def _echo_logins(server_url: str) -> None:
             shown.add(member.role)
             click.echo(f"  {member.email:<36} {member.role.value}")
     click.echo(f"Password for every demo account: {demo.DEMO_PASSWORD}")
-    click.echo(f"{demo.ADMIN_EMAIL} also needs a TOTP code (second factor) from the secret "
+    click.echo(f"{' and '.join(demo.SECOND_FACTOR_EMAILS)} also need a TOTP code (second "
+               f"factor) from the secret "
                f"{demo.ADMIN_TOTP_SECRET}: add it to an authenticator app, or print the "
                f"current code with .venv/bin/python -c \"import pyotp; "
                f"print(pyotp.TOTP('{demo.ADMIN_TOTP_SECRET}').now())\".")

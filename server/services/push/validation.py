@@ -13,8 +13,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from schemas.fast_visit_data import FAST_DATA_LOADERS
-from schemas.mutations import MUTATION_DATA_SCHEMAS, fast_aware_datetime
+from schemas.mutations import FAST_DATA_LOADERS, MUTATION_DATA_SCHEMAS, fast_aware_datetime
 from schemas.result_shapes import flat_errors
 from schemas.sync import MutationSchema
 from sync import ledger

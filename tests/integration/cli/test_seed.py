@@ -16,7 +16,14 @@ import sqlalchemy as sa
 from flask import Flask
 
 from schemas.users import npi_is_valid
-from server.demo_data import ADMIN_EMAIL, ADMIN_TOTP_SECRET, DEMO_PASSWORD, STAFF, TIMEZONE
+from server.demo_data import (
+    ADMIN_EMAIL,
+    ADMIN_TOTP_SECRET,
+    DEMO_PASSWORD,
+    PRIVACY_EMAIL,
+    STAFF,
+    TIMEZONE,
+)
 from server.extensions import db
 from server.models import (
     AuditEvent,
@@ -102,7 +109,7 @@ def test_staff_of_every_role_with_valid_npis(demo):
         users = all_rows(User)
         assert Counter(user.role.value for user in users) == {
             "admin": 1, "coordinator": 2, "training_lead": 1, "qc": 1, "nurse": 8,
-            "physician": 3,
+            "physician": 3, "privacy_officer": 1,
         }
         physicians = [user for user in users if user.role.value == "physician"]
         assert all(npi_is_valid(user.npi) for user in physicians)
@@ -349,11 +356,14 @@ def test_the_office_has_a_small_plausible_review_queue(demo):
         assert by_kind["visit_missed"].nurse_id != by_kind["visit_late_unknown"].nurse_id
 
 
-def test_demo_admin_logs_in_with_the_published_totp_secret(runner, client, clock):
+@pytest.mark.parametrize("email", [ADMIN_EMAIL, PRIVACY_EMAIL])
+def test_demo_accounts_needing_a_second_factor_log_in_with_the_published_secret(
+        runner, client, clock, email):
     # Its own database: logging in writes audit rows the read-only ``demo`` must not get.
-    assert ADMIN_TOTP_SECRET in seed(runner)
+    output = seed(runner)
+    assert ADMIN_TOTP_SECRET in output and f"{email} " in output
     held = client.post("/api/v1/auth/login",
-                       json={"email": ADMIN_EMAIL, "password": DEMO_PASSWORD}).get_json()
+                       json={"email": email, "password": DEMO_PASSWORD}).get_json()
     assert held["status"] == "mfa_required"
 
     code = pyotp.TOTP(ADMIN_TOTP_SECRET).at(clock())
@@ -361,4 +371,4 @@ def test_demo_admin_logs_in_with_the_published_totp_secret(runner, client, clock
                            json={"mfa_token": held["mfa_token"], "code": code})
 
     assert response.status_code == 200, response.get_json()
-    assert response.get_json()["user"]["email"] == ADMIN_EMAIL
+    assert response.get_json()["user"]["email"] == email
