@@ -15,8 +15,9 @@ OVERRIDE_MIN = 10
 
 
 def _override() -> Trimmed:
-    """Trimmed: a reason of only spaces is no reason (the override is then not given)."""
-    return Trimmed(validate=validate.Length(
+    """Trimmed: a reason of only spaces is refused, as a coordinator who typed one meant
+    to override and must be told why it was not taken."""
+    return Trimmed(refuse_blank=True, validate=validate.Length(
         min=OVERRIDE_MIN, max=400, error=f"Say why, in {OVERRIDE_MIN} to 400 characters."))
 
 

@@ -165,10 +165,16 @@ class Trimmed(fields.String):
 
     default_error_messages = {"blank": BLANK_MESSAGE}
 
+    def __init__(self, *, refuse_blank: bool = False, **kwargs: Any) -> None:
+        # refuse_blank: an optional field whose blank value is still refused, where giving
+        # the key at all is an act (an override's reason) that spaces must not fake.
+        super().__init__(**kwargs)
+        self.refuse_blank = refuse_blank
+
     def deserialize(self, value: Any, attr: str | None = None,
                     data: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
         if isinstance(value, str) and not value.strip():
-            if self.required or isinstance(self.parent, fields.List):
+            if self.required or self.refuse_blank or isinstance(self.parent, fields.List):
                 raise self.make_error("blank")
             return missing
         return super().deserialize(value, attr, data, **kwargs)
