@@ -1,5 +1,5 @@
-"""The hooks of ``infusync serve``: the heap is frozen once, after the first push; a dead
-worker's live gauges leave /metrics, its counts stay."""
+"""The hooks of ``infusync serve``: the heap is frozen once, after the first push or console
+page; a dead worker's live gauges leave /metrics, its counts stay."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from server.cli.gunicorn_hooks import PUSH_PATH, child_exit, post_request
+from server.cli.gunicorn_hooks import CONSOLE_PREFIX, PUSH_PATH, child_exit, post_request
 
 
 def test_the_heap_is_frozen_after_the_first_push_only() -> None:
@@ -23,6 +23,21 @@ def test_the_heap_is_frozen_after_the_first_push_only() -> None:
         assert frozen > 0
         post_request(worker, None, {"PATH_INFO": PUSH_PATH}, None)
         assert gc.get_freeze_count() == frozen  # once per worker
+    finally:
+        gc.unfreeze()
+
+
+def test_the_heap_is_frozen_after_the_first_console_page_too() -> None:
+    worker = SimpleNamespace()
+    gc.unfreeze()
+    try:
+        post_request(worker, None, {"PATH_INFO": "/healthz"}, None)
+        assert gc.get_freeze_count() == 0
+        post_request(worker, None, {"PATH_INFO": f"{CONSOLE_PREFIX}board"}, None)
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        post_request(worker, None, {"PATH_INFO": PUSH_PATH}, None)
+        assert gc.get_freeze_count() == frozen  # once per worker, whichever came first
     finally:
         gc.unfreeze()
 
