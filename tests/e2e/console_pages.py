@@ -28,6 +28,22 @@ def sign_in(page: Any, base: str, email: str, totp_secret: str | None = None) ->
     page.get_by_role("button", name="Sign out").wait_for()
 
 
+def signs_in_with_a_new_second_factor(page: Any, base: str, email: str) -> str:
+    """A user made by the CLI in a role that needs a second factor has none yet: she sets
+    one up at sign-in. Returns the TOTP secret she was shown."""
+    page.goto(base + "/console/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Show my key").click()
+    secret: str = page.locator("dd code").inner_text()
+    page.get_by_label("Code from your authenticator app").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on and sign in").click()
+    page.get_by_role("link", name="Continue to the console").click()
+    page.get_by_role("button", name="Sign out").wait_for()
+    return secret
+
+
 def screenshots(page: Any, name: str) -> list[Path]:
     """Full-page screenshots of the page at each of ``WIDTHS``, saved for review."""
     SCREENSHOTS.mkdir(exist_ok=True)

@@ -5,12 +5,14 @@ filtered and refused, passes axe-core, with screenshots at 1280 and 390 px."""
 
 from __future__ import annotations
 
-import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PASSWORD
-from tests.e2e.console_pages import screenshots, serious_violations
+from tests.e2e.console_pages import (
+    screenshots,
+    serious_violations,
+    signs_in_with_a_new_second_factor,
+)
 from tests.e2e.test_device_sync import _patient
 
 # One database: what the browser sees does not depend on it, and the page's rules run on
@@ -19,19 +21,6 @@ pytestmark = [pytest.mark.e2e,
               pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)]
 
 
-def _signs_in_with_a_new_second_factor(page, base, email):
-    """A privacy officer made by the CLI has no second factor yet: she sets one up."""
-    page.goto(base + "/console/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("button", name="Show my key").click()
-    secret = page.locator("dd code").inner_text()
-    page.get_by_label("Code from your authenticator app").fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Turn on and sign in").click()
-    page.get_by_role("link", name="Continue to the console").click()
-    page.get_by_role("button", name="Sign out").wait_for()
-
 
 def test_the_privacy_officer_reads_a_patients_accounting_and_downloads_it(served, page):
     served.create_user("coord@e2e.test", "coordinator")
@@ -39,7 +28,7 @@ def test_the_privacy_officer_reads_a_patients_accounting_and_downloads_it(served
     token = served.login("coord@e2e.test")
     _patient(served, token, "E2E-P", "Olive", "Oakes")
     _patient(served, token, "E2E-Q", "Quinn", "Quill")
-    _signs_in_with_a_new_second_factor(page, served.base, "pat@e2e.test")
+    signs_in_with_a_new_second_factor(page, served.base, "pat@e2e.test")
     expect(page.get_by_role("heading", name="Audit trail", level=1)).to_be_visible()
     page.get_by_label("Patient MRN").fill("E2E-P")
     page.get_by_role("button", name="Show").click()

@@ -5,12 +5,15 @@ device revoked (the device then wipes itself)."""
 
 from __future__ import annotations
 
-import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PASSWORD
-from tests.e2e.console_pages import screenshots, serious_violations, sign_in
+from tests.e2e.console_pages import (
+    screenshots,
+    serious_violations,
+    sign_in,
+    signs_in_with_a_new_second_factor,
+)
 from tests.e2e.test_device_sync import _device, _enroll
 
 # One database: what the browser (or the socket) sees does not depend on it, and each
@@ -85,26 +88,12 @@ def test_a_lead_builds_a_module_with_a_quiz_publishes_it_and_sees_the_matrix(ser
     assert download.value.suggested_filename == "training-status.csv"
 
 
-def _admin_signs_in_with_a_new_second_factor(page, base):
-    """The admin made by the CLI has no second factor yet: she sets one up at sign-in."""
-    page.goto(base + "/console/login")
-    page.get_by_label("Email").fill("boss@e2e.test")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("button", name="Show my key").click()
-    secret = page.locator("dd code").inner_text()
-    page.get_by_label("Code from your authenticator app").fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Turn on and sign in").click()
-    page.get_by_role("link", name="Continue to the console").click()
-    page.get_by_role("button", name="Sign out").wait_for()
-    return secret
-
 
 def test_an_admin_issues_a_code_a_device_enrolls_with_and_revokes_the_device(
         served, page, tmp_path):
     served.create_user("boss@e2e.test", "admin")
     served.create_user("nina@e2e.test", "nurse")
-    _admin_signs_in_with_a_new_second_factor(page, served.base)
+    signs_in_with_a_new_second_factor(page, served.base, "boss@e2e.test")
     page.get_by_role("link", name="Users").click()
     expect(page.get_by_role("row").filter(has_text="nina@e2e.test")).to_contain_text("active")
     _checked(page, "users")
