@@ -77,29 +77,48 @@ def _decode(text: str, key: bytes, nurse_id: uuid.UUID) -> cursors.Cursor:
     return cursor
 
 
+def _snapshot_query(scope: Scope, kind: str) -> Any:
+    """The statement that reads one snapshot rank (before its keyset and limit)."""
+    if kind == "patient":
+        return select(Patient).where(Patient.id.in_(scope.patient_ids()))
+    if kind == "training_status":
+        return training_delivery.statuses_query(scope.nurse_id)
+    if kind == "visit":
+        return scope.visits()
+    if kind == "device_command":
+        return select(DeviceCommand).where(DeviceCommand.device_id == scope.device_id,
+                                           DeviceCommand.delivered_at.is_(None))
+    if kind == "notification":
+        return scope.notifications()
+    if kind == review_delivery.KIND:
+        return review_delivery.snapshot_query(scope.nurse_id, scope.at)
+    model = dict(CHILD_MODELS)[kind]
+    return select(model).where(model.patient_id.in_(scope.patient_ids()))
+
+
+def _in_hand(session: Session, scope: Scope, kind: str) -> list[Any] | None:
+    """The rows of a rank already read for this request, in id order; None for the others.
+
+    Her profile was loaded with the device (``devices.authenticate``) and her modules are
+    chosen from the published ones in Python (audiences): reading either again by id was
+    a round trip per pull for rows the session held.
+    """
+    if kind == "profile":
+        return [session.get_one(User, scope.nurse_id)]
+    if kind == "training":
+        return training_delivery.modules_for(session, session.get_one(User, scope.nurse_id))
+    return None
+
+
 def _snapshot_keys(session: Session, scope: Scope, rank: int, after: str | None,
                    limit: int) -> list[Any]:
     """Up to ``limit`` entities of one snapshot rank with ids after ``after``."""
     kind = SNAPSHOT_RANKS[rank]
-    stmt: Any
-    if kind == "profile":
-        stmt = select(User).where(User.id == scope.nurse_id)
-    elif kind == "patient":
-        stmt = select(Patient).where(Patient.id.in_(scope.patient_ids()))
-    elif kind in training_delivery.TRAINING_KINDS:
-        stmt = training_delivery.snapshot_query(session, kind, scope.nurse_id)
-    elif kind == "visit":
-        stmt = scope.visits()
-    elif kind == "device_command":
-        stmt = select(DeviceCommand).where(DeviceCommand.device_id == scope.device_id,
-                                           DeviceCommand.delivered_at.is_(None))
-    elif kind == "notification":
-        stmt = scope.notifications()
-    elif kind == review_delivery.KIND:
-        stmt = review_delivery.snapshot_query(scope.nurse_id, scope.at)
-    else:
-        model = dict(CHILD_MODELS)[kind]
-        stmt = select(model).where(model.patient_id.in_(scope.patient_ids()))
+    rows = _in_hand(session, scope, kind)
+    if rows is not None:
+        # UUIDs order alike here and in both databases (bytes, or lower-case hex on SQLite).
+        return [row for row in rows if after is None or row.id > uuid.UUID(after)][:limit]
+    stmt = _snapshot_query(scope, kind)
     entity = stmt.column_descriptions[0]["entity"]
     if after is not None:
         stmt = stmt.where(entity.id > uuid.UUID(after))

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -70,9 +71,17 @@ class Scope:
         return select(Notification).where(Notification.user_id == self.nurse_id,
                                           Notification.created_at >= self.at - NOTIFICATION_DAYS)
 
-    def patient_ids(self) -> Select[uuid.UUID]:
-        """Ids of the patients of her visits inside the window."""
+    @cached_property
+    def _patient_ids(self) -> Select[uuid.UUID]:
         return self.visits().with_only_columns(Visit.patient_id).distinct()
+
+    def patient_ids(self) -> Select[uuid.UUID]:
+        """Ids of the patients of her visits inside the window.
+
+        Built once per scope: a snapshot names it in four statements (patients and their
+        locations, orders and pumps), and building it was a tenth of a pull's CPU.
+        """
+        return self._patient_ids
 
 
 def upsert(kind: str, entity: Any) -> dict[str, Any]:
