@@ -7,13 +7,14 @@ by keyset. Neither touches anything proportional to the size of the agency.
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from server import audit, review_delivery
@@ -26,12 +27,20 @@ from server.services.sync_scope import (
     CHILD_MODELS,
     ChangeList,
     Scope,
+    Terms,
+    notifications_query,
+    patient_ids_query,
     resolve,
     upsert,
+    visits_query,
 )
 from server.training import delivery as training_delivery
 from sync import cursor as cursors
 from sync import feed
+
+# Ranks the request holds already (``_in_hand``); the others are read by ``_rank_statements``.
+IN_HAND = ("profile", "training")
+NIL = uuid.UUID(int=0)
 
 # New ranks go last: a snapshot cursor names its rank by position.
 SNAPSHOT_RANKS = ("profile", "training", "training_status", "patient", "service_location",
@@ -77,23 +86,41 @@ def _decode(text: str, key: bytes, nurse_id: uuid.UUID) -> cursors.Cursor:
     return cursor
 
 
-def _snapshot_query(scope: Scope, kind: str) -> Any:
+def _rank_query(kind: str, terms: Terms) -> Any:
     """The statement that reads one snapshot rank (before its keyset and limit)."""
     if kind == "patient":
-        return select(Patient).where(Patient.id.in_(scope.patient_ids()))
+        return select(Patient).where(Patient.id.in_(patient_ids_query(terms)))
     if kind == "training_status":
-        return training_delivery.statuses_query(scope.nurse_id)
+        return training_delivery.statuses_query(terms.nurse_id)
     if kind == "visit":
-        return scope.visits()
+        return visits_query(terms)
     if kind == "device_command":
-        return select(DeviceCommand).where(DeviceCommand.device_id == scope.device_id,
+        return select(DeviceCommand).where(DeviceCommand.device_id == terms.device_id,
                                            DeviceCommand.delivered_at.is_(None))
     if kind == "notification":
-        return scope.notifications()
+        return notifications_query(terms)
     if kind == review_delivery.KIND:
-        return review_delivery.snapshot_query(scope.nurse_id, scope.at)
+        return review_delivery.snapshot_query(terms.nurse_id, terms.resolved_since)
     model = dict(CHILD_MODELS)[kind]
-    return select(model).where(model.patient_id.in_(scope.patient_ids()))
+    return select(model).where(model.patient_id.in_(patient_ids_query(terms)))
+
+
+@functools.cache
+def _rank_statements() -> dict[str, Any]:
+    """Each queried rank's statement, built once per process on bind parameters.
+
+    Building them (and their cache keys) for every pull was about a sixth of a snapshot
+    pull's CPU; the scope's terms, the keyset's ``after`` and the ``limit`` are bound at
+    execution instead.
+    """
+    out = {}
+    for kind in SNAPSHOT_RANKS:
+        if kind not in IN_HAND:
+            stmt = _rank_query(kind, Terms.bound())
+            entity = stmt.column_descriptions[0]["entity"]
+            out[kind] = (stmt.where(entity.id > bindparam("after")).order_by(entity.id)
+                         .limit(bindparam("limit")))
+    return out
 
 
 def _in_hand(session: Session, scope: Scope, kind: str) -> list[Any] | None:
@@ -103,11 +130,11 @@ def _in_hand(session: Session, scope: Scope, kind: str) -> list[Any] | None:
     chosen from the published ones in Python (audiences): reading either again by id was
     a round trip per pull for rows the session held.
     """
+    if kind not in IN_HAND:
+        return None
     if kind == "profile":
         return [session.get_one(User, scope.nurse_id)]
-    if kind == "training":
-        return training_delivery.modules_for(session, session.get_one(User, scope.nurse_id))
-    return None
+    return training_delivery.modules_for(session, session.get_one(User, scope.nurse_id))
 
 
 def _snapshot_keys(session: Session, scope: Scope, rank: int, after: str | None,
@@ -118,11 +145,10 @@ def _snapshot_keys(session: Session, scope: Scope, rank: int, after: str | None,
     if rows is not None:
         # UUIDs order alike here and in both databases (bytes, or lower-case hex on SQLite).
         return [row for row in rows if after is None or row.id > uuid.UUID(after)][:limit]
-    stmt = _snapshot_query(scope, kind)
-    entity = stmt.column_descriptions[0]["entity"]
-    if after is not None:
-        stmt = stmt.where(entity.id > uuid.UUID(after))
-    return list(session.scalars(stmt.order_by(entity.id).limit(limit)))
+    # The nil UUID is below every id (none is nil): the first page's keyset starts there.
+    return list(session.scalars(_rank_statements()[kind], {
+        **scope.terms.params(), "after": uuid.UUID(after) if after else NIL,
+        "limit": limit}))
 
 
 def _snapshot_page(session: Session, scope: Scope, start: cursors.Cursor, limit: int,

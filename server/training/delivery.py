@@ -121,6 +121,7 @@ def resolve(session: Session, nurse_id: uuid.UUID, by_type: dict[str, set[uuid.U
                 else _remove("training_status", status_id))
 
 
-def statuses_query(nurse_id: uuid.UUID) -> Select[TrainingStatus]:
-    """Her statuses, for a snapshot (keyset on id); her modules are ``modules_for``."""
+def statuses_query(nurse_id: Any) -> Select[TrainingStatus]:
+    """Her statuses, for a snapshot (keyset on id; ``nurse_id`` a value or a bind
+    parameter); her modules are ``modules_for``."""
     return select(TrainingStatus).where(TrainingStatus.nurse_id == nurse_id)
