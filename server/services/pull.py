@@ -40,7 +40,6 @@ from sync import feed
 
 # Ranks the request holds already (``_in_hand``); the others are read by ``_rank_statements``.
 IN_HAND = ("profile", "training")
-NIL = uuid.UUID(int=0)
 
 # New ranks go last: a snapshot cursor names its rank by position.
 SNAPSHOT_RANKS = ("profile", "training", "training_status", "patient", "service_location",
@@ -106,20 +105,22 @@ def _rank_query(kind: str, terms: Terms) -> Any:
 
 
 @functools.cache
-def _rank_statements() -> dict[str, Any]:
+def _rank_statements() -> dict[str, tuple[Any, Any]]:
     """Each queried rank's statement, built once per process on bind parameters.
 
     Building them (and their cache keys) for every pull was about a sixth of a snapshot
     pull's CPU; the scope's terms, the keyset's ``after`` and the ``limit`` are bound at
-    execution instead.
+    execution instead. Each rank has its first page's statement and its resumed pages'.
     """
     out = {}
     for kind in SNAPSHOT_RANKS:
         if kind not in IN_HAND:
             stmt = _rank_query(kind, Terms.bound())
             entity = stmt.column_descriptions[0]["entity"]
-            out[kind] = (stmt.where(entity.id > bindparam("after")).order_by(entity.id)
-                         .limit(bindparam("limit")))
+            first = stmt.order_by(entity.id).limit(bindparam("limit"))
+            # A rank's first page reads without a keyset, as before: the same SQL, and
+            # the same plans, as when each pull built it.
+            out[kind] = (first, first.where(entity.id > bindparam("after")))
     return out
 
 
@@ -145,10 +146,11 @@ def _snapshot_keys(session: Session, scope: Scope, rank: int, after: str | None,
     if rows is not None:
         # UUIDs order alike here and in both databases (bytes, or lower-case hex on SQLite).
         return [row for row in rows if after is None or row.id > uuid.UUID(after)][:limit]
-    # The nil UUID is below every id (none is nil): the first page's keyset starts there.
-    return list(session.scalars(_rank_statements()[kind], {
-        **scope.terms.params(), "after": uuid.UUID(after) if after else NIL,
-        "limit": limit}))
+    first, resumed = _rank_statements()[kind]
+    if after is None:
+        return list(session.scalars(first, {**scope.terms.params(), "limit": limit}))
+    return list(session.scalars(resumed, {**scope.terms.params(), "after": uuid.UUID(after),
+                                          "limit": limit}))
 
 
 def _snapshot_page(session: Session, scope: Scope, start: cursors.Cursor, limit: int,
