@@ -15,6 +15,7 @@ from datetime import timedelta
 from sqlalchemy import event
 
 from server.extensions import db
+from server.services import server_keys
 from sync import envelope
 
 TABLE = re.compile(r"^\s*(?:INSERT INTO|UPDATE|(?:SELECT|WITH)\s.*?\sFROM)\s+\"?(\w+)",
@@ -74,3 +75,22 @@ def test_a_signing_key_rotated_at_once_signs_the_next_pull(app, enroll, runner):
     keys = device.client.get("/api/v1/sync/keys", headers=device.headers).get_json()
     public = {k["key_id"]: k["public_key"] for k in keys["signing_keys"]}[key_id]
     envelope.verify_pull(envelope.ed25519_public_key_from_b64u(public), response.data, sig)
+
+
+def _signer(device):
+    """The key id that signs a fresh snapshot pull of ``device``."""
+    response = device.client.get("/api/v1/sync/pull", headers=device.headers,
+                                 query_string={"cursor": ""})
+    assert response.status_code == 200
+    return envelope.parse_pull_signature_header(response.headers["Infusync-Signature"])[0]
+
+
+def test_a_rotation_by_another_process_signs_here_within_ten_seconds(app, enroll, clock):
+    device = enroll("nurse_a")
+    assert _signer(device) == "signing-initial"
+    with app.app_context():  # as another worker (or the CLI's own process) rotates
+        new = server_keys.rotate_signing(db.session, app.config["INFUSYNC_DATA_KEY"],
+                                         clock(), timedelta(0)).key_id
+    assert _signer(device) == "signing-initial"  # the previous key, still trusted
+    clock.current += timedelta(seconds=10)
+    assert _signer(device) == new
