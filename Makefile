@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export INFUSYNC_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test lint install install-test migrate seed serve clean
+.PHONY: run test test-deep lint install install-test migrate seed serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ test: lint
 	$(BIN)/coverage combine --quiet; \
 	$(BIN)/coverage report $(COVERAGE_ARGS); report=$$?; \
 	if [ $$tests -ne 0 ]; then exit $$tests; fi; exit $$report
+
+## make test-deep: the Hypothesis tests only (-m hypothesis), each drawing its full number
+## of examples (INFUSYNC_TEST_DEPTH=deep, tests/depth.py); make test draws a share of them.
+test-deep: install-test
+	INFUSYNC_TEST_DEPTH=deep $(BIN)/python -m pytest -n $(TEST_WORKERS) -m hypothesis $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage .coverage.*

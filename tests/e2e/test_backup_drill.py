@@ -15,6 +15,7 @@ import subprocess
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,7 +25,8 @@ from offline_store.client import SyncClient
 from offline_store.documentation import add_note, check_in
 from offline_store.outbox import Outbox
 from offline_store.store import Store
-from tests.e2e.conftest import BIN, free_port, serve
+from tests.conftest import app_on
+from tests.e2e.conftest import BIN, PASSWORD, free_port, serve
 from tests.e2e.test_device_sync import _patient, _visit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("database_url", ["sqlite"],
@@ -55,6 +57,11 @@ class Device:
     def _sync(self, client: SyncClient) -> None:
         for result in client.sync().push.results:
             self.acked.setdefault(result.id, time.monotonic())
+
+    def acked_since(self, moment: float) -> set[str]:
+        """The mutations acknowledged after ``moment`` (safe while the thread works: the
+        copy of the dict is one step for the interpreter)."""
+        return {m for m, at in dict(self.acked).items() if at > moment}
 
     def note(self, store: Store, text: str) -> None:
         self.created.append(add_note(store, self.visit_id, "assessment", text,
@@ -87,35 +94,64 @@ def ledger(path: Path) -> set[str]:
     return {str(uuid.UUID(str(row[0]))) for row in rows}
 
 
-def _setup(server, tmp_path: Path) -> list[Device]:
-    server.create_user("coord@e2e.test", "coordinator")
+def _add_staff(url: str, folder: Path) -> dict[str, str]:
+    """The coordinator and the nurses, by ``infusync users create`` run in this process
+    before the server starts (the drill is about backing up and restoring: a process per
+    account would start Python and the app again, ~2.7 s of CPU each); their ids by name."""
+    ids = {}
+    with app_on(url, folder, lambda: datetime.now(UTC)) as app:
+        for name, role in (("coord", "coordinator"), *((nurse, "nurse") for nurse in NURSES)):
+            result = app.test_cli_runner().invoke(args=[
+                "users", "create", "--email", f"{name}@e2e.test", "--name", name,
+                "--role", role, "--password-stdin"], input=PASSWORD + "\n")
+            assert result.exit_code == 0, result.output
+            ids[name] = result.output.split("(")[-1].rstrip(")\n")
+    return ids
+
+
+def _setup(server, staff: dict[str, str], tmp_path: Path) -> list[Device]:
     coordinator = server.login("coord@e2e.test")
     devices = []
     for n, name in enumerate(NURSES):
-        nurse_id = server.create_user(f"{name}@e2e.test", "nurse")
         patient = _patient(server, coordinator, f"MRN-D{n}", name.title(), "Drill")
-        visit = _visit(server, coordinator, patient, nurse_id, hours_ahead=0)
-        code = server.cli("devices", "enrollment-code", "--email", f"{name}@e2e.test")
-        assert code.returncode == 0, code.stderr
+        visit = _visit(server, coordinator, patient, staff[name], hours_ahead=0)
+        status, code = server.request("POST", f"/api/v1/users/{staff[name]}/enrollment-codes",
+                                      token=coordinator)
+        assert status == 201, code
         device = Device(tmp_path / f"{name}.sqlite3", visit["id"])
-        device.enroll(server.base, code.stdout.strip())
+        device.enroll(server.base, code["code"])
         devices.append(device)
     return devices
 
 
+def _wait_for(condition: Callable[[], bool], what: str) -> None:
+    """Poll ``condition`` (the devices' threads make it true) for up to a minute."""
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert time.monotonic() < deadline, f"no {what} within a minute"
+        time.sleep(0.05)
+
+
 def _push_while_backing_up(server, devices: list[Device], backup: Path) -> tuple[float, float]:
-    """Devices push throughout; the backup runs in the middle. (began, ended) monotonic."""
+    """Devices push throughout; the backup runs in the middle. (began, ended) monotonic.
+
+    It begins once every device has had a round acknowledged by the working server, and
+    the devices stop once the old server has acknowledged a mutation the backup lacks."""
     stop = threading.Event()
     threads = [threading.Thread(target=device.work, args=(stop,)) for device in devices]
+    started = time.monotonic()
     for thread in threads:
         thread.start()
     try:
-        time.sleep(1.5)
+        _wait_for(lambda: all(d.acked_since(started) for d in devices),
+                  "round acknowledged on every device")
         began = time.monotonic()
         result = server.cli("backup", "--to", str(backup))
         ended = time.monotonic()
         assert result.returncode == 0, result.stderr
-        time.sleep(1.5)  # the old server goes on acknowledging what the backup lacks
+        saved = ledger(backup)
+        _wait_for(lambda: any(d.acked_since(began) - saved for d in devices),
+                  "acknowledgement the backup lacks")
     finally:
         stop.set()
         for thread in threads:
@@ -129,8 +165,9 @@ def test_restore_drill_loses_nothing(database_url, tmp_path):
     url = database_url
     port = free_port()
     backup = tmp_path / "vault" / "drill.sqlite3"
+    staff = _add_staff(url, tmp_path / "setup")
     with serve(url, old, port=port, INFUSYNC_BACKUP_PASSPHRASE=PASSPHRASE) as server:
-        devices = _setup(server, tmp_path)
+        devices = _setup(server, staff, tmp_path)
         began, _ended = _push_while_backing_up(server, devices, backup)
         for device in devices:  # documented after the last contact with the old server
             device.offline_then("written offline")

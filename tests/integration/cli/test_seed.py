@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
-import shutil
+import sqlite3
+import uuid
 from collections import Counter
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -47,12 +49,18 @@ from server.models import (
     VisitStatus,
     VitalSign,
 )
-from tests.conftest import CLOCK_START, FakeClock, app_on, fresh_postgres_database
+from tests.conftest import (
+    CLOCK_START,
+    FakeClock,
+    app_on,
+    fresh_postgres_database,
+    postgres_admin_url_or_skip,
+)
 
 
-def seed(runner):
-    """Run the command and return what it printed."""
-    result = runner.invoke(args=["seed-demo"])
+def seed(runner, *args):
+    """Run the command (with ``args``) and return what it printed."""
+    result = runner.invoke(args=["seed-demo", *args])
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -68,6 +76,10 @@ SEEDED = (User, Patient, ServiceLocation, TherapyOrder, Pump, Visit, Device, Vit
           InfusionAdministration, VisitNote)
 
 
+# The address the module's demo is seeded for, as ``make run`` passes the one it serves.
+SERVED_URL = "http://127.0.0.1:8765"
+
+
 @dataclass(frozen=True)
 class Demo:
     """The demo agency as seeded once for this module's read-only tests."""
@@ -75,22 +87,72 @@ class Demo:
     app: Flask
     clock: FakeClock
     output: str
+    url: str
+
+
+@contextmanager
+def copy_of_database(url: str, tmp: Path) -> Iterator[str]:
+    """A copy of the database at ``url``, to which nobody may be connected; the copy is
+    dropped afterwards. A copy takes well under a second where a seed takes many."""
+    if url.startswith("sqlite"):
+        path = tmp / f"copy-{uuid.uuid4().hex[:12]}.sqlite3"
+        # SQLite's backup API: a consistent copy whatever the source's journal (WAL) holds.
+        with (closing(sqlite3.connect(sa.make_url(url).database)) as source,
+              closing(sqlite3.connect(path)) as copy):
+            source.backup(copy)
+        yield f"sqlite:///{path}"
+        return
+    admin = sa.create_engine(postgres_admin_url_or_skip(), isolation_level="AUTOCOMMIT")
+    name = f"infusync_copy_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(
+            f'CREATE DATABASE "{name}" TEMPLATE "{sa.make_url(url).database}"'))
+        # A database's settings stay behind in a copy (see tests/conftest.py for why off).
+        connection.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
+    try:
+        yield sa.make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def demo(request, tmp_path_factory):
+def blank(request, tmp_path_factory):
+    """A migrated, empty database per backend that nobody connects to: each test that
+    seeds a database of its own seeds a copy of it."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{request.getfixturevalue('sqlite_template')}"
+        return
+    with fresh_postgres_database("infusync_blank", tmp_path_factory.mktemp("blank")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def demo(blank, tmp_path_factory):
     """One seeded database per backend, shared by the tests that only read it (seeding
     documents a week through the push path: seconds, not milliseconds)."""
     tmp = tmp_path_factory.mktemp("seeded")
     with ExitStack() as stack:
-        if request.param == "sqlite":
-            url = f"sqlite:///{tmp / 'demo.sqlite3'}"
-            shutil.copyfile(request.getfixturevalue("sqlite_template"), tmp / "demo.sqlite3")
-        else:
-            url = stack.enter_context(fresh_postgres_database("infusync_demo", tmp))
+        url = stack.enter_context(copy_of_database(blank, tmp))
         clock = FakeClock(CLOCK_START)
         app = stack.enter_context(app_on(url, tmp, clock))
-        yield Demo(app, clock, seed(app.test_cli_runner()))
+        yield Demo(app, clock, seed(app.test_cli_runner(), "--server-url", SERVED_URL), url)
+
+
+@pytest.fixture
+def demo_copy(demo, tmp_path):
+    """A copy of the seeded demo for a test that writes (a login's audit rows, which the
+    read-only ``demo`` must not get): the same keys, its clock where the seed's began."""
+    with demo.app.app_context():
+        db.engine.dispose()  # a PostgreSQL template takes no connections while it is copied
+    with ExitStack() as stack:
+        url = stack.enter_context(copy_of_database(demo.url, tmp_path))
+        clock = FakeClock(CLOCK_START)
+        app = stack.enter_context(app_on(
+            url, tmp_path, clock, SECRET_KEY=demo.app.config["SECRET_KEY"],
+            INFUSYNC_DATA_KEY=demo.app.config["INFUSYNC_DATA_KEY"]))
+        yield Demo(app, clock, demo.output, url)
 
 
 def primary_keys_by_table(app, tables=None):
@@ -220,20 +282,17 @@ def test_running_twice_changes_nothing(demo):
     assert primary_keys_by_table(app) == before
 
 
-def test_fresh_database_gets_the_same_ids(app, runner):
-    seed(runner)
+def test_fresh_database_gets_the_same_ids(demo, blank, tmp_path):
     seeded = [model.__table__ for model in SEEDED]
-    first = primary_keys_by_table(app, seeded)
-    with app.app_context():
-        [seed_event] = [e.id for e in all_rows(AuditEvent) if e.action == "seed"]
-    with app.app_context():
-        for table in reversed(Base.metadata.sorted_tables):
-            db.session.execute(table.delete())
-        db.session.commit()
-    seed(runner)
-    assert primary_keys_by_table(app, seeded) == first
-    with app.app_context():
-        assert db.session.get(AuditEvent, seed_event) is not None
+    with ExitStack() as stack:
+        url = stack.enter_context(copy_of_database(blank, tmp_path))
+        fresh = stack.enter_context(app_on(url, tmp_path, FakeClock(CLOCK_START)))
+        seed(fresh.test_cli_runner())
+        assert primary_keys_by_table(fresh, seeded) == primary_keys_by_table(demo.app, seeded)
+        with demo.app.app_context():
+            [seed_event] = [e.id for e in all_rows(AuditEvent) if e.action == "seed"]
+        with fresh.app_context():
+            assert db.session.get(AuditEvent, seed_event) is not None
 
 
 def test_output_lists_logins_but_no_patient_data(demo):
@@ -262,12 +321,10 @@ def test_refuses_to_seed_production(app, runner):
         assert all_rows(User) == []
 
 
-def test_output_points_at_the_url_actually_served(runner):
-    result = runner.invoke(args=["seed-demo", "--server-url", "http://127.0.0.1:8765"])
-    assert result.exit_code == 0, result.output
-    assert "Log in at http://127.0.0.1:8765/api/docs" in result.output
-    assert "Staff console: http://127.0.0.1:8765/console/" in result.output
-    assert ":8000" not in result.output
+def test_output_points_at_the_url_actually_served(demo):
+    assert f"Log in at {SERVED_URL}/api/docs" in demo.output
+    assert f"Staff console: {SERVED_URL}/console/" in demo.output
+    assert ":8000" not in demo.output
 
 
 def test_make_run_passes_its_host_and_port_to_the_seed():
@@ -358,10 +415,9 @@ def test_the_office_has_a_small_plausible_review_queue(demo):
 
 @pytest.mark.parametrize("email", [ADMIN_EMAIL, PRIVACY_EMAIL])
 def test_demo_accounts_needing_a_second_factor_log_in_with_the_published_secret(
-        runner, client, clock, email):
-    # Its own database: logging in writes audit rows the read-only ``demo`` must not get.
-    output = seed(runner)
-    assert ADMIN_TOTP_SECRET in output and f"{email} " in output
+        demo_copy, email):
+    client, clock = demo_copy.app.test_client(), demo_copy.clock
+    assert ADMIN_TOTP_SECRET in demo_copy.output and f"{email} " in demo_copy.output
     held = client.post("/api/v1/auth/login",
                        json={"email": email, "password": DEMO_PASSWORD}).get_json()
     assert held["status"] == "mfa_required"

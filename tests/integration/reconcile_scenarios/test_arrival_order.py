@@ -35,6 +35,7 @@ from server.models import (
     VitalSign,
 )
 from tests.conftest import FakeClock
+from tests.depth import examples
 from tests.integration.sync.device import TestDevice
 
 HOME = {"latitude": 39.78, "longitude": -89.65, "accuracy_m": 8}  # patient_a's home
@@ -211,7 +212,9 @@ OVERLAP_CHAIN = ([Step("infusion", (10, False)), Step("infusion", (30, False)),
                   Step("infusion", (50, False))], [[0], [2], [1]])
 
 
-@settings(max_examples=25, deadline=None,
+# Every example enrolls two devices and schedules two visits: every run draws a share of
+# the days make test-deep draws (tests/depth.py); the counterexamples below run in both.
+@settings(max_examples=examples(every_run=10, deep=25), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @example(arrival=MISSED_THEN_CHECKED_IN)
 @example(arrival=THREE_AT_ONCE)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.depth import examples
 from tests.integration.api.test_fuzz_bodies import SETTINGS, check, json_values
 from tests.integration.training.conftest import complete
 from tests.integration.training.modules import module_body
@@ -33,7 +34,9 @@ def test_one_arbitrary_module_field_is_answered_without_a_server_error(
                            data=json.dumps({field: value}), content_type="application/json"))
 
 
-@SETTINGS
+# Each example publishes a module and enrolls a device (about ten times an example of the
+# others): every run draws a share of what make test-deep draws (tests/depth.py).
+@settings(SETTINGS, max_examples=examples(every_run=12, deep=SETTINGS.max_examples))
 @given(field=st.sampled_from(COMPLETE_FIELDS), value=json_values)
 def test_one_arbitrary_completion_field_is_a_result_never_a_server_error(
         lead: Any, enroll: Any, field: str, value: Any) -> None:
