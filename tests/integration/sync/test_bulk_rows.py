@@ -1,6 +1,7 @@
 """A batch's new records, inserted in bulk, are stored exactly as SQLAlchemy's own insert
 stores them, on both databases (``BatchCache.insert_pending``, ``sync.bulk``)."""
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -83,3 +84,29 @@ def test_a_null_json_value_is_stored_as_sqlalchemy_stores_it(app, agency):
         by_bulk, by_core = _stored(bulk), _stored(core)
     assert [row["components"] for row in by_bulk] == ["null"] * 3
     assert by_bulk == by_core
+
+
+def test_ledger_and_inbox_json_is_the_text_sqlalchemy_sends(app, enroll, agency):
+    """The ledger's results and the inbox's reasons, written in one statement each, hold
+    the text ``json.dumps`` makes of them (what SQLAlchemy's JSON type sends)."""
+    from sync.ledger import InboxEntry, LedgerEntry
+
+    device = enroll("nurse_a")
+    at = "2026-11-23T10:00:00-05:00"
+    response = device.push([
+        device.mutation("vitals.record", agency["visit_a"], {
+            "code": "8867-4", "value": 131, "unit": "/min", "taken_at": at},
+            entity_id=uuid.uuid4()),
+        device.mutation("vitals.record", agency["visit_a"], {
+            "code": "8867-4", "value": 900, "unit": "/min", "taken_at": at},
+            entity_id=uuid.uuid4()),
+    ])
+    assert [r["status"] for r in response.get_json()["results"]] == ["applied", "rejected"]
+    with app.app_context():
+        results = db.session.scalars(select(cast(LedgerEntry.result, String))).all()
+        reasons = db.session.scalars(select(cast(InboxEntry.reasons, String))).all()
+    assert len(results) == 2 and len(reasons) == 2
+    for text in (*results, *reasons):
+        assert text == json.dumps(json.loads(text))
+    assert any('"status": "applied"' in text for text in results)
+    assert any("physiologically impossible" in text for text in reasons)
