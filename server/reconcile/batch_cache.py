@@ -32,7 +32,7 @@ from server.models import (
     VisitRevision,
     VitalSign,
 )
-from sync.bulk import in_ids, sqlite_insert
+from sync.bulk import in_ids, is_postgresql, postgresql_insert, sqlite_insert
 
 # Mutation types whose entity_id is the id of a new document, by the table it lands in.
 DOCUMENT_TABLES: dict[str, Any] = {
@@ -191,20 +191,26 @@ class BatchCache:
             self.pending_rows.setdefault(VisitEvent, []).extend(
                 _whole_row(event) for event in self.pending_events)
             self.pending_events.clear()
-        sqlite = self.session.get_bind().dialect.name == "sqlite"
         for model, rows in self.pending_rows.items():
-            table = model.__table__
-            names = tuple(column.key for column in table.columns)
-            if sqlite and all(row.keys() == set(names) for row in rows):
-                # Every column in every row (as vitals.record stores them): straight to the
-                # driver, as SQLAlchemy would have sent them (see sqlite_insert).
-                sqlite_insert(self.session, table, {}, names,
-                              [tuple(row[name] for name in names) for row in rows])
-                continue
-            # Core on the table: the ORM's bulk insert spent as long on its own bookkeeping
-            # (and split the rows into many statements wherever a value was None).
-            self.session.execute(insert(table), rows)
+            if not self._insert_whole_rows(model.__table__, rows):
+                # Core on the table: the ORM's bulk insert spent as long on its own
+                # bookkeeping (and split the rows into many statements wherever a value was
+                # None).
+                self.session.execute(insert(model.__table__), rows)
         self.pending_rows.clear()
+
+    def _insert_whole_rows(self, table: Any, rows: list[dict[str, Any]]) -> bool:
+        """Rows that set every column (as vitals.record stores them) in one statement, the
+        database's fast way (``sync.bulk``); False, nothing sent, for the others."""
+        names = tuple(column.key for column in table.columns)
+        if not all(row.keys() == set(names) for row in rows):
+            return False
+        if is_postgresql(self.session):
+            return postgresql_insert(self.session, table, rows)
+        # Straight to the driver, as SQLAlchemy would have sent them (see sqlite_insert).
+        sqlite_insert(self.session, table, {}, names,
+                      [tuple(row[name] for name in names) for row in rows])
+        return True
 
     def touch(self, visit: Visit) -> None:
         """Mark the visit for re-derivation at the end of the batch."""

@@ -103,6 +103,12 @@ MUTATION_CASES: list[Any] = [
     _with(MUTATION, id=uuid.uuid4().hex), _with(MUTATION, id="{" + str(uuid.uuid4()) + "}"),
     _with(MUTATION, id="urn:uuid:" + str(uuid.uuid4())), _with(MUTATION, id=12),
     _with(MUTATION, entity_id=""), _with(MUTATION, visit_id="x"), _with(MUTATION, visit_id=1),
+    # Visit ids are parsed once per text (cached): every form the schema reads, or not.
+    _with(MUTATION, visit_id=MUTATION["visit_id"].upper()),
+    _with(MUTATION, visit_id="{" + MUTATION["visit_id"] + "}"),
+    _with(MUTATION, visit_id="urn:uuid:{" + MUTATION["visit_id"] + "}"),
+    _with(MUTATION, visit_id=MUTATION["visit_id"] + " " * 20),
+    _with(MUTATION, visit_id=MUTATION["visit_id"][:-1] + "g"), _with(MUTATION, visit_id=[]),
     _with(MUTATION, type=""), _with(MUTATION, type="t" * 40), _with(MUTATION, type="t" * 41),
     _with(MUTATION, type=None), _with(MUTATION, type="visit.note"),
     _with(MUTATION, occurred_at="2026-11-22T09:15:00"), _with(MUTATION, occurred_at=None),

@@ -103,19 +103,26 @@ def _answer_repeats(run: BatchRun, repeats: list[Repeat]) -> None:
 
 def _write(run: BatchRun, found: claims.Claims, applied: dict[uuid.UUID, int]) -> None:
     """Outcomes onto the ledger, every kept mutation into the encrypted inbox."""
-    settled = {key: ledger_writes.Settled(run.answers[applied[key]].outcome,
-                                          run.answers[applied[key]].result)
-               for key in found.claimed}
+    answers = {key: run.answers[applied[key]] for key in found.claimed}
+    settled = {key: ledger_writes.Settled(answer.outcome, answer.result)
+               for key, answer in answers.items()}
     ledger_writes.write_ledger(run.session, run.batch, found, settled)
     ledger_writes.write_inbox(run.session, run.batch, [
-        ledger_writes.InboxRow(item.inbox_id, _uuid(item.raw_id), answer.outcome,
-                               answer.result.get("errors", {}), item.payload)
+        ledger_writes.InboxRow(item.inbox_id, _mutation_id(item), answer.outcome,
+                               answer.result.get("errors", _NO_ERRORS), item.payload)
         for item in run.items if (answer := run.answers[item.index]).keep])
 
 
-def _uuid(value: Any) -> uuid.UUID | None:
+_NO_ERRORS: dict[str, Any] = {}  # only read: written as the inbox row's reasons
+
+
+def _mutation_id(item: Prepared) -> uuid.UUID | None:
+    """The inbox row's mutation id: as validated, or the id sent when it is a UUID at all
+    (a refused mutation's id may be anything)."""
+    if isinstance(item.checked, Valid):
+        return item.checked.id
     try:
-        return uuid.UUID(str(value))
+        return uuid.UUID(str(item.raw_id))
     except ValueError:
         return None
 
