@@ -17,6 +17,9 @@ from typing import Any
 
 import pyotp
 import pytest
+from flask import Flask
+
+from server import config, create_app
 
 BIN = Path(sys.executable).parent
 PASSWORD = "a long enough e2e password"  # every e2e user's, long enough for the policy
@@ -35,6 +38,7 @@ class Server:
     def __init__(self, base: str, env: dict[str, str]) -> None:
         self.base = base
         self.env = env
+        self._admin_app: Flask | None = None
 
     def request(self, method: str, path: str, body: Any = None,
                 token: str | None = None) -> tuple[int, Any]:
@@ -57,12 +61,38 @@ class Server:
         return subprocess.run([str(BIN / "infusync"), *args], input=stdin, env=self.env,
                               capture_output=True, text=True, timeout=120, check=False)
 
+    def admin(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        """Run an ``infusync`` command in this process, on the same database and keys.
+
+        The same command as ``cli`` (its options, its guard, its output), without a new
+        interpreter: one costs about 2.5 s of CPU (importing and building the app), and a
+        test sets up several staff and enrollment codes. ``cli`` stays for the commands a
+        test is about (a backup, a key rotation, a job run).
+        """
+        app = self._admin()
+        result = app.test_cli_runner().invoke(args=list(args), input=stdin)
+        with app.app_context():
+            app.extensions["sqlalchemy"].engine.dispose()  # no connection held between steps
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return subprocess.CompletedProcess(["infusync", *args], result.exit_code,
+                                           result.stdout, result.stderr)
+
+    def _admin(self) -> Flask:
+        """The app ``infusync`` would build from the served process's environment (its
+        keys are in the instance folder by now), less the served-only answer checks."""
+        if self._admin_app is None:
+            environment = {k: v for k, v in self.env.items()
+                           if k != "INFUSYNC_WIRE_SCHEMA_CHECK"}
+            self._admin_app = create_app(config.from_environment(environment))
+        return self._admin_app
+
     def create_user(self, email: str, role: str, *options: str) -> str:
         """Add a staff member the way an admin does (``infusync users create``); her id.
 
         ``options`` are further CLI flags (``"--competency", "picc-care"``).
         """
-        result = self.cli("users", "create", "--email", email, "--name", email.split("@")[0],
+        result = self.admin("users", "create", "--email", email, "--name", email.split("@")[0],
                           "--role", role, "--password-stdin", *options, stdin=PASSWORD + "\n")
         assert result.returncode == 0, result.stderr
         return result.stdout.split("(")[-1].rstrip(")\n")
@@ -83,8 +113,11 @@ class Server:
         return str(body["token"])
 
 
-def _wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
+def wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
+    """Return once ``base`` answers /healthz; fail when the process exits or never does."""
+    # 30 s was not enough on a 2-core machine under a full parallel run (three processes
+    # each import and build the app); waiting longer costs nothing when it comes up sooner.
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError("infusync serve exited early")
@@ -93,7 +126,7 @@ def _wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
                 return
         except OSError:
             time.sleep(0.2)
-    raise RuntimeError("infusync serve did not come up in 30 s")
+    raise RuntimeError("infusync serve did not come up in 90 s")
 
 
 @contextmanager
@@ -114,7 +147,7 @@ def serve(database_url: str, folder: Path, *args: str, port: int | None = None,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(base, process)
+        wait_until_up(base, process)
         yield Server(base, env)
     finally:
         process.terminate()

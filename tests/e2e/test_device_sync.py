@@ -8,7 +8,6 @@ import json
 import os
 import re
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import BIN, free_port
+from tests.e2e.conftest import BIN, free_port, wait_until_up
 
 pytestmark = pytest.mark.e2e
 
@@ -99,7 +98,7 @@ def _visit_ids(store):
 
 
 def _cli_code(served, email):
-    result = served.cli("devices", "enrollment-code", "--email", email)
+    result = served.admin("devices", "enrollment-code", "--email", email)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
@@ -203,18 +202,6 @@ def test_two_devices_work_offline_then_sync_and_reconcile(served, tmp_path):
     _assert_clean_server_logs(tmp_path, "Alder", "Birch")
 
 
-def _wait_for_health(base, process):
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "infusync serve exited early"
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail("infusync serve did not come up in 30 s")
-
-
 @contextmanager
 def _second_server(env, port):
     """Another ``infusync serve`` on the same database and ``port``, stopped on exit."""
@@ -223,7 +210,7 @@ def _second_server(env, port):
             [str(BIN / "infusync"), "serve", "--port", str(port), "--workers", "1"],
             env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            _wait_for_health(f"http://127.0.0.1:{port}", process)
+            wait_until_up(f"http://127.0.0.1:{port}", process)
             yield
         finally:
             process.terminate()
