@@ -40,6 +40,13 @@ from tests.impaired_link import CutAnswer, LinkProfile, Reset, Stall, impaired_l
 
 pytestmark = pytest.mark.e2e
 
+
+@pytest.fixture
+def served(shared_served: Server) -> Server:
+    """A server these tests share (each makes its own staff and patients)."""
+    return shared_served
+
+
 PIN = "246813"
 READINGS = 5  # VITALS records five readings
 LOCATION = ("--lat", HOME["lat"], "--lon", HOME["lon"], "--accuracy", "10")
@@ -68,9 +75,9 @@ def _counts(database_url: str, device_id: str, visit_ids: list[str]) -> dict[str
 
 def _nurse_with_visits(served: Server, hours: list[int]) -> tuple[str, list[dict[str, str]]]:
     """A coordinator's token and visits for nurse Nell at ``hours`` from now."""
-    served.create_user("coord@e2e.test", "coordinator")
-    nurse = served.create_user("nell@e2e.test", "nurse")
-    coordinator = served.login("coord@e2e.test")
+    served.create_user(served.email("coord"), "coordinator")
+    nurse = served.create_user(served.email("nell"), "nurse")
+    coordinator = served.login(served.email("coord"))
     patients = [_patient(served, coordinator, f"NET-{i}", "Pat", f"Linkless{i}")
                 for i in range(2)]
     return coordinator, [_visit(served, coordinator, patients[i % 2], nurse, h)
@@ -78,13 +85,13 @@ def _nurse_with_visits(served: Server, hours: list[int]) -> tuple[str, list[dict
 
 
 def test_three_offline_days_cross_a_slow_lossy_link_that_cuts(
-        served: Server, database_url: str, tmp_path: Path) -> None:
+        served: Server, tmp_path: Path) -> None:
     coordinator, visits = _nurse_with_visits(served, [1, 4, 25, 28, 49, 52])
     store = tmp_path / "nell.sqlite3"
     port = int(served.base.rsplit(":", 1)[1])
     with impaired_link(port, BAD_256K) as link:
         out = _ok(store, "enroll", "--server", link.url, "--code",
-                  _cli_code(served, "nell@e2e.test"), "--scrypt-n", FAST_SCRYPT_N)
+                  _cli_code(served, served.email("nell")), "--scrypt-n", FAST_SCRYPT_N)
         device_id = re.search(r"enrolled as device (\S+);", out).group(1)
         _ok(store, "sync")
 
@@ -113,10 +120,10 @@ def test_three_offline_days_cross_a_slow_lossy_link_that_cuts(
     assert f"sent {created} mutation(s)" in report, report
     assert f"{created - per_visit} applied" in report and f"{per_visit} conflict" in report
     assert re.search(r"^pending\s+0 mutation", _ok(store, "status"), re.M)
-    held = _counts(database_url, device_id, [v["id"] for v in visits])
+    held = _counts(served.database_url, device_id, [v["id"] for v in visits])
     assert held == {"ledger": created, "inbox": created, "vitals": len(visits) * READINGS,
                     "events": len(visits) * 3}
-    _assert_clean_server_logs(tmp_path, "Linkless")
+    _assert_clean_server_logs(served.folder, "Linkless")
 
 
 def test_a_link_that_stays_down_leaves_the_documentation_on_the_device(
@@ -126,7 +133,7 @@ def test_a_link_that_stays_down_leaves_the_documentation_on_the_device(
     port = int(served.base.rsplit(":", 1)[1])
     with impaired_link(port, LinkProfile()) as link:
         _ok(store, "enroll", "--server", link.url, "--code",
-            _cli_code(served, "nell@e2e.test"), "--scrypt-n", FAST_SCRYPT_N)
+            _cli_code(served, served.email("nell")), "--scrypt-n", FAST_SCRYPT_N)
         _ok(store, "sync")
         _ok(store, "vitals", visit["id"], *VITALS)
     # The link is gone (nothing listens there any more): every retry is refused.
@@ -142,9 +149,9 @@ def test_a_link_that_stays_down_leaves_the_documentation_on_the_device(
 
 
 @pytest.mark.slow_link
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("shared_served", ["postgresql"], indirect=True)
 def test_540_mutations_reach_the_server_at_32_kbit_s(
-        served: Server, database_url: str, tmp_path: Path) -> None:
+        served: Server, tmp_path: Path) -> None:
     """The issue's nurse who could never sync: 540 pending mutations, a 32 kbit/s upload.
 
     Slow by nature (about 90 s at 32 kbit/s), so it runs once, on PostgreSQL. The upload
@@ -157,7 +164,7 @@ def test_540_mutations_reach_the_server_at_32_kbit_s(
     profile = LinkProfile.kbit(32, delay_s=0.3, events=(Stall(30_000, 22.0), Reset(45_000)))
     with impaired_link(port, LinkProfile.kbit(256, delay_s=0.3)) as fast:
         client = SyncClient(store, UrllibTransport(timeout=20.0), app_version="1.0.0")
-        client.enroll(fast.url, _cli_code(served, "nell@e2e.test"), "Nell's tablet")
+        client.enroll(fast.url, _cli_code(served, served.email("nell")), "Nell's tablet")
         client.sync()
     for _ in range(540 // READINGS):
         record_vitals(store, visit["id"], Vitals(heart_rate=72, blood_pressure=(120, 80),
@@ -176,13 +183,13 @@ def test_540_mutations_reach_the_server_at_32_kbit_s(
     assert outbox.pending_count() == 0
     assert len(report.push.results) == 540 == report.push.count("applied")
     device_id = store.get_meta("device_id") or ""
-    held = _counts(database_url, device_id, [visit["id"]])
+    held = _counts(served.database_url, device_id, [visit["id"]])
     assert held["ledger"] == held["inbox"] == held["vitals"] == 540
     store.close()
 
 
 def test_a_lost_push_answer_is_asked_for_with_a_few_hundred_bytes_not_the_batch_again(
-        served: Server, database_url: str, tmp_path: Path) -> None:
+        served: Server, tmp_path: Path) -> None:
     """Issue 13: the server applied the batch, the answer was cut on its way back. The
     client asks for the batch's results by its id: bytes up a fraction of the batch's,
     every mutation applied once, the outbox empty."""
@@ -191,7 +198,7 @@ def test_a_lost_push_answer_is_asked_for_with_a_few_hundred_bytes_not_the_batch_
     store = Store.create(tmp_path / "nell.sqlite3", PIN, scrypt_n=int(FAST_SCRYPT_N))
     with impaired_link(port, LinkProfile.kbit(256, delay_s=0.1)) as link:
         client = SyncClient(store, UrllibTransport(timeout=20.0), app_version="1.0.0")
-        client.enroll(link.url, _cli_code(served, "nell@e2e.test"), "Nell's tablet")
+        client.enroll(link.url, _cli_code(served, served.email("nell")), "Nell's tablet")
         client.sync()
         for _ in range(40):
             record_vitals(store, visit["id"], Vitals(heart_rate=72, blood_pressure=(120, 80),
@@ -211,6 +218,6 @@ def test_a_lost_push_answer_is_asked_for_with_a_few_hundred_bytes_not_the_batch_
     assert report.asked == 1 and report.count("applied") == created
     assert upload > 10_000 and asked < 1_000 and asked * 20 < upload, (upload, asked)
     assert Outbox(store).pending_count() == 0
-    held = _counts(database_url, store.get_meta("device_id") or "", [visit["id"]])
+    held = _counts(served.database_url, store.get_meta("device_id") or "", [visit["id"]])
     assert held["ledger"] == held["inbox"] == held["vitals"] == created
     store.close()

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.e2e.conftest import Server
 from tests.e2e.test_device_sync import (
     _enroll,
     _http_code,
@@ -21,6 +22,13 @@ from tests.e2e.test_device_sync import (
 )
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def served(shared_served: Server) -> Server:
+    """A server these tests share (each makes its own staff and patients)."""
+    return shared_served
+
 AGENCY_ZONE = ZoneInfo("America/New_York")  # the server's default INFUSYNC_AGENCY_TIMEZONE
 
 
@@ -33,10 +41,10 @@ def _board_entry(served, token, visit):
 
 
 def test_a_reassignment_on_the_board_reaches_the_old_and_the_new_nurse(served, tmp_path):
-    served.create_user("coord@e2e.test", "coordinator")
-    anna = served.create_user("anna@e2e.test", "nurse")
-    ben = served.create_user("ben@e2e.test", "nurse")
-    coordinator = served.login("coord@e2e.test")
+    served.create_user(served.email("coord"), "coordinator")
+    anna = served.create_user(served.email("anna"), "nurse")
+    ben = served.create_user(served.email("ben"), "nurse")
+    coordinator = served.login(served.email("coord"))
     visit = _visit(served, coordinator, _patient(served, coordinator, "E2E-A", "Ada", "Alder"),
                    anna, hours_ahead=2)
     store_anna, store_ben = tmp_path / "anna.sqlite3", tmp_path / "ben.sqlite3"

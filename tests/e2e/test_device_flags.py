@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests.e2e.conftest import Server
 from tests.e2e.test_device_sync import (
     HOME,
     _assert_clean_server_logs,
@@ -19,6 +20,13 @@ from tests.e2e.test_device_sync import (
 
 pytestmark = pytest.mark.e2e
 
+
+@pytest.fixture
+def served(shared_served: Server) -> Server:
+    """A server these tests share (each makes its own staff and patients)."""
+    return shared_served
+
+
 NEWS2 = re.compile(r"^\s+(\d+\.\d+)\s+CRITICAL\s+A\. Alder\s+NEWS2 score 7 \(.*\): emergency "
                    r"response\. .*call the physician\.$", re.M)
 EXPIRED = re.compile(r"^\s+(\d+\.\d+)\s+CRITICAL\s+A\. Alder\s+Lot L-OLD expired on "
@@ -27,14 +35,14 @@ NO_ORDER = re.compile(r"^\s+(\d+\.\d+)\s+WARNING\s+A\. Alder\s+No active order",
 
 
 def test_a_critical_push_is_flagged_on_the_device_until_acknowledged(served, tmp_path):
-    served.create_user("coord@e2e.test", "coordinator")
-    served.create_user("qc@e2e.test", "qc")
-    nurse = served.create_user("anna@e2e.test", "nurse")
-    coordinator = served.login("coord@e2e.test")
+    served.create_user(served.email("coord"), "coordinator")
+    served.create_user(served.email("qc"), "qc")
+    nurse = served.create_user(served.email("anna"), "nurse")
+    coordinator = served.login(served.email("coord"))
     visit = _visit(served, coordinator, _patient(served, coordinator, "E2E-A", "Ada", "Alder"),
                    nurse, hours_ahead=1)
     store = tmp_path / "a.sqlite3"
-    _enroll(store, served.base, _cli_code(served, "anna@e2e.test"))
+    _enroll(store, served.base, _cli_code(served, served.email("anna")))
     _ok(store, "sync")
 
     _ok(store, "check-in", visit["id"], "--lat", HOME["lat"], "--lon", HOME["lon"])
@@ -61,11 +69,11 @@ def test_a_critical_push_is_flagged_on_the_device_until_acknowledged(served, tmp
     _ok(store, "flags", "ack", "all")
     assert "flags (" not in _ok(store, "status")
 
-    qc = served.login("qc@e2e.test")
+    qc = served.login(served.email("qc"))
     code, items = served.request("GET", "/api/v1/review-items?kind=news2_critical", token=qc)
     assert code == 200 and len(items) == 1, items
     code, shown = served.request("GET", f"/api/v1/visits/{visit['id']}", token=qc)
     assert code == 200, shown
     (score,) = shown["documentation"]["early_warning_scores"]
     assert (score["score"], score["level"]) == (7, "critical")
-    _assert_clean_server_logs(tmp_path, "Alder")
+    _assert_clean_server_logs(served.folder, "Alder")

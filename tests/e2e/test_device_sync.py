@@ -8,7 +8,6 @@ import json
 import os
 import re
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
@@ -17,9 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import BIN, free_port
+from tests.e2e.conftest import BIN, Server, free_port, wait_until_up
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def served(shared_served: Server) -> Server:
+    """A server these tests share (each makes its own staff and patients)."""
+    return shared_served
+
 
 PIN = "246813"
 FAST_SCRYPT_N = str(2**10)  # the store's PIN cost, lowered so each command starts quickly
@@ -28,8 +34,10 @@ VITALS = ("--hr", "72", "--bp", "120/80", "--temp", "37.1", "--spo2", "98", "--r
 
 
 def _patient(served, token, mrn, first, last):
+    """A patient with one home location (``mrn`` made the test's own on a shared server)."""
     status, patient = served.request("POST", "/api/v1/patients", {
-        "mrn": mrn, "first_name": first, "last_name": last, "birth_date": "1970-01-02",
+        "mrn": served.unique(mrn), "first_name": first, "last_name": last,
+        "birth_date": "1970-01-02",
         "locations": [{"kind": "home", "address": "9 Oak Rd", "latitude": float(HOME["lat"]),
                        "longitude": float(HOME["lon"])}],
     }, token)
@@ -99,7 +107,7 @@ def _visit_ids(store):
 
 
 def _cli_code(served, email):
-    result = served.cli("devices", "enrollment-code", "--email", email)
+    result = served.admin("devices", "enrollment-code", "--email", email)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
@@ -130,10 +138,10 @@ def _visit_status(served, token, visit_id):
 
 def _two_nurses_two_visits(served):
     """A coordinator's token, nurses A and B, and a visit for each (patients Alder, Birch)."""
-    served.create_user("coord@e2e.test", "coordinator")
-    nurse_a = served.create_user("anna@e2e.test", "nurse")
-    nurse_b = served.create_user("ben@e2e.test", "nurse")
-    coordinator = served.login("coord@e2e.test")
+    served.create_user(served.email("coord"), "coordinator")
+    nurse_a = served.create_user(served.email("anna"), "nurse")
+    nurse_b = served.create_user(served.email("ben"), "nurse")
+    coordinator = served.login(served.email("coord"))
     alder = _patient(served, coordinator, "E2E-A", "Ada", "Alder")
     birch = _patient(served, coordinator, "E2E-B", "Bo", "Birch")
     return (coordinator, nurse_a, nurse_b,
@@ -163,7 +171,7 @@ def _enrol_and_pull(store, base, code, visit, shown, hidden):
 def test_two_devices_work_offline_then_sync_and_reconcile(served, tmp_path):
     coordinator, nurse_a, nurse_b, visit_a, visit_b = _two_nurses_two_visits(served)
     store_a, store_b = tmp_path / "a.sqlite3", tmp_path / "b.sqlite3"
-    device_a = _enrol_and_pull(store_a, served.base, _cli_code(served, "anna@e2e.test"),
+    device_a = _enrol_and_pull(store_a, served.base, _cli_code(served, served.email("anna")),
                                visit_a, shown="A. Alder", hidden="Birch")
     device_b = _enrol_and_pull(store_b, served.base, _http_code(served, coordinator, nurse_b),
                                visit_b, shown="B. Birch", hidden="Alder")
@@ -200,19 +208,7 @@ def test_two_devices_work_offline_then_sync_and_reconcile(served, tmp_path):
     assert "B. Birch" in _ok(store_a, "visits")
     assert _visit_ids(store_b) == []
     assert "Birch" not in _ok(store_b, "visits")
-    _assert_clean_server_logs(tmp_path, "Alder", "Birch")
-
-
-def _wait_for_health(base, process):
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "infusync serve exited early"
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail("infusync serve did not come up in 30 s")
+    _assert_clean_server_logs(served.folder, "Alder", "Birch")
 
 
 @contextmanager
@@ -223,7 +219,7 @@ def _second_server(env, port):
             [str(BIN / "infusync"), "serve", "--port", str(port), "--workers", "1"],
             env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            _wait_for_health(f"http://127.0.0.1:{port}", process)
+            wait_until_up(f"http://127.0.0.1:{port}", process)
             yield
         finally:
             process.terminate()
@@ -233,9 +229,9 @@ def _second_server(env, port):
 def test_documentation_survives_a_server_outage(served, tmp_path):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    served.create_user("coord@e2e.test", "coordinator")
-    nurse = served.create_user("anna@e2e.test", "nurse")
-    coordinator = served.login("coord@e2e.test")
+    served.create_user(served.email("coord"), "coordinator")
+    nurse = served.create_user(served.email("anna"), "nurse")
+    coordinator = served.login(served.email("coord"))
     visit = _visit(served, coordinator, _patient(served, coordinator, "E2E-A", "Ada", "Alder"),
                    nurse, hours_ahead=1)
     store = tmp_path / "a.sqlite3"
@@ -263,14 +259,14 @@ def test_documentation_survives_a_server_outage(served, tmp_path):
     assert "sent 2 mutation(s)" in report and "2 applied" in report
     assert _pending(store) == 0
     assert _visit_status(served, coordinator, visit["id"]) == "in_progress"
-    _assert_clean_server_logs(tmp_path, "Alder")
+    _assert_clean_server_logs(served.folder, "Alder")
 
 
 def test_a_qc_resolution_shows_on_the_nurses_device_after_one_sync(served, tmp_path):
     coordinator, nurse_a, nurse_b, visit_a, visit_b = _two_nurses_two_visits(served)
-    served.create_user("quinn@e2e.test", "qc")
+    served.create_user(served.email("quinn"), "qc")
     store_a, store_b = tmp_path / "a.sqlite3", tmp_path / "b.sqlite3"
-    _enrol_and_pull(store_a, served.base, _cli_code(served, "anna@e2e.test"), visit_a,
+    _enrol_and_pull(store_a, served.base, _cli_code(served, served.email("anna")), visit_a,
                     shown="A. Alder", hidden="Birch")
     _enrol_and_pull(store_b, served.base, _http_code(served, coordinator, nurse_b), visit_b,
                     shown="B. Birch", hidden="Alder")
@@ -290,7 +286,7 @@ def test_a_qc_resolution_shows_on_the_nurses_device_after_one_sync(served, tmp_p
     note = "Checked with the coordinator: she was there before the visit moved."
     status, resolved = served.request("POST", f"/api/v1/review-items/{item_id}/resolve",
                                       {"resolution": "accept", "comment": note},
-                                      served.login("quinn@e2e.test"))
+                                      served.login(served.email("quinn")))
     assert status == 200, resolved
 
     _ok(store_b, "sync")
@@ -303,4 +299,4 @@ def test_a_qc_resolution_shows_on_the_nurses_device_after_one_sync(served, tmp_p
     # Nurse A now holds the visit, but the documentation and its review are nurse B's.
     _ok(store_a, "sync")
     assert "review of your documentation" not in _ok(store_a, "status")
-    _assert_clean_server_logs(tmp_path, "Alder", "Birch")
+    _assert_clean_server_logs(served.folder, "Alder", "Birch")

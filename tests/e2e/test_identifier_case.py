@@ -11,10 +11,18 @@ from typing import Any
 import pytest
 
 from bench.transport import HttpClient
+from tests.e2e.conftest import Server
 from tests.e2e.test_device_sync import _cli_code, _two_nurses_two_visits
 from tests.integration.sync.device import TestDevice
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def served(shared_served: Server) -> Server:
+    """A server these tests share (each makes its own staff and patients)."""
+    return shared_served
+
 
 
 class UppercaseDevice(TestDevice):
@@ -54,10 +62,10 @@ def test_uppercase_and_v1_devices_push_and_pull(served):
     with closing(HttpClient(served.base)) as swift_http, \
             closing(HttpClient(served.base)) as v1_http:
         swift = UppercaseDevice(swift_http, sealed=True)
-        assert swift.enroll(_cli_code(served, "anna@e2e.test")).status_code == 201
+        assert swift.enroll(_cli_code(served, served.email("anna"))).status_code == 201
         assert swift.device_id != swift.device_id.lower()
         v1 = TestDevice(v1_http)
-        assert v1.enroll(_cli_code(served, "ben@e2e.test")).status_code == 201
+        assert v1.enroll(_cli_code(served, served.email("ben"))).status_code == 201
 
         _push_and_pull(swift, visit_a["id"])
         _push_and_pull(v1, visit_b["id"])

@@ -9,7 +9,11 @@ from tests.e2e.conftest import PASSWORD
 
 
 def test_first_admin_enrolls_then_logs_in_with_a_code(served):
-    served.create_user("boss@e2e.test", "admin")
+    # The shipped command line in a process of its own (other tests set staff up in-process).
+    made = served.cli("users", "create", "--email", "boss@e2e.test", "--name", "Boss",
+                      "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.startswith("created admin boss@e2e.test (")
 
     status, held = served.request("POST", "/api/v1/auth/login",
                                   {"email": "boss@e2e.test", "password": PASSWORD})

@@ -2,18 +2,26 @@
 
 import pytest
 
+from tests.e2e.conftest import Server
+
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def served(shared_served: Server) -> Server:
+    """A server these tests share (each makes its own staff and patients)."""
+    return shared_served
 
 
 def test_coordinator_schedules_and_only_the_assigned_nurse_sees_it(served):
     assert served.request("GET", "/readyz")[0] == 200
-    served.create_user("coord@e2e.test", "coordinator")
-    nurse_id = served.create_user("nina@e2e.test", "nurse", "--competency", "picc-care")
-    served.create_user("other@e2e.test", "nurse")
-    coordinator = served.login("coord@e2e.test")
+    served.create_user(served.email("coord"), "coordinator")
+    nurse_id = served.create_user(served.email("nina"), "nurse", "--competency", "picc-care")
+    served.create_user(served.email("other"), "nurse")
+    coordinator = served.login(served.email("coord"))
 
     status, patient = served.request("POST", "/api/v1/patients", {
-        "mrn": "E2E-1", "first_name": "Pat", "last_name": "Example",
+        "mrn": served.unique("E2E-1"), "first_name": "Pat", "last_name": "Example",
         "birth_date": "1970-01-02",
         "locations": [{"kind": "home", "address": "9 Oak Rd", "latitude": 40.0,
                        "longitude": -75.0}],
@@ -27,12 +35,12 @@ def test_coordinator_schedules_and_only_the_assigned_nurse_sees_it(served):
     }, coordinator)
     assert status == 201, visit
 
-    nurse = served.login("nina@e2e.test")
+    nurse = served.login(served.email("nina"))
     status, visits = served.request("GET", "/api/v1/visits", token=nurse)
     assert status == 200
     assert [v["id"] for v in visits] == [visit["id"]]
 
-    other = served.login("other@e2e.test")
+    other = served.login(served.email("other"))
     status, body = served.request("GET", f"/api/v1/patients/{patient['id']}", token=other)
     assert status == 404
     assert "Example" not in str(body)

@@ -97,7 +97,7 @@ def test_an_offline_nurse_completes_a_required_module_and_is_eligible_again(serv
 
     # Online once: enrol, pull the module, fetch its attachment.
     store = tmp_path / "nia.sqlite3"
-    code = served.cli("devices", "enrollment-code", "--email", "nia@e2e.test").stdout.strip()
+    code = served.admin("devices", "enrollment-code", "--email", "nia@e2e.test").stdout.strip()
     _enroll(store, served.base, code)
     _ok(store, "sync")
     assert "1 attachment(s) fetched" in _ok(store, "training", "fetch")
