@@ -23,9 +23,10 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 
 from server import create_app, wire_check, wire_signals
-from tests import routing_cache
+from tests import routing_cache, spec_cache
 
 routing_cache.install()
+spec_cache.install()
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEST_PASSWORD = "correct horse battery staple"
