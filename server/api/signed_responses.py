@@ -56,12 +56,12 @@ def _token_device_id() -> str:
 
 def signing_key() -> tuple[str, Ed25519PrivateKey]:
     """The key that signs now; the first keys are made here when a restore lacks them."""
-    session = current_session()
+    session, keyring = current_session(), sync_settings.signing_keyring()
     try:
-        return server_keys.signing_key(session, sync_settings.data_key(), clock.now())
+        return keyring.signing_key(session, sync_settings.data_key(), clock.now())
     except LookupError:
         server_keys.ensure_keys(session, sync_settings.data_key(), clock.now())
-        return server_keys.signing_key(session, sync_settings.data_key(), clock.now())
+        return keyring.signing_key(session, sync_settings.data_key(), clock.now())
 
 
 def _sign(response: Response) -> Response:
