@@ -49,10 +49,14 @@ lint: install-test
 ## below setup.cfg's fail_under. A failing test fails it with pytest's own status.
 ## COVERAGE_ARGS go to the report, e.g. COVERAGE_ARGS=--fail-under=40 on a few files.
 ## TEST_WORKERS: pytest-xdist processes (auto: one per core; 0 runs in this process).
+## worksteal: each worker starts with half of the tests and an idle one takes half of what
+## another has left, so none waits at the end while the other runs a queue of slow tests;
+## tests are not sent one at a time by the controller as with xdist's default (load).
 TEST_WORKERS ?= auto
+TEST_DIST ?= worksteal
 test: lint
 	@rm -f .coverage .coverage.*
-	@$(BIN)/coverage run -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS); tests=$$?; \
+	@$(BIN)/coverage run -m pytest -n $(TEST_WORKERS) --dist $(TEST_DIST) $(PYTEST_ARGS); tests=$$?; \
 	$(BIN)/coverage combine --quiet; \
 	$(BIN)/coverage report $(COVERAGE_ARGS); report=$$?; \
 	if [ $$tests -ne 0 ]; then exit $$tests; fi; exit $$report

@@ -23,10 +23,10 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 
 from server import create_app, wire_check, wire_signals
-from sync import feed_partitions as sync_feed_partitions
-from tests import routing_cache
+from tests import routing_cache, spec_cache
 
 routing_cache.install()
+spec_cache.install()
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEST_PASSWORD = "correct horse battery staple"
@@ -154,35 +154,58 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _empty_all(engine: sa.Engine) -> None:
-    """Empty every table of the run's PostgreSQL database for the next test.
+# Empties the run's PostgreSQL database in one statement, run by the server: the ~50
+# DELETEs, the partition drops and the sequence resets one round trip, not ~55 (each a
+# statement compiled by SQLAlchemy, sent, and waited for on a loaded machine).
+#
+# The change feed's day partitions a test (or the feed_partitions job) made would take the
+# next test's rows out of the default partition: they are dropped (named as
+# sync/feed_partitions.py names them). DELETE, not TRUNCATE:
+# TRUNCATE gives each of the ~50 tables (and their indexes) new files at every commit, about
+# 0.7 s a test on the 2-core machine; deleting the few rows a test wrote takes milliseconds.
+# With ``session_replication_role = replica`` (superuser, as the suite's ``postgres`` is) no
+# foreign key is checked, so the order does not matter; otherwise TRUNCATE ... CASCADE.
+# Sequences restart as TRUNCATE's RESTART IDENTITY does.
+_EMPTY_ALL = sa.text("""
+DO $empty$
+DECLARE
+    day_partition text;
+    tables text[];
+    one text;
+BEGIN
+    FOR day_partition IN
+        SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent = to_regclass('sync_feed')
+        AND c.relname ~ '^sync_feed_p[0-9]{8}$'
+    LOOP
+        EXECUTE format('DROP TABLE %I', day_partition);
+    END LOOP;
+    SELECT array_agg(tablename::text) INTO tables FROM pg_tables
+    WHERE schemaname = 'public' AND tablename <> 'alembic_version';
+    IF tables IS NULL THEN
+        RETURN;
+    END IF;
+    IF current_setting('is_superuser') = 'on' THEN
+        PERFORM set_config('session_replication_role', 'replica', true);
+        FOREACH one IN ARRAY tables LOOP
+            EXECUTE format('DELETE FROM %I', one);
+        END LOOP;
+        PERFORM setval(format('%I.%I', schemaname, sequencename), 1, false)
+        FROM pg_sequences WHERE schemaname = 'public';
+    ELSE
+        EXECUTE 'TRUNCATE ' || (SELECT string_agg(format('%I', t), ', ') FROM unnest(tables) t)
+            || ' RESTART IDENTITY CASCADE';
+    END IF;
+END
+$empty$
+""")
 
-    DELETE, not TRUNCATE: TRUNCATE gives each of the ~50 tables (and their indexes) new
-    files at every commit, about 0.7 s a test on the 2-core machine; deleting the few rows a
-    test wrote takes about 20 ms. With ``session_replication_role = replica`` (superuser,
-    as the suite's ``postgres`` is) no foreign key is checked, so the order does not matter;
-    otherwise TRUNCATE, as before. Sequences restart as TRUNCATE's RESTART IDENTITY did.
-    """
+
+def _empty_all(engine: sa.Engine) -> None:
+    """Empty every table of the run's PostgreSQL database for the next test (see
+    ``_EMPTY_ALL``)."""
     with engine.begin() as connection:
-        # The change feed's day partitions a test (or the feed_partitions job) made would
-        # take the next test's rows out of the default partition: drop them.
-        for day in sync_feed_partitions.day_partitions(connection).values():
-            connection.execute(sa.text(f"DROP TABLE {day}"))
-        tables = connection.execute(sa.text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-            "AND tablename <> 'alembic_version'"
-        )).scalars().all()
-        if connection.execute(sa.text("SHOW is_superuser")).scalar() == "on":
-            connection.execute(sa.text("SET LOCAL session_replication_role = replica"))
-            for table in tables:
-                connection.execute(sa.delete(sa.table(table)))
-            connection.execute(sa.text(
-                "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false) "
-                "FROM pg_sequences WHERE schemaname = 'public'"
-            ))
-        elif tables:
-            names = ", ".join(f'"{table}"' for table in tables)
-            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        connection.execute(_EMPTY_ALL)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
