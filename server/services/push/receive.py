@@ -33,7 +33,6 @@ from server.reconcile.news2 import Thresholds
 from server.services import devices, server_keys
 from server.services.push.apply import apply_prepared, prepare
 from server.services.push.batch_run import Prepared
-from server.services.push.seq_gap import missing_now
 from sync import batches, compression, envelope, replays
 from sync.claims import race_state
 
@@ -268,14 +267,14 @@ def _apply_batch(session: Session, device: Device, record: batches.SyncBatch,
         session.rollback()
         raise Conflict("This batch id was already used for a different batch.",
                        code="batch_id_reused") from None
-    results = apply_prepared(session, device, record, items, actor, now, settings.zone,
+    applied = apply_prepared(session, device, record, items, actor, now, settings.zone,
                              settings.news2)
+    results = applied.results
     device.last_push_at = device.last_seen_at = now
     answer: dict[str, Any] = {"batch_id": str(record.batch_id), "results": results,
                               "server_time": now.isoformat()}
-    missing = missing_now(session, device)
-    if missing:
-        answer["missing_seqs"] = missing
+    if applied.missing_seqs:
+        answer["missing_seqs"] = applied.missing_seqs
     batches.store_response(session, record, answer)
     session.commit()
     _count_applied(results)
