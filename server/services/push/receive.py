@@ -188,24 +188,30 @@ def _parse(plaintext: bytes, max_mutations: int) -> tuple[dict[str, Any], Any]:
     return batch, raw
 
 
-def _device(session: Session, token: str, device_id: Any, now: datetime) -> Device:
+def _device(session: Session, token: str, device_id: Any, now: datetime,
+            known: Device | None = None) -> Device:
     """The token's device, which must be the one the push names: checked when the push
-    arrives, and again in every write transaction (the device may have changed since)."""
-    device = devices.authenticate(session, token, now, pulling=False)
+    arrives, and again in every write transaction (the device may have changed since).
+    ``known``: the token's device as already authenticated in this transaction."""
+    device = known if known is not None else \
+        devices.authenticate(session, token, now, pulling=False)
     if device.id != device_id:
         raise Unauthorized("This token belongs to another device.", code="device_mismatch")
     return device
 
 
 def push(session: Session, token: str, body: dict[str, Any], actor: audit.Actor,
-         now: datetime, settings: PushSettings) -> dict[str, Any]:
+         now: datetime, settings: PushSettings, device: Device | None = None
+         ) -> dict[str, Any]:
     """Apply one pushed batch and return the response (stored for retries).
 
-    Counted by outcome for /metrics: applied and replayed where they happen, refused (any
-    4xx) and failed (anything else, a 500) here, as they leave.
+    ``device``: the token's device, when the caller authenticated it in the session's
+    current transaction (not read again). Counted by outcome for /metrics: applied and
+    replayed where they happen, refused (any 4xx) and failed (anything else, a 500) here,
+    as they leave.
     """
     try:
-        return _push(session, token, body, actor, now, settings)
+        return _push(session, token, body, actor, now, settings, device)
     except AppError:
         instruments.push_batches.labels("refused").inc()
         raise
@@ -215,8 +221,8 @@ def push(session: Session, token: str, body: dict[str, Any], actor: audit.Actor,
 
 
 def _push(session: Session, token: str, body: dict[str, Any], actor: audit.Actor,
-          now: datetime, settings: PushSettings) -> dict[str, Any]:
-    device = _device(session, token, uuid.UUID(body["device_id"]), now)
+          now: datetime, settings: PushSettings, known: Device | None) -> dict[str, Any]:
+    device = _device(session, token, uuid.UUID(body["device_id"]), now, known)
     device_id = device.id
     actor = audit.Actor(device.user_id, actor.remote_addr, actor.request_id, device_id)
     plaintext, ended = _open(session, device, body, actor, now, settings.data_key)
