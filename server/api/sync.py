@@ -24,14 +24,19 @@ from server.api.blueprint import Blueprint
 from server.api.compression import gzip_push_answers, gzipped_if_accepted
 from server.api.guards import bearer_token, request_actor
 from server.api.refusals import refusals
-from server.api.signed_responses import note_token_device, sign_every_response, signing_key
+from server.api.signed_responses import (
+    note_key_ring,
+    note_token_device,
+    sign_every_response,
+    signing_key,
+)
 from server.errors import AppError
 from server.extensions import current_session
 from server.metrics import push_refusals
 from server.models import Device
 from server.services import devices, server_keys
 from server.services.pull import pull
-from server.services.push import push
+from server.services.push import TokenCheck, push
 from server.services.push.outcome import push_outcome
 from sync import envelope, sealed_pull
 
@@ -69,21 +74,22 @@ def _device_token_first(view: F) -> F:
 
     @functools.wraps(view)
     def checked(*args: Any, **kwargs: Any) -> Any:
-        session = current_session()
-        token = bearer_token()
-        device = devices.authenticate(session, token, clock.now(), pulling=False)
+        session, token, now = current_session(), bearer_token(), clock.now()
+        device = devices.authenticate(session, token, now, pulling=False)
+        ring = server_keys.key_ring(session, now)
         note_token_device(token, device.id)
+        note_key_ring(ring)
         if session.get_bind().dialect.name == "sqlite":
             session.rollback()
         else:
-            setattr(g, _CHECKED_DEVICE, device)
+            setattr(g, _CHECKED, TokenCheck(device, ring.hpke))
         return view(*args, **kwargs)
 
     return cast(F, checked)
 
 
-# The device ``_device_token_first`` authenticated, in the push's own transaction.
-_CHECKED_DEVICE = "infusync_push_device"
+# What ``_device_token_first`` read, in the push's own transaction (PostgreSQL).
+_CHECKED = "infusync_push_checked"
 
 
 class EncodedBody(AppError):
@@ -127,7 +133,7 @@ class Push(MethodView):
         push_refusals.service_runs()  # from here the service counts the batch
         # Dumped here (what @blp.response would do, faster), documented by the decorator.
         result = push(current_session(), bearer_token(), body, request_actor(), clock.now(),
-                      sync_settings.push_settings(), g.pop(_CHECKED_DEVICE, None))
+                      sync_settings.push_settings(), g.pop(_CHECKED, None))
         answer = dump_push_result(result)
         wire_signals.push_answered.send(_app(), body=answer)
         return jsonify(answer)

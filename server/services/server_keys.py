@@ -10,6 +10,7 @@ signs only from ``not_before``, so devices hear of it before they need it.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -108,11 +109,15 @@ def _active_signing(session: Session, now: datetime) -> ServerKey | None:
 
 
 def _signing_private(key: ServerKey, data_key: bytes) -> Ed25519PrivateKey:
-    cached = _SIGNING_KEYS.get((key.key_id, key.public_key))
+    return _decrypt_signing(key.key_id, key.public_key, key.private_key_sealed, data_key)
+
+
+def _decrypt_signing(key_id: str, public_key: str, sealed: bytes,
+                     data_key: bytes) -> Ed25519PrivateKey:
+    cached = _SIGNING_KEYS.get((key_id, public_key))
     if cached is None:
-        raw = at_rest.decrypt(data_key, key.private_key_sealed, key.key_id.encode())
-        cached = _SIGNING_KEYS[(key.key_id, key.public_key)] = (
-            Ed25519PrivateKey.from_private_bytes(raw))
+        raw = at_rest.decrypt(data_key, sealed, key_id.encode())
+        cached = _SIGNING_KEYS[(key_id, public_key)] = Ed25519PrivateKey.from_private_bytes(raw)
     return cached
 
 
@@ -123,6 +128,54 @@ def signing_key(session: Session, data_key: bytes,
     if key is None:
         raise LookupError("no signing key: call ensure_keys first")
     return key.key_id, _signing_private(key, data_key)
+
+
+@dataclass(frozen=True)
+class SigningCandidate:
+    """A signing key as read, detached from the session (it outlives the transaction)."""
+
+    key_id: str
+    public_key: str
+    private_key_sealed: bytes
+    not_before: datetime | None  # None: signs from its creation (the first key)
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    """The usable HPKE keys and every signing key, read in one statement: a push opens its
+    batch with the first and signs its answer with the second, and reading them apart was
+    a round trip more per push (and, on SQLite, a write-locking transaction after the
+    commit, only to read the signing key)."""
+
+    hpke: list[ServerKey]  # oldest first, as ``usable_hpke_keys``
+    signing: tuple[SigningCandidate, ...]
+
+    def signing_key(self, data_key: bytes, now: datetime) -> tuple[str, Ed25519PrivateKey]:
+        """The key that signs at ``now`` (chosen as ``_active_signing`` does), and its id."""
+        active = [key for key in self.signing if key.not_before is None or key.not_before <= now]
+        if not active:
+            raise LookupError("no signing key: call ensure_keys first")
+        key = max(active, key=lambda k: (k.not_before or k.created_at, k.created_at))
+        return key.key_id, _decrypt_signing(key.key_id, key.public_key,
+                                            key.private_key_sealed, data_key)
+
+
+def key_ring(session: Session, now: datetime) -> KeyRing:
+    """The HPKE keys that open pushes at ``now`` and every signing key, in one query."""
+    hpke, signing = [], []
+    for key in session.scalars(select(ServerKey).where(or_(
+            ServerKey.purpose == KeyPurpose.SIGNING,
+            (ServerKey.purpose == KeyPurpose.HPKE)
+            & or_(ServerKey.current.is_(True), ServerKey.retire_after > now)))
+            .order_by(ServerKey.created_at)):
+        if key.purpose is KeyPurpose.HPKE:
+            hpke.append(key)
+        else:
+            signing.append(SigningCandidate(
+                key.key_id, key.public_key, key.private_key_sealed, key.not_before,
+                key.created_at))
+    return KeyRing(hpke, tuple(signing))
 
 
 def rotate_signing(session: Session, data_key: bytes, now: datetime,
