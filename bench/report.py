@@ -173,7 +173,7 @@ def _wire_rows(wire: dict[str, Any]) -> list[tuple[str, str, str, str]]:
 def _rush_rows(rush: dict[str, Any], s: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     rows = []
     for count, size in rush["sizes"].items():
-        push, pull = size["push"], size["pull"]
+        push, pull, locks = size["push"], size["pull"], size["lock_waits"]
         rows += [
             (f"rush, {count} devices ({rush['workers']} workers, PostgreSQL): whole rush; "
              f"errors", f"{size['wall_s']:,.1f} s; {size['errors']}", "", ""),
@@ -190,6 +190,10 @@ def _rush_rows(rush: dict[str, Any], s: dict[str, Any]) -> list[tuple[str, str, 
              f"{size['server_cpu_s'] * 1000 / size['devices']:,.0f} + "
              f"{size['database_cpu_s'] * 1000 / size['devices']:,.0f} ms; "
              f"{size['devices_per_core_minute']}", "", ""),
+            (f"rush, {count} devices: backends running a statement, mean; share of them "
+             "waiting on a lock (on the audit chain's head)",
+             f"{locks['active_backends_mean']:.1f}; {locks['lock_waiting_share']:.0%} "
+             f"({locks['waiting_on_audit_chain_head_share']:.0%})", "", ""),
         ]
     rows.append(("morning rush goal", "", f"{RUSH_DEVICES:,} devices <= {RUSH_WALL_S:.0f} s, "
                  f"p99 < {RUSH_P99_MS / 1000:.0f} s, 0 errors", _met(s["target_rush"])))

@@ -11,6 +11,7 @@ driver share the two cores visibly: its CPU time is reported beside the figures.
 
 from __future__ import annotations
 
+import argparse
 import json
 import multiprocessing
 import os
@@ -26,10 +27,12 @@ from typing import Any
 
 from sqlalchemy import make_url
 
-from bench import agency, bulk, databases, process_cpu, vitals
+from bench import agency, bulk, databases, lock_waits, process_cpu, vitals
 from bench.served import serve
+from bench.settings import FULL
 from bench.stats import latency_ms, percentile
 from bench.transport import HttpClient
+from server.cli.serve import DEFAULT_THREADS
 from tests.integration.sync.device import TestDevice
 
 PATIENTS = 6  # a home-infusion nurse's day: five to seven visits
@@ -195,8 +198,9 @@ def _rush(base: str, devices: list[Device], database: str) -> dict[str, Any]:
     context = multiprocessing.get_context("fork")
     results = context.Queue()
     process = context.Process(target=_drive, args=(base, devices, results))
-    process.start()
-    ran = results.get(timeout=900)
+    process.start()  # before the sampler's thread and connection exist: a clean fork
+    with lock_waits.sampled(database) as locks:
+        ran = results.get(timeout=900)
     process.join(timeout=30)
     cpu = process_cpu.spent(cpu_before, process_cpu.snapshot(port, database))
     outcomes, wall = ran["outcomes"], ran["wall_s"]
@@ -210,7 +214,7 @@ def _rush(base: str, devices: list[Device], database: str) -> dict[str, Any]:
             "push": _latency([o["push_s"] for o in outcomes]),
             "driver_cpu_s": round(ran["driver_cpu_s"], 2),
             "driver_cpu_share": round(ran["driver_cpu_s"] / wall / (os.cpu_count() or 1), 3),
-            **_sizing(cpu, len(devices))}
+            "lock_waits": locks.report(), **_sizing(cpu, len(devices))}
 
 
 def _sizing(cpu: dict[str, float], devices: int) -> dict[str, Any]:
@@ -222,7 +226,8 @@ def _sizing(cpu: dict[str, float], devices: int) -> dict[str, Any]:
             "devices_per_core_minute": round(60 / per_device) if per_device else None}
 
 
-def run(device_counts: tuple[int, ...], workers: int) -> dict[str, Any]:
+def run(device_counts: tuple[int, ...], workers: int,
+        threads: int = DEFAULT_THREADS) -> dict[str, Any]:
     """The rush at each size, each on a fresh PostgreSQL database and server."""
     sizes = {}
     for count in device_counts:
@@ -230,8 +235,24 @@ def run(device_counts: tuple[int, ...], workers: int) -> dict[str, Any]:
                 databases.postgres_database() as url:
             instance = Path(folder)
             caseloads = _populate(url, instance, count)
-            with serve(url, instance, workers) as base:
+            with serve(url, instance, workers, threads) as base:
                 with ThreadPoolExecutor(4) as pool:
                     devices = list(pool.map(lambda c: _prepare(base, c), caseloads))
                 sizes[str(count)] = _rush(base, devices, make_url(url).database or "")
-    return {"workers": workers, "driver_threads": DRIVER_THREADS, "sizes": sizes}
+    return {"workers": workers, "threads": threads, "driver_threads": DRIVER_THREADS,
+            "sizes": sizes}
+
+
+def main() -> None:
+    """``python -m bench.rush [--devices N ...] [--workers W] [--threads T]``: the rush alone,
+    to compare server shapes (workers x threads) in one sitting; prints the JSON."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--devices", type=int, nargs="+", default=[300])
+    parser.add_argument("--workers", type=int, default=FULL.rush_workers)
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS)
+    args = parser.parse_args()
+    print(json.dumps(run(tuple(args.devices), args.workers, args.threads), indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -51,16 +51,18 @@ def _wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def serve(url: str, instance: Path, workers: int) -> Iterator[str]:
-    """Run ``infusync serve`` on ``url`` with keys from ``instance``; yield its base URL."""
+def serve(url: str, instance: Path, workers: int,
+          threads: int = DEFAULT_THREADS) -> Iterator[str]:
+    """Run ``infusync serve`` on ``url`` with keys from ``instance`` (``workers`` x
+    ``threads``); yield its base URL."""
     port = free_port()
     # Rate limits off: the pushing devices are the load under test (README, Benchmarks).
     env = {**os.environ, "INFUSYNC_DATABASE_URL": url, "INFUSYNC_INSTANCE_PATH": str(instance),
            "INFUSYNC_RATE_LIMIT_ENABLED": "false",
            MULTIPROC_VARIABLE: str(metrics_directory(str(instance), port))}
     # What ``infusync serve`` sets too: a pooled connection for each thread.
-    env.setdefault("INFUSYNC_DATABASE_POOL_SIZE", str(DEFAULT_THREADS))
-    args = gunicorn_args("127.0.0.1", port, workers, DEFAULT_THREADS, "gthread",
+    env.setdefault("INFUSYNC_DATABASE_POOL_SIZE", str(threads))
+    args = gunicorn_args("127.0.0.1", port, workers, threads, "gthread",
                          DEFAULT_TIMEOUT_SECONDS)
     with (instance / "serve.log").open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
