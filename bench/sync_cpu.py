@@ -5,7 +5,8 @@ from ``/proc`` and covers gunicorn too. This one isolates our code: each device 
 PostgreSQL database pulls the first page of its schedule and pushes the rush's batch (54
 mutations) through the Flask test client, and the process's CPU time of each request is
 read (``time.process_time``, so the machine's other load moves it much less than the wall
-clock). As a served worker does, the heap is frozen after the first device's push
+clock), with the statements each pull sends (counted as ``bench.push_profile`` counts a
+push's). As a served worker does, the heap is frozen after the first device's push
 (``server/cli/gunicorn_hooks.py``) and that device is not counted. ``--cprofile`` prints
 where the CPU goes, pulls and pushes apart, by own and by cumulative time.
 
@@ -25,11 +26,12 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from bench import databases, rush
-from bench.push_profile import _devices
+from bench.push_profile import _devices, counted
 
 
 def _cpu(profiler: cProfile.Profile | None, call: Any) -> tuple[float, Any]:
@@ -58,25 +60,32 @@ def _report(name: str, profiler: cProfile.Profile, lines: int) -> str:
 
 def measure(url: str, devices: int, use_cprofile: bool) -> dict[str, Any]:
     """Pull then push for each device; CPU milliseconds per pull and per push."""
+    from server.extensions import db
+
     with tempfile.TemporaryDirectory(prefix="infusync-sync-cpu-") as folder:
         caseloads = rush._populate(url, Path(folder), devices + 1)
         app = databases.bench_app(url, Path(folder))
         prepared = _devices(app, caseloads, False)
-        pulls, pushes = [], []
+        pulls, pushes, statements = [], [], []
+        shapes: Counter[str] = Counter()
+        with app.app_context():
+            engine = db.engine
         profiles = (cProfile.Profile(time.process_time), cProfile.Profile(time.process_time)) \
             if use_cprofile else (None, None)
         for index, (device, body) in enumerate(prepared):
-            counted = index > 0
-            pulled, response = _cpu(profiles[0] if counted else None, lambda d=device: (
-                d.client.get("/api/v1/sync/pull", headers=d.headers,
-                             query_string={"cursor": "", "limit": 200})))
+            with counted(engine) as seen:
+                pulled, response = _cpu(profiles[0] if index else None, lambda d=device: (
+                    d.client.get("/api/v1/sync/pull", headers=d.headers,
+                                 query_string={"cursor": "", "limit": 200})))
             assert response.status_code == 200, response.data[:300]
-            pushed, response = _cpu(profiles[1] if counted else None, lambda d=device, b=body: (
+            statements.append(sum(seen.values()))
+            shapes = seen
+            pushed, response = _cpu(profiles[1] if index else None, lambda d=device, b=body: (
                 d.client.post("/api/v1/sync/push", data=b, headers=d.headers,
                               content_type="application/json")))
             assert response.status_code == 200, response.get_json()
             assert {r["status"] for r in response.get_json()["results"]} == {"applied"}
-            if counted:
+            if index:
                 pulls.append(pulled)
                 pushes.append(pushed)
             else:  # as a served worker does after its first push
@@ -85,7 +94,9 @@ def measure(url: str, devices: int, use_cprofile: bool) -> dict[str, Any]:
         gc.unfreeze()
         databases.dispose(app)
     out: dict[str, Any] = {"devices": devices, "pull_cpu_ms": _ms(pulls),
-                           "push_cpu_ms": _ms(pushes)}
+                           "push_cpu_ms": _ms(pushes),
+                           "statements_per_pull": statistics.median(statements[1:]),
+                           "last_pull": dict(shapes.most_common())}
     if profiles[0] and profiles[1]:
         out["cprofile"] = _report("pull", profiles[0], 40) + _report("push", profiles[1], 40)
     return out

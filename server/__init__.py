@@ -66,10 +66,12 @@ def register_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind the database, migrations, the API, the clock, the rate limits and the audit chain."""
+    """Bind the database, migrations, the API, the clock, the rate limits, the audit chain
+    and the signing keyring."""
     from server import audit_chain, feed_fanout, health, history, rate_limits
     from server.database import configure_engine
     from server.extensions import api, db, migrate
+    from server.services.server_keys import SigningKeyring
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
@@ -79,6 +81,7 @@ def register_extensions(app: Flask) -> None:
     audit_chain.install()
     history.init_app()
     rate_limits.init_app(app, exempt=(health.blueprint,))
+    app.extensions["infusync_signing_keys"] = SigningKeyring()
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 

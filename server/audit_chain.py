@@ -10,8 +10,9 @@ session (``stage``), never flushed with the work, and chained in ``before_commit
 work is flushed: the transaction then locks the one row of ``audit_chain_head`` (PostgreSQL:
 ``SELECT … FOR UPDATE``; SQLite: an UPDATE first, so the lock is the database's write lock
 even on a connection that did not begin IMMEDIATE), numbers its events after the head,
-inserts them and moves the head. The lock is the transaction's last one and is held only
-through its commit, so it cannot deadlock with row locks taken by the work, and a writer
+inserts them and moves the head (on PostgreSQL in one statement). The lock is the
+transaction's last one and is held only through its commit, so it cannot deadlock with row
+locks taken by the work, and a writer
 waits for another's commit, not for its work. Events added to the session directly
 (``session.add(AuditEvent(...))``) are taken off the flush and staged the same way.
 """
@@ -25,7 +26,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import Table, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
@@ -104,9 +105,32 @@ def _chain(session: Session, events: list[AuditEvent]) -> None:
         # What the JSON column gives back when read (tuples become lists, …) is what is hashed.
         audit_event.details = json.loads(json.dumps(audit_event.details or {}))
         audit_event.hash = prev_hash = event_hash(values_of(audit_event))
-    session.add_all(events)
-    session.execute(update(AuditChainHead).where(AuditChainHead.id == HEAD_ID)
-                    .values(seq=seq, hash=prev_hash))
+    _write(session, events, seq, prev_hash)
+
+
+def _write(session: Session, events: list[AuditEvent], seq: int, head_hash: str) -> None:
+    """Insert the chained events and move the head to (``seq``, ``head_hash``).
+
+    The head's lock is held from its read to the commit, and every other audited commit of
+    the agency waits for it: on PostgreSQL the events' INSERT carries the head's UPDATE as a
+    data-modifying WITH, one round trip instead of two while the lock is held (SQLite has no
+    such WITH, and there the lock is the database's write lock anyway). Written with Core,
+    the events stay plain objects with their numbers set (``seq`` readable after commit
+    without another read); the ORM never holds them.
+    """
+    table = AuditEvent.__table__
+    assert isinstance(table, Table)
+    rows = [{column.key: getattr(event_, column.key) for column in table.columns}
+            for event_ in events]
+    move = (update(AuditChainHead).where(AuditChainHead.id == HEAD_ID)
+            .values(seq=seq, hash=head_hash))
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        moved = move.returning(AuditChainHead.id).cte("moved_head")
+        connection.execute(insert(table).values(rows).add_cte(moved))
+    else:
+        connection.execute(insert(table), rows)
+        connection.execute(move)
 
 
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:

@@ -66,17 +66,18 @@ def announce(session: Session, item: ReviewItem, now: datetime) -> None:
         feed.append(session.connection(), [(device.user_id, KIND, item.id)], now)
 
 
-def _hers(nurse_id: uuid.UUID) -> Select[ReviewItem]:
+def _hers(nurse_id: Any) -> Select[ReviewItem]:
     """Items about documentation her devices sent."""
     return (select(ReviewItem).join(Device, Device.id == ReviewItem.device_id)
             .where(Device.user_id == nurse_id, ReviewItem.mutation_id.is_not(None),
                    ReviewItem.visit_id.is_not(None)))
 
 
-def snapshot_query(nurse_id: uuid.UUID, at: datetime) -> Select[ReviewItem]:
-    """Her open items, and those resolved in the last ``RESOLVED_DAYS`` (keyset on id)."""
+def snapshot_query(nurse_id: Any, resolved_since: Any) -> Select[ReviewItem]:
+    """Her open items, and those resolved since ``resolved_since`` (now - ``RESOLVED_DAYS``;
+    values or bind parameters: ``sync_scope.Terms``), keyset on id."""
     return _hers(nurse_id).where(or_(ReviewItem.status == ReviewStatus.OPEN,
-                                     ReviewItem.resolved_at >= at - RESOLVED_DAYS))
+                                     ReviewItem.resolved_at >= resolved_since))
 
 
 def _resolver(session: Session, item: ReviewItem) -> dict[str, str] | None:

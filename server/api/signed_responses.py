@@ -68,30 +68,14 @@ def _token_device_id() -> str:
     return str(device_id) if device_id else ""
 
 
-# The server's keys as a view already read them in this request (``note_key_ring``).
-_RING = "infusync_key_ring"
-
-
-def note_key_ring(ring: server_keys.KeyRing) -> None:
-    """Sign this request's answer from ``ring`` (read by the view with its other reads),
-    not from a read of its own after the view's commit."""
-    setattr(g, _RING, ring)
-
-
 def signing_key() -> tuple[str, Ed25519PrivateKey]:
     """The key that signs now; the first keys are made here when a restore lacks them."""
-    ring: server_keys.KeyRing | None = g.get(_RING)
-    if ring is not None:
-        try:
-            return ring.signing_key(sync_settings.data_key(), clock.now())
-        except LookupError:
-            pass  # none yet: made below
-    session = current_session()
+    session, keyring = current_session(), sync_settings.signing_keyring()
     try:
-        return server_keys.signing_key(session, sync_settings.data_key(), clock.now())
+        return keyring.signing_key(session, sync_settings.data_key(), clock.now())
     except LookupError:
         server_keys.ensure_keys(session, sync_settings.data_key(), clock.now())
-        return server_keys.signing_key(session, sync_settings.data_key(), clock.now())
+        return keyring.signing_key(session, sync_settings.data_key(), clock.now())
 
 
 def _sign(response: Response) -> Response:

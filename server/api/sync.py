@@ -25,7 +25,6 @@ from server.api.compression import gzip_push_answers, gzipped_if_accepted
 from server.api.guards import bearer_token, request_actor
 from server.api.refusals import refusals
 from server.api.signed_responses import (
-    note_key_ring,
     note_token_device,
     sign_every_response,
     signing_key,
@@ -76,13 +75,11 @@ def _device_token_first(view: F) -> F:
     def checked(*args: Any, **kwargs: Any) -> Any:
         session, token, now = current_session(), bearer_token(), clock.now()
         device = devices.authenticate(session, token, now, pulling=False)
-        ring = server_keys.key_ring(session, now)
         note_token_device(token, device.id)
-        note_key_ring(ring)
         if session.get_bind().dialect.name == "sqlite":
             session.rollback()
         else:
-            setattr(g, _CHECKED, TokenCheck(device, ring.hpke))
+            setattr(g, _CHECKED, TokenCheck(device))
         return view(*args, **kwargs)
 
     return cast(F, checked)

@@ -10,6 +10,7 @@ from server.clock import agency_zone
 from server.reconcile.news2 import Thresholds
 from server.services.devices import SyncPolicy
 from server.services.push import PushSettings
+from server.services.server_keys import SigningKeyring
 
 
 def policy() -> SyncPolicy:
@@ -24,6 +25,12 @@ def data_key() -> bytes:
     """The key that encrypts stored sync payloads and server private keys."""
     key: bytes = current_app.config["INFUSYNC_DATA_KEY"]
     return key
+
+
+def signing_keyring() -> SigningKeyring:
+    """This app's signing keys, as last read (``server/__init__.py`` makes it)."""
+    keyring: SigningKeyring = current_app.extensions["infusync_signing_keys"]
+    return keyring
 
 
 def cursor_key() -> bytes:

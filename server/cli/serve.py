@@ -20,6 +20,7 @@ import gunicorn
 from flask import current_app
 
 from server.cli.database_check import with_migrated_database
+from server.cli.gunicorn_hooks import switch_interval_seconds
 from server.metrics.scrape import MULTIPROC_VARIABLE, multiprocess_directory
 
 
@@ -88,6 +89,10 @@ def serve(host: str, port: int, workers: int | None, threads: int, worker_class:
     """Serve the API with gunicorn (never starts the scheduler: see 'infusync scheduler')."""
     # In gunicorn's environment from its start: prometheus-client reads it when first
     # imported, and each worker keeps its values there (this process's own is left alone).
+    try:
+        switch_interval_seconds(os.environ)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
     env = {**os.environ,
            MULTIPROC_VARIABLE: str(metrics_directory(current_app.instance_path, port))}
     # A pooled connection for each thread, unless the operator chose otherwise.

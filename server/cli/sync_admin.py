@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from server import audit, clock
+from server.api import sync_settings
 from server.cli.database_check import with_migrated_database
 from server.errors import AppError
 from server.extensions import current_session
@@ -51,6 +52,7 @@ def rotate_signing(grace_hours: int | None) -> None:
         key = server_keys.rotate_signing(session, data_key, now, timedelta(hours=hours))
     except AppError as exc:
         raise click.ClickException(exc.message) from exc
+    sync_settings.signing_keyring().forget()  # this process signs with it from not_before
     click.echo(f"new signing key: {key.key_id}, endorsed by {key.endorsed_by}; "
                f"it signs from {key.not_before.isoformat() if key.not_before else 'now'}")
 

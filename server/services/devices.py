@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from server import audit
 from server.database import SNAPSHOT_READ
@@ -166,7 +166,10 @@ def _enrollment(session: Session, device: Device, token: str, data_key: bytes,
 
 def authenticate(session: Session, token: str, now: datetime, *, pulling: bool) -> Device:
     """The device a token belongs to, refusing revoked (and, to pull, retired) devices."""
-    device = session.scalar(select(Device).where(Device.token_hash == token_hash(token)))
+    stmt = select(Device).where(Device.token_hash == token_hash(token))
+    if pulling:  # her account is checked below and her profile is in every snapshot
+        stmt = stmt.options(joinedload(Device.user))
+    device = session.scalar(stmt)
     if device is None:
         raise Unauthorized("Unknown device token; enroll the device again.")
     if device.status is DeviceStatus.REVOKED:

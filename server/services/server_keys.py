@@ -10,9 +10,10 @@ signs only from ``not_before``, so devices hear of it before they need it.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -98,84 +99,78 @@ def _signing_keys(session: Session) -> list[ServerKey]:
         ServerKey.purpose == KeyPurpose.SIGNING).order_by(_SIGNS_FROM, ServerKey.created_at)))
 
 
-def _active_signing(session: Session, now: datetime) -> ServerKey | None:
-    """The signing key that signs at ``now``: the last one past its ``not_before``."""
-    return session.scalars(
-        select(ServerKey).where(
-            ServerKey.purpose == KeyPurpose.SIGNING,
-            or_(ServerKey.not_before.is_(None), ServerKey.not_before <= now),
-        ).order_by(_SIGNS_FROM.desc(), ServerKey.created_at.desc())
-    ).first()
+class _SignsFrom(Protocol):
+    @property
+    def not_before(self) -> datetime | None: ...
 
 
-def _signing_private(key: ServerKey, data_key: bytes) -> Ed25519PrivateKey:
-    return _decrypt_signing(key.key_id, key.public_key, key.private_key_sealed, data_key)
+_K = TypeVar("_K", bound=_SignsFrom)
 
 
-def _decrypt_signing(key_id: str, public_key: str, sealed: bytes,
-                     data_key: bytes) -> Ed25519PrivateKey:
-    cached = _SIGNING_KEYS.get((key_id, public_key))
+def _signs_at(keys: Sequence[_K], now: datetime) -> _K | None:
+    """The key of ``keys`` (in signing order) that signs at ``now``: the last one past its
+    ``not_before`` (the first key has none)."""
+    signing = [k for k in keys if k.not_before is None or k.not_before <= now]
+    return signing[-1] if signing else None
+
+
+def _signing_private(key: ServerKey | _Signer, data_key: bytes) -> Ed25519PrivateKey:
+    cached = _SIGNING_KEYS.get((key.key_id, key.public_key))
     if cached is None:
-        raw = at_rest.decrypt(data_key, sealed, key_id.encode())
-        cached = _SIGNING_KEYS[(key_id, public_key)] = Ed25519PrivateKey.from_private_bytes(raw)
+        raw = at_rest.decrypt(data_key, key.private_key_sealed, key.key_id.encode())
+        cached = _SIGNING_KEYS[(key.key_id, key.public_key)] = (
+            Ed25519PrivateKey.from_private_bytes(raw))
     return cached
 
 
-def signing_key(session: Session, data_key: bytes,
-                now: datetime) -> tuple[str, Ed25519PrivateKey]:
-    """The key that signs responses at ``now``, and its id."""
-    key = _active_signing(session, now)
-    if key is None:
-        raise LookupError("no signing key: call ensure_keys first")
-    return key.key_id, _signing_private(key, data_key)
-
-
 @dataclass(frozen=True)
-class SigningCandidate:
-    """A signing key as read, detached from the session (it outlives the transaction)."""
+class _Signer:
+    """What choosing and using a signing key needs, detached from any session."""
 
     key_id: str
     public_key: str
+    not_before: datetime | None
     private_key_sealed: bytes
-    not_before: datetime | None  # None: signs from its creation (the first key)
-    created_at: datetime
 
 
-@dataclass(frozen=True)
-class KeyRing:
-    """The usable HPKE keys and every signing key, read in one statement: a push opens its
-    batch with the first and signs its answer with the second, and reading them apart was
-    a round trip more per push (and, on SQLite, a write-locking transaction after the
-    commit, only to read the signing key)."""
+class SigningKeyring:
+    """Which key signs, the keys read again after ``ttl`` (app clock) instead of per answer.
 
-    hpke: list[ServerKey]  # oldest first, as ``usable_hpke_keys``
-    signing: tuple[SigningCandidate, ...]
+    Every device response is signed, and reading the signing keys was a query each time
+    (about 5 % of a pull's CPU). Which key signs still follows ``now``: the keyring holds
+    every signing key and picks as the keys endpoint does (``_signs_at``). A rotation adds
+    a key that signs from ``now + grace``, whole hours (``infusync keys rotate-signing``),
+    so every worker has re-read the keys long before it signs; after ``--grace-hours 0`` the other
+    workers sign up to ``ttl`` seconds longer with the previous key, which every device
+    still trusts until re-enrolled. The rotating process calls ``forget`` at once.
+    """
 
-    def signing_key(self, data_key: bytes, now: datetime) -> tuple[str, Ed25519PrivateKey]:
-        """The key that signs at ``now`` (chosen as ``_active_signing`` does), and its id."""
-        active = [key for key in self.signing if key.not_before is None or key.not_before <= now]
-        if not active:
+    def __init__(self, ttl: timedelta = timedelta(seconds=10)) -> None:
+        self._ttl = ttl
+        self._read: tuple[datetime | None, tuple[_Signer, ...]] = (None, ())
+
+    def forget(self) -> None:
+        """Read the keys again at the next answer (after a rotation or first keys)."""
+        self._read = (None, ())
+
+    def _keys(self, session: Session, now: datetime) -> tuple[_Signer, ...]:
+        """The keys as read less than ``ttl`` ago on the app's clock (which tests move)."""
+        read_at, keys = self._read
+        if read_at is not None and read_at <= now < read_at + self._ttl:
+            return keys
+        keys = tuple(_Signer(k.key_id, k.public_key, k.not_before, k.private_key_sealed)
+                     for k in _signing_keys(session))
+        # None yet: ask again next time, the first keys are being made.
+        self._read = (now, keys) if keys else (None, ())
+        return keys
+
+    def signing_key(self, session: Session, data_key: bytes,
+                    now: datetime) -> tuple[str, Ed25519PrivateKey]:
+        """The key that signs at ``now``: the last, in signing order, past its not_before."""
+        key = _signs_at(self._keys(session, now), now)
+        if key is None:
             raise LookupError("no signing key: call ensure_keys first")
-        key = max(active, key=lambda k: (k.not_before or k.created_at, k.created_at))
-        return key.key_id, _decrypt_signing(key.key_id, key.public_key,
-                                            key.private_key_sealed, data_key)
-
-
-def key_ring(session: Session, now: datetime) -> KeyRing:
-    """The HPKE keys that open pushes at ``now`` and every signing key, in one query."""
-    hpke, signing = [], []
-    for key in session.scalars(select(ServerKey).where(or_(
-            ServerKey.purpose == KeyPurpose.SIGNING,
-            (ServerKey.purpose == KeyPurpose.HPKE)
-            & or_(ServerKey.current.is_(True), ServerKey.retire_after > now)))
-            .order_by(ServerKey.created_at)):
-        if key.purpose is KeyPurpose.HPKE:
-            hpke.append(key)
-        else:
-            signing.append(SigningCandidate(
-                key.key_id, key.public_key, key.private_key_sealed, key.not_before,
-                key.created_at))
-    return KeyRing(hpke, tuple(signing))
+        return key.key_id, _signing_private(key, data_key)
 
 
 def rotate_signing(session: Session, data_key: bytes, now: datetime,
@@ -208,7 +203,8 @@ def _rfc3339(moment: datetime | None) -> str | None:
 def public_keys(session: Session, now: datetime) -> dict[str, Any]:
     """What devices are told: usable HPKE keys (the current one marked), the key that signs
     now, and every signing key with its endorsement (announced ones included)."""
-    signing = _active_signing(session, now)
+    every = _signing_keys(session)
+    signing = _signs_at(every, now)
     return {
         "hpke_keys": [
             {"key_id": k.key_id, "public_key": k.public_key, "suite": SUITE_NAME,
@@ -221,7 +217,7 @@ def public_keys(session: Session, now: datetime) -> dict[str, Any]:
             {"key_id": k.key_id, "public_key": k.public_key,
              "not_before": _rfc3339(k.not_before),
              "endorsed_by": k.endorsed_by, "endorsement": k.endorsement}
-            for k in _signing_keys(session)
+            for k in every
         ],
         # v1.1: how a push's plaintext may be compressed; a v1 device ignores it.
         "push_encodings": list(compression.ENCODINGS),

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from schemas.notifications import NotificationSchema
@@ -52,6 +53,46 @@ NOTIFICATION_DAYS = timedelta(days=14)
 
 
 @dataclass(frozen=True)
+class Terms:
+    """What a scope's statements compare with: a scope's values, or (``bound``) bind
+    parameters of the same names, for statements built once and given the values later."""
+
+    nurse_id: Any
+    device_id: Any
+    visits_from: Any
+    visits_until: Any
+    notified_since: Any
+    resolved_since: Any
+
+    @classmethod
+    def bound(cls) -> Terms:
+        """Each term as the bind parameter of its name."""
+        return cls(*(bindparam(term.name) for term in fields(cls)))
+
+    def params(self) -> dict[str, Any]:
+        """The terms by name, to execute a statement built on ``bound()``."""
+        return {term.name: getattr(self, term.name) for term in fields(self)}
+
+
+def visits_query(terms: Terms) -> Select[Visit]:
+    """Her visits inside the window."""
+    return select(Visit).where(
+        Visit.nurse_id == terms.nurse_id, Visit.status != VisitStatus.CANCELLED,
+        Visit.scheduled_start >= terms.visits_from, Visit.scheduled_start < terms.visits_until)
+
+
+def notifications_query(terms: Terms) -> Select[Notification]:
+    """Her notifications of the last ``NOTIFICATION_DAYS`` (the snapshot's)."""
+    return select(Notification).where(Notification.user_id == terms.nurse_id,
+                                      Notification.created_at >= terms.notified_since)
+
+
+def patient_ids_query(terms: Terms) -> Select[uuid.UUID]:
+    """Ids of the patients of her visits inside the window."""
+    return visits_query(terms).with_only_columns(Visit.patient_id).distinct()
+
+
+@dataclass(frozen=True)
 class Scope:
     """Whose scope, for which device, at which moment."""
 
@@ -59,20 +100,23 @@ class Scope:
     device_id: uuid.UUID
     at: datetime
 
+    @cached_property
+    def terms(self) -> Terms:
+        """Her windows at ``at``: visits, notifications and review items."""
+        return Terms(self.nurse_id, self.device_id, self.at - BACK, self.at + AHEAD,
+                     self.at - NOTIFICATION_DAYS, self.at - review_delivery.RESOLVED_DAYS)
+
     def visits(self) -> Select[Visit]:
         """Her visits inside the window."""
-        return select(Visit).where(
-            Visit.nurse_id == self.nurse_id, Visit.status != VisitStatus.CANCELLED,
-            Visit.scheduled_start >= self.at - BACK, Visit.scheduled_start < self.at + AHEAD)
+        return visits_query(self.terms)
 
     def notifications(self) -> Select[Notification]:
         """Her notifications of the last ``NOTIFICATION_DAYS`` (the snapshot's)."""
-        return select(Notification).where(Notification.user_id == self.nurse_id,
-                                          Notification.created_at >= self.at - NOTIFICATION_DAYS)
+        return notifications_query(self.terms)
 
     def patient_ids(self) -> Select[uuid.UUID]:
         """Ids of the patients of her visits inside the window."""
-        return self.visits().with_only_columns(Visit.patient_id).distinct()
+        return patient_ids_query(self.terms)
 
 
 def upsert(kind: str, entity: Any) -> dict[str, Any]:

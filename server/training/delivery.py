@@ -121,9 +121,7 @@ def resolve(session: Session, nurse_id: uuid.UUID, by_type: dict[str, set[uuid.U
                 else _remove("training_status", status_id))
 
 
-def snapshot_query(session: Session, kind: str, nurse_id: uuid.UUID) -> Select[Any]:
-    """Her published modules, or her statuses, for a snapshot (keyset on id)."""
-    if kind == "training":
-        ids = [m.id for m in modules_for(session, session.get_one(User, nurse_id))]
-        return select(TrainingModule).where(TrainingModule.id.in_(ids))
+def statuses_query(nurse_id: Any) -> Select[TrainingStatus]:
+    """Her statuses, for a snapshot (keyset on id; ``nurse_id`` a value or a bind
+    parameter); her modules are ``modules_for``."""
     return select(TrainingStatus).where(TrainingStatus.nurse_id == nurse_id)

@@ -4,12 +4,21 @@ page; a dead worker's live gauges leave /metrics, its counts stay."""
 from __future__ import annotations
 
 import gc
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from server.cli.gunicorn_hooks import CONSOLE_PREFIX, PUSH_PATH, child_exit, post_request
+from server.cli.gunicorn_hooks import (
+    CONSOLE_PREFIX,
+    PUSH_PATH,
+    SWITCH_INTERVAL_MS_VARIABLE,
+    child_exit,
+    post_fork,
+    post_request,
+    switch_interval_seconds,
+)
 
 
 def test_the_heap_is_frozen_after_the_first_push_only() -> None:
@@ -53,3 +62,23 @@ def test_a_dead_workers_live_gauges_are_dropped_and_its_counts_kept(
 
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "counter_4242.db", "gauge_livesum_4343.db", "histogram_4242.db"]
+
+
+def test_a_worker_lets_a_thread_back_within_half_a_millisecond(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    before = sys.getswitchinterval()
+    monkeypatch.delenv(SWITCH_INTERVAL_MS_VARIABLE, raising=False)
+    try:
+        post_fork(None, None)
+        assert sys.getswitchinterval() == pytest.approx(0.0005)
+        monkeypatch.setenv(SWITCH_INTERVAL_MS_VARIABLE, "2")
+        post_fork(None, None)
+        assert sys.getswitchinterval() == pytest.approx(0.002)
+    finally:
+        sys.setswitchinterval(before)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "fast", "nan", "101"])
+def test_a_switch_interval_that_is_no_duration_is_refused(value: str) -> None:
+    with pytest.raises(ValueError, match="must be a number of milliseconds above 0"):
+        switch_interval_seconds({SWITCH_INTERVAL_MS_VARIABLE: value})

@@ -28,7 +28,7 @@ from schemas.sync import BatchSchema
 from server import audit
 from server.errors import AppError, Conflict, Invalid, Unauthorized
 from server.metrics import instruments
-from server.models import Device, ServerKey
+from server.models import Device
 from server.reconcile.news2 import Thresholds
 from server.services import devices, server_keys
 from server.services.push.apply import apply_prepared, prepare
@@ -51,11 +51,10 @@ class PushSettings:
 
 @dataclass(frozen=True)
 class TokenCheck:
-    """The token's device and the usable HPKE keys, as the caller read them in the
-    session's current transaction: the push uses them instead of reading them again."""
+    """The token's device as the caller authenticated it in the session's current
+    transaction: the push uses it instead of reading it again."""
 
     device: Device
-    hpke_keys: list[ServerKey]
 
 
 class TooLarge(AppError):
@@ -121,11 +120,9 @@ NOT_CANONICAL_SEAL = ("The batch was sealed with device_id and batch_id as sent,
 
 
 def _open(session: Session, device: Device, body: dict[str, Any], actor: audit.Actor,
-          now: datetime, data_key: bytes, hpke_keys: list[ServerKey] | None
-          ) -> tuple[bytes, bool]:
+          now: datetime, data_key: bytes) -> tuple[bytes, bool]:
     """Verify the signature, find the key, open the envelope (in that order); the database
-    is only read before opening. The plaintext, and whether the read transaction ended.
-    ``hpke_keys``: the usable keys when already read in this transaction."""
+    is only read before opening. The plaintext, and whether the read transaction ended."""
     device_id, batch_id = body["device_id"], body["batch_id"]
     signed = (envelope.ed25519_public_key_from_b64u(device.signing_key), body["signature"],
               device_id, batch_id, body["key_id"], body["sealed"])
@@ -137,8 +134,8 @@ def _open(session: Session, device: Device, body: dict[str, Any], actor: audit.A
         raise _refuse(session, device, actor, now, "bad_signature", Invalid(
             "The push signature does not verify with this device's key.",
             code="bad_signature")) from None
-    usable = server_keys.usable_hpke_keys(session, now) if hpke_keys is None else hpke_keys
-    key = next((k for k in usable if k.key_id == body["key_id"]), None)
+    key = next((k for k in server_keys.usable_hpke_keys(session, now)
+                if k.key_id == body["key_id"]), None)
     if key is None:
         keys = server_keys.public_keys(session, now)
         raise _refuse(session, device, actor, now, "unknown_key", Conflict(
@@ -216,7 +213,7 @@ def push(session: Session, token: str, body: dict[str, Any], actor: audit.Actor,
          ) -> dict[str, Any]:
     """Apply one pushed batch and return the response (stored for retries).
 
-    ``checked``: the token's device and keys, when the caller read them in the session's
+    ``checked``: the token's device, when the caller read it in the session's
     current transaction (not read again). Counted by outcome for /metrics: applied and
     replayed where they happen, refused (any 4xx) and failed (anything else, a 500) here,
     as they leave.
@@ -238,8 +235,7 @@ def _push(session: Session, token: str, body: dict[str, Any], actor: audit.Actor
                      checked.device if checked else None)
     device_id = device.id
     actor = audit.Actor(device.user_id, actor.remote_addr, actor.request_id, device_id)
-    plaintext, ended = _open(session, device, body, actor, now, settings.data_key,
-                             checked.hpke_keys if checked else None)
+    plaintext, ended = _open(session, device, body, actor, now, settings.data_key)
     # Hashed inflated: the same batch sent again, compressed or not, is the same batch.
     plaintext = _inflated(plaintext, body.get("encoding"), settings.policy.max_body_bytes)
     batch, raw = _parse(plaintext, settings.policy.max_batch_mutations)

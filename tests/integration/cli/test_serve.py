@@ -76,3 +76,14 @@ def test_serve_runs_threaded_workers_unless_told_otherwise(
     # gunicorn makes a sync worker with threads a gthread one: sync gets exactly one.
     assert plain[plain.index("--worker-class") + 1] == "sync"
     assert plain[plain.index("--threads") + 1] == "1"
+
+
+def test_serve_refuses_a_switch_interval_that_is_no_duration(
+        runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[str] = []
+    monkeypatch.setattr("os.execve", lambda *args: started.append("gunicorn"))
+    monkeypatch.setenv("INFUSYNC_WORKER_SWITCH_INTERVAL_MS", "fast")
+    result = runner.invoke(args=["serve", "--port", "8125", "--workers", "1"])
+    assert result.exit_code == 2
+    assert "INFUSYNC_WORKER_SWITCH_INTERVAL_MS must be a number of milliseconds" in result.output
+    assert started == []

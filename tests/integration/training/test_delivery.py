@@ -129,3 +129,20 @@ def test_attachments_are_only_for_devices_of_the_audience(
     orphan = lead.post("/assets", data=PDF + b"x", content_type="application/pdf").get_json()
     error_of(client.get(f"/api/v1/sync/assets/{orphan['sha256']}",
                         headers=enroll("nurse_a").headers), 404)
+
+
+def test_a_snapshot_in_pages_of_one_holds_each_module_once(lead: Any, enroll: Any) -> None:
+    modules = {lead.publish(title=f"Module {n}", audience={"roles": ["nurse"]})["id"]
+               for n in range(3)}
+    device = enroll("nurse_a")
+    whole, _ = device.pull_all()
+    cursor, paged, sent = "", {}, []
+    while True:
+        page = device.pull(cursor, limit=1).get_json()
+        sent += [(c["type"], c["id"]) for c in page["changes"]]
+        paged.update({(c["type"], c["id"]): c["data"] for c in page["changes"]})
+        cursor = page["cursor"]
+        if not page["has_more"]:
+            break
+    assert set(_modules(paged)) == modules and paged == whole
+    assert len(sent) == len(set(sent))
