@@ -67,7 +67,7 @@ def _device_token_first(view: F) -> F:
     max_body_bytes) is read and parsed. The push checks the token against the device the
     body names. On SQLite this read transaction ends here, so parsing holds no lock, and
     the push reads the device again; on PostgreSQL, where reading locks nothing, the
-    transaction goes on and the push is handed the device as read (``_CHECKED_DEVICE``),
+    transaction goes on and the push is handed the device as read (``TokenCheck``),
     instead of a second SELECT of it on every push. The response's signature names the
     token's device without reading it a third time (``note_token_device``)."""
 
