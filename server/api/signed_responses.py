@@ -10,9 +10,10 @@ recorded answer cannot be replayed to another device or to a later request.
 from __future__ import annotations
 
 import logging
+import uuid
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from flask import Response, request
+from flask import Response, g, request
 
 from server import clock
 from server.api import sync_settings
@@ -45,11 +46,24 @@ def _check_nonce() -> None:
         raise AppError(str(exc), {"Infusync-Nonce": [str(exc)]}) from None
 
 
+# (token, device id) a view already found the request's token to belong to.
+_NOTED = "infusync_token_device"
+
+
+def note_token_device(token: str, device_id: uuid.UUID) -> None:
+    """Remember that ``token`` belongs to ``device_id`` (just read by the view): the
+    signature names that device without a read of its own, a statement less per push."""
+    setattr(g, _NOTED, (token, str(device_id)))
+
+
 def _token_device_id() -> str:
     """The device the bearer token belongs to, or "" (no token, or nobody's)."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return ""
+    noted = g.get(_NOTED)
+    if noted is not None and noted[0] == token.strip():
+        return str(noted[1])
     device_id = devices.device_id_of_token(current_session(), token.strip())
     return str(device_id) if device_id else ""
 

@@ -150,7 +150,7 @@ def _push(week: Week, device: Device, batch_id: uuid.UUID, raws: list[dict[str, 
     actor = audit.Actor(device.user_id, None, None, device.id)
     results = apply_prepared(week.session, device, record,
                              prepare(raws, device.id, week.data_key), actor, received,
-                             week.zone)
+                             week.zone).results
     refused = [result for result in results if result["status"] != "applied"]
     if refused:
         raise RuntimeError(f"demo documentation was not applied: {refused}")

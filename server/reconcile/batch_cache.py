@@ -3,7 +3,7 @@
 A batch of 200 vitals on three visits must cost a handful of queries, not a thousand: the
 visits are locked together (in id order, so concurrent batches cannot deadlock), their
 revisions, the patients' locations, the orders and the administrations already on them
-read once, and document ids checked in one query per table. Touched visits are re-derived
+read once, and document ids checked in one query for every table. Touched visits are re-derived
 once, at the end of the batch.
 
 No handler of the usual documentation (check-in and out, vitals, infusion, note, sign)
@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from server.models import (
@@ -78,11 +78,24 @@ class BatchCache:
                 self._revisions.setdefault(revision.visit_id, []).append(revision)
             self._prefetch_locations(mutations, found)
             self._prefetch_infusions(mutations)
-        for kind, model in DOCUMENT_TABLES.items():
-            ids = {m["entity_id"] for m in mutations if m["type"] == kind}
-            if ids:
-                self._taken[model] = set(self.session.scalars(
-                    select(model.id).where(in_ids(self.session, model.id, ids))))
+        self._prefetch_taken(mutations)
+
+    def _prefetch_taken(self, mutations: list[dict[str, Any]]) -> None:
+        """The new documents' ids already stored, every table in one query (a UNION ALL):
+        one per table was three of a day's round trips, whatever the batch's size."""
+        wanted = {model: ids for kind, model in DOCUMENT_TABLES.items()
+                  if (ids := {m["entity_id"] for m in mutations if m["type"] == kind})}
+        if not wanted:
+            return
+        models = list(wanted)
+        for model in models:
+            self._taken[model] = set()
+        found = self.session.execute(union_all(*(
+            select(literal(index).label("kind"), model.id.label("id"))
+            .where(in_ids(self.session, model.id, wanted[model]))
+            for index, model in enumerate(models))))
+        for index, document_id in found:
+            self._taken[models[index]].add(document_id)
 
     def _prefetch_locations(self, mutations: list[dict[str, Any]],
                             visits: dict[uuid.UUID, Visit]) -> None:

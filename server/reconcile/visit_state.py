@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
 
 from server.models import (
@@ -83,28 +83,44 @@ def marked_by_job(visit: Visit) -> bool:
         visit.status is VisitStatus.MISSED and visit.missed_reason in JOB_MISSED_REASONS)
 
 
+def _later_documents(session: Session, visit_ids: list[Any], signs: list[VisitEvent]
+                     ) -> dict[Any, list[Any]]:
+    """The visits' documents by these signatures' devices after the earliest signature,
+    as plain rows (id, visit_id, device_id, seq) by table, every table in one query (a
+    UNION ALL: one per table was three of a push's round trips, whatever its size).
+
+    Plain rows: in a batch of many visits most of these are later visits' documents, none
+    of them late, not worth an entity each; the late ones (rare) are then taken from the
+    session, where a push has usually just put them.
+    """
+    devices = sorted({sign.device_id for sign in signs}, key=str)
+    earliest = min(sign.seq for sign in signs)
+    rows = session.execute(union_all(*(
+        select(literal(index).label("kind"), model.id, model.visit_id, model.device_id,
+               model.seq)
+        .where(model.visit_id.in_(visit_ids), model.device_id.in_(devices),
+               model.seq > earliest, model.conflict.is_(False),
+               model.entered_in_error.is_(False))
+        for index, model in enumerate(DOCUMENT_MODELS)))).all()
+    found: dict[Any, list[Any]] = {model: [] for model in DOCUMENT_MODELS}
+    for row in rows:
+        found[DOCUMENT_MODELS[row.kind]].append(row)
+    return found
+
+
 def documents_after(session: Session, signed: dict[Any, list[VisitEvent]]
                     ) -> dict[Any, list[Any]]:
     """Each visit's documents that a signature of theirs preceded (same device, later seq),
-    for many visits: one query per document table, not one per visit and signature."""
+    for many visits: one query for every document table, not one per visit and signature."""
     late: dict[Any, list[Any]] = {visit_id: [] for visit_id in signed}
     signs = [sign for visit_signs in signed.values() for sign in visit_signs]
     if not signs:
         return late
-    devices = sorted({sign.device_id for sign in signs}, key=str)
+    found = _later_documents(session, list(signed), signs)
     for model in DOCUMENT_MODELS:
-        # Plain rows first: in a batch of many visits most of these are later visits'
-        # documents, none of them late, not worth an entity each; the late ones (rare) are
-        # then taken from the session, where a push has usually just put them.
-        found = session.execute(select(model.id, model.visit_id, model.device_id, model.seq)
-                                .where(model.visit_id.in_(list(signed)),
-                                       model.device_id.in_(devices),
-                                       model.seq > min(s.seq for s in signs),
-                                       model.conflict.is_(False),
-                                       model.entered_in_error.is_(False))).all()
         for visit_id, visit_signs in signed.items():
             late[visit_id] += [(sign, session.get_one(model, row.id))
-                               for sign in visit_signs for row in found
+                               for sign in visit_signs for row in found[model]
                                if row.visit_id == visit_id
                                and row.device_id == sign.device_id
                                and row.seq > sign.seq]

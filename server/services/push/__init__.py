@@ -11,6 +11,6 @@ The ledger's own protocol (claim, replay, write outcomes) is ``sync.claims`` and
 ``sync.ledger_writes``.
 """
 
-from server.services.push.receive import PushSettings, TooLarge, push
+from server.services.push.receive import PushSettings, TokenCheck, TooLarge, push
 
-__all__ = ["PushSettings", "TooLarge", "push"]
+__all__ = ["PushSettings", "TokenCheck", "TooLarge", "push"]

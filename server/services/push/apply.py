@@ -17,6 +17,7 @@ Everything commits (or not) with the batch, so "stored" and "applied" never part
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -48,6 +49,15 @@ def prepare(raws: list[Any], device_id: uuid.UUID, data_key: bytes) -> list[Prep
         items.append(Prepared(index, raw, validate(raw, device_id), inbox_id,
                               ledger.seal_payload(data_key, inbox_id, raw)))
     return items
+
+
+@dataclass(frozen=True)
+class Applied:
+    """An applied batch: each mutation's result in the order sent, and how many of the
+    device's sequence numbers the server lacks (0: none), as the seq_gap check left it."""
+
+    results: list[dict[str, Any]]
+    missing_seqs: int
 
 
 Entry = tuple[Prepared, Valid, claims.Candidate]
@@ -140,8 +150,9 @@ def _audit_batch(run: BatchRun) -> None:
 
 def apply_prepared(session: Session, device: Device, batch: SyncBatch, items: list[Prepared],
                    actor: audit.Actor, now: datetime, zone: ZoneInfo,
-                   news2: Thresholds | None = None) -> list[dict[str, Any]]:
-    """Apply the ``prepare``d mutations of the batch; results come back in the order sent.
+                   news2: Thresholds | None = None) -> Applied:
+    """Apply the ``prepare``d mutations of the batch; results come back in the order sent,
+    with how many of the device's seqs the server lacks after it (``seq_gap``).
 
     ``news2``: the agency's early-warning thresholds (the RCP's when not given).
     """
@@ -158,7 +169,7 @@ def apply_prepared(session: Session, device: Device, batch: SyncBatch, items: li
     settle_visits(run)
     _answer_repeats(run, repeats)
     _write(run, found, applied)
-    check_seq_gap(session, device, now, {c.seq for c in found.claimed.values()})
+    missing = check_seq_gap(session, device, now, {c.seq for c in found.claimed.values()})
     _audit_batch(run)
-    return [{"id": item.raw_id, **{k: v for k, v in run.answers[item.index].result.items()
-                                   if k != RECORD_FLAGS}} for item in items]
+    return Applied([{"id": item.raw_id, **{k: v for k, v in run.answers[item.index].result.items()
+                                           if k != RECORD_FLAGS}} for item in items], missing)

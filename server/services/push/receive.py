@@ -33,7 +33,6 @@ from server.reconcile.news2 import Thresholds
 from server.services import devices, server_keys
 from server.services.push.apply import apply_prepared, prepare
 from server.services.push.batch_run import Prepared
-from server.services.push.seq_gap import missing_now
 from sync import batches, compression, envelope, replays
 from sync.claims import race_state
 
@@ -48,6 +47,14 @@ class PushSettings:
     zone: ZoneInfo  # the agency's: training due dates are its local dates
     # When a NEWS2 score opens a review item (the RCP's thresholds by default).
     news2: Thresholds = field(default_factory=Thresholds)
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """The token's device as the caller authenticated it in the session's current
+    transaction: the push uses it instead of reading it again."""
+
+    device: Device
 
 
 class TooLarge(AppError):
@@ -189,24 +196,30 @@ def _parse(plaintext: bytes, max_mutations: int) -> tuple[dict[str, Any], Any]:
     return batch, raw
 
 
-def _device(session: Session, token: str, device_id: Any, now: datetime) -> Device:
+def _device(session: Session, token: str, device_id: Any, now: datetime,
+            known: Device | None = None) -> Device:
     """The token's device, which must be the one the push names: checked when the push
-    arrives, and again in every write transaction (the device may have changed since)."""
-    device = devices.authenticate(session, token, now, pulling=False)
+    arrives, and again in every write transaction (the device may have changed since).
+    ``known``: the token's device as already authenticated in this transaction."""
+    device = known if known is not None else \
+        devices.authenticate(session, token, now, pulling=False)
     if device.id != device_id:
         raise Unauthorized("This token belongs to another device.", code="device_mismatch")
     return device
 
 
 def push(session: Session, token: str, body: dict[str, Any], actor: audit.Actor,
-         now: datetime, settings: PushSettings) -> dict[str, Any]:
+         now: datetime, settings: PushSettings, checked: TokenCheck | None = None
+         ) -> dict[str, Any]:
     """Apply one pushed batch and return the response (stored for retries).
 
-    Counted by outcome for /metrics: applied and replayed where they happen, refused (any
-    4xx) and failed (anything else, a 500) here, as they leave.
+    ``checked``: the token's device, when the caller read it in the session's
+    current transaction (not read again). Counted by outcome for /metrics: applied and
+    replayed where they happen, refused (any 4xx) and failed (anything else, a 500) here,
+    as they leave.
     """
     try:
-        return _push(session, token, body, actor, now, settings)
+        return _push(session, token, body, actor, now, settings, checked)
     except AppError:
         instruments.push_batches.labels("refused").inc()
         raise
@@ -216,8 +229,10 @@ def push(session: Session, token: str, body: dict[str, Any], actor: audit.Actor,
 
 
 def _push(session: Session, token: str, body: dict[str, Any], actor: audit.Actor,
-          now: datetime, settings: PushSettings) -> dict[str, Any]:
-    device = _device(session, token, uuid.UUID(body["device_id"]), now)
+          now: datetime, settings: PushSettings, checked: TokenCheck | None
+          ) -> dict[str, Any]:
+    device = _device(session, token, uuid.UUID(body["device_id"]), now,
+                     checked.device if checked else None)
     device_id = device.id
     actor = audit.Actor(device.user_id, actor.remote_addr, actor.request_id, device_id)
     plaintext, ended = _open(session, device, body, actor, now, settings.data_key)
@@ -268,14 +283,14 @@ def _apply_batch(session: Session, device: Device, record: batches.SyncBatch,
         session.rollback()
         raise Conflict("This batch id was already used for a different batch.",
                        code="batch_id_reused") from None
-    results = apply_prepared(session, device, record, items, actor, now, settings.zone,
+    applied = apply_prepared(session, device, record, items, actor, now, settings.zone,
                              settings.news2)
+    results = applied.results
     device.last_push_at = device.last_seen_at = now
     answer: dict[str, Any] = {"batch_id": str(record.batch_id), "results": results,
                               "server_time": now.isoformat()}
-    missing = missing_now(session, device)
-    if missing:
-        answer["missing_seqs"] = missing
+    if applied.missing_seqs:
+        answer["missing_seqs"] = applied.missing_seqs
     batches.store_response(session, record, answer)
     session.commit()
     _count_applied(results)

@@ -91,11 +91,16 @@ def _record(session: Session, device: Device, item: ReviewItem | None, now: date
 
 
 def check_seq_gap(session: Session, device: Device, now: datetime,
-                  claimed_seqs: set[int] | None = None) -> None:
-    """Open (or heal) the device's review item for sequence numbers that never arrived.
+                  claimed_seqs: set[int] | None = None) -> int:
+    """Open (or heal) the device's review item for sequence numbers that never arrived, and
+    return how many the server lacks now (0: none).
 
     With the seqs this batch wrote to the ledger (``claimed_seqs``) the count comes from
-    the batch alone (``_from_batch``); counting the ledger stays the fallback.
+    the batch alone (``_from_batch``); counting the ledger stays the fallback. The push
+    response says how many are missing (``missing_seqs``): after a restore from a backup,
+    the device sends again what it keeps of what the old server acknowledged
+    (``offline_store.sent``). Returned from here, what the open item now says, rather than
+    read back from the item: that was a second read of it on every push.
     """
     if claimed_seqs is not None and is_postgresql(session):
         # Two pushes of one device at once: the second waits here until the first commits,
@@ -111,16 +116,4 @@ def check_seq_gap(session: Session, device: Device, now: datetime,
     if missing is None or missing < 0:  # unknown, or the items disagree with the ledger
         missing, highest = _counted(session, device)
     _record(session, device, item, now, missing, highest)
-
-
-def missing_now(session: Session, device: Device) -> int:
-    """How many of the device's seqs the server lacks, as the last check left it (0: none).
-
-    The push response says so (``missing_seqs``): after a restore from a backup, the device
-    sends again what it keeps of what the old server acknowledged (``offline_store.sent``).
-    """
-    item = _gap_item(session, device)
-    if item is None or item.status is not ReviewStatus.OPEN:
-        return 0
-    missing = (item.details or {}).get("missing")
-    return missing if type(missing) is int and missing > 0 else 0
+    return max(missing, 0)

@@ -3,7 +3,8 @@
 The morning rush is bounded by round trips to the database (README, "The morning rush";
 ``bench/push_profile.py``): these pin what made a push of a day's work cost 46 statements
 instead of 123 — no autoflush between mutations, every new record of a table in one
-statement, the touched visits settled in one flush.
+statement, the touched visits settled in one flush — and then 37 instead of 47 (the rush's
+batch on PostgreSQL): what a push reads once per batch, whatever its size, read once.
 """
 
 import re
@@ -17,6 +18,8 @@ from server.models import InfusionAdministration, VisitEvent, VisitNote, VitalSi
 from tests.integration.reconcile.conftest import HOME, as_ordered
 
 INSERT = re.compile(r"^\s*INSERT INTO\s+\"?(\w+)", re.IGNORECASE)
+SHAPE = re.compile(r"^\s*(INSERT INTO|UPDATE|DELETE FROM|SELECT\s.*?\sFROM)\s+\"?(\w+)",
+                   re.IGNORECASE | re.DOTALL)
 
 
 def _day(device, agency):
@@ -61,3 +64,48 @@ def test_a_days_documentation_inserts_each_table_once(app, enroll, agency, rows)
     for table in ("visit_events", "vital_signs", "infusion_administrations", "visit_notes",
                   "visit_revisions", "sync_ledger", "sync_inbox"):
         assert inserts[table] == 1, (table, inserts)
+
+
+def _statements(app, push):
+    """Every statement ``push()`` sends (transaction control left out), as (verb, table)."""
+    seen: list[tuple[str, str]] = []
+    with app.app_context():
+        engine = db.engine
+
+    def sent(_conn, _cursor, statement, *_args):
+        if (found := SHAPE.match(statement)) is not None:
+            seen.append((found.group(1).split()[0].upper(), found.group(2)))
+        elif not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE")):
+            seen.append((statement.split(None, 1)[0].upper(), "?"))
+
+    event.listen(engine, "before_cursor_execute", sent)
+    try:
+        response = push()
+    finally:
+        event.remove(engine, "before_cursor_execute", sent)
+    assert response.status_code == 200
+    assert {r["status"] for r in response.get_json()["results"]} == {"applied"}
+    return Counter(seen)
+
+
+def test_what_a_push_needs_once_is_read_once(app, enroll, agency):
+    """The device, the HPKE keys, the seq_gap item, the feed head, the new documents'
+    ids and the documents after a signature: each one statement per push, however many
+    tables or mutations it spans (SQLite reads the device and keys again in its write
+    transaction, which begins after the envelope is opened; PostgreSQL locks the device
+    for the seq_gap check instead)."""
+    device = enroll("nurse_a")
+    sent = _statements(app, lambda: device.push(_day(device, agency)))
+    postgresql = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    assert sent["SELECT", "devices"] == (2 if postgresql else 3), sent  # + FOR UPDATE on PG
+    # The usable HPKE keys, and the signing keys (a worker reads them for its first answer,
+    # then keeps them 10 s: server_keys.SigningKeyring).
+    assert sent["SELECT", "server_keys"] == 2, sent
+    assert sent["SELECT", "review_items"] == 1, sent
+    assert sent["INSERT", "sync_feed_heads"] == 1 and not sent["UPDATE", "sync_feed_heads"]
+    # Taken ids (vital signs, infusion, note) in one query, the documents after the
+    # signature (the three tables) in another: the first table names each UNION ALL.
+    assert sent["SELECT", "vital_signs"] == 2, sent
+    assert sent["SELECT", "visit_notes"] == 0, sent
+    # 43 on each before the third and fourth rounds (README, "The morning rush").
+    assert sum(sent.values()) == (34 if postgresql else 36), sent
