@@ -150,9 +150,13 @@ def _two_nurses_two_visits(served):
 
 
 def _assert_devices_synced(served, token, owners):
-    """GET /devices lists exactly ``owners`` (device id → nurse id), each pushed and pulled."""
-    status, listed = served.request("GET", "/api/v1/devices", token=token)
-    assert status == 200, listed
+    """GET /devices lists exactly ``owners`` (device id → nurse id) for these nurses, each
+    pushed and pulled (the shared server holds other tests' nurses and devices too)."""
+    listed = []
+    for nurse in sorted(set(owners.values())):
+        status, hers = served.request("GET", f"/api/v1/devices?user_id={nurse}", token=token)
+        assert status == 200, hers
+        listed += hers
     assert {device["id"]: device["user_id"] for device in listed} == owners
     for device in listed:
         assert device["last_push_at"] and device["last_pull_at"], device
