@@ -70,7 +70,8 @@ def test_a_critical_push_is_flagged_on_the_device_until_acknowledged(served, tmp
     assert "flags (" not in _ok(store, "status")
 
     qc = served.login(served.email("qc"))
-    code, items = served.request("GET", f"/api/v1/review-items?kind=news2_critical&visit_id={visit['id']}", token=qc)
+    code, items = served.request(
+        "GET", f"/api/v1/review-items?kind=news2_critical&visit_id={visit['id']}", token=qc)
     assert code == 200 and len(items) == 1, items
     code, shown = served.request("GET", f"/api/v1/visits/{visit['id']}", token=qc)
     assert code == 200, shown
