@@ -53,8 +53,8 @@ from tests.conftest import (
     CLOCK_START,
     FakeClock,
     app_on,
+    empty_postgres_database,
     fresh_postgres_database,
-    postgres_admin_url_or_skip,
 )
 
 
@@ -102,19 +102,8 @@ def copy_of_database(url: str, tmp: Path) -> Iterator[str]:
             source.backup(copy)
         yield f"sqlite:///{path}"
         return
-    admin = sa.create_engine(postgres_admin_url_or_skip(), isolation_level="AUTOCOMMIT")
-    name = f"infusync_copy_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(sa.text(
-            f'CREATE DATABASE "{name}" TEMPLATE "{sa.make_url(url).database}"'))
-        # A database's settings stay behind in a copy (see tests/conftest.py for why off).
-        connection.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
-    try:
-        yield sa.make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with empty_postgres_database("infusync_copy", sa.make_url(url).database) as copy:
+        yield copy
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
