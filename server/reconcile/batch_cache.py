@@ -166,7 +166,9 @@ class BatchCache:
 
     def claim_document_id(self, model: Any, document_id: uuid.UUID) -> bool:
         """Reserve a new document's id; False when a record already has it."""
-        taken = self._taken.setdefault(model, set())
+        taken = self._taken.get(model)
+        if taken is None:  # not setdefault: that built a set per call, 200 per batch
+            taken = self._taken[model] = set()
         if document_id in taken:
             return False
         taken.add(document_id)

@@ -10,8 +10,6 @@ item found about an answer's record becomes one of its flags (``reconcile.flags`
 
 from __future__ import annotations
 
-import dataclasses
-
 from server.models import ReviewItem, VitalSign
 from server.reconcile import early_warning, flags
 from server.reconcile.findings import most_severe
@@ -47,7 +45,7 @@ def _settled(answer: Answer, found: dict[str, list[ReviewItem]]) -> Answer:
         result = {**result, "flags": flags.merged(result["flags"], items)}
     if result is answer.result:
         return answer
-    return dataclasses.replace(answer, result=result)
+    return answer.with_result(result)
 
 
 def settle_visits(run: BatchRun) -> None:
