@@ -57,13 +57,13 @@ def sqlite_insert(session: Session, table: Table, constants: dict[str, Any],
                   for column in table.columns}
     shared = tuple(value if (process := processors[key]) is None else process(value)
                    for key, value in constants.items())
-    per_row = [(i, process) for i, key in enumerate(names)
+    per_row = [(i, _once_per_object(process)) for i, key in enumerate(names)
                if (process := processors[key]) is not None]
     params = []
     for row in rows:
         values = list(row)
-        for i, process in per_row:
-            values[i] = process(values[i])
+        for i, once in per_row:
+            values[i] = once(values[i])
         params.append((*values, *shared))
     quote = dialect.identifier_preparer.quote
     # Only the table's own names (checked above) go into the text; the values are bound.
@@ -71,6 +71,24 @@ def sqlite_insert(session: Session, table: Table, constants: dict[str, Any],
            f"({', '.join(quote(name) for name in (*names, *constants))}) "
            f"VALUES ({', '.join('?' * (len(names) + len(constants)))})")
     session.connection().exec_driver_sql(sql, params)
+
+
+def _once_per_object(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``process`` (a column's bind processor, a pure function of its value) run once per
+    object: a batch's rows share their visit, nurse, device, batch and time objects, and a
+    processor is Python code (a UUID's hex, a JSON column's dump, a time made UTC). Only for
+    the length of one statement's rows, which hold every value meanwhile (ids stay theirs).
+    """
+    done: dict[int, Any] = {}
+
+    def once(value: Any) -> Any:
+        key = id(value)
+        if key in done:
+            return done[key]
+        found = done[key] = process(value)
+        return found
+
+    return once
 
 
 def _json_scalar(value: Any) -> str:
@@ -132,14 +150,17 @@ def postgresql_insert(session: Session, table: Table, rows: list[dict[str, Any]]
     json_keys = [column.key for column in table.columns if _is_json(column)]
     if any(row[key] is None for row in rows for key in json_keys):
         return False
-    processors = [(column.key, process) for column in table.columns if not _is_json(column)
+    # Once per object: a processed value shared by the rows (the batch's received_at made UTC)
+    # then stays one object, which the dump below writes once too.
+    processors = [(column.key, _once_per_object(process)) for column in table.columns
+                  if not _is_json(column)
                   and (process := column.type.dialect_impl(dialect).bind_processor(dialect))
                   is not None]
     sent = []
     for row in rows:
         values = dict(row)
-        for key, process in processors:
-            values[key] = process(values[key])
+        for key, once in processors:
+            values[key] = once(values[key])
         sent.append(values)
     try:
         text_rows = json.dumps(sent, default=_scalars_once(), allow_nan=False)
