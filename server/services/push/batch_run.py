@@ -61,7 +61,8 @@ class Answer:
     patient_id: uuid.UUID | None = None
     # The visit documented: the result reports its version once the batch is settled.
     visit: Visit | None = None
-    # The record it stored: review items found when the batch is settled name it.
+    # The record it stored (its id as the handler gave it): review items found when the
+    # batch is settled name it.
     record_id: Any = None
 
     def with_result(self, result: dict[str, Any]) -> Answer:

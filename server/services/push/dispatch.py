@@ -24,7 +24,7 @@ def _answer(run: BatchRun, item: Prepared, valid: Valid, record_flags: list[str]
     answer["flags"] = flags.merged([], ctx.raised)
     answer[RECORD_FLAGS] = ctx.flags
     return Answer(result.outcome, answer, patient_id=result.patient_id, visit=result.visit,
-                  record_id=None if result.record_id is None else str(result.record_id))
+                  record_id=result.record_id)
 
 
 def dispatch(run: BatchRun, fresh: list[tuple[Prepared, Valid]]) -> None:
