@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Table, Uuid, any_, bindparam, text
+from sqlalchemy import JSON, ColumnElement, String, Table, Uuid, any_, bindparam, cast, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
@@ -29,10 +29,14 @@ def is_postgresql(session: Session) -> bool:
 def in_ids(session: Session, column: Any, ids: Iterable[uuid.UUID]) -> ColumnElement[bool]:
     """``column IN ids``; on PostgreSQL ``column = ANY(:ids)``, one uuid[] parameter: an IN of
     200 ids was 200 parameters, each cast and dumped, and a statement text psycopg had not
-    seen (it parses each new one)."""
+    seen (it parses each new one). The array goes as its text (``{hex,hex,...}``, which
+    PostgreSQL reads as uuid[]): psycopg's list dumper took four times as long, a regular
+    expression and a dump per id, twice per push of 200 mutations."""
     ids = list(ids)
     if is_postgresql(session):
-        result: ColumnElement[bool] = column == any_(bindparam(None, ids, type_=ARRAY(Uuid())))
+        text_ids = "{" + ",".join([value.hex for value in ids]) + "}"
+        result: ColumnElement[bool] = column == any_(
+            cast(bindparam(None, text_ids, type_=String()), ARRAY(Uuid())))
         return result
     in_list: ColumnElement[bool] = column.in_(ids)
     return in_list
