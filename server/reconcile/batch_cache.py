@@ -218,7 +218,8 @@ class BatchCache:
         """Rows that set every column (as vitals.record stores them) in one statement, the
         database's fast way (``sync.bulk``); False, nothing sent, for the others."""
         names = tuple(column.key for column in table.columns)
-        if not all(row.keys() == set(names) for row in rows):
+        every = set(names)  # built once, not once per row
+        if not all(row.keys() == every for row in rows):
             return False
         if is_postgresql(self.session):
             return postgresql_insert(self.session, table, rows)
