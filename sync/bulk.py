@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, ColumnElement, String, Table, Uuid, any_, bindparam, cast, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
@@ -124,6 +125,30 @@ def _is_json(column: Any) -> bool:
     return isinstance(column.type, JSON)
 
 
+def _python_type(column: Any) -> Any:
+    try:
+        return column.type.python_type
+    except NotImplementedError:
+        return None
+
+
+@functools.cache
+def _orjson_safe(table: Table) -> bool:
+    """True when orjson writes the table's rows as ``json.dumps`` would for PostgreSQL to
+    read: no float column, whose NaN orjson would write as null where ``json.dumps``
+    refuses it (``allow_nan=False``). JSON columns are dumped apart, by ``json.dumps``."""
+    return not any(_python_type(column) is float for column in table.columns
+                   if not _is_json(column))
+
+
+def _json_text(value: Any) -> str:
+    """A JSON column's value as the text SQLAlchemy's JSON type sends (``json.dumps``); an
+    empty list or object (most rows' flags and components) without the call."""
+    if not value and type(value) in (list, dict):
+        return "[]" if type(value) is list else "{}"
+    return json.dumps(value, allow_nan=False)
+
+
 @functools.cache
 def _recordset_insert(table: Table, dialect: Any) -> TextClause:
     """``INSERT ... SELECT`` from one JSON array of row objects, a field per column typed as
@@ -138,24 +163,50 @@ def _recordset_insert(table: Table, dialect: Any) -> TextClause:
                 f"FROM json_to_recordset(CAST(:rows AS json)) AS u({', '.join(typed)})")
 
 
-def postgresql_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> bool:
-    """``session.execute(insert(table), rows)`` on PostgreSQL, for rows that set every
-    column, as one statement whose one parameter is the rows as a JSON array (the ledger's
-    way, ``sync.ledger_writes``): an executemany built a parameter dict per row in
-    SQLAlchemy and dumped every value in psycopg, a pipelined statement per row.
+@functools.cache
+def _recordset_insert_texts(table: Table, dialect: Any) -> TextClause:
+    """``_recordset_insert`` whose JSON columns arrive as their text (a JSON string), cast
+    to json: a ``json`` value keeps the text it is given, here the ``json.dumps`` text."""
+    quote = dialect.identifier_preparer.quote
+    names = [quote(column.key) for column in table.columns]
+    typed = [f"{name} {'text' if _is_json(column) else column.type.compile(dialect)}"
+             for name, column in zip(names, table.columns, strict=True)]
+    picked = [f"CAST(u.{name} AS json)" if _is_json(column) else f"u.{name}"
+              for name, column in zip(names, table.columns, strict=True)]
+    # Only the table's own names and types go into the text; the rows are bound.
+    return text(f"INSERT INTO {quote(table.name)} ({', '.join(names)}) "  # noqa: S608
+                f"SELECT {', '.join(picked)} "
+                f"FROM json_to_recordset(CAST(:rows AS json)) AS u({', '.join(typed)})")
 
-    The columns' own bind processors run as SQLAlchemy's would, but for JSON columns: their
-    values go nested in the array, and a ``json`` column keeps the text it is given, which
-    is the ``json.dumps`` text psycopg would have sent. False (nothing sent) for what this
-    does not write the same way — a None in a JSON column (SQLAlchemy stores JSON null), a
-    value with no JSON form (a float that is not finite): the caller inserts those as usual.
+
+def _orjson_rows(table: Table, sent: list[dict[str, Any]]) -> str | None:
+    """The rows as one JSON array by orjson, their JSON columns as ``json.dumps`` text;
+    None when orjson cannot write them as ``json.dumps`` would for PostgreSQL (the caller
+    then dumps them itself).
+
+    orjson writes a UUID as ``str`` does and, natively, everything else JSON has, in C: the
+    standard library's dump of 200 vital-sign rows cost 6 ms of a push's CPU, orjson's
+    0.2 ms. Times, decimals and dates still go through ``_json_scalar`` (the same text as
+    before); text is written as UTF-8 rather than escaped, which PostgreSQL reads the same.
+    It refuses (TypeError) a lone surrogate or an integer beyond 64 bits.
     """
-    dialect = session.get_bind().dialect
     json_keys = [column.key for column in table.columns if _is_json(column)]
-    if any(row[key] is None for row in rows for key in json_keys):
-        return False
-    # Once per object: a processed value shared by the rows (the batch's received_at made UTC)
-    # then stays one object, which the dump below writes once too.
+    try:
+        for values in sent:
+            for key in json_keys:
+                values[key] = _json_text(values[key])
+        return orjson.dumps(sent, default=_scalars_once(),
+                            option=orjson.OPT_PASSTHROUGH_DATETIME
+                            | orjson.OPT_PASSTHROUGH_DATACLASS).decode()
+    except (TypeError, ValueError):
+        return None
+
+
+def _processed(table: Table, dialect: Any, rows: list[dict[str, Any]]
+               ) -> list[dict[str, Any]]:
+    """Copies of the rows with the columns' own bind processors run, as SQLAlchemy's would
+    (but for JSON columns, dumped apart). Once per object: a processed value shared by the
+    rows (the batch's received_at made UTC) then stays one object, dumped once too."""
     processors = [(column.key, _once_per_object(process)) for column in table.columns
                   if not _is_json(column)
                   and (process := column.type.dialect_impl(dialect).bind_processor(dialect))
@@ -166,8 +217,35 @@ def postgresql_insert(session: Session, table: Table, rows: list[dict[str, Any]]
         for key, once in processors:
             values[key] = once(values[key])
         sent.append(values)
+    return sent
+
+
+def postgresql_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> bool:
+    """``session.execute(insert(table), rows)`` on PostgreSQL, for rows that set every
+    column, as one statement whose one parameter is the rows as a JSON array (the ledger's
+    way, ``sync.ledger_writes``): an executemany built a parameter dict per row in
+    SQLAlchemy and dumped every value in psycopg, a pipelined statement per row.
+
+    The columns' own bind processors run as SQLAlchemy's would, but for JSON columns: their
+    values go nested in the array, and a ``json`` column keeps the text it is given, which
+    is the ``json.dumps`` text psycopg would have sent. The array is orjson's where it writes
+    what ``json.dumps`` would (``_orjson_rows``). False (nothing sent) for what this
+    does not write the same way — a None in a JSON column (SQLAlchemy stores JSON null), a
+    value with no JSON form (a float that is not finite): the caller inserts those as usual.
+    """
+    dialect = session.get_bind().dialect
+    json_keys = [column.key for column in table.columns if _is_json(column)]
+    if any(row[key] is None for row in rows for key in json_keys):
+        return False
+    if _orjson_safe(table):
+        fast = _orjson_rows(table, _processed(table, dialect, rows))
+        if fast is not None:
+            session.connection().execute(_recordset_insert_texts(table, dialect),
+                                         {"rows": fast})
+            return True
     try:
-        text_rows = json.dumps(sent, default=_scalars_once(), allow_nan=False)
+        text_rows = json.dumps(_processed(table, dialect, rows), default=_scalars_once(),
+                               allow_nan=False)
     except (TypeError, ValueError):
         return False
     session.connection().execute(_recordset_insert(table, dialect), {"rows": text_rows})
