@@ -62,8 +62,8 @@ def sqlite_insert(session: Session, table: Table, constants: dict[str, Any],
                   for column in table.columns}
     shared = tuple(value if (process := processors[key]) is None else process(value)
                    for key, value in constants.items())
-    per_row = [(i, _once_per_object(process)) for i, key in enumerate(names)
-               if (process := processors[key]) is not None]
+    per_row = [(i, _row_processor(process, rows[0][i] is rows[-1][i]))
+               for i, key in enumerate(names) if (process := processors[key]) is not None]
     params = []
     for row in rows:
         values = list(row)
@@ -76,6 +76,36 @@ def sqlite_insert(session: Session, table: Table, constants: dict[str, Any],
            f"({', '.join(quote(name) for name in (*names, *constants))}) "
            f"VALUES ({', '.join('?' * (len(names) + len(constants)))})")
     session.connection().exec_driver_sql(sql, params)
+
+
+def _row_processor(process: Callable[[Any], Any], shared: bool) -> Callable[[Any], Any]:
+    """A column's bind processor for a bulk insert's rows: once per object where the first
+    and last rows hold the same object (``shared``: the batch's nurse, device, batch and
+    time); otherwise as it is, but for an empty list or object (most vital signs' flags and
+    components), whose processed value is worked out once when the processor is a JSON
+    column's (a dump per row was a third of the rows' processing on SQLite)."""
+    if shared:
+        return _once_per_object(process)
+    empty_list, empty_object = _processed_empty(process, []), _processed_empty(process, {})
+    if empty_list is None or empty_object is None:
+        return process
+
+    def processed(value: Any) -> Any:
+        if not value and type(value) in (list, dict):
+            return empty_list if type(value) is list else empty_object
+        return process(value)
+
+    return processed
+
+
+def _processed_empty(process: Callable[[Any], Any], empty: Any) -> str | None:
+    """What ``process`` makes of an empty list or object when that is its JSON text (a JSON
+    column's processor); None for any other processor, or any other text."""
+    try:
+        found = process(empty)
+    except Exception:  # not a processor of containers (a UUID's, a time's): no shortcut
+        return None
+    return found if isinstance(found, str) and found == json.dumps(empty) else None
 
 
 def _once_per_object(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -207,8 +237,9 @@ def _processed(table: Table, dialect: Any, rows: list[dict[str, Any]]
     """Copies of the rows with the columns' own bind processors run, as SQLAlchemy's would
     (but for JSON columns, dumped apart). Once per object: a processed value shared by the
     rows (the batch's received_at made UTC) then stays one object, dumped once too."""
-    processors = [(column.key, _once_per_object(process)) for column in table.columns
-                  if not _is_json(column)
+    processors = [(column.key, _row_processor(process, rows[0][column.key]
+                                              is rows[-1][column.key]))
+                  for column in table.columns if not _is_json(column)
                   and (process := column.type.dialect_impl(dialect).bind_processor(dialect))
                   is not None]
     sent = []
