@@ -202,10 +202,11 @@ def fast_quantity(value: Any) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-# What marshmallow parses an ISO ``AwareDateTime`` with: ``datetime.fromisoformat`` (read
+# The formats marshmallow parses with ``datetime.fromisoformat`` ("iso", "iso8601"; read
 # from the field class, so that another parser makes every field take the field's path).
-_ISO_IS_FROMISOFORMAT = fields.AwareDateTime.DESERIALIZATION_FUNCS.get(
-    fields.AwareDateTime.DEFAULT_FORMAT) == datetime.fromisoformat
+_FROMISOFORMAT = frozenset(
+    name for name, parse in fields.AwareDateTime.DESERIALIZATION_FUNCS.items()
+    if parse == datetime.fromisoformat)
 
 
 def fast_aware_datetime(field: fields.Field[Any], value: Any) -> datetime | None:
@@ -216,8 +217,8 @@ def fast_aware_datetime(field: fields.Field[Any], value: Any) -> datetime | None
     """
     if type(value) is not str:
         return None
-    if type(field) is not fields.AwareDateTime or field.format is not None \
-            or not _ISO_IS_FROMISOFORMAT:
+    if type(field) is not fields.AwareDateTime \
+            or (field.format or field.DEFAULT_FORMAT) not in _FROMISOFORMAT:
         try:
             loaded: datetime = field._deserialize(value, None, None)
         except ValidationError:
