@@ -16,7 +16,20 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, ColumnElement, String, Table, Uuid, any_, bindparam, cast, text
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    String,
+    Table,
+    Uuid,
+    any_,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
@@ -39,8 +52,28 @@ def in_ids(session: Session, column: Any, ids: Iterable[uuid.UUID]) -> ColumnEle
         result: ColumnElement[bool] = column == any_(
             cast(bindparam(None, text_ids, type_=String()), ARRAY(Uuid())))
         return result
+    if _hex_stored(session, column):
+        # SQLite: one JSON array of the hex texts the column holds, read by json_each,
+        # rather than an IN of 200 parameters that SQLAlchemy renders and binds one by one.
+        listed = json.dumps([value.hex for value in ids])
+        in_json: ColumnElement[bool] = column.in_(
+            select(literal_column("value")).select_from(func.json_each(listed)))
+        return in_json
     in_list: ColumnElement[bool] = column.in_(ids)
     return in_list
+
+
+def _hex_stored(session: Session, column: Any) -> bool:
+    """True when the column holds a UUID as the 32 hex digits ``UUID.hex`` gives (SQLite's
+    form of SQLAlchemy's Uuid; checked through the type's own bind processor)."""
+    dialect = session.get_bind().dialect
+    if dialect.name != "sqlite" or not isinstance(column.type, Uuid):
+        return False
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return process is not None and process(_PROBE) == _PROBE.hex
+
+
+_PROBE = uuid.UUID("12345678-9abc-4def-8123-456789abcdef")
 
 
 def sqlite_insert(session: Session, table: Table, constants: dict[str, Any],
