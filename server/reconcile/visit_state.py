@@ -23,6 +23,7 @@ from server.models import (
     VisitStatus,
     VitalSign,
 )
+from server.reconcile import visit_writes
 from server.reconcile.findings import open_review
 from server.review_items import CLOSED_BY_DOCUMENTATION, close_items, keyed_items
 
@@ -194,13 +195,16 @@ def _derive_and_close(session: Session, visit: Visit, events: list[VisitEvent],
 def recompute_many(session: Session, visits: list[Visit], now: datetime,
                    events: dict[Any, list[VisitEvent]]) -> list[ReviewItem]:
     """``recompute`` for every visit a batch touched, with one flush for them all (their
-    updates, revisions and feed entries then go out a statement per table, not per visit).
+    updates, revisions and feed entries then go out a statement per table, not per visit;
+    on PostgreSQL the updates too, ``visit_writes``).
 
     ``events``: the visits' from ``events_of``, read after everything was flushed. Returns
     every review item the derivations opened or found.
     """
     for visit in visits:
         _derive_and_close(session, visit, events[visit.id], now)
+    # One UPDATE for them all on PostgreSQL, not one per visit (reconcile.visit_writes).
+    visit_writes.write_derived(session, visits)
     signed = {visit.id: signs for visit in visits if (signs := _signed(visit, events[visit.id]))}
     late = documents_after(session, signed) if signed else {}
     items: list[ReviewItem] = []
