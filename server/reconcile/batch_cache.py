@@ -27,7 +27,6 @@ from server.models import (
     ServiceLocation,
     TherapyOrder,
     Visit,
-    VisitEvent,
     VisitNote,
     VisitRevision,
     VitalSign,
@@ -59,8 +58,9 @@ class BatchCache:
         self._orders: list[TherapyOrder] = []
         self.touched: dict[uuid.UUID, Visit] = {}
         self.pending_rows: dict[Any, list[dict[str, Any]]] = {}
-        # Visit events stored by this batch, inserted with its rows (``store_event``).
-        self.pending_events: list[VisitEvent] = []
+        # New documents stored by this batch as objects, inserted with its rows
+        # (``store_document``).
+        self.pending_documents: list[Any] = []
         # The nurse's standing per (visit id, base version), decided once (visit_access).
         self.accesses: dict[tuple[Any, Any], Any] = {}
 
@@ -176,15 +176,19 @@ class BatchCache:
         """Keep a new document's row for the bulk insert at the end of the batch."""
         self.pending_rows.setdefault(model, []).append(values)
 
-    def store_event(self, event: VisitEvent) -> None:
-        """Keep a new visit event for the bulk insert at the end of the batch.
+    def store_document(self, document: Any) -> None:
+        """Keep a new visit event, note or administration (never added to the session) for
+        the bulk insert at the end of the batch.
 
         Check-ins and check-outs carry a location, signatures details: the ORM sends such
         rows one statement per run of the same columns (12 for a day of six visits); as
-        whole rows they are one executemany. Nothing reads a batch's events before it is
-        settled, which inserts them before reading every touched visit's events.
+        whole rows they are one executemany. Notes and administrations went out in one
+        statement each already, but through the ORM's flush, whose bookkeeping per object
+        cost more than the insert. Nothing reads a batch's new documents from the database
+        before it is settled, which inserts them first; the handlers change them (an
+        administration's flags) only as objects, before that.
         """
-        self.pending_events.append(event)
+        self.pending_documents.append(document)
 
     def document_visit_id(self, model: Any, document_id: uuid.UUID) -> uuid.UUID | None:
         """The visit a document is on (None: no such document), whether it is stored or
@@ -195,15 +199,18 @@ class BatchCache:
                         if row["id"] == document_id), None)
         if pending is not None:
             return pending  # type: ignore[no-any-return]
+        stored = next((document.visit_id for document in self.pending_documents
+                       if type(document) is model and document.id == document_id), None)
+        if stored is not None:
+            return stored  # type: ignore[no-any-return]
         document = self.session.get(model, document_id)
         return None if document is None else document.visit_id
 
     def insert_pending(self) -> None:
         """Insert the rows handlers stored with ``store_row``, one executemany per table."""
-        if self.pending_events:
-            self.pending_rows.setdefault(VisitEvent, []).extend(
-                _whole_row(event) for event in self.pending_events)
-            self.pending_events.clear()
+        for document in self.pending_documents:
+            self.pending_rows.setdefault(type(document), []).append(_whole_row(document))
+        self.pending_documents.clear()
         for model, rows in self.pending_rows.items():
             if not self._insert_whole_rows(model.__table__, rows):
                 # Core on the table: the ORM's bulk insert spent as long on its own
