@@ -8,10 +8,11 @@ ends in the same record as if everything had arrived in order.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import BindParameter, bindparam, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from server.models import (
@@ -39,13 +40,20 @@ def _events(session: Session, visit: Visit) -> list[VisitEvent]:
     return events_of(session, [visit.id])[visit.id]
 
 
+@functools.cache
+def _events_query() -> Any:
+    """Built once per process, its visits a parameter: building it was a tenth of its
+    cost (and the later documents' union, below, half of theirs)."""
+    return select(VisitEvent).where(
+        VisitEvent.visit_id.in_(bindparam("visit_ids", expanding=True)),
+        VisitEvent.conflict.is_(False), VisitEvent.entered_in_error.is_(False),
+    ).order_by(VisitEvent.device_id, VisitEvent.seq)
+
+
 def events_of(session: Session, visit_ids: list[Any]) -> dict[Any, list[VisitEvent]]:
     """The events ``recompute`` derives each visit from, for many visits in one query."""
     found: dict[Any, list[VisitEvent]] = {visit_id: [] for visit_id in visit_ids}
-    for event in session.scalars(select(VisitEvent).where(
-            VisitEvent.visit_id.in_(visit_ids), VisitEvent.conflict.is_(False),
-            VisitEvent.entered_in_error.is_(False)).order_by(VisitEvent.device_id,
-                                                             VisitEvent.seq)):
+    for event in session.scalars(_events_query(), {"visit_ids": visit_ids}):
         found[event.visit_id].append(event)
     return found
 
@@ -84,6 +92,21 @@ def marked_by_job(visit: Visit) -> bool:
         visit.status is VisitStatus.MISSED and visit.missed_reason in JOB_MISSED_REASONS)
 
 
+@functools.cache
+def _later_documents_query() -> Any:
+    """``_later_documents``' UNION ALL, built once per process on parameters."""
+    visit_ids: BindParameter[Any] = bindparam("visit_ids", expanding=True)
+    devices: BindParameter[Any] = bindparam("devices", expanding=True)
+    earliest: BindParameter[Any] = bindparam("earliest")
+    return union_all(*(
+        select(literal(index).label("kind"), model.id, model.visit_id, model.device_id,
+               model.seq)
+        .where(model.visit_id.in_(visit_ids), model.device_id.in_(devices),
+               model.seq > earliest, model.conflict.is_(False),
+               model.entered_in_error.is_(False))
+        for index, model in enumerate(DOCUMENT_MODELS)))
+
+
 def _later_documents(session: Session, visit_ids: list[Any], signs: list[VisitEvent]
                      ) -> dict[Any, list[Any]]:
     """The visits' documents by these signatures' devices after the earliest signature,
@@ -96,13 +119,8 @@ def _later_documents(session: Session, visit_ids: list[Any], signs: list[VisitEv
     """
     devices = sorted({sign.device_id for sign in signs}, key=str)
     earliest = min(sign.seq for sign in signs)
-    rows = session.execute(union_all(*(
-        select(literal(index).label("kind"), model.id, model.visit_id, model.device_id,
-               model.seq)
-        .where(model.visit_id.in_(visit_ids), model.device_id.in_(devices),
-               model.seq > earliest, model.conflict.is_(False),
-               model.entered_in_error.is_(False))
-        for index, model in enumerate(DOCUMENT_MODELS)))).all()
+    rows = session.execute(_later_documents_query(), {
+        "visit_ids": visit_ids, "devices": devices, "earliest": earliest}).all()
     found: dict[Any, list[Any]] = {model: [] for model in DOCUMENT_MODELS}
     for row in rows:
         found[DOCUMENT_MODELS[row.kind]].append(row)
