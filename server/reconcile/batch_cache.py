@@ -14,11 +14,12 @@ mutation (the morning rush's profile, README "The morning rush").
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import insert, literal, select, union_all
+from sqlalchemy import bindparam, insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from server.models import (
@@ -42,6 +43,45 @@ DOCUMENT_TABLES: dict[str, Any] = {
 
 # Mutation types verified against the patient's service locations (``reconcile.evv``).
 EVV_TYPES = frozenset({"visit.check_in", "visit.check_out"})
+
+
+def _ids() -> Any:
+    return bindparam("ids", expanding=True)
+
+
+# The prefetch's reads, each built once per process on an ``ids`` parameter: building a
+# statement (and its cache key) for every push cost about as much as sending it.
+@functools.cache
+def _visits_query() -> Any:
+    """The batch's visits, locked in id order (concurrent batches cannot deadlock)."""
+    return select(Visit).where(Visit.id.in_(_ids())).order_by(Visit.id).with_for_update()
+
+
+@functools.cache
+def _revisions_query() -> Any:
+    """Their revisions, oldest first."""
+    return select(VisitRevision).where(VisitRevision.visit_id.in_(_ids())) \
+        .order_by(VisitRevision.version)
+
+
+@functools.cache
+def _locations_query() -> Any:
+    """The patients' service locations."""
+    return select(ServiceLocation).where(ServiceLocation.patient_id.in_(_ids()))
+
+
+@functools.cache
+def _orders_query() -> Any:
+    """The administrations' orders."""
+    return select(TherapyOrder).where(TherapyOrder.id.in_(_ids()))
+
+
+@functools.cache
+def _infusions_query() -> Any:
+    """The administrations already on the visits (not entered in error)."""
+    return select(InfusionAdministration).where(
+        InfusionAdministration.visit_id.in_(_ids()),
+        InfusionAdministration.entered_in_error.is_(False))
 
 
 class BatchCache:
@@ -69,12 +109,9 @@ class BatchCache:
         mutations = list(mutations)
         visit_ids = sorted({m["visit_id"] for m in mutations if m.get("visit_id")}, key=str)
         if visit_ids:
-            found = {v.id: v for v in self.session.scalars(
-                select(Visit).where(Visit.id.in_(visit_ids)).order_by(Visit.id)
-                .with_for_update())}
+            found = {v.id: v for v in self.session.scalars(_visits_query(), {"ids": visit_ids})}
             self._visits.update({vid: found.get(vid) for vid in visit_ids})
-            for revision in self.session.scalars(select(VisitRevision).where(
-                    VisitRevision.visit_id.in_(visit_ids)).order_by(VisitRevision.version)):
+            for revision in self.session.scalars(_revisions_query(), {"ids": visit_ids}):
                 self._revisions.setdefault(revision.visit_id, []).append(revision)
             self._prefetch_locations(mutations, found)
             self._prefetch_infusions(mutations)
@@ -106,8 +143,8 @@ class BatchCache:
             return
         for patient_id in patient_ids:
             self._locations.setdefault(patient_id, [])
-        for place in self.session.scalars(select(ServiceLocation).where(
-                ServiceLocation.patient_id.in_(sorted(patient_ids, key=str)))):
+        for place in self.session.scalars(_locations_query(),
+                                          {"ids": sorted(patient_ids, key=str)}):
             self._locations[place.patient_id].append(place)
 
     def _prefetch_infusions(self, mutations: list[dict[str, Any]]) -> None:
@@ -119,14 +156,12 @@ class BatchCache:
             return
         order_ids = {_uuid(m["data"].get("order_id")) for m in infusions} - {None}
         if order_ids:  # held here: the identity map keeps only what someone references
-            self._orders = list(self.session.scalars(select(TherapyOrder).where(
-                TherapyOrder.id.in_(sorted(order_ids, key=str)))))
+            self._orders = list(self.session.scalars(_orders_query(),
+                                                     {"ids": sorted(order_ids, key=str)}))
         visit_ids = sorted({m["visit_id"] for m in infusions}, key=str)
         for visit_id in visit_ids:
             self._infusions.setdefault(visit_id, [])
-        for stored in self.session.scalars(select(InfusionAdministration).where(
-                InfusionAdministration.visit_id.in_(visit_ids),
-                InfusionAdministration.entered_in_error.is_(False))):
+        for stored in self.session.scalars(_infusions_query(), {"ids": visit_ids}):
             self._infusions[stored.visit_id].append(stored)
 
     def infusions_on(self, visit_id: uuid.UUID) -> list[InfusionAdministration]:
