@@ -26,7 +26,7 @@ from sync.ledger import Outcome
 PENDING_DOCUMENTS = (VisitEvent, VisitNote, InfusionAdministration)
 
 
-@dataclass
+@dataclass(slots=True)
 class MutationContext:
     """One validated mutation from one device, with the session to apply it in and what
     its batch loaded (``cache``): handlers only ever run inside a batch."""

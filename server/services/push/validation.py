@@ -108,7 +108,7 @@ def fast_mutation(raw: Any) -> dict[str, Any] | None:
             "data": dict(data)}
 
 
-def _validate_fast(raw: Any, device_id: uuid.UUID) -> Valid | Refused | None:
+def _validate_fast(raw: Any, device_id: uuid.UUID | str) -> Valid | Refused | None:
     """The hot mutation types without marshmallow: exactly what the schemas would load, or
     None when the input is not plainly valid, so that they decide. The other types: their
     envelope so (``_validate_envelope_fast``)."""
@@ -127,11 +127,11 @@ def _validate_fast(raw: Any, device_id: uuid.UUID) -> Valid | Refused | None:
     return Valid(mutation, data, ledger.hash_canonical(canonical))
 
 
-def _validate_envelope_fast(raw: Any, mutation: dict[str, Any], device_id: uuid.UUID
+def _validate_envelope_fast(raw: Any, mutation: dict[str, Any], device_id: uuid.UUID | str
                             ) -> Valid | Refused | None:
     """A type with no fast data loader (check-in and out, note, signature, infusion: 30 of
     a rush day's 54): its plainly valid envelope as ``fast_mutation`` loads it, without
-    marshmallow (a third of its loading), its data by its own schema. None for an unknown
+    marshmallow, its data by its own schema. None for an unknown
     type or any unsafe text, so that the schemas decide (and name the field) as before."""
     schema = _DATA_SCHEMAS.get(mutation["type"])
     if schema is None:
@@ -147,8 +147,10 @@ def _validate_envelope_fast(raw: Any, mutation: dict[str, Any], device_id: uuid.
     return Valid(mutation, data, ledger.hash_canonical(canonical))
 
 
-def validate(raw: Any, device_id: uuid.UUID) -> Valid | Refused:
-    """The mutation loaded by the schemas, or refused with their field errors."""
+def validate(raw: Any, device_id: uuid.UUID | str) -> Valid | Refused:
+    """The mutation loaded by the schemas, or refused with their field errors.
+
+    ``device_id``: the sending device's id, or its text (see ``ledger.canonical_json``)."""
     fast = _validate_fast(raw, device_id)
     if fast is not None:
         return fast
