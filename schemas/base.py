@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
@@ -53,6 +55,22 @@ def unsafe_text(value: Any) -> str | None:
     return None
 
 
+# True while a caller loads values whose every string it has already found safe (a pushed
+# mutation whose canonical JSON holds no unsafe escape): the per-field walk would find
+# nothing. A context variable, not schema state: the schemas are shared between threads.
+_TEXT_CHECKED: ContextVar[bool] = ContextVar("text_checked", default=False)
+
+
+@contextmanager
+def text_already_checked() -> Iterator[None]:
+    """Load inside this block values whose text the caller has checked as a whole."""
+    token = _TEXT_CHECKED.set(True)
+    try:
+        yield
+    finally:
+        _TEXT_CHECKED.reset(token)
+
+
 def field_label(name: Any) -> str:
     """A field's name as an error may quote it: a bad name by its JSON escapes."""
     if isinstance(name, str) and text_problem(name) is None:
@@ -84,7 +102,7 @@ class BaseSchema(Schema):
         """Name the fields whose text holds NUL, a lone surrogate or a control character,
         before a database, a hash or a log fails on it (a 500) or is fooled by it. Fields
         in ``unchecked_text`` hold values another schema loads, and checks, one by one."""
-        if not isinstance(data, Mapping):
+        if not isinstance(data, Mapping) or _TEXT_CHECKED.get():
             return data
         bad: dict[str, list[str]] = {}
         for name in data:

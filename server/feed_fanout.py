@@ -125,12 +125,20 @@ def _touched(session: Session) -> Iterable[Any]:
     yield from session.deleted
 
 
+def changes_of(connection: Connection, objs: Iterable[Any]) -> tuple[list[feed.Change],
+                                                                        datetime]:
+    """The feed entries these changed objects call for, and the time to write them at:
+    what ``after_flush`` writes for them. Read while their changes are still pending (a
+    visit's entries depend on what changed), for a caller that writes them itself
+    (``reconcile.visit_writes``), with ``feed.append``."""
+    now = _now()
+    return [change for obj in objs for change in _changes_for(connection, obj, now)], now
+
+
 def after_flush(session: Session, _context: Any) -> None:
     """Write feed entries for everything this flush changed."""
     connection = session.connection()
-    now = _now()
-    changes = [change for obj in _touched(session)
-               for change in _changes_for(connection, obj, now)]
+    changes, now = changes_of(connection, _touched(session))
     if changes:
         feed.append(connection, changes, now)
 

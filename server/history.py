@@ -48,6 +48,14 @@ def _record_pump(connection: Connection, pump: Pump, now: datetime) -> None:
             id=uuid.uuid4(), pump_id=pump.id, patient_id=pump.patient_id, assigned_at=now))
 
 
+def write_revisions(connection: Connection, visits: list[Visit]) -> None:
+    """A revision for each of these just-updated visits, in one statement: what
+    ``after_flush`` writes for visits a caller updated itself (``reconcile.visit_writes``)."""
+    if visits:
+        now = _now()
+        connection.execute(insert(VisitRevision), [_revision(visit, now) for visit in visits])
+
+
 def after_flush(session: Session, _context: Any) -> None:
     """Write a revision for each changed visit (one statement for all: a push settles its
     visits in one flush) and an assignment for each moved pump."""

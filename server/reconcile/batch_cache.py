@@ -14,11 +14,12 @@ mutation (the morning rush's profile, README "The morning rush").
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import insert, literal, select, union_all
+from sqlalchemy import bindparam, insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from server.models import (
@@ -27,7 +28,6 @@ from server.models import (
     ServiceLocation,
     TherapyOrder,
     Visit,
-    VisitEvent,
     VisitNote,
     VisitRevision,
     VitalSign,
@@ -45,6 +45,45 @@ DOCUMENT_TABLES: dict[str, Any] = {
 EVV_TYPES = frozenset({"visit.check_in", "visit.check_out"})
 
 
+def _ids() -> Any:
+    return bindparam("ids", expanding=True)
+
+
+# The prefetch's reads, each built once per process on an ``ids`` parameter: building a
+# statement (and its cache key) for every push cost about as much as sending it.
+@functools.cache
+def _visits_query() -> Any:
+    """The batch's visits, locked in id order (concurrent batches cannot deadlock)."""
+    return select(Visit).where(Visit.id.in_(_ids())).order_by(Visit.id).with_for_update()
+
+
+@functools.cache
+def _revisions_query() -> Any:
+    """Their revisions, oldest first."""
+    return select(VisitRevision).where(VisitRevision.visit_id.in_(_ids())) \
+        .order_by(VisitRevision.version)
+
+
+@functools.cache
+def _locations_query() -> Any:
+    """The patients' service locations."""
+    return select(ServiceLocation).where(ServiceLocation.patient_id.in_(_ids()))
+
+
+@functools.cache
+def _orders_query() -> Any:
+    """The administrations' orders."""
+    return select(TherapyOrder).where(TherapyOrder.id.in_(_ids()))
+
+
+@functools.cache
+def _infusions_query() -> Any:
+    """The administrations already on the visits (not entered in error)."""
+    return select(InfusionAdministration).where(
+        InfusionAdministration.visit_id.in_(_ids()),
+        InfusionAdministration.entered_in_error.is_(False))
+
+
 class BatchCache:
     """Visits, revisions, locations and taken document ids for one batch."""
 
@@ -59,8 +98,9 @@ class BatchCache:
         self._orders: list[TherapyOrder] = []
         self.touched: dict[uuid.UUID, Visit] = {}
         self.pending_rows: dict[Any, list[dict[str, Any]]] = {}
-        # Visit events stored by this batch, inserted with its rows (``store_event``).
-        self.pending_events: list[VisitEvent] = []
+        # New documents stored by this batch as objects, inserted with its rows
+        # (``store_document``).
+        self.pending_documents: list[Any] = []
         # The nurse's standing per (visit id, base version), decided once (visit_access).
         self.accesses: dict[tuple[Any, Any], Any] = {}
 
@@ -69,12 +109,9 @@ class BatchCache:
         mutations = list(mutations)
         visit_ids = sorted({m["visit_id"] for m in mutations if m.get("visit_id")}, key=str)
         if visit_ids:
-            found = {v.id: v for v in self.session.scalars(
-                select(Visit).where(Visit.id.in_(visit_ids)).order_by(Visit.id)
-                .with_for_update())}
+            found = {v.id: v for v in self.session.scalars(_visits_query(), {"ids": visit_ids})}
             self._visits.update({vid: found.get(vid) for vid in visit_ids})
-            for revision in self.session.scalars(select(VisitRevision).where(
-                    VisitRevision.visit_id.in_(visit_ids)).order_by(VisitRevision.version)):
+            for revision in self.session.scalars(_revisions_query(), {"ids": visit_ids}):
                 self._revisions.setdefault(revision.visit_id, []).append(revision)
             self._prefetch_locations(mutations, found)
             self._prefetch_infusions(mutations)
@@ -106,8 +143,8 @@ class BatchCache:
             return
         for patient_id in patient_ids:
             self._locations.setdefault(patient_id, [])
-        for place in self.session.scalars(select(ServiceLocation).where(
-                ServiceLocation.patient_id.in_(sorted(patient_ids, key=str)))):
+        for place in self.session.scalars(_locations_query(),
+                                          {"ids": sorted(patient_ids, key=str)}):
             self._locations[place.patient_id].append(place)
 
     def _prefetch_infusions(self, mutations: list[dict[str, Any]]) -> None:
@@ -119,14 +156,12 @@ class BatchCache:
             return
         order_ids = {_uuid(m["data"].get("order_id")) for m in infusions} - {None}
         if order_ids:  # held here: the identity map keeps only what someone references
-            self._orders = list(self.session.scalars(select(TherapyOrder).where(
-                TherapyOrder.id.in_(sorted(order_ids, key=str)))))
+            self._orders = list(self.session.scalars(_orders_query(),
+                                                     {"ids": sorted(order_ids, key=str)}))
         visit_ids = sorted({m["visit_id"] for m in infusions}, key=str)
         for visit_id in visit_ids:
             self._infusions.setdefault(visit_id, [])
-        for stored in self.session.scalars(select(InfusionAdministration).where(
-                InfusionAdministration.visit_id.in_(visit_ids),
-                InfusionAdministration.entered_in_error.is_(False))):
+        for stored in self.session.scalars(_infusions_query(), {"ids": visit_ids}):
             self._infusions[stored.visit_id].append(stored)
 
     def infusions_on(self, visit_id: uuid.UUID) -> list[InfusionAdministration]:
@@ -178,15 +213,19 @@ class BatchCache:
         """Keep a new document's row for the bulk insert at the end of the batch."""
         self.pending_rows.setdefault(model, []).append(values)
 
-    def store_event(self, event: VisitEvent) -> None:
-        """Keep a new visit event for the bulk insert at the end of the batch.
+    def store_document(self, document: Any) -> None:
+        """Keep a new visit event, note or administration (never added to the session) for
+        the bulk insert at the end of the batch.
 
         Check-ins and check-outs carry a location, signatures details: the ORM sends such
         rows one statement per run of the same columns (12 for a day of six visits); as
-        whole rows they are one executemany. Nothing reads a batch's events before it is
-        settled, which inserts them before reading every touched visit's events.
+        whole rows they are one executemany. Notes and administrations went out in one
+        statement each already, but through the ORM's flush, whose bookkeeping per object
+        cost more than the insert. Nothing reads a batch's new documents from the database
+        before it is settled, which inserts them first; the handlers change them (an
+        administration's flags) only as objects, before that.
         """
-        self.pending_events.append(event)
+        self.pending_documents.append(document)
 
     def document_visit_id(self, model: Any, document_id: uuid.UUID) -> uuid.UUID | None:
         """The visit a document is on (None: no such document), whether it is stored or
@@ -197,15 +236,18 @@ class BatchCache:
                         if row["id"] == document_id), None)
         if pending is not None:
             return pending  # type: ignore[no-any-return]
+        stored = next((document.visit_id for document in self.pending_documents
+                       if type(document) is model and document.id == document_id), None)
+        if stored is not None:
+            return stored  # type: ignore[no-any-return]
         document = self.session.get(model, document_id)
         return None if document is None else document.visit_id
 
     def insert_pending(self) -> None:
         """Insert the rows handlers stored with ``store_row``, one executemany per table."""
-        if self.pending_events:
-            self.pending_rows.setdefault(VisitEvent, []).extend(
-                _whole_row(event) for event in self.pending_events)
-            self.pending_events.clear()
+        for document in self.pending_documents:
+            self.pending_rows.setdefault(type(document), []).append(_whole_row(document))
+        self.pending_documents.clear()
         for model, rows in self.pending_rows.items():
             if not self._insert_whole_rows(model.__table__, rows):
                 # Core on the table: the ORM's bulk insert spent as long on its own

@@ -10,9 +10,20 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from server.models import Device, ReviewItem, Visit, VisitEvent
+from server.models import (
+    Device,
+    InfusionAdministration,
+    ReviewItem,
+    Visit,
+    VisitEvent,
+    VisitNote,
+)
 from server.reconcile.batch_cache import BatchCache
 from sync.ledger import Outcome
+
+# New documents inserted in bulk with the batch (``BatchCache.store_document``), not added
+# to the session; an amendment (rare) still goes through the ORM's flush.
+PENDING_DOCUMENTS = (VisitEvent, VisitNote, InfusionAdministration)
 
 
 @dataclass(slots=True)
@@ -50,8 +61,8 @@ class MutationContext:
         """Add a new document; False when a record already has its (device-chosen) id."""
         if not self.cache.claim_document_id(type(document), document.id):
             return False
-        if isinstance(document, VisitEvent):
-            self.cache.store_event(document)
+        if isinstance(document, PENDING_DOCUMENTS):
+            self.cache.store_document(document)
         else:
             self.session.add(document)
         return True

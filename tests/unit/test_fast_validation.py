@@ -213,3 +213,60 @@ def test_unsafe_text_in_a_mutation_is_left_to_that_mutation() -> None:
     fast = _fast_batch(plaintext, json.loads(plaintext))
     assert fast is not None and fast == BatchSchema().load(json.loads(plaintext))
     assert isinstance(validate(mutation, DEVICE), Refused)
+
+
+NOTE = {"category": "assessment", "text": "PICC site clean, dry and intact."}
+CHECK_IN = {"at": TAKEN, "location": {"latitude": 40.7, "longitude": -74.0, "accuracy_m": 8}}
+
+
+def _schemas_only(raw: Any) -> Valid | Refused:
+    """What ``validate`` gives with the schemas alone: the envelope's, then the data's."""
+    from schemas.mutations import MUTATION_DATA_SCHEMAS
+    from schemas.result_shapes import flat_errors
+
+    try:
+        mutation = MutationSchema().load(raw)
+    except ValidationError as exc:
+        return Refused(flat_errors(exc.messages))
+    schema = MUTATION_DATA_SCHEMAS.get(mutation["type"])
+    if schema is None:
+        return Refused({"type": [f"Unknown mutation type {mutation['type']!r}."]})
+    try:
+        data = schema().load(mutation["data"])
+    except ValidationError as exc:
+        return Refused(flat_errors(exc.messages, "data"))
+    return Valid(mutation, data, ledger.content_hash(DEVICE, raw))
+
+
+def _typed(kind: str, data: Any) -> dict[str, Any]:
+    return _with(MUTATION, type=kind, data=data)
+
+
+@pytest.mark.parametrize("raw", [
+    _typed("visit.note", NOTE), _typed("visit.check_in", CHECK_IN),
+    _typed("visit.check_out", _with(CHECK_IN, location=None)),
+    _typed("visit.sign", {"at": TAKEN}), _typed("visit.sign", {"at": TAKEN, "x": 1}),
+    _typed("visit.note", _with(NOTE, text="Site \x00 clean")),
+    _typed("visit.note", _with(NOTE, text="Site \x1b clean", category="nope")),
+    _typed("visit.note", _with(NOTE, text="\ud83d")), _typed("visit.note", {"\x00": 1}),
+    _typed("visit.note", _with(NOTE, text="\\u0000 is a backslash")),
+    _typed("visit.note", _with(NOTE, text="\U0001f642 fine")),
+    _typed("visit.note", _with(NOTE, text="")), _typed("visit.note", _with(NOTE, text=MISSING)),
+    _typed("visit.note", _with(NOTE, category="nope")), _typed("visit.note", {}),
+    _typed("visit.check_in", _with(CHECK_IN, location={"latitude": 91, "longitude": 0})),
+    _typed("visit.check_in", _with(CHECK_IN, at="soon")),
+    _with(_typed("visit.note", NOTE), occurred_at="2026-11-22T09:15:00\x00-05:00"),
+    _with(_typed("visit.note", NOTE), seq=0), _typed("visit.nope", NOTE),
+    _typed("visit.note\x00", NOTE), _typed("visit.sign", []),
+])
+def test_the_other_types_validate_as_the_schemas_alone_do(raw: Any) -> None:
+    """Check-ins and outs, notes, signatures (no fast data loader) skip the envelope's
+    schema and, when no string is unsafe, the per-field text walk: the same value, or the
+    same refusal with the same messages, as the schemas give."""
+    checked = validate(copy.deepcopy(raw), DEVICE)
+    expected = _schemas_only(copy.deepcopy(raw))
+    assert checked == expected
+    if isinstance(checked, Valid):
+        assert isinstance(expected, Valid)
+        assert list(checked.data.items()) == list(expected.data.items())
+        assert list(checked.mutation.items()) == list(expected.mutation.items())
