@@ -10,10 +10,13 @@ import gc
 import os
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from prometheus_client import multiprocess
+
+from server.metrics.scrape import multiprocess_directory
 
 PUSH_PATH = "/api/v1/sync/push"
 CONSOLE_PREFIX = "/console/"
@@ -77,7 +80,7 @@ PRELOAD_VARIABLE = "INFUSYNC_SERVE_PRELOAD"
 _YES, _NO = frozenset({"1", "true", "yes", "on"}), frozenset({"0", "false", "no", "off"})
 
 
-def preload_app(environ: Mapping[str, str]) -> bool:
+def wants_preload(environ: Mapping[str, str]) -> bool:
     """True unless the variable says ``false``: workers fork from the arbiter's built app.
 
     Each worker used to import and build the app itself (about 0.9 s of CPU each, 1.8 s
@@ -110,6 +113,29 @@ def forget_inherited_connections(app: Flask) -> None:
             engine.dispose(close=False)
 
 
+def open_own_metric_files() -> None:
+    """Give this worker its own metric files at once, every known series at zero in them.
+
+    A forked worker inherits the arbiter's values, kept in the arbiter's files;
+    prometheus-client moves them to this pid's files at the first value it reads or
+    writes. Reading them all now does that before the first request, so a scrape sees
+    every series from the start, as when each worker built the app itself.
+    """
+    from server.metrics.instruments import INSTRUMENTS
+
+    for _family in INSTRUMENTS.collect():
+        pass
+
+
+def when_ready(server: Any) -> None:
+    """The arbiter counts nothing: drop the empty metric files the preloaded app made for
+    it, so the metrics folder holds the workers' files alone (one per worker, as before)."""
+    directory = multiprocess_directory()
+    if directory and server.cfg.preload_app:
+        for path in Path(directory).glob(f"*_{os.getpid()}.db"):
+            path.unlink()
+
+
 def post_fork(server: Any, worker: Any) -> None:
     """Make the preloaded app this worker's own, then let a thread back into Python within
     0.5 ms of its answer from the database, not 5.
@@ -128,4 +154,5 @@ def post_fork(server: Any, worker: Any) -> None:
     preloaded = getattr(getattr(server, "app", None), "callable", None)
     if isinstance(preloaded, Flask):
         forget_inherited_connections(preloaded)
+        open_own_metric_files()
     sys.setswitchinterval(switch_interval_seconds(os.environ))

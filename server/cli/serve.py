@@ -20,7 +20,7 @@ import gunicorn
 from flask import current_app
 
 from server.cli.database_check import with_migrated_database
-from server.cli.gunicorn_hooks import preload_app, switch_interval_seconds
+from server.cli.gunicorn_hooks import switch_interval_seconds, wants_preload
 from server.metrics.scrape import MULTIPROC_VARIABLE, multiprocess_directory
 
 
@@ -51,7 +51,7 @@ def default_workers() -> int:
 
 def gunicorn_args(host: str, port: int, workers: int | None, threads: int,
                   worker_class: str, timeout: int, preload: bool = True) -> list[str]:
-    """The gunicorn command line ``serve`` runs (``preload``: ``gunicorn_hooks.preload_app``)."""
+    """The gunicorn command line ``serve`` runs (``preload``: ``gunicorn_hooks.wants_preload``)."""
     args = [
         sys.executable, "-m", "gunicorn",
         "--bind", f"{host}:{port}",
@@ -93,7 +93,7 @@ def serve(host: str, port: int, workers: int | None, threads: int, worker_class:
     # imported, and each worker keeps its values there (this process's own is left alone).
     try:
         switch_interval_seconds(os.environ)
-        preload = preload_app(os.environ)
+        preload = wants_preload(os.environ)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     env = {**os.environ,

@@ -20,8 +20,8 @@ from server.cli.gunicorn_hooks import (
     child_exit,
     post_fork,
     post_request,
-    preload_app,
     switch_interval_seconds,
+    wants_preload,
 )
 from server.extensions import db
 
@@ -120,10 +120,22 @@ def test_a_worker_that_builds_its_own_app_has_nothing_to_forget() -> None:
     ("", True), ("true", True), (" On ", True), ("1", True),
     ("false", False), ("no", False), ("0", False)])
 def test_workers_fork_from_a_preloaded_app_unless_told_not_to(value: str, preload: bool) -> None:
-    assert preload_app({PRELOAD_VARIABLE: value}) is preload
-    assert preload_app({}) is True
+    assert wants_preload({PRELOAD_VARIABLE: value}) is preload
+    assert wants_preload({}) is True
 
 
 def test_a_preload_setting_that_is_no_yes_or_no_is_refused() -> None:
     with pytest.raises(ValueError, match="_PRELOAD must be true or false, not 'maybe'"):
-        preload_app({PRELOAD_VARIABLE: "maybe"})
+        wants_preload({PRELOAD_VARIABLE: "maybe"})
+
+
+def test_gunicorn_reads_only_our_hooks_from_the_module_as_settings() -> None:
+    # gunicorn takes every module-level name of a -c python: module that matches a setting
+    # as that setting: a helper named like one ("preload_app") broke `serve`.
+    from gunicorn.config import KNOWN_SETTINGS
+
+    from server.cli import gunicorn_hooks
+
+    settings = {setting.name for setting in KNOWN_SETTINGS}
+    assert settings & set(vars(gunicorn_hooks)) == {
+        "post_request", "child_exit", "post_fork", "when_ready"}
