@@ -22,16 +22,18 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
-    any_,
     bindparam,
     cast,
     func,
     literal_column,
+    or_,
     select,
     text,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import TextClause
 
 
@@ -40,27 +42,40 @@ def is_postgresql(session: Session) -> bool:
     return bool(session.get_bind().dialect.name == "postgresql")
 
 
-def in_ids(session: Session, column: Any, ids: Iterable[uuid.UUID]) -> ColumnElement[bool]:
-    """``column IN ids``; on PostgreSQL ``column = ANY(:ids)``, one uuid[] parameter: an IN of
-    200 ids was 200 parameters, each cast and dumped, and a statement text psycopg had not
-    seen (it parses each new one). The array goes as its text (``{hex,hex,...}``, which
-    PostgreSQL reads as uuid[]): psycopg's list dumper took four times as long, a regular
-    expression and a dump per id, twice per push of 200 mutations."""
+def in_ids(session: Session, column: Any, ids: Iterable[uuid.UUID],
+           or_where: ColumnElement[bool] | None = None) -> ColumnElement[bool]:
+    """``column IN ids``, or (``or_where``) ``column IN ids OR or_where``, where ``or_where``
+    is a condition on ``column``'s own table.
+
+    On PostgreSQL ``column IN (SELECT unnest(:ids))``, one uuid[] parameter sent as its text
+    (``{hex,hex,...}``): an IN of 200 ids was 200 parameters, each cast and dumped, and
+    psycopg's list dumper took four times as long as the text. Not ``column = ANY(:ids)``:
+    on a table the planner has no statistics for yet (a new database, autovacuum's first
+    minute) it chose a sequential scan comparing every row with all 200 ids one by one,
+    which grew with the table (a served push's vital-sign and ledger reads 2,000 rows in:
+    over 200 ms of the database's CPU each); a semi-join hashes the ids at worst, and takes
+    the index on a large table. ``or_where`` becomes a second branch of that list
+    (``UNION ALL SELECT column WHERE or_where``; ``column`` must be unique), not an ``OR``
+    beside a sub-select, which would take neither index.
+    """
     ids = list(ids)
     if is_postgresql(session):
-        text_ids = "{" + ",".join([value.hex for value in ids]) + "}"
-        result: ColumnElement[bool] = column == any_(
-            cast(bindparam(None, text_ids, type_=String()), ARRAY(Uuid())))
+        listed: Select[Any] = select(func.unnest(cast(bindparam(
+            None, "{" + ",".join([value.hex for value in ids]) + "}", type_=String()),
+            ARRAY(Uuid()))))
+        either = listed if or_where is None else union_all(
+            listed, select(column).where(or_where))
+        result: ColumnElement[bool] = column.in_(either)
         return result
     if _hex_stored(session, column):
         # SQLite: one JSON array of the hex texts the column holds, read by json_each,
         # rather than an IN of 200 parameters that SQLAlchemy renders and binds one by one.
-        listed = json.dumps([value.hex for value in ids])
-        in_json: ColumnElement[bool] = column.in_(
-            select(literal_column("value")).select_from(func.json_each(listed)))
-        return in_json
-    in_list: ColumnElement[bool] = column.in_(ids)
-    return in_list
+        listed_json = json.dumps([value.hex for value in ids])
+        found: ColumnElement[bool] = column.in_(
+            select(literal_column("value")).select_from(func.json_each(listed_json)))
+    else:
+        found = column.in_(ids)
+    return found if or_where is None else or_(found, or_where)
 
 
 def _hex_stored(session: Session, column: Any) -> bool:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -101,9 +101,10 @@ def claim(session: Session, device_id: uuid.UUID, candidates: Sequence[Candidate
     claims (see the module docstring for why the read is enough)."""
     if not candidates:
         return Claims({})
-    held = list(session.scalars(select(LedgerEntry).where(or_(
-        in_ids(session, LedgerEntry.mutation_id, [c.mutation_id for c in candidates]),
-        (LedgerEntry.device_id == device_id) & _seq_range([c.seq for c in candidates])))))
+    held = list(session.scalars(select(LedgerEntry).where(in_ids(
+        session, LedgerEntry.mutation_id, [c.mutation_id for c in candidates],
+        or_where=(LedgerEntry.device_id == device_id)
+        & _seq_range([c.seq for c in candidates])))))
     by_id = {row.mutation_id: row for row in held}
     by_seq: dict[int, LedgerEntry | Candidate] = {
         row.seq: row for row in held if row.device_id == device_id}
