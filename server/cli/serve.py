@@ -20,7 +20,7 @@ import gunicorn
 from flask import current_app
 
 from server.cli.database_check import with_migrated_database
-from server.cli.gunicorn_hooks import switch_interval_seconds
+from server.cli.gunicorn_hooks import switch_interval_seconds, wants_preload
 from server.metrics.scrape import MULTIPROC_VARIABLE, multiprocess_directory
 
 
@@ -50,8 +50,8 @@ def default_workers() -> int:
 
 
 def gunicorn_args(host: str, port: int, workers: int | None, threads: int,
-                  worker_class: str, timeout: int) -> list[str]:
-    """The gunicorn command line ``serve`` runs."""
+                  worker_class: str, timeout: int, preload: bool = True) -> list[str]:
+    """The gunicorn command line ``serve`` runs (``preload``: ``gunicorn_hooks.wants_preload``)."""
     args = [
         sys.executable, "-m", "gunicorn",
         "--bind", f"{host}:{port}",
@@ -67,6 +67,8 @@ def gunicorn_args(host: str, port: int, workers: int | None, threads: int,
         "--config", "python:server.cli.gunicorn_hooks",
         "server:create_app()",
     ]
+    if preload:
+        args.insert(-1, "--preload")
     if gunicorn.version_info >= (27, 0):
         # gunicorn 27's control socket sits at one per-user path: two servers would share it.
         args.insert(-1, "--no-control-socket")
@@ -91,11 +93,12 @@ def serve(host: str, port: int, workers: int | None, threads: int, worker_class:
     # imported, and each worker keeps its values there (this process's own is left alone).
     try:
         switch_interval_seconds(os.environ)
+        preload = wants_preload(os.environ)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     env = {**os.environ,
            MULTIPROC_VARIABLE: str(metrics_directory(current_app.instance_path, port))}
     # A pooled connection for each thread, unless the operator chose otherwise.
     env.setdefault("INFUSYNC_DATABASE_POOL_SIZE", str(threads))
-    args = gunicorn_args(host, port, workers, threads, worker_class, timeout)
+    args = gunicorn_args(host, port, workers, threads, worker_class, timeout, preload)
     os.execve(sys.executable, args, env)  # noqa: S606 - replaces this process with gunicorn

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Server, serve
 
 pytestmark = pytest.mark.e2e
 
@@ -48,3 +48,22 @@ def test_coordinator_schedules_and_only_the_assigned_nurse_sees_it(served):
     status, body = served.request("POST", "/api/v1/patients", {"mrn": "x"}, nurse)
     assert status == 403
     assert body["error"]["code"] == "forbidden"
+
+
+def test_workers_forked_from_the_preloaded_app_and_their_replacements_all_answer(
+        database_url, tmp_path):
+    # --max-requests 3: gunicorn replaces each worker after three requests, forking the
+    # replacement from the arbiter's preloaded app again; each must open its own
+    # database connections (a shared one would garble answers or fail them). One request
+    # at a time: a request sent to a worker on its way out is gunicorn's matter, not ours.
+    with serve(database_url, tmp_path, GUNICORN_CMD_ARGS="--max-requests 3") as served:
+        served.create_user("coord@e2e.test", "coordinator")
+        ready = [served.request("GET", "/readyz")[0] for _ in range(8)]
+        token = served.login("coord@e2e.test")
+        status, me = served.request("GET", "/api/v1/auth/me", token=token)
+        folder = tmp_path / "metrics" / served.base.rsplit(":", 1)[1]
+        workers = {path.stem.split("_")[-1] for path in folder.glob("counter_*.db")}
+
+    assert ready == [200] * 8
+    assert status == 200 and me["email"] == "coord@e2e.test"
+    assert len(workers) > 2, workers  # replaced workers, each with files of its own

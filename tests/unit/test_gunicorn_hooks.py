@@ -1,5 +1,6 @@
 """The hooks of ``infusync serve``: the heap is frozen once, after the first push or console
-page; a dead worker's live gauges leave /metrics, its counts stay."""
+page; a dead worker's live gauges leave /metrics, its counts stay; a worker forked from the
+preloaded app opens database connections of its own."""
 
 from __future__ import annotations
 
@@ -9,16 +10,20 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from flask import Flask
 
 from server.cli.gunicorn_hooks import (
     CONSOLE_PREFIX,
+    PRELOAD_VARIABLE,
     PUSH_PATH,
     SWITCH_INTERVAL_MS_VARIABLE,
     child_exit,
     post_fork,
     post_request,
     switch_interval_seconds,
+    wants_preload,
 )
+from server.extensions import db
 
 
 def test_the_heap_is_frozen_after_the_first_push_only() -> None:
@@ -82,3 +87,55 @@ def test_a_worker_lets_a_thread_back_within_half_a_millisecond(
 def test_a_switch_interval_that_is_no_duration_is_refused(value: str) -> None:
     with pytest.raises(ValueError, match="must be a number of milliseconds above 0"):
         switch_interval_seconds({SWITCH_INTERVAL_MS_VARIABLE: value})
+
+
+def test_a_preloaded_worker_gets_an_empty_pool_and_leaves_the_arbiters_connection_open(
+        app: Flask) -> None:
+    with app.app_context():
+        engine = db.engine
+        with engine.connect() as connection:  # the arbiter's, back in its pool after
+            inherited = connection.connection.dbapi_connection
+        assert engine.pool.checkedin() == 1
+    arbiter = SimpleNamespace(app=SimpleNamespace(callable=app))
+
+    post_fork(arbiter, SimpleNamespace())
+
+    assert engine.pool.checkedin() == 0  # the worker opens its own connections
+    assert inherited is not None
+    try:
+        cursor = inherited.cursor()  # not closed: the arbiter may still be using it
+        cursor.execute("SELECT 1")
+        assert cursor.fetchall() == [(1,)]
+        with app.app_context(), engine.connect() as connection:
+            assert connection.connection.dbapi_connection is not inherited
+    finally:
+        inherited.close()  # the arbiter's to close; in this one process, the test's
+
+
+def test_a_worker_that_builds_its_own_app_has_nothing_to_forget() -> None:
+    post_fork(SimpleNamespace(app=SimpleNamespace(callable=None)), SimpleNamespace())
+
+
+@pytest.mark.parametrize(("value", "preload"), [
+    ("", True), ("true", True), (" On ", True), ("1", True),
+    ("false", False), ("no", False), ("0", False)])
+def test_workers_fork_from_a_preloaded_app_unless_told_not_to(value: str, preload: bool) -> None:
+    assert wants_preload({PRELOAD_VARIABLE: value}) is preload
+    assert wants_preload({}) is True
+
+
+def test_a_preload_setting_that_is_no_yes_or_no_is_refused() -> None:
+    with pytest.raises(ValueError, match="_PRELOAD must be true or false, not 'maybe'"):
+        wants_preload({PRELOAD_VARIABLE: "maybe"})
+
+
+def test_gunicorn_reads_only_our_hooks_from_the_module_as_settings() -> None:
+    # gunicorn takes every module-level name of a -c python: module that matches a setting
+    # as that setting: a helper named like one ("preload_app") broke `serve`.
+    from gunicorn.config import KNOWN_SETTINGS
+
+    from server.cli import gunicorn_hooks
+
+    settings = {setting.name for setting in KNOWN_SETTINGS}
+    assert settings & set(vars(gunicorn_hooks)) == {
+        "post_request", "child_exit", "post_fork", "when_ready"}

@@ -87,3 +87,25 @@ def test_serve_refuses_a_switch_interval_that_is_no_duration(
     assert result.exit_code == 2
     assert "INFUSYNC_WORKER_SWITCH_INTERVAL_MS must be a number of milliseconds" in result.output
     assert started == []
+
+
+def test_workers_fork_from_the_preloaded_app_unless_the_operator_says_false(
+        runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("INFUSYNC_SERVE_PRELOAD", raising=False)
+    preloaded, _env = _serve(runner, monkeypatch)
+    monkeypatch.setenv("INFUSYNC_SERVE_PRELOAD", "false")
+    built_by_each, _env = _serve(runner, monkeypatch)
+    assert "--preload" in preloaded
+    assert preloaded[-1] == "server:create_app()"  # the app stays gunicorn's last argument
+    assert "--preload" not in built_by_each
+
+
+def test_serve_refuses_a_preload_setting_that_is_no_yes_or_no(
+        runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[str] = []
+    monkeypatch.setattr("os.execve", lambda *args: started.append("gunicorn"))
+    monkeypatch.setenv("INFUSYNC_SERVE_PRELOAD", "maybe")
+    result = runner.invoke(args=["serve", "--port", "8126", "--workers", "1"])
+    assert result.exit_code == 2
+    assert "INFUSYNC_SERVE_PRELOAD must be true or false, not 'maybe'" in result.output
+    assert started == []
