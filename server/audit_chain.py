@@ -79,20 +79,25 @@ def stage(session: Session, audit_event: AuditEvent) -> None:
     session.info.setdefault(_STAGED, []).append(audit_event)
 
 
+# Built once: every audited commit runs them (building a statement and its cache key each
+# time cost more CPU than sending it).
+_READ_HEAD = select(AuditChainHead.seq, AuditChainHead.hash).where(
+    AuditChainHead.id == HEAD_ID).with_for_update()
+_SQLITE_WRITE_LOCK = (update(AuditChainHead).where(AuditChainHead.id == HEAD_ID)
+                      .values(seq=AuditChainHead.seq))
+
+
 def _lock_head(session: Session) -> tuple[int, str]:
     """Lock the chain's head row (created on an empty database) and read it."""
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        session.execute(update(AuditChainHead).where(AuditChainHead.id == HEAD_ID)
-                        .values(seq=AuditChainHead.seq))
-    read = select(AuditChainHead.seq, AuditChainHead.hash).where(
-        AuditChainHead.id == HEAD_ID).with_for_update()
-    row = session.execute(read).first()
+        session.execute(_SQLITE_WRITE_LOCK)
+    row = session.execute(_READ_HEAD).first()
     if row is None:  # a database whose head row was never written (or truncated)
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         session.execute(insert(AuditChainHead).values(id=HEAD_ID, seq=0, hash=GENESIS_HASH)
                         .on_conflict_do_nothing(index_elements=["id"]))
-        row = session.execute(read).one()
+        row = session.execute(_READ_HEAD).one()
     return int(row.seq), str(row.hash)
 
 
