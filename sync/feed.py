@@ -16,6 +16,7 @@ from sqlalchemy import (
     Connection,
     String,
     and_,
+    bindparam,
     delete,
     false,
     func,
@@ -95,17 +96,29 @@ def append(connection: Connection, changes: Iterable[Change], now: datetime) -> 
     return len(rows)
 
 
+_HEAD = select(FeedHead).where(FeedHead.nurse_id == bindparam("nurse_id"))
+
+
 def head(session: Session, nurse_id: uuid.UUID) -> FeedHead | None:
-    """The nurse's head row (None before her first change)."""
-    return session.get(FeedHead, nurse_id)
+    """The nurse's head row (None before her first change).
+
+    A statement built once, not ``session.get``: every pull reads a head, and ``get`` built
+    its SELECT (and cache key) each time, for a row never in a fresh request's session.
+    """
+    return session.scalar(_HEAD, {"nurse_id": nurse_id})
+
+
+# Built once on bind parameters: every pull reads the feed (building a statement and its
+# cache key each time cost more CPU than sending it).
+_READ = (select(FeedEntry)
+         .where(FeedEntry.nurse_id == bindparam("nurse_id"),
+                FeedEntry.position > bindparam("after"))
+         .order_by(FeedEntry.position).limit(bindparam("limit")))
 
 
 def read(session: Session, nurse_id: uuid.UUID, after: int, limit: int) -> Sequence[FeedEntry]:
     """Entries after position ``after``, oldest first, at most ``limit``."""
-    return session.scalars(
-        select(FeedEntry).where(FeedEntry.nurse_id == nurse_id, FeedEntry.position > after)
-        .order_by(FeedEntry.position).limit(limit)
-    ).all()
+    return session.scalars(_READ, {"nurse_id": nurse_id, "after": after, "limit": limit}).all()
 
 
 def compact(session: Session, before: datetime) -> int:

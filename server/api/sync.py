@@ -196,9 +196,10 @@ class Pull(MethodView):
                     sync_settings.cursor_key(), actor)
         body = json.dumps({"changes": page.changes, "cursor": page.cursor,
                            "has_more": page.has_more, "snapshot": page.snapshot,
-                           "server_time": now.isoformat()}, separators=(",", ":"), default=str)
-        wire_signals.pull_answered.send(_app(), page=body.encode())
-        return _signed(_sealed_for(device, query["cursor"], body.encode()))
+                           "server_time": now.isoformat()}, separators=(",", ":"),
+                          default=str).encode()
+        wire_signals.pull_answered.send(_app(), page=body)
+        return _signed(_sealed_for(device, query["cursor"], body))
 
 
 @blp.route("/keys")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from server import audit
@@ -164,12 +165,21 @@ def _enrollment(session: Session, device: Device, token: str, data_key: bytes,
             "server": server_keys.public_keys(session, now), "policy": policy.as_dict()}
 
 
+@functools.cache
+def _device_of_token(pulling: bool) -> Select[Device]:
+    """The device whose token hash is bound as ``token_hash``, built once per process.
+
+    Every device request starts here: building the statement (and its cache key) for each
+    one cost more CPU than running it. To pull, the device comes with its nurse (her
+    account is checked below and her profile is in every snapshot).
+    """
+    stmt = select(Device).where(Device.token_hash == bindparam("token_hash"))
+    return stmt.options(joinedload(Device.user)) if pulling else stmt
+
+
 def authenticate(session: Session, token: str, now: datetime, *, pulling: bool) -> Device:
     """The device a token belongs to, refusing revoked (and, to pull, retired) devices."""
-    stmt = select(Device).where(Device.token_hash == token_hash(token))
-    if pulling:  # her account is checked below and her profile is in every snapshot
-        stmt = stmt.options(joinedload(Device.user))
-    device = session.scalar(stmt)
+    device = session.scalar(_device_of_token(pulling), {"token_hash": token_hash(token)})
     if device is None:
         raise Unauthorized("Unknown device token; enroll the device again.")
     if device.status is DeviceStatus.REVOKED:

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from server import audit, review_delivery
 from server.errors import AppError
@@ -234,6 +235,23 @@ def pull(session: Session, device: Device, cursor_text: str, limit: int, now: da
     return page
 
 
+# Built once on bind parameters (names that are no column's, as an UPDATE requires).
+_TOUCH = (update(Device).where(Device.id == bindparam("touched_id"))
+          .values(last_pull_at=bindparam("touched_at"), last_seen_at=bindparam("touched_at")))
+
+
+def _touch(session: Session, device: Device, now: datetime) -> None:
+    """Note the device's pull (its last sync, on the board) with one UPDATE of its own.
+
+    Set on the ORM object, the two columns made the commit's flush run the unit of work
+    and every flush hook for one row, about a twentieth of a pull's CPU; the object is
+    given the values as already stored, so it reads as the database does.
+    """
+    session.connection().execute(_TOUCH, {"touched_id": device.id, "touched_at": now})
+    set_committed_value(device, "last_pull_at", now)
+    set_committed_value(device, "last_seen_at", now)
+
+
 def _pull(session: Session, device: Device, cursor_text: str, limit: int, now: datetime,
           key: bytes, actor: audit.Actor) -> Page:
     nurse_id = device.user_id
@@ -247,7 +265,7 @@ def _pull(session: Session, device: Device, cursor_text: str, limit: int, now: d
         page = _snapshot_page(session, scope, start, limit, key, now)
     else:
         page = _delta_page(session, Scope(nurse_id, device.id, now), start, limit, key)
-    device.last_pull_at = device.last_seen_at = now
+    _touch(session, device, now)
     patients = sorted({c["id"] for c in page.changes
                        if c["type"] == "patient" and c["op"] == "upsert"})
     items = sorted(c["id"] for c in page.changes

@@ -21,12 +21,15 @@ from server.models import (
 )
 from server.training import rules
 
+# Built once: every snapshot pull reads them (see ``server.services.pull._in_hand``).
+_PUBLISHED = select(TrainingModule).where(
+    TrainingModule.status == ModuleStatus.PUBLISHED).order_by(TrainingModule.id)
+
 
 def modules_for(session: Session, user: User) -> list[TrainingModule]:
     """Published modules whose audience holds ``user``."""
-    return [module for module in session.scalars(select(TrainingModule).where(
-        TrainingModule.status == ModuleStatus.PUBLISHED).order_by(TrainingModule.id))
-        if rules.in_audience(module.audience, user)]
+    return [module for module in session.scalars(_PUBLISHED)
+            if rules.in_audience(module.audience, user)]
 
 
 def module_data(module: TrainingModule) -> dict[str, Any]:

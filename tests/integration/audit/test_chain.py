@@ -207,3 +207,23 @@ def test_an_insert_statement_around_the_chain_is_refused(app, chain, clock):
     with app.app_context(), pytest.raises(RuntimeError, match=r"only through server\.audit"):
         db.session.execute(insert(AuditEvent).values(
             at=clock(), action="x", entity_type="y", outcome="ok", details={}))
+
+
+def test_a_commit_of_more_events_than_one_insert_holds_is_one_chain(app, chain, clock, runner):
+    # PostgreSQL sends a commit's events as multi-row INSERTs of at most 1,000 rows, each
+    # moving the head: past that many, the chain must still be whole and the head its last.
+    with app.app_context():
+        session = db.session()
+        actor = audit.Actor(uuid.uuid4(), "10.0.0.7", "req-2")
+        for index in range(1_200):
+            audit.record(session, actor, "sync.mutation", "sync_ledger", at=clock(),
+                         entity_id=uuid.uuid4(), details={"index": index})
+        session.commit()
+        last = session.scalar(select(AuditEvent).where(AuditEvent.seq == EVENTS + 1_200))
+        indexes = session.scalars(select(AuditEvent.details).where(AuditEvent.seq > EVENTS)
+                                  .order_by(AuditEvent.seq)).all()
+    code, output = _verify(runner)
+
+    assert [details["index"] for details in indexes] == list(range(1_200))
+    assert code == 0, output
+    assert runner.invoke(args=["audit", "head"]).stdout.strip() == f"{EVENTS + 1_200}:{last.hash}"
