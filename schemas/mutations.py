@@ -202,15 +202,35 @@ def fast_quantity(value: Any) -> Decimal | None:
     return number if number.is_finite() else None
 
 
+# The formats marshmallow parses with ``datetime.fromisoformat`` ("iso", "iso8601"; read
+# from the field class, so that another parser makes every field take the field's path).
+_FROMISOFORMAT = frozenset(
+    name for name, parse in fields.AwareDateTime.DESERIALIZATION_FUNCS.items()
+    if parse == datetime.fromisoformat)
+
+
 def fast_aware_datetime(field: fields.Field[Any], value: Any) -> datetime | None:
-    """What an ``AwareDateTime`` field without validators loads from text; None if invalid."""
+    """What an ``AwareDateTime`` field without validators loads from text; None if invalid.
+
+    An ISO field is ``datetime.fromisoformat`` and an awareness check, called here directly:
+    through the field it cost three times as much, three times per vital sign.
+    """
     if type(value) is not str:
         return None
+    if type(field) is not fields.AwareDateTime \
+            or (field.format or field.DEFAULT_FORMAT) not in _FROMISOFORMAT:
+        try:
+            loaded: datetime = field._deserialize(value, None, None)
+        except ValidationError:
+            return None
+        return loaded
     try:
-        loaded: datetime = field._deserialize(value, None, None)
-    except ValidationError:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
         return None
-    return loaded
+    # marshmallow's is_aware; a naive time is the field's to refuse (or to place in its
+    # default_timezone), so None.
+    return parsed if parsed.utcoffset() is not None else None
 
 
 def _code_and_unit(data: dict[str, Any]) -> bool:

@@ -67,13 +67,15 @@ class LedgerEntry(Base):
     )
 
 
-def canonical_json(device_id: uuid.UUID, mutation: Any) -> str:
-    """The mutation in canonical JSON (sorted keys, ASCII), bound to the device that sent it.
+def canonical_json(device_id: uuid.UUID | str, mutation: Any) -> str:
+    """The mutation in canonical JSON (sorted keys, ASCII), bound to the device that sent it
+    (its id, or that id's text: a batch writes it once for all its mutations).
 
     Being ASCII, the text holds ``\\u0000`` wherever any key or string in ``mutation``
     holds a NUL, so a caller may look for NULs here instead of walking the mutation again.
     """
-    return json.dumps([str(device_id), mutation], sort_keys=True, separators=(",", ":"))
+    device = device_id if type(device_id) is str else str(device_id)
+    return json.dumps([device, mutation], sort_keys=True, separators=(",", ":"))
 
 
 def hash_canonical(canonical: str) -> str:
@@ -81,7 +83,7 @@ def hash_canonical(canonical: str) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def content_hash(device_id: uuid.UUID, mutation: dict[str, Any]) -> str:
+def content_hash(device_id: uuid.UUID | str, mutation: dict[str, Any]) -> str:
     """SHA-256 of the mutation in canonical JSON, bound to the device that sent it."""
     return hash_canonical(canonical_json(device_id, mutation))
 

@@ -166,7 +166,9 @@ class BatchCache:
 
     def claim_document_id(self, model: Any, document_id: uuid.UUID) -> bool:
         """Reserve a new document's id; False when a record already has it."""
-        taken = self._taken.setdefault(model, set())
+        taken = self._taken.get(model)
+        if taken is None:  # not setdefault: that built a set per call, 200 per batch
+            taken = self._taken[model] = set()
         if document_id in taken:
             return False
         taken.add(document_id)
@@ -216,7 +218,8 @@ class BatchCache:
         """Rows that set every column (as vitals.record stores them) in one statement, the
         database's fast way (``sync.bulk``); False, nothing sent, for the others."""
         names = tuple(column.key for column in table.columns)
-        if not all(row.keys() == set(names) for row in rows):
+        every = set(names)  # built once, not once per row
+        if not all(row.keys() == every for row in rows):
             return False
         if is_postgresql(self.session):
             return postgresql_insert(self.session, table, rows)

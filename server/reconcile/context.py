@@ -15,7 +15,7 @@ from server.reconcile.batch_cache import BatchCache
 from sync.ledger import Outcome
 
 
-@dataclass
+@dataclass(slots=True)
 class MutationContext:
     """One validated mutation from one device, with the session to apply it in and what
     its batch loaded (``cache``): handlers only ever run inside a batch."""

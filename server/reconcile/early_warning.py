@@ -43,6 +43,8 @@ _NAMES = {"respiration_rate": "respiration", "spo2": "SpO2",
           "supplemental_oxygen": "air or oxygen", "systolic_bp": "systolic BP",
           "pulse": "pulse", "consciousness": "consciousness", "temperature": "temperature"}
 SetKey = tuple[uuid.UUID, datetime]
+# A new vital-sign row and its ``parameter_reading`` (worked out once per row).
+Member = tuple[Mapping[str, Any], tuple[str, Any, int]]
 
 
 def _number(value: Any) -> Decimal:
@@ -77,13 +79,14 @@ def parameter_reading(row: Mapping[str, Any]) -> tuple[str, Any, int] | None:
     return parameter, _plain(value), news2.numeric_points(parameter, value)
 
 
-def _sets(rows: Iterable[Mapping[str, Any]]) -> dict[SetKey, list[Mapping[str, Any]]]:
+def _sets(rows: Iterable[Mapping[str, Any]]) -> dict[SetKey, list[Member]]:
     """The batch's new readings that NEWS2 scores, by set, in device seq order."""
-    found: dict[SetKey, list[Mapping[str, Any]]] = {}
+    found: dict[SetKey, list[Member]] = {}
     for row in sorted(rows, key=lambda r: r["seq"]):
-        if parameter_reading(row) is not None:
+        reading = parameter_reading(row)
+        if reading is not None:
             key = (row["visit_id"], row["taken_at"].astimezone(UTC))
-            found.setdefault(key, []).append(row)
+            found.setdefault(key, []).append((row, reading))
     return found
 
 
@@ -94,13 +97,10 @@ def _stored(session: Session, keys: Iterable[SetKey]) -> dict[SetKey, EarlyWarni
                 EarlyWarningScore.visit_id.in_(visit_ids)))}
 
 
-def _merge(parts: dict[str, Any], rows: list[Mapping[str, Any]]) -> dict[str, Any]:
+def _merge(parts: dict[str, Any], members: list[Member]) -> dict[str, Any]:
     """The set's parts with the new readings in: per parameter, the most points wins."""
     merged = dict(parts)
-    for row in rows:
-        reading = parameter_reading(row)
-        assert reading is not None
-        parameter, value, points = reading
+    for row, (parameter, value, points) in members:
         if parameter not in merged or points > merged[parameter]["points"]:
             merged[parameter] = {"value": value, "points": points,
                                  "vital_sign_id": str(row["id"])}
@@ -121,15 +121,15 @@ def _level(result: news2.Score, thresholds: news2.Thresholds) -> EarlyWarningLev
     return EarlyWarningLevel.NONE if found is None else EarlyWarningLevel(found)
 
 
-def _score_set(session: Session, key: SetKey, rows: list[Mapping[str, Any]],
+def _score_set(session: Session, key: SetKey, members: list[Member],
                stored: EarlyWarningScore | None, now: datetime,
                thresholds: news2.Thresholds) -> tuple[EarlyWarningScore, news2.Score]:
     """Merge the rows into the set's score row (created when new); assign only what
     changed, so an unchanged set costs no UPDATE."""
-    parts = _merge(stored.parts if stored else {}, rows)
+    parts = _merge(stored.parts if stored else {}, members)
     result = news2.from_points({name: part["points"] for name, part in parts.items()})
     if stored is None:
-        stored = EarlyWarningScore(visit_id=key[0], patient_id=rows[0]["patient_id"],
+        stored = EarlyWarningScore(visit_id=key[0], patient_id=members[0][0]["patient_id"],
                                    taken_at=key[1], parts={}, missing=[], score=0,
                                    level=EarlyWarningLevel.NONE, scored_at=now)
         session.add(stored)
@@ -171,6 +171,7 @@ def score_sets(session: Session, rows: Iterable[Mapping[str, Any]], now: datetim
     for key, members in sets.items():
         score, result = _score_set(session, key, members, stored.get(key), now, thresholds)
         if score.level is not EarlyWarningLevel.NONE:
-            item = _open(session, score, result, members[-1], now)
-            found.setdefault(str(members[-1]["id"]), []).append(item)
+            trigger = members[-1][0]
+            item = _open(session, score, result, trigger, now)
+            found.setdefault(str(trigger["id"]), []).append(item)
     return found

@@ -45,7 +45,11 @@ def open_item(ctx: MutationContext, visit: Visit, kind: str, summary: str,
     return item
 
 
+_RANK = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
 def most_severe(items: list[ReviewItem]) -> ReviewItem | None:
     """The item to report back to the device (critical before warning)."""
-    rank = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2}
-    return min(items, key=lambda item: rank[item.severity], default=None)
+    if not items:  # most mutations raise nothing: no ranking to build
+        return None
+    return min(items, key=lambda item: _RANK[item.severity])

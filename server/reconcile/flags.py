@@ -116,6 +116,8 @@ def ordered(flags: list[dict[str, str]]) -> list[dict[str, str]]:
 
 def merged(flags: list[dict[str, str]], items: Iterable[ReviewItem]) -> list[dict[str, str]]:
     """``flags`` with those of ``items`` added (each once), critical first."""
+    if not flags and not items:  # a mutation that raised nothing (most of them)
+        return []
     out = list(flags)
     for item in items:
         one = flag(item)

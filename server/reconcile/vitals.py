@@ -85,17 +85,15 @@ def record(ctx: MutationContext) -> Result:
     if isinstance(flags, tuple):
         return rejected(*flags, patient_id=visit.patient_id)
     conflict = access.standing is not Standing.ASSIGNED
-    provenance = ctx.provenance(visit.id, conflict)
-    sign_id = ctx.mutation["entity_id"]
+    sign_id, data = ctx.mutation["entity_id"], ctx.data
     row = {
-        "id": sign_id, "patient_id": visit.patient_id, "code": ctx.data["code"],
-        "value": ctx.data.get("value"),
-        "components": [{**p, "value": float(p["value"])}
-                       for p in ctx.data.get("components") or []],
-        "unit": ctx.data["unit"], "taken_at": ctx.data["taken_at"],
-        "taken_at_text": str(ctx.raw_data.get("taken_at")), "answer": ctx.data.get("answer"),
-        "entered_in_error": False,
-        **{**provenance, "flags": provenance["flags"] + flags}}
+        "id": sign_id, "patient_id": visit.patient_id, "code": data["code"],
+        "value": data.get("value"),
+        "components": [{**p, "value": float(p["value"])} for p in data.get("components") or []],
+        "unit": data["unit"], "taken_at": data["taken_at"],
+        "taken_at_text": str(ctx.raw_data.get("taken_at")), "answer": data.get("answer"),
+        "entered_in_error": False, **ctx.provenance(visit.id, conflict)}
+    row["flags"].extend(flags)  # the provenance's own list: the record's flags, then these
     # Vital signs are the most frequent mutation: stored as plain rows, inserted in bulk.
     if not ctx.store_row(VitalSign, row):
         return rejected("entity_id", "A record with this id is already stored.",

@@ -28,7 +28,14 @@ from server import audit
 from server.models import Device
 from server.reconcile.batch_cache import BatchCache
 from server.reconcile.news2 import Thresholds
-from server.services.push.batch_run import RECORD_FLAGS, BatchRun, Prepared, duplicate, refusal
+from server.services.push.batch_run import (
+    RECORD_FLAGS,
+    Answer,
+    BatchRun,
+    Prepared,
+    duplicate,
+    refusal,
+)
 from server.services.push.dispatch import dispatch
 from server.services.push.seq_gap import check_seq_gap
 from server.services.push.settle import settle_visits
@@ -43,10 +50,10 @@ def prepare(raws: list[Any], device_id: uuid.UUID, data_key: bytes) -> list[Prep
     CPU only, no database: the push runs it before its write transaction begins (on SQLite
     that transaction holds the database's one write lock).
     """
-    items = []
+    items, device = [], str(device_id)  # hashed with every mutation: written once
     for index, raw in enumerate(raws):
         inbox_id = uuid.uuid4()
-        items.append(Prepared(index, raw, validate(raw, device_id), inbox_id,
+        items.append(Prepared(index, raw, validate(raw, device), inbox_id,
                               ledger.seal_payload(data_key, inbox_id, raw)))
     return items
 
@@ -142,7 +149,8 @@ def _audit_batch(run: BatchRun) -> None:
     counts: dict[str, int] = {}
     for answer in answers:
         counts[answer.result["status"]] = counts.get(answer.result["status"], 0) + 1
-    patients = sorted({str(a.patient_id) for a in answers if a.patient_id})
+    # The few patients first, then their ids' text (not one str per mutation).
+    patients = sorted(str(patient) for patient in {a.patient_id for a in answers if a.patient_id})
     audit.record(run.session, run.actor, "sync.push", "sync_batches", at=run.now,
                  entity_id=run.batch.batch_id,
                  details={"counts": counts, "patient_ids": patients})
@@ -171,5 +179,12 @@ def apply_prepared(session: Session, device: Device, batch: SyncBatch, items: li
     _write(run, found, applied)
     missing = check_seq_gap(session, device, now, {c.seq for c in found.claimed.values()})
     _audit_batch(run)
-    return Applied([{"id": item.raw_id, **{k: v for k, v in run.answers[item.index].result.items()
-                                           if k != RECORD_FLAGS}} for item in items], missing)
+    return Applied([_result(item, run.answers[item.index]) for item in items], missing)
+
+
+def _result(item: Prepared, answer: Answer) -> dict[str, Any]:
+    """The device's result: the id it sent first, then the answer's result without the
+    ledger's record flags (copied and popped: a filtering comprehension cost twice that)."""
+    result = {"id": item.raw_id, **answer.result}
+    result.pop(RECORD_FLAGS, None)
+    return result

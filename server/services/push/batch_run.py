@@ -61,8 +61,15 @@ class Answer:
     patient_id: uuid.UUID | None = None
     # The visit documented: the result reports its version once the batch is settled.
     visit: Visit | None = None
-    # The record it stored: review items found when the batch is settled name it.
+    # The record it stored (its id as the handler gave it): review items found when the
+    # batch is settled name it.
     record_id: Any = None
+
+    def with_result(self, result: dict[str, Any]) -> Answer:
+        """This answer with another result (``dataclasses.replace`` cost as much as the
+        rest of settling an answer)."""
+        return Answer(self.outcome, result, self.keep, self.patient_id, self.visit,
+                      self.record_id)
 
 
 def refusal(errors: dict[str, Any]) -> Answer:

@@ -20,10 +20,11 @@ def _answer(run: BatchRun, item: Prepared, valid: Valid, record_flags: list[str]
     if result.outcome is Outcome.REJECTED:
         run.audit_mutation(valid.id, "rejected", {"fields": sorted(result.errors)},
                            patient_id=result.patient_id)
-    return Answer(result.outcome, {**result.as_dict(), "flags": flags.merged([], ctx.raised),
-                                   RECORD_FLAGS: ctx.flags},
-                  patient_id=result.patient_id, visit=result.visit,
-                  record_id=None if result.record_id is None else str(result.record_id))
+    answer = result.as_dict()  # a new dict: completed in place, in the order it is stored
+    answer["flags"] = flags.merged([], ctx.raised)
+    answer[RECORD_FLAGS] = ctx.flags
+    return Answer(result.outcome, answer, patient_id=result.patient_id, visit=result.visit,
+                  record_id=result.record_id)
 
 
 def dispatch(run: BatchRun, fresh: list[tuple[Prepared, Valid]]) -> None:

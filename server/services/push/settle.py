@@ -10,8 +10,6 @@ item found about an answer's record becomes one of its flags (``reconcile.flags`
 
 from __future__ import annotations
 
-import dataclasses
-
 from server.models import ReviewItem, VitalSign
 from server.reconcile import early_warning, flags
 from server.reconcile.findings import most_severe
@@ -39,7 +37,9 @@ def _settled(answer: Answer, found: dict[str, list[ReviewItem]]) -> Answer:
     if answer.visit is not None:
         version = answer.visit.version
         result = {**result, "version": result.get("version", version), "visit_version": version}
-    items = found.get(answer.record_id or "", [])
+    # Items name records by their id's text: made only when the batch found any.
+    items = found.get("" if answer.record_id is None else str(answer.record_id), []) \
+        if found else []
     late = most_severe(items)
     if late is not None and "review_item_id" not in result:
         result = {**result, "review_item_id": str(late.id)}
@@ -47,7 +47,7 @@ def _settled(answer: Answer, found: dict[str, list[ReviewItem]]) -> Answer:
         result = {**result, "flags": flags.merged(result["flags"], items)}
     if result is answer.result:
         return answer
-    return dataclasses.replace(answer, result=result)
+    return answer.with_result(result)
 
 
 def settle_visits(run: BatchRun) -> None:

@@ -107,7 +107,7 @@ def fast_mutation(raw: Any) -> dict[str, Any] | None:
             "data": dict(data)}
 
 
-def _validate_fast(raw: Any, device_id: uuid.UUID) -> Valid | None:
+def _validate_fast(raw: Any, device_id: uuid.UUID | str) -> Valid | None:
     """The hot mutation types without marshmallow: exactly what the schemas would load, or
     None when the input is not plainly valid, so that they decide."""
     mutation = fast_mutation(raw)
@@ -123,8 +123,10 @@ def _validate_fast(raw: Any, device_id: uuid.UUID) -> Valid | None:
     return Valid(mutation, data, ledger.hash_canonical(canonical))
 
 
-def validate(raw: Any, device_id: uuid.UUID) -> Valid | Refused:
-    """The mutation loaded by the schemas, or refused with their field errors."""
+def validate(raw: Any, device_id: uuid.UUID | str) -> Valid | Refused:
+    """The mutation loaded by the schemas, or refused with their field errors.
+
+    ``device_id``: the sending device's id, or its text (see ``ledger.canonical_json``)."""
     fast = _validate_fast(raw, device_id)
     if fast is not None:
         return fast

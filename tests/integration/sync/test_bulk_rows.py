@@ -69,6 +69,26 @@ def test_bulk_rows_are_stored_as_sqlalchemy_stores_them(app, agency):
     assert by_bulk[1]["flags"] == '["abnormal", "device_clock_skew"]'
 
 
+def test_text_beyond_ascii_is_stored_as_sqlalchemy_stores_it(app, agency):
+    """On PostgreSQL the rows go as orjson writes them (UTF-8, not escaped): the stored text,
+    in text and JSON columns, is still what SQLAlchemy's own insert stores."""
+    bulk, core = uuid.uuid4(), uuid.uuid4()
+    odd = {"unit": "°C ✓", "taken_at_text": "2026-11-23T10:00:00-05:00 (heure d'été)",
+           "components": [{"code": "8480-6", "value": 1e16, "unit": "mm[Hg] ü"}],
+           "flags": ["abnormal", "note: é\u00e9\n"]}
+    with app.app_context():
+        cache = BatchCache(db.session)
+        for row in _readings(agency, bulk, 1):
+            cache.store_row(VitalSign, {**row, **odd})
+        cache.insert_pending()
+        db.session.execute(insert(TABLE), [{**row, **odd} for row in _readings(agency, core, 1)])
+        db.session.commit()
+        by_bulk, by_core = _stored(bulk), _stored(core)
+    assert by_bulk == by_core
+    assert by_bulk[0]["unit"] == "°C ✓"
+    assert json.loads(by_bulk[0]["components"])[0]["unit"] == "mm[Hg] ü"
+
+
 def test_a_null_json_value_is_stored_as_sqlalchemy_stores_it(app, agency):
     """None in a JSON column is JSON null to SQLAlchemy: such rows take its path."""
     bulk, core = uuid.uuid4(), uuid.uuid4()
