@@ -223,6 +223,24 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield url
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_database_url(request: pytest.FixtureRequest,
+                        tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database on each backend that one module's tests share (with xdist, each
+    worker its own): for cases that only read and are refused, which cannot see each other.
+
+    Not the run's PostgreSQL database: ``database_url`` empties that for every other test.
+    """
+    folder = tmp_path_factory.mktemp("module-db")
+    if request.param == "sqlite":
+        path = folder / "infusync.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    with fresh_postgres_database("infusync_module", folder) as url:
+        yield url
+
+
 # A fixed Monday morning (08:00 in the agency's zone), where every test's clock starts.
 CLOCK_START = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
 

@@ -7,6 +7,10 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
+
+from tests.e2e.conftest import Server
+
 FORGED = '{"level":"ERROR","forged":true}'
 
 
@@ -22,24 +26,35 @@ def send_raw(base: str, target: str, method: str = "GET") -> bytes:
     return b"".join(chunks)
 
 
-def log_after(path: Path, marker: bytes) -> bytes:
-    """The server's log once ``marker`` appears in it (the access log is written after the
-    response is sent)."""
+@pytest.fixture
+def served(shared_served: Server) -> Server:
+    """A server tests share: the assertions read only the log written after this test began."""
+    return shared_served
+
+
+def log_after(path: Path, start: int, marker: bytes) -> bytes:
+    """The server's log from byte ``start`` on (this test's part of a log tests share), once
+    ``marker`` appears in it (the access log is written after the response is sent)."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        data = path.read_bytes()
+        with path.open("rb") as log:
+            log.seek(start)
+            data = log.read()
         if marker in data:
             return data
         time.sleep(0.1)
     raise AssertionError(f"{marker!r} never reached the log")
 
 
-def test_a_path_cannot_forge_a_log_line_nor_write_control_bytes(served, tmp_path):
+def test_a_path_cannot_forge_a_log_line_nor_write_control_bytes(served):
+    path = served.folder / "serve.log"
+    start = path.stat().st_size  # earlier tests' lines (tests in one process run in turn)
+    marker = served.unique("end-marker")
     for target in ("/api/v1/x%0A" + FORGED.replace('"', "%22"), "/api/v1/x%0D%0A" + FORGED,
-                   "/api/v1/nul%00byte", "/api/v1/esc%1B[2Jansi", "/api/v1/end-marker"):
+                   "/api/v1/nul%00byte", "/api/v1/esc%1B[2Jansi", "/api/v1/" + marker):
         answer = send_raw(served.base, target)
         assert answer.startswith(b"HTTP/1.1 404"), answer[:200]
-    log = log_after(tmp_path / "serve.log", b"end-marker")
+    log = log_after(path, start, marker.encode())
     lines = log.split(b"\n")
     assert not [line for line in lines if line.strip().startswith(b'{"level":"ERROR"')]
     assert all(b"forged" not in line or b"/api/v1/x" in line for line in lines)

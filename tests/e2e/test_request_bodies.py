@@ -9,6 +9,10 @@ import socket
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+import pytest
+
+from tests.e2e.conftest import Server
+
 MIB = 1024 * 1024
 
 
@@ -23,10 +27,16 @@ def _chunks(data: bytes, size: int = 64 * 1024) -> Iterator[bytes]:
         yield data[start:start + size]
 
 
+@pytest.fixture
+def served(shared_served: Server) -> Server:
+    """A server these tests share (the refused bodies store nothing)."""
+    return shared_served
+
+
 def test_a_chunked_body_over_the_limit_is_413(served):
-    served.create_user("coord@e2e.test", "coordinator")
-    token = served.login("coord@e2e.test")
-    body = json.dumps({"mrn": "MRN-BIG", "first_name": "x" * (3 * MIB)}).encode()
+    served.create_user(served.email("coord"), "coordinator")
+    token = served.login(served.email("coord"))
+    body = json.dumps({"mrn": served.unique("MRN-BIG"), "first_name": "x" * (3 * MIB)}).encode()
     connection = http.client.HTTPConnection(*_address(served.base), timeout=30)
     try:
         connection.request("POST", "/api/v1/patients", body=_chunks(body), encode_chunked=True,

@@ -1,6 +1,13 @@
 """Role checks on every route: who may read and write each resource family."""
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
+from flask import Flask
+
+from tests.conftest import CLOCK_START, FakeClock, app_on
+from tests.factories import build_agency, login
 
 ROLES = ("admin", "coordinator", "training_lead", "qc", "nurse_a", "physician_a")
 EVERYONE_BUT_TRAINING = frozenset(ROLES) - {"training_lead"}
@@ -64,19 +71,61 @@ def _body(method, path, agency):
     }[family]
 
 
-@pytest.mark.parametrize(("role", "method", "path", "allowed", "status"), CASES)
-def test_route_is_open_only_to_its_roles(client, agency, as_user, role, method, path,
-                                         allowed, status):
-    url = "/api/v1" + path.format(**agency.ids)
-    body = _body(method, path, agency) if method in ("POST", "PATCH") else None
+# An allowed write changes the agency (a second PATCH at version 1 would conflict): each
+# gets a fresh database. Every other case reads or is refused, and changes nothing another
+# case could see: those share one app, agency and login per role per module and backend.
+WRITES = [case for case in CASES if case.values[3] and case.values[1] in ("POST", "PATCH")]
+READS_AND_REFUSALS = [case for case in CASES if case not in WRITES]
 
-    response = client.open(url, method=method, json=body, headers=as_user(role))
 
+@pytest.fixture(scope="module")
+def module_app(module_database_url: str,
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """One app on the module's database for the cases that change nothing."""
+    with app_on(module_database_url, tmp_path_factory.mktemp("roles"),
+                FakeClock(CLOCK_START)) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def module_agency(module_app: Flask) -> Any:
+    """The small agency those cases read."""
+    return build_agency(module_app, CLOCK_START)
+
+
+@pytest.fixture(scope="module")
+def module_headers(module_app: Flask, module_agency: Any) -> dict[str, dict[str, str]]:
+    """Each role's Authorization header, logged in once (a TOTP code is accepted once)."""
+    client = module_app.test_client()
+    return {role: login(client, role) for role in ROLES}
+
+
+def _check(client, url, method, body, headers, allowed, status):
+    """The route answers ``status`` to a role it is open to, and 403 (forbidden) to others."""
+    response = client.open(url, method=method, json=body, headers=headers)
     if allowed:
         assert response.status_code == status, response.get_json()
     else:
         assert response.status_code == 403, response.get_json()
         assert response.get_json()["error"]["code"] == "forbidden"
+
+
+@pytest.mark.parametrize(("role", "method", "path", "allowed", "status"), WRITES)
+def test_an_allowed_write_succeeds(client, agency, as_user, role, method, path,
+                                   allowed, status):
+    url = "/api/v1" + path.format(**agency.ids)
+    _check(client, url, method, _body(method, path, agency), as_user(role), allowed, status)
+
+
+@pytest.mark.parametrize(("role", "method", "path", "allowed", "status"), READS_AND_REFUSALS)
+def test_route_is_open_only_to_its_roles(module_app, module_agency, module_headers, role,
+                                         method, path, allowed, status):
+    # every case starts with no rate-limit count, as on an app of its own
+    module_app.extensions["infusync_rate_limits"].reset()
+    url = "/api/v1" + path.format(**module_agency.ids)
+    body = _body(method, path, module_agency) if method in ("POST", "PATCH") else None
+    _check(module_app.test_client(), url, method, body, module_headers[role], allowed,
+           status)
 
 
 @pytest.mark.parametrize("path", ["/patients/{patient_b}", "/orders/{order_b}",
