@@ -43,10 +43,11 @@ def cpu_seconds(pid: int) -> float:
 
 
 def server_pids(port: int) -> list[int]:
-    """The gunicorn master serving ``port`` and its workers."""
+    """The gunicorn master serving ``port`` and its workers, each once (a worker's command
+    line is its master's, so it matches both ways)."""
     masters = [pid for pid in _pids() if "gunicorn" in (line := _cmdline(pid))
                and f":{port} " in line]
-    return [*masters, *(pid for pid in _pids() if _ppid(pid) in masters)]
+    return list(dict.fromkeys([*masters, *(pid for pid in _pids() if _ppid(pid) in masters)]))
 
 
 def database_pids(database: str) -> list[int]:
