@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -290,11 +290,17 @@ def _processed(table: Table, dialect: Any, rows: list[dict[str, Any]]
                   for column in table.columns if not _is_json(column)
                   and (process := column.type.dialect_impl(dialect).bind_processor(dialect))
                   is not None]
+    return _through(rows, processors)
+
+
+def _through(rows: Sequence[Mapping[str, Any]],
+             processors: Sequence[tuple[str, Callable[[Any], Any]]]) -> list[dict[str, Any]]:
+    """Copies of ``rows`` with each named column's value through its processor."""
     sent = []
     for row in rows:
         values = dict(row)
-        for key, once in processors:
-            values[key] = once(values[key])
+        for key, process in processors:
+            values[key] = process(values[key])
         sent.append(values)
     return sent
 
@@ -366,12 +372,7 @@ def postgresql_versioned_update(session: Session, table: Table, names: tuple[str
     processors = [(name, process) for name in (*names, version)
                   if (process := columns[name].type.dialect_impl(dialect)
                       .bind_processor(dialect)) is not None]
-    sent = []
-    for row in rows:
-        values = dict(row)
-        for key, process in processors:
-            values[key] = process(values[key])
-        sent.append(values)
+    sent = _through(rows, processors)
     statement = _recordset_update(table, names, version, dialect)
     result = session.connection().execute(
         statement, {"rows": json.dumps(sent, default=_scalars_once())})

@@ -78,14 +78,21 @@ def test_serve_runs_threaded_workers_unless_told_otherwise(
     assert plain[plain.index("--threads") + 1] == "1"
 
 
-def test_serve_refuses_a_switch_interval_that_is_no_duration(
-        runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("setting", "value", "message"), [
+    ("INFUSYNC_WORKER_SWITCH_INTERVAL_MS", "fast",
+     "INFUSYNC_WORKER_SWITCH_INTERVAL_MS must be a number of milliseconds"),
+    ("INFUSYNC_SERVE_PRELOAD", "maybe",
+     "INFUSYNC_SERVE_PRELOAD must be true or false, not 'maybe'"),
+])
+def test_serve_refuses_a_setting_it_cannot_read_before_gunicorn_starts(
+        runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch, setting: str, value: str,
+        message: str) -> None:
     started: list[str] = []
     monkeypatch.setattr("os.execve", lambda *args: started.append("gunicorn"))
-    monkeypatch.setenv("INFUSYNC_WORKER_SWITCH_INTERVAL_MS", "fast")
+    monkeypatch.setenv(setting, value)
     result = runner.invoke(args=["serve", "--port", "8125", "--workers", "1"])
     assert result.exit_code == 2
-    assert "INFUSYNC_WORKER_SWITCH_INTERVAL_MS must be a number of milliseconds" in result.output
+    assert message in result.output
     assert started == []
 
 
@@ -98,14 +105,3 @@ def test_workers_fork_from_the_preloaded_app_unless_the_operator_says_false(
     assert "--preload" in preloaded
     assert preloaded[-1] == "server:create_app()"  # the app stays gunicorn's last argument
     assert "--preload" not in built_by_each
-
-
-def test_serve_refuses_a_preload_setting_that_is_no_yes_or_no(
-        runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
-    started: list[str] = []
-    monkeypatch.setattr("os.execve", lambda *args: started.append("gunicorn"))
-    monkeypatch.setenv("INFUSYNC_SERVE_PRELOAD", "maybe")
-    result = runner.invoke(args=["serve", "--port", "8126", "--workers", "1"])
-    assert result.exit_code == 2
-    assert "INFUSYNC_SERVE_PRELOAD must be true or false, not 'maybe'" in result.output
-    assert started == []
