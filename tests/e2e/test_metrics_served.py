@@ -56,13 +56,31 @@ def _per_worker(folder, tmp_path, name):
     values = []
     for index, path in enumerate(sorted(folder.glob("counter_*.db"))):
         alone = tmp_path / f"worker{index}"
-        alone.mkdir()
+        alone.mkdir(parents=True)
         shutil.copy(path, alone)
         registry = CollectorRegistry()
         MultiProcessCollector(registry, path=str(alone))
         values.append(sum(sample.value for family in registry.collect()
                           for sample in family.samples if sample.name == name))
     return values
+
+
+def _failed_logins_on_both_workers(served, folder, tmp_path):
+    """Failed logins, ``FAILED_LOGINS`` at once, until each worker has counted some (which
+    worker accepts a connection is the kernel's choice: one may take a whole round); at most
+    four rounds, well under the fifty failures that throttle an address. How many were sent."""
+    sent = 0
+    for round_ in range(4):
+        with ThreadPoolExecutor(4) as pool:
+            statuses = list(pool.map(lambda n: _failed_login(served, n),
+                                     range(sent, sent + FAILED_LOGINS)))
+        assert statuses == [401] * FAILED_LOGINS
+        sent += FAILED_LOGINS
+        counted = _per_worker(folder, tmp_path / f"round{round_}",
+                              "infusync_login_failures_total")
+        if len(counted) == 2 and all(count > 0 for count in counted):
+            break
+    return sent
 
 
 def test_two_workers_count_as_one_server(database_url, tmp_path):
@@ -78,19 +96,16 @@ def test_two_workers_count_as_one_server(database_url, tmp_path):
         _ok(store, "check-in", visit["id"], "--lat", HOME["lat"], "--lon", HOME["lon"])
         _ok(store, "vitals", visit["id"], *VITALS)
         assert "sent 6 mutation(s)" in _ok(store, "sync")  # one batch pushed, then a pull
-        # At once, so that both workers answer some of them.
-        with ThreadPoolExecutor(4) as pool:
-            statuses = list(pool.map(lambda n: _failed_login(served, n), range(FAILED_LOGINS)))
-        assert statuses == [401] * FAILED_LOGINS
+        folder = tmp_path / "metrics" / served.base.rsplit(":", 1)[1]
+        failed = _failed_logins_on_both_workers(served, folder, tmp_path)
 
         refused, body = _scrape(served.base, token="not-the-token-at-all-0123456789")
         scrapes = [parse(_scrape(served.base)[1]) for _ in range(4)]
-        folder = tmp_path / "metrics" / served.base.rsplit(":", 1)[1]
         per_worker = _per_worker(folder, tmp_path, "infusync_login_failures_total")
 
     assert refused == 401 and "infusync_" not in body
     for scrape in scrapes:  # answered by either worker: the same server-wide counts
-        assert scrape.value("infusync_login_failures_total") == FAILED_LOGINS
+        assert scrape.value("infusync_login_failures_total") == failed
         assert scrape.value("infusync_push_batches_total", outcome="applied") == 1
         assert scrape.value("infusync_push_mutations_total", outcome="applied") == 6
         assert scrape.value("infusync_pull_duration_seconds_count", page="snapshot") >= 1
@@ -100,7 +115,7 @@ def test_two_workers_count_as_one_server(database_url, tmp_path):
         assert scrape.value("infusync_nurse_oldest_device_sync_age_seconds",
                             nurse_id=nurse) >= 0
     assert len(per_worker) == 2 and all(count > 0 for count in per_worker), per_worker
-    assert sum(per_worker) == FAILED_LOGINS
+    assert sum(per_worker) == failed
 
     text = scrapes[-1].text
     assert nurse in text
